@@ -1,0 +1,47 @@
+# kseal — see README.md. `make demo` runs the main job end to end; `make
+# test` runs every test. Binaries the tests need (kube-apiserver, etcd,
+# kubectl, kustomize) are built once by hack/tools.sh into ~/.cache/kseal.
+
+GO      ?= go
+BIN     := bin
+TOOLS   := hack/tools.sh
+export CGO_ENABLED ?= 0
+
+.PHONY: all build test test-short tools demo fuzz-smoke bench generate fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+tools:
+	@bash $(TOOLS) build >/dev/null
+
+# Every test, with the real API server, etcd, kubectl and kustomize.
+test: tools
+	@eval "$$(bash $(TOOLS) env)" && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# Unit tests only (no API server).
+test-short:
+	$(GO) test -short ./...
+
+fuzz-smoke:
+	$(GO) test ./pkg/crypto -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 10s
+	$(GO) test ./pkg/crypto -run '^$$' -fuzz FuzzOpen -fuzztime 10s
+	$(GO) test ./pkg/manifest -run '^$$' -fuzz FuzzParse -fuzztime 10s
+
+bench:
+	$(GO) test ./pkg/crypto -run '^$$' -bench . -benchmem
+	bash bench/seal-stream.sh
+
+demo: build tools
+	@eval "$$(bash $(TOOLS) env)" && bash hack/demo.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)

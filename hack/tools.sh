@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Builds the real binaries the tests and the demo need — kube-apiserver, etcd,
+# kubectl and kustomize — from the Go module proxy, once, into a cache
+# outside the repo. Later runs (and fresh clones) reuse the cache.
+#
+#   hack/tools.sh            build what is missing, print the bin directory
+#   hack/tools.sh env        print shell exports (KUBEBUILDER_ASSETS, KSEAL_KUBECTL, ...)
+#
+# Versions are pinned here and nowhere else.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-1.37.2}
+ETCD_VERSION=${ETCD_VERSION:-3.6.16}
+KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-5.8.2}
+CONTROLLER_TOOLS_VERSION=${CONTROLLER_TOOLS_VERSION:-0.20.0}
+
+CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
+K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION
+TOOLS_BIN=$CACHE/tools
+
+log() { [ -n "${QUIET:-}" ] || echo "tools: $*" >&2; }
+
+# build_in_module DIR OUT PKG: builds PKG from the throwaway module in DIR.
+build_in_module() {
+  local dir=$1 out=$2 pkg=$3
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$out.tmp" "$pkg" && mv "$out.tmp" "$out")
+}
+
+build_k8s() {
+  [ -x "$K8S_BIN/kube-apiserver" ] && [ -x "$K8S_BIN/kubectl" ] && return
+  log "building kube-apiserver and kubectl v$K8S_VERSION (first run only, ~5-10 min)"
+  local work; work=$(mktemp -d)
+  mkdir -p "$K8S_BIN"
+  (
+    cd "$work"
+    go mod init kseal.local/k8sbuild >/dev/null 2>&1
+    go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+    # k8s.io/kubernetes points its staging modules at ./staging; point each
+    # at the published module of the same release instead.
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+    for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/.*#\1#p' "$gomod"); do
+      go mod edit -replace="$m=$m@v0.${K8S_VERSION#1.}"
+    done
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+    go mod tidy >/dev/null 2>&1 || go mod tidy
+  )
+  build_in_module "$work" "$K8S_BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  build_in_module "$work" "$K8S_BIN/kubectl" k8s.io/kubernetes/cmd/kubectl
+  rm -rf "$work"
+}
+
+build_etcd() {
+  [ -x "$K8S_BIN/etcd" ] && return
+  log "building etcd v$ETCD_VERSION (first run only, ~1 min)"
+  local work; work=$(mktemp -d)
+  mkdir -p "$K8S_BIN"
+  (
+    cd "$work"
+    go mod init kseal.local/etcdbuild >/dev/null 2>&1
+    go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+    for m in api/v3 client/pkg/v3 client/v3 pkg/v3; do
+      go mod edit -replace="go.etcd.io/etcd/$m=go.etcd.io/etcd/$m@v$ETCD_VERSION"
+    done
+    printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+    go mod tidy >/dev/null 2>&1 || go mod tidy
+  )
+  build_in_module "$work" "$K8S_BIN/etcd" go.etcd.io/etcd/server/v3
+  rm -rf "$work"
+}
+
+# go_install NAME PKG@VERSION: installs a plain `go install`-able tool.
+go_install() {
+  local name=$1 pkg=$2
+  [ -x "$TOOLS_BIN/$name" ] && return
+  log "installing $pkg (first run only)"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install "$pkg"
+}
+
+build_all() {
+  build_etcd
+  build_k8s
+  go_install kustomize "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION"
+}
+
+case "${1:-build}" in
+  build) build_all; echo "$K8S_BIN" ;;
+  env)
+    QUIET=1 build_all
+    echo "export KUBEBUILDER_ASSETS=$K8S_BIN"
+    echo "export KSEAL_KUBECTL=$K8S_BIN/kubectl"
+    echo "export KSEAL_KUSTOMIZE=$TOOLS_BIN/kustomize"
+    ;;
+  controller-gen)
+    go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
+    echo "$TOOLS_BIN/controller-gen"
+    ;;
+  *) echo "usage: $0 [build|env|controller-gen]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+func newEditCmd(e *env) *cobra.Command {
+	var idf identityFlags
+	cmd := &cobra.Command{
+		Use:   "edit FILE",
+		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
+		Long: `edit opens every sealed object in FILE, shows them as plain Secrets in
+$EDITOR (a 0600 file in a private directory, removed afterwards), and
+re-seals what you save. Unchanged values keep their exact ciphertext, so the
+git diff shows only what changed. Saving the file unchanged writes nothing.`,
+		Args: cobra.ExactArgs(1),
+	}
+	idf.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ids, err := idf.resolve(e)
+		if err != nil {
+			return err
+		}
+		files := fileFlags{inPlace: true}
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		in := ins[0]
+		type item struct {
+			d *manifest.Doc
+			o *crypto.Opened
+		}
+		var items []item
+		var texts []string
+		for _, d := range in.strm.Docs {
+			if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+				continue
+			}
+			_, o, err := openDoc(e, d, ids)
+			if err != nil {
+				return fmt.Errorf("%s: %w", in.name, err)
+			}
+			text, err := manifest.SecretText(d.Target(), "", o.Values)
+			if err != nil {
+				return err
+			}
+			items = append(items, item{d, o})
+			texts = append(texts, text)
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("%s: no sealed objects to edit", in.name)
+		}
+		original := strings.Join(texts, "---\n")
+		edited, err := runEditor(e, original)
+		if err != nil {
+			return err
+		}
+		if edited == original {
+			fmt.Fprintln(e.stderr, "kseal: no changes")
+			return nil
+		}
+		strm, err := manifest.Parse([]byte(edited))
+		if err != nil {
+			return fmt.Errorf("edited text: %w", err)
+		}
+		var docs []*manifest.Doc
+		for _, d := range strm.Docs {
+			if d.Kind != manifest.KindOther {
+				docs = append(docs, d)
+			}
+		}
+		if len(docs) != len(items) {
+			return fmt.Errorf("edited text holds %d Secrets, want %d (add or remove objects in the file itself)", len(docs), len(items))
+		}
+		for i, it := range items {
+			nd := docs[i]
+			if nd.Target() != it.d.Target() {
+				return fmt.Errorf("edited text: doc %d: Secret %s: name and namespace cannot change in edit (was %s)", nd.Index, nd.Object(), it.d.Object())
+			}
+			values, err := nd.Plain()
+			if err != nil {
+				return fmt.Errorf("edited text: %w", err)
+			}
+			s, err := it.o.Update(rand.Reader, values)
+			if err != nil {
+				return err
+			}
+			if err := it.d.SetSealed(s); err != nil {
+				return err
+			}
+		}
+		in.dirty = true
+		return files.write(e, ins)
+	}
+	return cmd
+}
+
+// runEditor writes text to a 0600 file in a fresh 0700 directory, runs
+// $VISUAL or $EDITOR on it, and returns what was saved. The directory is
+// removed afterwards whatever happens.
+func runEditor(e *env, text string) (string, error) {
+	editor := e.getenv("KSEAL_EDITOR")
+	for _, v := range []string{"VISUAL", "EDITOR"} {
+		if editor == "" {
+			editor = e.getenv(v)
+		}
+	}
+	if editor == "" {
+		editor = "vi"
+	}
+	dir, err := os.MkdirTemp("", "kseal-edit-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "secret.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(e.ctx, "sh", "-c", editor+` "$1"`, "kseal-editor", path)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, e.stderr
+	if f, ok := e.stdin.(*os.File); ok {
+		cmd.Stdin = f
+	}
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("editor %q: %w (nothing written)", editor, err)
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+// selectOne picks the sealed document set/unset work on: the only one, or
+// the one named with --name.
+func selectOne(in *input, name string) (*manifest.Doc, error) {
+	var found []*manifest.Doc
+	for _, d := range in.strm.Docs {
+		if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+			continue
+		}
+		if name == "" || d.Node().GetName() == name {
+			found = append(found, d)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, fmt.Errorf("%s: no sealed object%s", in.name, map[bool]string{true: " named " + name}[name != ""])
+	}
+	return nil, usagef("%s holds %d sealed objects; choose one with --name", in.name, len(found))
+}
+
+func newSetCmd(e *env) *cobra.Command {
+	var rf recipientFlags
+	var file, name string
+	var fromFiles []string
+	cmd := &cobra.Command{
+		Use:   "set -f FILE KEY=VALUE... [--from-file KEY=PATH]",
+		Short: "Add or replace values in a sealed file without any private key",
+		Long: `set seals new values into an existing sealed object using only recipients
+(public keys): write-only contributors can add a credential without being
+able to read the others. The new values form a section of their own, with its
+own data key and commitment; a replaced value is recorded as removed. See
+docs/format.md for what the commitment covers after such an edit, and
+kseal inspect / verify to see it.`,
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
+	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
+	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
+	_ = cmd.MarkFlagRequired("filename")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		values := map[string][]byte{}
+		for _, a := range args {
+			k, v, ok := strings.Cut(a, "=")
+			if !ok || k == "" {
+				return usagef("%q: want KEY=VALUE", k)
+			}
+			values[k] = []byte(v)
+		}
+		for _, ff := range fromFiles {
+			k, p, ok := strings.Cut(ff, "=")
+			if !ok {
+				return usagef("--from-file %q: want KEY=PATH", ff)
+			}
+			b, _, err := readRegular(p)
+			if err != nil {
+				return err
+			}
+			values[k] = b
+		}
+		if len(values) == 0 {
+			return usagef("nothing to set: pass KEY=VALUE or --from-file")
+		}
+		rcpts, err := rf.resolve(e)
+		if err != nil {
+			return err
+		}
+		files := fileFlags{inPlace: true}
+		ins, err := files.read(e, []string{file})
+		if err != nil {
+			return err
+		}
+		d, err := selectOne(ins[0], name)
+		if err != nil {
+			return err
+		}
+		s, err := d.Sealed()
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := s.Set(e.ctx, rand.Reader, d.Target(), values, rcpts); err != nil {
+			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
+		}
+		if err := d.SetSealed(s); err != nil {
+			return err
+		}
+		ins[0].dirty = true
+		return files.write(e, ins)
+	}
+	return cmd
+}
+
+func newUnsetCmd(e *env) *cobra.Command {
+	var file, name string
+	cmd := &cobra.Command{
+		Use:   "unset -f FILE KEY...",
+		Short: "Remove values from a sealed file without any private key",
+		Args:  cobra.MinimumNArgs(1),
+	}
+	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
+	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
+	_ = cmd.MarkFlagRequired("filename")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		files := fileFlags{inPlace: true}
+		ins, err := files.read(e, []string{file})
+		if err != nil {
+			return err
+		}
+		d, err := selectOne(ins[0], name)
+		if err != nil {
+			return err
+		}
+		s, err := d.Sealed()
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := s.Unset(args...); err != nil {
+			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
+		}
+		if err := d.SetSealed(s); err != nil {
+			return err
+		}
+		ins[0].dirty = true
+		return files.write(e, ins)
+	}
+	return cmd
+}
+

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+// fileFlags are the input/output flags shared by the commands that rewrite
+// manifests.
+type fileFlags struct {
+	files     []string
+	recursive bool
+	inPlace   bool
+}
+
+func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
+	cmd.Flags().StringArrayVarP(&f.files, "filename", "f", nil, "file or directory to read (repeatable; also as arguments); none: standard input")
+	cmd.Flags().BoolVarP(&f.recursive, "recursive", "R", false, "walk directories recursively")
+	if inPlace {
+		cmd.Flags().BoolVarP(&f.inPlace, "in-place", "i", false, "rewrite files in place (atomically) instead of writing to standard output")
+	}
+}
+
+// input is one manifest source.
+type input struct {
+	name  string // path, or "-" for standard input
+	data  []byte
+	mode  fs.FileMode
+	strm  *manifest.Stream
+	dirty bool
+}
+
+const maxFileSize = manifest.MaxStreamSize
+
+// paths expands the -f values and arguments into files: directories give
+// their *.yaml, *.yml and *.json files (recursively with -R, skipping hidden
+// directories).
+func (f *fileFlags) paths(args []string) ([]string, error) {
+	all := append(append([]string{}, f.files...), args...)
+	var out []string
+	for _, p := range all {
+		if p == "-" {
+			out = append(out, p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != p && (!f.recursive || strings.HasPrefix(d.Name(), ".")) {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				if d.Type().IsRegular() {
+					out = append(out, path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// read loads and parses every input. Nothing is written yet.
+func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
+	paths, err := f.paths(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		if f.inPlace {
+			return nil, usagef("-i needs files (-f FILE or arguments)")
+		}
+		paths = []string{"-"}
+	}
+	var ins []*input
+	for _, p := range paths {
+		in := &input{name: p}
+		if p == "-" {
+			if f.inPlace {
+				return nil, usagef("-i cannot rewrite standard input")
+			}
+			in.data, err = io.ReadAll(io.LimitReader(e.stdin, maxFileSize+1))
+			in.name = "<stdin>"
+		} else {
+			in.data, in.mode, err = readRegular(p)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(in.data) > maxFileSize {
+			return nil, fmt.Errorf("%s: larger than %d bytes", in.name, maxFileSize)
+		}
+		if in.strm, err = manifest.Parse(in.data); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+func readRegular(p string) ([]byte, fs.FileMode, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s: not a regular file", p)
+	}
+	if st.Size() > maxFileSize {
+		return nil, 0, fmt.Errorf("%s: larger than %d bytes", p, maxFileSize)
+	}
+	b, err := os.ReadFile(p)
+	return b, st.Mode().Perm(), err
+}
+
+// write emits the results: with -i, each changed file is replaced
+// atomically; otherwise every input goes to standard output, separated by
+// "---".
+func (f *fileFlags) write(e *env, ins []*input) error {
+	outs := make([][]byte, len(ins))
+	for i, in := range ins {
+		b, err := in.strm.Bytes()
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, err)
+		}
+		outs[i] = b
+	}
+	if f.inPlace {
+		for i, in := range ins {
+			if !in.dirty || bytes.Equal(outs[i], in.data) {
+				continue
+			}
+			if err := writeAtomic(in.name, outs[i], in.mode); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i, b := range outs {
+		if i > 0 {
+			if _, err := io.WriteString(e.stdout, "---\n"); err != nil {
+				return err
+			}
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			b = append(b, '\n')
+		}
+		if _, err := e.stdout.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeAtomic replaces path with data: a temporary file in the same
+// directory, synced, then renamed over the original, so a reader sees the
+// old or the new file and never a half-written one.
+func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	if mode == 0 {
+		mode = 0o644
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".kseal-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// each calls fn for every document of kind in kinds across ins, with the
+// progress reporter ticking per file, and wraps errors with the file name.
+func each(e *env, verb string, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
+	p := newProgress(e, verb, len(ins))
+	defer p.done()
+	for _, in := range ins {
+		for _, d := range in.strm.Docs {
+			if !hasKind(kinds, d.Kind) {
+				continue
+			}
+			if err := fn(in, d); err != nil {
+				return fmt.Errorf("%s: %w", in.name, err)
+			}
+			if d.Changed() {
+				in.dirty = true
+			}
+		}
+		p.tick()
+	}
+	return nil
+}
+
+func hasKind(ks []manifest.Kind, k manifest.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

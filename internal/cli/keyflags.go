@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// EnvRecipientsFile names a recipients file used when no recipient flag is
+// given, e.g. the cluster recipients saved by `kseal fetch-recipients`.
+const EnvRecipientsFile = "KSEAL_RECIPIENTS_FILE"
+
+type recipientFlags struct {
+	recipients []string
+	files      []string
+}
+
+func (r *recipientFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&r.recipients, "recipient", "r", nil, "recipient to seal to: age1…, age1pq1… (repeatable)")
+	cmd.Flags().StringArrayVar(&r.files, "recipients-file", nil, "file of recipients, one per line (repeatable; default $"+EnvRecipientsFile+")")
+}
+
+// resolve parses the recipients given by flags, or by $KSEAL_RECIPIENTS_FILE
+// when there are none.
+func (r *recipientFlags) resolve(e *env) ([]keys.Recipient, error) {
+	files := r.files
+	if len(r.recipients) == 0 && len(files) == 0 {
+		if f := e.getenv(EnvRecipientsFile); f != "" {
+			files = []string{f}
+		}
+	}
+	var out []keys.Recipient
+	for _, s := range r.recipients {
+		rc, err := keys.ParseRecipient(s)
+		if err != nil {
+			return nil, usagef("--recipient: %v", err)
+		}
+		out = append(out, rc)
+	}
+	for _, f := range files {
+		b, _, err := readRegular(f)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := keys.ParseRecipients(bytesReader(b), f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	if len(out) == 0 {
+		return nil, hintError{errors.New("no recipients"), "pass --recipient age1…, --recipients-file FILE, or set $" + EnvRecipientsFile}
+	}
+	return out, nil
+}
+
+type identityFlags struct {
+	files []string
+}
+
+func (i *identityFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&i.files, "identity", nil, "identity file to open with (repeatable); also $KSEAL_AGE_KEY_FILE, $KSEAL_AGE_KEY and ~/.config/kseal/keys.txt")
+}
+
+// defaultIdentityFile is read when it exists, like sops' age keys.txt.
+func defaultIdentityFile(e *env) string {
+	dir := e.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "kseal", "keys.txt")
+}
+
+// resolve gathers identities from --identity, the registered default sources
+// and the default identity file.
+func (i *identityFlags) resolve(e *env) ([]keys.Identity, error) {
+	var ids []keys.Identity
+	for _, f := range i.files {
+		got, err := keys.ParseIdentityFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--identity: %w", err)
+		}
+		ids = append(ids, got...)
+	}
+	got, err := keys.DefaultIdentities(e.ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids = append(ids, got...)
+	if f := defaultIdentityFile(e); f != "" {
+		if _, err := os.Stat(f); err == nil {
+			got, err := keys.ParseIdentityFile(f)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, got...)
+		}
+	}
+	return ids, nil
+}

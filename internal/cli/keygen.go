@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/keys/agekey"
+)
+
+func newKeygenCmd(e *env) *cobra.Command {
+	var out string
+	var x25519, force bool
+	cmd := &cobra.Command{
+		Use:   "keygen -o FILE",
+		Short: "Generate an age identity (post-quantum hybrid by default) and print its recipient",
+		Long: `keygen writes a new age identity to FILE with 0600 permissions and prints the
+recipient (public key) on standard output. The default is the post-quantum
+hybrid ML-KEM-768 + X25519 (age1pq1…), so what is committed to git stays
+confidential against a future quantum computer; --x25519 makes a classic key.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "identity file to create")
+	cmd.Flags().BoolVar(&x25519, "x25519", false, "classic X25519 key instead of the post-quantum hybrid")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	_ = cmd.MarkFlagRequired("output")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := agekey.Generate(x25519)
+		if err != nil {
+			return err
+		}
+		content := fmt.Sprintf("# created: %s\n# recipient: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), id.Recipient(), id.SecretString())
+		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		if force {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		}
+		f, err := os.OpenFile(out, flags, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return err
+		}
+		if _, err := f.WriteString(content); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(e.stdout, id.Recipient())
+		return err
+	}
+	return cmd
+}

@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+var sealedKinds = []manifest.Kind{manifest.KindSealedSecret, manifest.KindEncrypted}
+
+// openDoc verifies and opens one sealed document.
+func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *crypto.Opened, error) {
+	s, err := d.Sealed()
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := crypto.Open(e.ctx, s, d.Target(), ids)
+	if err != nil {
+		return nil, nil, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+	}
+	return s, o, nil
+}
+
+func newDecryptCmd(e *env) *cobra.Command {
+	var files fileFlags
+	var idf identityFlags
+	cmd := &cobra.Command{
+		Use:   "decrypt [FILE|DIR]...",
+		Short: "Open SealedSecrets and encrypted Secrets into plain Secrets (for CI)",
+		Long: `decrypt verifies and opens every sealed document and writes the plain Secret
+it stands for; other documents pass through. Use it in CI to apply:
+
+  kseal decrypt -R k8s/ | kubectl apply -f -`,
+	}
+	files.register(cmd, false)
+	idf.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ids, err := idf.resolve(e)
+		if err != nil {
+			return err
+		}
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		err = each(e, "decrypting", ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+			_, o, err := openDoc(e, d, ids)
+			if err != nil {
+				return err
+			}
+			return d.ToPlain(o.Values)
+		})
+		if err != nil {
+			return err
+		}
+		return files.write(e, ins)
+	}
+	return cmd
+}
+
+// docInfo is what inspect reports about one sealed document; no key needed.
+type docInfo struct {
+	File     string        `json:"file"`
+	Doc      int           `json:"doc"`
+	Kind     string        `json:"kind"`
+	Object   string        `json:"object"`
+	Scope    crypto.Scope  `json:"scope"`
+	Binds    string        `json:"binds"`
+	Sections []sectionInfo `json:"sections"`
+	Removed  []string      `json:"removedWithoutKey,omitempty"`
+	Verified *bool         `json:"verified,omitempty"`
+}
+
+type sectionInfo struct {
+	Index      int             `json:"index"`
+	Recipients []recipientInfo `json:"recipients"`
+	Fields     []string        `json:"fields"`
+	WriteOnly  bool            `json:"addedWithoutKey"`
+	OpenedWith string          `json:"openedWith,omitempty"`
+}
+
+type recipientInfo struct {
+	Type  string `json:"type"`
+	KeyID string `json:"keyID"`
+}
+
+func describe(file string, d *manifest.Doc, s *crypto.Sealed) docInfo {
+	info := docInfo{File: file, Doc: d.Index, Kind: d.Kind.String(), Object: d.Object(), Scope: s.Envelope.Scope, Binds: s.Envelope.Scope.Describe(d.Target())}
+	fields := s.Fields()
+	for i, sec := range s.Envelope.Sections {
+		si := sectionInfo{Index: i, Fields: fields[i], WriteOnly: i > 0}
+		if si.Fields == nil {
+			si.Fields = []string{}
+		}
+		for _, w := range sec.Recipients {
+			si.Recipients = append(si.Recipients, recipientInfo{w.Type, w.KeyID})
+		}
+		info.Sections = append(info.Sections, si)
+	}
+	for _, r := range s.Envelope.Removed {
+		info.Removed = append(info.Removed, fmt.Sprintf("%s (section %d)", r.Field, r.Section))
+	}
+	return info
+}
+
+func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	for _, in := range infos {
+		fmt.Fprintf(w, "%s: doc %d: %s %s\n", in.File, in.Doc, in.Kind, in.Object)
+		fmt.Fprintf(w, "  scope: %s (%s)\n", in.Scope, in.Binds)
+		if in.Verified != nil {
+			fmt.Fprintf(w, "  integrity: verified\n")
+		}
+		for _, s := range in.Sections {
+			origin := "sealed with a key"
+			if s.WriteOnly {
+				origin = "added without a key (kseal set)"
+			}
+			fmt.Fprintf(w, "  section %d, %s:\n", s.Index, origin)
+			for _, r := range s.Recipients {
+				mark := ""
+				if s.OpenedWith == r.KeyID {
+					mark = "  (opened with this key)"
+				}
+				fmt.Fprintf(w, "    recipient %s %s%s\n", r.Type, r.KeyID, mark)
+			}
+			fmt.Fprintf(w, "    fields: %s\n", strings.Join(s.Fields, ", "))
+		}
+		if len(in.Removed) > 0 {
+			fmt.Fprintf(w, "  removed without a key (not authenticated): %s\n", strings.Join(in.Removed, ", "))
+		}
+	}
+	return nil
+}
+
+func newInspectCmd(e *env) *cobra.Command {
+	var files fileFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect [FILE|DIR]...",
+		Short: "Show scope, recipients, key IDs and fields of sealed objects (no key needed)",
+	}
+	files.register(cmd, false)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		var infos []docInfo
+		err = each(e, "inspecting", ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+			s, err := d.Sealed()
+			if err != nil {
+				return err
+			}
+			infos = append(infos, describe(in.name, d, s))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return printInfo(e.stdout, infos, asJSON)
+	}
+	return cmd
+}
+
+func newVerifyCmd(e *env) *cobra.Command {
+	var files fileFlags
+	var idf identityFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify [FILE|DIR]...",
+		Short: "Check the integrity of sealed objects with a key; exit 3 on any failure",
+	}
+	files.register(cmd, false)
+	idf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ids, err := idf.resolve(e)
+		if err != nil {
+			return err
+		}
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		var infos []docInfo
+		err = each(e, "verifying", ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+			s, o, err := openDoc(e, d, ids)
+			if err != nil {
+				return err
+			}
+			info := describe(in.name, d, s)
+			ok := true
+			info.Verified = &ok
+			for i, sr := range o.Sections {
+				info.Sections[i].OpenedWith = sr.KeyID
+			}
+			infos = append(infos, info)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return printInfo(e.stdout, infos, asJSON)
+	}
+	return cmd
+}

@@ -1,0 +1,111 @@
+// Package cli implements the kseal command line. main only calls Main, so
+// every command is testable in process and through the built binary.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// Exit codes, documented in docs/cli.md.
+const (
+	ExitOK       = 0
+	ExitError    = 1 // bad input, I/O, a key service failure
+	ExitUsage    = 2 // bad flags or arguments
+	ExitNoOpen   = 3 // integrity failure, or no identity opens an object
+	ExitFindings = 4 // `verify`/`policy check` found problems (reserved)
+)
+
+// env is what a command needs from the outside world.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// usageError marks errors in how kseal was called.
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// hintError carries a hint printed after the error.
+type hintError struct {
+	error
+	hint string
+}
+
+func (h hintError) Unwrap() error { return h.error }
+
+// Main runs kseal with args (without the program name) and returns the exit
+// code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "kseal: error: %v\n", err)
+	var h hintError
+	if errors.As(err, &h) {
+		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+	}
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var u usageError
+	var nm *keys.NoIdentityMatchError
+	switch {
+	case errors.As(err, &u):
+		return ExitUsage
+	case errors.Is(err, crypto.ErrIntegrity), errors.As(err, &nm), errors.Is(err, crypto.ErrFormat):
+		return ExitNoOpen
+	}
+	return ExitError
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kseal",
+		Short: "Seal Kubernetes Secrets for git: envelope encryption with age, cluster and cloud KMS keys",
+		Long: `kseal envelope-encrypts the values of Kubernetes Secret manifests so they can
+be committed to git, and opens them again for CI or in the cluster.
+
+Files are given with -f (repeatable) or as arguments; with none, kseal reads
+standard input and writes standard output. -i rewrites files in place
+(atomically), -R walks directories.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newSealCmd(e, formSealed),
+		newSealCmd(e, formEncrypted),
+		newCreateCmd(e),
+		newDecryptCmd(e),
+		newEditCmd(e),
+		newSetCmd(e),
+		newUnsetCmd(e),
+		newReencryptCmd(e),
+		newRotateCmd(e),
+		newInspectCmd(e),
+		newVerifyCmd(e),
+		newKeygenCmd(e),
+	)
+	return root
+}

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+type form int
+
+const (
+	formSealed    form = iota // SealedSecret
+	formEncrypted             // Secret sealed in place
+)
+
+type sealOpts struct {
+	files     fileFlags
+	rcpt      recipientFlags
+	scope     string
+	namespace string
+}
+
+func (o *sealOpts) register(cmd *cobra.Command, files bool) {
+	if files {
+		o.files.register(cmd, true)
+	}
+	o.rcpt.register(cmd)
+	cmd.Flags().StringVar(&o.scope, "scope", "strict", "what the ciphertext is bound to: strict (namespace and name), namespace, or cluster")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for Secrets that have none")
+}
+
+func (o *sealOpts) prepare(e *env) (crypto.Scope, []keys.Recipient, error) {
+	scope, err := crypto.ParseScope(o.scope)
+	if err != nil {
+		return "", nil, usagef("--scope: %v", err)
+	}
+	rcpts, err := o.rcpt.resolve(e)
+	return scope, rcpts, err
+}
+
+// sealDoc seals one plain Secret document into the given form.
+func sealDoc(e *env, d *manifest.Doc, f form, scope crypto.Scope, ns string, rcpts []keys.Recipient) error {
+	if err := d.SetNamespace(ns); err != nil {
+		return err
+	}
+	values, err := d.Plain()
+	if err != nil {
+		return err
+	}
+	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
+	if err != nil {
+		return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+	}
+	if f == formEncrypted {
+		return d.ToEncrypted(s)
+	}
+	return d.ToSealedSecret(s)
+}
+
+func newSealCmd(e *env, f form) *cobra.Command {
+	o := &sealOpts{}
+	cmd := &cobra.Command{
+		Use:   "seal [FILE|DIR]...",
+		Short: "Turn Secrets into SealedSecrets (kseal.dev/v1alpha1) for the controller to unseal",
+		Long: `seal turns every plain Secret in the input into a SealedSecret: values are
+encrypted under a fresh data key wrapped to each recipient; labels,
+annotations, type and immutable become the template of the Secret the
+controller creates. Documents that are not plain Secrets pass through.`,
+		Example: `  kseal seal -r age1pq1… -f secret.yaml > sealed.yaml
+  kseal seal --recipients-file cluster.pub -R -i k8s/`,
+	}
+	if f == formEncrypted {
+		cmd.Use = "encrypt [FILE|DIR]..."
+		cmd.Short = "Encrypt Secrets in place (still kind Secret; envelope in an annotation)"
+		cmd.Long = `encrypt replaces the values of every plain Secret by ciphertext, keeping the
+object a Secret (kubesec style), for teams without the controller: decrypt
+it in CI with kseal decrypt. stringData moves to data.`
+		cmd.Example = `  kseal encrypt -r age1… -i secret.yaml
+  kseal decrypt secret.yaml | kubectl apply -f -`
+	}
+	o.register(cmd, true)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		scope, rcpts, err := o.prepare(e)
+		if err != nil {
+			return err
+		}
+		ins, err := o.files.read(e, args)
+		if err != nil {
+			return err
+		}
+		err = each(e, "sealing", ins, []manifest.Kind{manifest.KindSecret}, func(_ *input, d *manifest.Doc) error {
+			return sealDoc(e, d, f, scope, o.namespace, rcpts)
+		})
+		if err != nil {
+			return err
+		}
+		return o.files.write(e, ins)
+	}
+	return cmd
+}
+
+func newCreateCmd(e *env) *cobra.Command {
+	o := &sealOpts{}
+	var literals, fromFiles []string
+	var typ string
+	var encrypted bool
+	cmd := &cobra.Command{
+		Use:   "create NAME [--from-literal KEY=VALUE] [--from-file KEY=PATH]",
+		Short: "Create a sealed Secret from literals and files, like kubectl create secret generic",
+		Example: `  kseal create db -n prod --from-literal user=app --from-file password=./pw.txt -r age1pq1… > db.yaml`,
+		Args:    cobra.ExactArgs(1),
+	}
+	o.register(cmd, false)
+	cmd.Flags().StringArrayVar(&literals, "from-literal", nil, "KEY=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH or PATH (key is the file name) (repeatable)")
+	cmd.Flags().StringVar(&typ, "type", "", "Secret type (default Opaque)")
+	cmd.Flags().BoolVar(&encrypted, "encrypted-secret", false, "emit an encrypted Secret instead of a SealedSecret")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		values := map[string][]byte{}
+		for _, l := range literals {
+			k, v, ok := strings.Cut(l, "=")
+			if !ok || k == "" {
+				return usagef("--from-literal %q: want KEY=VALUE", k)
+			}
+			values[k] = []byte(v)
+		}
+		for _, ff := range fromFiles {
+			k, p, ok := strings.Cut(ff, "=")
+			if !ok {
+				p = ff
+				k = filepath.Base(p)
+			}
+			b, _, err := readRegular(p)
+			if err != nil {
+				return fmt.Errorf("--from-file: %w", err)
+			}
+			values[k] = b
+		}
+		if len(values) == 0 {
+			return usagef("no values: pass --from-literal or --from-file")
+		}
+		text, err := manifest.SecretText(crypto.Target{Namespace: o.namespace, Name: args[0]}, typ, values)
+		if err != nil {
+			return err
+		}
+		strm, err := manifest.Parse([]byte(text))
+		if err != nil {
+			return err
+		}
+		scope, rcpts, err := o.prepare(e)
+		if err != nil {
+			return err
+		}
+		f := formSealed
+		if encrypted {
+			f = formEncrypted
+		}
+		if err := sealDoc(e, strm.Docs[0], f, scope, "", rcpts); err != nil {
+			return err
+		}
+		out, err := strm.Bytes()
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(out)
+		return err
+	}
+	return cmd
+}
+

@@ -1,0 +1,7 @@
+// Package providers links every key provider into a binary. Adding a
+// provider is one import line here.
+package providers
+
+import (
+	_ "kseal.dev/kseal/pkg/keys/agekey" // age X25519 and ML-KEM hybrid; cluster keys
+)

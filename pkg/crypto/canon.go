@@ -1,0 +1,55 @@
+package crypto
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// Domain separation strings. Changing any of them is a format change.
+const (
+	labelValueKey  = "kseal.dev/v1 value key"
+	labelMACKey    = "kseal.dev/v1 commitment key"
+	labelValueAD   = "kseal.dev/v1 value"
+	labelMACInput  = "kseal.dev/v1 commitment"
+	fieldPrefix    = "data."
+	dekSize        = 32
+	nonceSize      = 24
+	tagSize        = 16
+	maxSections    = 255
+	maxRecipients  = 64
+	maxValues      = 4096
+	maxValueSize   = 1 << 20
+	maxWrapSize    = 16 << 10
+	macSize        = sha256.Size
+	removalDigestN = sha256.Size
+)
+
+// canon is the canonical encoding used for additional data and commitments:
+// every string or byte string is prefixed by its 4-byte big-endian length,
+// every count is a 4-byte big-endian integer.
+type canon []byte
+
+func (c canon) str(s string) canon {
+	c = binary.BigEndian.AppendUint32(c, uint32(len(s)))
+	return append(c, s...)
+}
+
+func (c canon) bytes(b []byte) canon {
+	c = binary.BigEndian.AppendUint32(c, uint32(len(b)))
+	return append(c, b...)
+}
+
+func (c canon) u32(n int) canon { return binary.BigEndian.AppendUint32(c, uint32(n)) }
+
+func digest(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// Field is the name a Secret data key has in additional data and
+// commitments.
+func Field(key string) string { return fieldPrefix + key }
+
+func valueAD(scope Scope, ns, name, field string) []byte {
+	return canon(nil).str(labelValueAD).str(string(scope)).str(ns).str(name).str(field)
+}

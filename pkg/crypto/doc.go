@@ -1,0 +1,45 @@
+// Package crypto implements kseal's envelope: the format in which the values
+// of one Secret are sealed. docs/format.md is the normative description and
+// testdata/vectors holds vectors that pin it; this comment is the summary.
+//
+// # Data keys and sections
+//
+// Sealing an object draws one fresh 256-bit data key (DEK) from the supplied
+// randomness. The DEK never encrypts anything directly; two keys are derived
+// from it with HKDF-SHA256 (no salt):
+//
+//	valueKey = HKDF(DEK, info "kseal.dev/v1 value key", 32 bytes)
+//	macKey   = HKDF(DEK, info "kseal.dev/v1 commitment key", 32 bytes)
+//
+// A DEK, the wraps of it (one per recipient, each with a key ID) and the
+// commitment over the values sealed under it form a section. A freshly sealed
+// object has exactly one section. `kseal set`, which adds values without any
+// private key, appends a section with a DEK of its own; `kseal edit` and
+// `kseal rotate` fold everything back into one.
+//
+// # Values
+//
+// Each value is sealed with XChaCha20-Poly1305 under valueKey:
+//
+//	value = section (1 byte) || nonce (24 bytes) || ciphertext || tag (16 bytes)
+//
+// The additional data binds it to the format version, the scope, the
+// namespace and name as the scope requires, and the field ("data.KEY"), each
+// as a length-prefixed string (4-byte big-endian length, then the bytes):
+//
+//	AD = lp("kseal.dev/v1 value") || lp(scope) || lp(namespace) || lp(name) || lp(field)
+//
+// Under scope "namespace" the name is empty; under "cluster" both are.
+//
+// # Commitment
+//
+// Each section carries MAC = HMAC-SHA256(macKey, C) where C is the canonical
+// encoding of the scope, the bound namespace and name, the section index,
+// the section's wraps (type, key ID, SHA-256 of the wrap) sorted, and the
+// section's (field, SHA-256 of value) pairs sorted by field, including values
+// a write-only `unset` removed (recorded with their digest in the envelope's
+// removed list). Nothing in C depends on YAML formatting or map order.
+//
+// Because the commitment is keyed from the DEK it also commits the
+// ciphertexts to that key: a value cannot be made to open under another one.
+package crypto

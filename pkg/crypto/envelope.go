@@ -1,0 +1,197 @@
+package crypto
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// FormatVersion is the envelope version this package writes and reads.
+const FormatVersion = 1
+
+// Envelope is everything about a sealed object except the value
+// ciphertexts: the scope (the one place it is recorded), the sections with
+// their wraps and commitments, and the values removed without a key. It
+// marshals to JSON (the Secret annotation) and YAML (SealedSecret spec)
+// with the same field names; []byte fields are standard base64.
+type Envelope struct {
+	Version  int       `json:"version"`
+	Scope    Scope     `json:"scope"`
+	Sections []Section `json:"sections"`
+	Removed  []Removal `json:"removed,omitempty"`
+}
+
+// Section is one data key: its wraps and its commitment.
+type Section struct {
+	Recipients []Wrap `json:"recipients"`
+	MAC        []byte `json:"mac"`
+}
+
+// Wrap is the data key of a section wrapped for one recipient.
+type Wrap struct {
+	Type  string `json:"type"`
+	KeyID string `json:"keyID"`
+	Data  []byte `json:"data"`
+}
+
+// Removal records a value that `kseal unset` (or `kseal set` over an
+// existing value) removed without a key: the field, the section it was
+// sealed in and the SHA-256 of its ciphertext, so that section's commitment
+// still verifies. Removals are not authenticated; inspect and verify list
+// them.
+type Removal struct {
+	Field   string `json:"field"`
+	Section int    `json:"section"`
+	Digest  []byte `json:"digest"`
+}
+
+// Sealed is one sealed object: its envelope and its value ciphertexts keyed
+// by Secret data key.
+type Sealed struct {
+	Envelope Envelope
+	Values   map[string][]byte
+}
+
+// keyPattern is the Kubernetes rule for Secret data keys.
+var keyPattern = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+
+// CheckKey reports whether k is a valid Secret data key.
+func CheckKey(k string) error {
+	if len(k) == 0 || len(k) > 253 || !keyPattern.MatchString(k) {
+		return fmt.Errorf("invalid key %q: must consist of alphanumerics, '-', '_' or '.'", k)
+	}
+	return nil
+}
+
+// ErrFormat marks a structurally invalid envelope or value.
+var ErrFormat = errors.New("malformed envelope")
+
+func formatErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrFormat, fmt.Sprintf(format, a...))
+}
+
+// Validate checks the structure of s: version, scope, limits, and that every
+// value and removal names an existing section. It never looks at keys.
+func (s *Sealed) Validate() error {
+	e := &s.Envelope
+	if e.Version != FormatVersion {
+		return formatErr("version %d (this kseal reads version %d)", e.Version, FormatVersion)
+	}
+	if _, err := ParseScope(string(e.Scope)); err != nil || e.Scope == "" {
+		return formatErr("scope %q: want strict, namespace or cluster", e.Scope)
+	}
+	if len(e.Sections) == 0 || len(e.Sections) > maxSections {
+		return formatErr("%d sections (want 1 to %d)", len(e.Sections), maxSections)
+	}
+	for i, sec := range e.Sections {
+		if len(sec.Recipients) == 0 || len(sec.Recipients) > maxRecipients {
+			return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), maxRecipients)
+		}
+		if len(sec.MAC) != macSize {
+			return formatErr("section %d: mac is %d bytes, want %d", i, len(sec.MAC), macSize)
+		}
+		for j, w := range sec.Recipients {
+			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 || len(w.Data) > maxWrapSize {
+				return formatErr("section %d recipient %d: needs type, keyID and data (at most %d bytes)", i, j, maxWrapSize)
+			}
+		}
+	}
+	if len(s.Values) > maxValues {
+		return formatErr("%d values (at most %d)", len(s.Values), maxValues)
+	}
+	for k, v := range s.Values {
+		if err := CheckKey(k); err != nil {
+			return formatErr("%v", err)
+		}
+		sec, _, _, err := splitValue(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", Field(k), err)
+		}
+		if sec >= len(e.Sections) {
+			return formatErr("%s: section %d does not exist", Field(k), sec)
+		}
+	}
+	type removalKey struct {
+		field   string
+		section int
+	}
+	seen := map[removalKey]bool{}
+	for _, r := range e.Removed {
+		if r.Section < 0 || r.Section >= len(e.Sections) || len(r.Digest) != removalDigestN {
+			return formatErr("removed %q: bad section or digest", r.Field)
+		}
+		key := removalKey{r.Field, r.Section}
+		if seen[key] {
+			return formatErr("removed %q: listed twice for section %d", r.Field, r.Section)
+		}
+		seen[key] = true
+		if v, ok := s.Values[trimField(r.Field)]; ok {
+			if sec, _, _, _ := splitValue(v); sec == r.Section {
+				return formatErr("removed %q: still present in section %d", r.Field, r.Section)
+			}
+		}
+	}
+	return nil
+}
+
+func trimField(f string) string {
+	if len(f) > len(fieldPrefix) && f[:len(fieldPrefix)] == fieldPrefix {
+		return f[len(fieldPrefix):]
+	}
+	return f
+}
+
+// splitValue parses section || nonce || ciphertext||tag.
+func splitValue(v []byte) (section int, nonce, ct []byte, err error) {
+	if len(v) < 1+nonceSize+tagSize {
+		return 0, nil, nil, formatErr("value is %d bytes, shorter than the minimum %d (truncated?)", len(v), 1+nonceSize+tagSize)
+	}
+	if len(v) > maxValueSize+1+nonceSize+tagSize {
+		return 0, nil, nil, formatErr("value is %d bytes, larger than a Secret can hold", len(v))
+	}
+	return int(v[0]), v[1 : 1+nonceSize], v[1+nonceSize:], nil
+}
+
+// Recipients returns the stanzas of section i, for keys.UnwrapAny.
+func (e *Envelope) stanzas(i int) []*keys.Stanza {
+	out := make([]*keys.Stanza, len(e.Sections[i].Recipients))
+	for j, w := range e.Sections[i].Recipients {
+		out[j] = &keys.Stanza{Type: w.Type, KeyID: w.KeyID, Body: w.Data}
+	}
+	return out
+}
+
+// KeyIDs returns the distinct key IDs of all sections, sorted.
+func (e *Envelope) KeyIDs() []string {
+	var ids []string
+	for _, sec := range e.Sections {
+		for _, w := range sec.Recipients {
+			ids = append(ids, w.KeyID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Fields returns, per section, the fields currently sealed in it, sorted.
+func (s *Sealed) Fields() [][]string {
+	out := make([][]string, len(s.Envelope.Sections))
+	for _, k := range sortedKeys(s.Values) {
+		if sec, _, _, err := splitValue(s.Values[k]); err == nil && sec < len(out) {
+			out[sec] = append(out[sec], Field(k))
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

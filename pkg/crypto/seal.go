@@ -1,0 +1,229 @@
+package crypto
+
+import (
+	"bytes"
+	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// sectionKeys are the keys derived from one section's DEK.
+type sectionKeys struct {
+	dek      []byte
+	valueKey []byte
+	macKey   []byte
+}
+
+func deriveKeys(dek []byte) (*sectionKeys, error) {
+	vk, err := hkdf.Key(sha256.New, dek, nil, labelValueKey, 32)
+	if err != nil {
+		return nil, err
+	}
+	mk, err := hkdf.Key(sha256.New, dek, nil, labelMACKey, 32)
+	if err != nil {
+		return nil, err
+	}
+	return &sectionKeys{dek: dek, valueKey: vk, macKey: mk}, nil
+}
+
+func newSectionKeys(rand io.Reader) (*sectionKeys, error) {
+	dek := make([]byte, dekSize)
+	if _, err := io.ReadFull(rand, dek); err != nil {
+		return nil, fmt.Errorf("reading randomness: %w", err)
+	}
+	return deriveKeys(dek)
+}
+
+// sealValue seals one value of section sec.
+func (k *sectionKeys) sealValue(rand io.Reader, sec int, scope Scope, t Target, key string, plaintext []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(k.valueKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 1+nonceSize, 1+nonceSize+len(plaintext)+tagSize)
+	out[0] = byte(sec)
+	if _, err := io.ReadFull(rand, out[1:]); err != nil {
+		return nil, fmt.Errorf("reading randomness: %w", err)
+	}
+	ns, name := scope.bound(t)
+	return aead.Seal(out, out[1:], plaintext, valueAD(scope, ns, name, Field(key))), nil
+}
+
+func (k *sectionKeys) openValue(scope Scope, t Target, key string, v []byte) ([]byte, error) {
+	_, nonce, ct, err := splitValue(v)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := chacha20poly1305.NewX(k.valueKey)
+	if err != nil {
+		return nil, err
+	}
+	ns, name := scope.bound(t)
+	pt, err := aead.Open(nil, nonce, ct, valueAD(scope, ns, name, Field(key)))
+	if err != nil {
+		return nil, ErrIntegrity
+	}
+	return pt, nil
+}
+
+// mac computes the commitment of section sec of s under t.
+func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
+	e := &s.Envelope
+	ns, name := e.Scope.bound(t)
+	c := canon(nil).str(labelMACInput).str(string(e.Scope)).str(ns).str(name).u32(sec)
+
+	type wrapEntry struct {
+		typ, id string
+		sum     []byte
+	}
+	wraps := make([]wrapEntry, 0, len(e.Sections[sec].Recipients))
+	for _, w := range e.Sections[sec].Recipients {
+		wraps = append(wraps, wrapEntry{w.Type, w.KeyID, digest(w.Data)})
+	}
+	slices.SortFunc(wraps, func(a, b wrapEntry) int {
+		if a.typ != b.typ {
+			return strings.Compare(a.typ, b.typ)
+		}
+		if a.id != b.id {
+			return strings.Compare(a.id, b.id)
+		}
+		return bytes.Compare(a.sum, b.sum)
+	})
+	c = c.u32(len(wraps))
+	for _, w := range wraps {
+		c = c.str(w.typ).str(w.id).bytes(w.sum)
+	}
+
+	type fieldEntry struct {
+		field string
+		sum   []byte
+	}
+	var fields []fieldEntry
+	for key, v := range s.Values {
+		if len(v) > 0 && int(v[0]) == sec {
+			fields = append(fields, fieldEntry{Field(key), digest(v)})
+		}
+	}
+	for _, r := range e.Removed {
+		if r.Section == sec {
+			fields = append(fields, fieldEntry{r.Field, r.Digest})
+		}
+	}
+	slices.SortFunc(fields, func(a, b fieldEntry) int { return strings.Compare(a.field, b.field) })
+	c = c.u32(len(fields))
+	for _, f := range fields {
+		c = c.str(f.field).bytes(f.sum)
+	}
+	m := hmac.New(sha256.New, k.macKey)
+	m.Write(c)
+	return m.Sum(nil)
+}
+
+func wrapAll(ctx context.Context, dek []byte, b keys.Binding, rcpts []keys.Recipient) ([]Wrap, error) {
+	if len(rcpts) == 0 {
+		return nil, errors.New("no recipients")
+	}
+	if len(rcpts) > maxRecipients {
+		return nil, fmt.Errorf("%d recipients (at most %d)", len(rcpts), maxRecipients)
+	}
+	out := make([]Wrap, 0, len(rcpts))
+	seen := map[string]bool{}
+	for _, r := range rcpts {
+		if seen[r.KeyID()] {
+			continue
+		}
+		seen[r.KeyID()] = true
+		st, err := r.Wrap(ctx, dek, b)
+		if err != nil {
+			return nil, fmt.Errorf("wrapping for recipient %s: %w", r.KeyID(), err)
+		}
+		out = append(out, Wrap{Type: st.Type, KeyID: st.KeyID, Data: st.Body})
+	}
+	return out, nil
+}
+
+// Seal seals values (Secret data key → plaintext) for t under scope, with
+// one fresh data key wrapped to every recipient. rand supplies the data key
+// and the nonces.
+func Seal(ctx context.Context, rand io.Reader, scope Scope, t Target, values map[string][]byte, rcpts []keys.Recipient) (*Sealed, error) {
+	if err := scope.Check(t); err != nil {
+		return nil, err
+	}
+	s := &Sealed{Envelope: Envelope{Version: FormatVersion, Scope: scope}, Values: map[string][]byte{}}
+	if err := s.addSection(ctx, rand, t, values, rcpts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// addSection seals values under a new data key as a new section.
+func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, rcpts []keys.Recipient) error {
+	sec := len(s.Envelope.Sections)
+	if sec >= maxSections {
+		return fmt.Errorf("object already has %d sections; run kseal edit or rotate with a key to fold them", sec)
+	}
+	k, err := newSectionKeys(rand)
+	if err != nil {
+		return err
+	}
+	wraps, err := wrapAll(ctx, k.dek, s.Envelope.Scope.Binding(t), rcpts)
+	if err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(values) {
+		if err := CheckKey(key); err != nil {
+			return fmt.Errorf("%s: %w", Field(key), err)
+		}
+		if v, ok := s.Values[key]; ok {
+			s.Envelope.Removed = append(s.Envelope.Removed, Removal{Field: Field(key), Section: int(v[0]), Digest: digest(v)})
+		}
+		ct, err := k.sealValue(rand, sec, s.Envelope.Scope, t, key, values[key])
+		if err != nil {
+			return err
+		}
+		s.Values[key] = ct
+	}
+	s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps})
+	s.Envelope.Sections[sec].MAC = k.mac(s, sec, t)
+	return nil
+}
+
+// Set adds or replaces values without any private key: they are sealed in a
+// new section whose data key is wrapped to rcpts. A replaced value is
+// recorded in the removed list. Only the recipients are needed.
+func (s *Sealed) Set(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, rcpts []keys.Recipient) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := s.Envelope.Scope.Check(t); err != nil {
+		return err
+	}
+	return s.addSection(ctx, rand, t, values, rcpts)
+}
+
+// Unset removes values without any private key, recording each in the
+// removed list so the commitment of its section still verifies.
+func (s *Sealed) Unset(keysToRemove ...string) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	for _, key := range keysToRemove {
+		v, ok := s.Values[key]
+		if !ok {
+			return fmt.Errorf("%s: no such value", Field(key))
+		}
+		s.Envelope.Removed = append(s.Envelope.Removed, Removal{Field: Field(key), Section: int(v[0]), Digest: digest(v)})
+		delete(s.Values, key)
+	}
+	return nil
+}

@@ -1,0 +1,421 @@
+package manifest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/crypto"
+)
+
+// Target returns the namespace and name of the document's object.
+func (d *Doc) Target() crypto.Target {
+	return crypto.Target{Namespace: d.node.GetNamespace(), Name: d.node.GetName()}
+}
+
+// SetNamespace sets metadata.namespace when the document has none.
+func (d *Doc) SetNamespace(ns string) error {
+	if ns == "" || d.node.GetNamespace() != "" {
+		return nil
+	}
+	d.changed = true
+	return d.node.SetNamespace(ns)
+}
+
+// Plain returns the values of a plain Secret: data (base64-decoded) merged
+// with stringData, which wins as it does in the API server.
+func (d *Doc) Plain() (map[string][]byte, error) {
+	if d.Kind != KindSecret {
+		return nil, d.errorf("", "not a plain Secret")
+	}
+	if d.node.GetName() == "" {
+		return nil, d.errorf("metadata.name", "missing")
+	}
+	out := map[string][]byte{}
+	data, err := stringMap(d.node, "data")
+	if err != nil {
+		return nil, d.wrap("data", err)
+	}
+	for k, v := range data {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil {
+			return nil, d.errorf("data."+k, "not valid base64 (put plain text under stringData)")
+		}
+		out[k] = b
+	}
+	sd, err := stringMap(d.node, "stringData")
+	if err != nil {
+		return nil, d.wrap("stringData", err)
+	}
+	for k, v := range sd {
+		out[k] = []byte(v)
+	}
+	for k := range out {
+		if err := crypto.CheckKey(k); err != nil {
+			return nil, d.wrap("data."+k, err)
+		}
+	}
+	return out, nil
+}
+
+// stringMap reads the mapping at field of n as strings. Missing is empty.
+func stringMap(n *yaml.RNode, path ...string) (map[string]string, error) {
+	m, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || m == nil || yaml.IsMissingOrNull(m) {
+		return map[string]string{}, err
+	}
+	if m.YNode().Kind != yaml.MappingNode {
+		return nil, errors.New("must be a mapping of keys to strings")
+	}
+	out := map[string]string{}
+	err = m.VisitFields(func(f *yaml.MapNode) error {
+		k := f.Key.YNode().Value
+		if f.Value.YNode().Kind != yaml.ScalarNode {
+			return fmt.Errorf("%s: must be a string", k)
+		}
+		if _, dup := out[k]; dup {
+			return fmt.Errorf("%s: duplicate key", k)
+		}
+		out[k] = f.Value.YNode().Value
+		return nil
+	})
+	return out, err
+}
+
+// valuesPath is where a sealed document keeps its value ciphertexts.
+func (d *Doc) valuesPath() []string {
+	if d.Kind == KindSealedSecret {
+		return []string{"spec", "encryptedData"}
+	}
+	return []string{"data"}
+}
+
+// Sealed returns the sealed object of a SealedSecret or encrypted Secret.
+// Structure is validated; nothing is decrypted.
+func (d *Doc) Sealed() (*crypto.Sealed, error) {
+	var env crypto.Envelope
+	switch d.Kind {
+	case KindSealedSecret:
+		n, err := d.node.Pipe(yaml.Lookup("spec", "envelope"))
+		if err != nil || n == nil {
+			return nil, d.errorf("spec.envelope", "missing")
+		}
+		j, err := n.MarshalJSON()
+		if err != nil {
+			return nil, d.wrap("spec.envelope", err)
+		}
+		if err := strictJSON(j, &env); err != nil {
+			return nil, d.wrap("spec.envelope", err)
+		}
+	case KindEncrypted:
+		a := d.node.GetAnnotations()[EnvelopeAnnotation]
+		if err := strictJSON([]byte(a), &env); err != nil {
+			return nil, d.wrap("metadata.annotations["+EnvelopeAnnotation+"]", err)
+		}
+	default:
+		return nil, d.errorf("", "not sealed")
+	}
+	path := d.valuesPath()
+	field := strings.Join(path, ".")
+	raw, err := stringMap(d.node, path...)
+	if err != nil {
+		return nil, d.wrap(field, err)
+	}
+	if d.Kind == KindEncrypted {
+		if sd, _ := stringMap(d.node, "stringData"); len(sd) > 0 {
+			return nil, d.errorf("stringData", "an encrypted Secret must not carry stringData (plaintext next to ciphertext)")
+		}
+	}
+	s := &crypto.Sealed{Envelope: env, Values: map[string][]byte{}}
+	for k, v := range raw {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil {
+			return nil, d.errorf(field+"."+k, "not valid base64")
+		}
+		s.Values[k] = b
+	}
+	if err := s.Validate(); err != nil {
+		return nil, d.wrap("", err)
+	}
+	return s, nil
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("malformed envelope: %v", err)
+	}
+	return nil
+}
+
+// envelopeNode renders env as block-style YAML in struct field order.
+func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {
+	j, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	n, err := yaml.Parse(string(j)) // JSON is YAML; field order is kept
+	if err != nil {
+		return nil, err
+	}
+	blockStyle(n.YNode())
+	return n, nil
+}
+
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
+
+// setValues writes vals (base64-encoded) as the mapping at path, keeping the
+// nodes of entries whose value is unchanged and the order of existing keys;
+// new keys are appended in sorted order.
+func setValues(n *yaml.RNode, vals map[string][]byte, path ...string) error {
+	m, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, path...))
+	if err != nil {
+		return err
+	}
+	if m.YNode().Kind != yaml.MappingNode || m.YNode().Style == yaml.FlowStyle {
+		m.YNode().Kind, m.YNode().Style, m.YNode().Content, m.YNode().Tag = yaml.MappingNode, 0, nil, yaml.NodeTagMap
+	}
+	seen := map[string]bool{}
+	var keep []*yaml.Node
+	c := m.YNode().Content
+	for i := 0; i+1 < len(c); i += 2 {
+		k := c[i].Value
+		v, ok := vals[k]
+		if !ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		enc := base64.StdEncoding.EncodeToString(v)
+		if c[i+1].Kind != yaml.ScalarNode || strings.TrimSpace(c[i+1].Value) != enc {
+			c[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: enc, LineComment: c[i+1].LineComment}
+		}
+		keep = append(keep, c[i], c[i+1])
+	}
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		if seen[k] {
+			continue
+		}
+		keep = append(keep,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: k},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: base64.StdEncoding.EncodeToString(vals[k])})
+	}
+	m.YNode().Content = keep
+	return nil
+}
+
+
+// ToSealedSecret turns a plain Secret into a SealedSecret carrying s. The
+// Secret's labels, annotations, type and immutable flag become the template
+// of the Secret the controller will create.
+func (d *Doc) ToSealedSecret(s *crypto.Sealed) error {
+	if d.Kind != KindSecret {
+		return d.errorf("", "not a plain Secret")
+	}
+	n := d.node
+	tmpl := yaml.NewMapRNode(nil)
+	meta := yaml.NewMapRNode(nil)
+	for _, f := range []string{"labels", "annotations"} {
+		if v, _ := n.Pipe(yaml.Lookup("metadata", f)); v != nil && !yaml.IsMissingOrNull(v) {
+			if err := meta.PipeE(yaml.SetField(f, v.Copy())); err != nil {
+				return d.wrap("metadata."+f, err)
+			}
+		}
+	}
+	if len(meta.YNode().Content) > 0 {
+		if err := tmpl.PipeE(yaml.SetField("metadata", meta)); err != nil {
+			return d.wrap("", err)
+		}
+	}
+	for _, f := range []string{"type", "immutable"} {
+		if v, _ := n.Pipe(yaml.Lookup(f)); v != nil && !yaml.IsMissingOrNull(v) {
+			if err := tmpl.PipeE(yaml.SetField(f, v.Copy())); err != nil {
+				return d.wrap(f, err)
+			}
+		}
+		if err := n.PipeE(yaml.Clear(f)); err != nil {
+			return d.wrap(f, err)
+		}
+	}
+	for _, f := range []string{"data", "stringData"} {
+		if err := n.PipeE(yaml.Clear(f)); err != nil {
+			return d.wrap(f, err)
+		}
+	}
+	n.SetApiVersion(SealedAPIVersion)
+	n.SetKind(SealedKind)
+	spec := yaml.NewMapRNode(nil)
+	if len(tmpl.YNode().Content) > 0 {
+		if err := spec.PipeE(yaml.SetField("template", tmpl)); err != nil {
+			return d.wrap("spec.template", err)
+		}
+	}
+	if err := n.PipeE(yaml.SetField("spec", spec)); err != nil {
+		return d.wrap("spec", err)
+	}
+	d.Kind = KindSealedSecret
+	return d.SetSealed(s)
+}
+
+// ToEncrypted replaces a plain Secret's values by their ciphertexts in
+// place (stringData moves to data) and records the envelope in the
+// kseal.dev/envelope annotation.
+func (d *Doc) ToEncrypted(s *crypto.Sealed) error {
+	if d.Kind != KindSecret {
+		return d.errorf("", "not a plain Secret")
+	}
+	if err := d.node.PipeE(yaml.Clear("stringData")); err != nil {
+		return d.wrap("stringData", err)
+	}
+	d.Kind = KindEncrypted
+	return d.SetSealed(s)
+}
+
+// SetSealed writes s into a sealed document of either form. Value nodes
+// whose ciphertext is unchanged are left as they are.
+func (d *Doc) SetSealed(s *crypto.Sealed) error {
+	switch d.Kind {
+	case KindSealedSecret:
+		en, err := envelopeNode(&s.Envelope)
+		if err != nil {
+			return d.wrap("spec.envelope", err)
+		}
+		if err := setValues(d.node, s.Values, "spec", "encryptedData"); err != nil {
+			return d.wrap("spec.encryptedData", err)
+		}
+		if err := d.node.PipeE(yaml.Lookup("spec"), yaml.SetField("envelope", en)); err != nil {
+			return d.wrap("spec.envelope", err)
+		}
+	case KindEncrypted:
+		j, err := json.Marshal(&s.Envelope)
+		if err != nil {
+			return d.wrap("", err)
+		}
+		if err := setValues(d.node, s.Values, "data"); err != nil {
+			return d.wrap("data", err)
+		}
+		if err := d.node.PipeE(yaml.SetAnnotation(EnvelopeAnnotation, string(j))); err != nil {
+			return d.wrap("metadata.annotations", err)
+		}
+	default:
+		return d.errorf("", "not sealed")
+	}
+	d.changed = true
+	return nil
+}
+
+// ToPlain rewrites a sealed document as the plain Secret it stands for,
+// holding values: a SealedSecret becomes the Secret its template describes;
+// an encrypted Secret gets its values back and loses the envelope.
+func (d *Doc) ToPlain(values map[string][]byte) error {
+	switch d.Kind {
+	case KindSealedSecret:
+		n := yaml.NewMapRNode(nil)
+		n.SetApiVersion("v1")
+		n.SetKind("Secret")
+		meta := yaml.NewMapRNode(nil)
+		if err := meta.PipeE(yaml.SetField("name", yaml.NewStringRNode(d.node.GetName()))); err != nil {
+			return d.wrap("", err)
+		}
+		if ns := d.node.GetNamespace(); ns != "" {
+			if err := meta.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns))); err != nil {
+				return d.wrap("", err)
+			}
+		}
+		for _, f := range []string{"labels", "annotations"} {
+			if v, _ := d.node.Pipe(yaml.Lookup("spec", "template", "metadata", f)); v != nil && !yaml.IsMissingOrNull(v) {
+				if err := meta.PipeE(yaml.SetField(f, v.Copy())); err != nil {
+					return d.wrap("spec.template.metadata."+f, err)
+				}
+			}
+		}
+		if err := n.PipeE(yaml.SetField("metadata", meta)); err != nil {
+			return d.wrap("", err)
+		}
+		for _, f := range []string{"type", "immutable"} {
+			if v, _ := d.node.Pipe(yaml.Lookup("spec", "template", f)); v != nil && !yaml.IsMissingOrNull(v) {
+				if err := n.PipeE(yaml.SetField(f, v.Copy())); err != nil {
+					return d.wrap("spec.template."+f, err)
+				}
+			}
+		}
+		d.node = n
+	case KindEncrypted:
+		if err := d.node.PipeE(yaml.ClearAnnotation(EnvelopeAnnotation)); err != nil {
+			return d.wrap("metadata.annotations", err)
+		}
+		if a := d.node.GetAnnotations(); len(a) == 0 {
+			_ = d.node.PipeE(yaml.Lookup("metadata"), yaml.Clear("annotations"))
+		}
+	default:
+		return d.errorf("", "not sealed")
+	}
+	if err := setValues(d.node, values, "data"); err != nil {
+		return d.wrap("data", err)
+	}
+	d.Kind = KindSecret
+	d.changed = true
+	return nil
+}
+
+// SecretText renders a plain Secret holding values, for a person to read or
+// edit: UTF-8 values under stringData, anything else base64 under data.
+func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, error) {
+	n := yaml.NewMapRNode(nil)
+	n.SetApiVersion("v1")
+	n.SetKind("Secret")
+	if err := n.SetName(t.Name); err != nil {
+		return "", err
+	}
+	if t.Namespace != "" {
+		if err := n.SetNamespace(t.Namespace); err != nil {
+			return "", err
+		}
+	}
+	if typ != "" {
+		if err := n.PipeE(yaml.SetField("type", yaml.NewStringRNode(typ))); err != nil {
+			return "", err
+		}
+	}
+	bin, text := map[string][]byte{}, map[string][]byte{}
+	for k, val := range values {
+		if utf8.Valid(val) {
+			text[k] = val
+		} else {
+			bin[k] = val
+		}
+	}
+	if len(bin) > 0 {
+		if err := setValues(n, bin, "data"); err != nil {
+			return "", err
+		}
+	}
+	if len(text) > 0 {
+		sd, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, "stringData"))
+		if err != nil {
+			return "", err
+		}
+		for _, k := range slices.Sorted(maps.Keys(text)) {
+			val := yaml.NewStringRNode(string(text[k]))
+			if strings.Contains(string(text[k]), "\n") {
+				val.YNode().Style = yaml.LiteralStyle
+			}
+			if err := sd.PipeE(yaml.SetField(k, val)); err != nil {
+				return "", err
+			}
+		}
+	}
+	return n.MustString(), nil
+}

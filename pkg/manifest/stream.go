@@ -1,0 +1,240 @@
+// Package manifest reads and writes the Kubernetes manifests kseal works on:
+// multi-document YAML streams holding plain Secrets, SealedSecrets
+// (kseal.dev/v1alpha1) and encrypted Secrets (kind Secret whose values are
+// ciphertext and whose envelope rides in the kseal.dev/envelope
+// annotation).
+//
+// Documents are parsed with sigs.k8s.io/kustomize/kyaml, which keeps
+// comments, key order and unknown fields. Documents kseal does not change are
+// written back byte for byte, separators included.
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Kinds of document.
+type Kind int
+
+// The document kinds kseal tells apart.
+const (
+	KindOther        Kind = iota // anything else; passes through untouched
+	KindSecret                   // v1 Secret with plaintext values
+	KindEncrypted                // v1 Secret sealed in place
+	KindSealedSecret             // kseal.dev/v1alpha1 SealedSecret
+)
+
+func (k Kind) String() string {
+	return [...]string{"document", "Secret", "Secret", "SealedSecret"}[k]
+}
+
+// API identifiers.
+const (
+	SealedAPIVersion   = "kseal.dev/v1alpha1"
+	SealedKind         = "SealedSecret"
+	EnvelopeAnnotation = "kseal.dev/envelope"
+)
+
+// Limits that keep hostile input from exhausting memory.
+const (
+	MaxStreamSize = 64 << 20
+	MaxDocuments  = 100000
+)
+
+// Doc is one document of a stream.
+type Doc struct {
+	Index int // 1-based position in the stream
+	Line  int // 1-based line where the document starts
+	Kind  Kind
+
+	sep     string // separator text before the document, verbatim
+	raw     string // original text
+	node    *yaml.RNode
+	changed bool
+	seq     string // sequence indent style of the original
+}
+
+// Stream is a parsed multi-document YAML stream.
+type Stream struct {
+	Docs []*Doc
+}
+
+var sepLine = regexp.MustCompile(`^---[ \t]*(#.*)?$`)
+
+// Parse splits data into documents and parses those that are Secrets or
+// SealedSecrets. Errors name the document.
+func Parse(data []byte) (s *Stream, err error) {
+	if len(data) > MaxStreamSize {
+		return nil, fmt.Errorf("input is %d bytes, more than the %d kseal reads", len(data), MaxStreamSize)
+	}
+	// The YAML parser is third-party code fed untrusted input.
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("invalid YAML: parser failed: %v", r)
+		}
+	}()
+	s = &Stream{}
+	lines := strings.SplitAfter(string(data), "\n")
+	var sep, body strings.Builder
+	start, lineNo := 1, 0
+	flush := func() error {
+		if body.Len() == 0 && sep.Len() == 0 {
+			return nil
+		}
+		if len(s.Docs) >= MaxDocuments {
+			return fmt.Errorf("more than %d documents", MaxDocuments)
+		}
+		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: sep.String(), raw: body.String()}
+		if err := d.classify(); err != nil {
+			return err
+		}
+		s.Docs = append(s.Docs, d)
+		sep.Reset()
+		body.Reset()
+		return nil
+	}
+	for _, l := range lines {
+		lineNo++
+		if sepLine.MatchString(strings.TrimRight(l, "\r\n")) {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			sep.WriteString(l)
+			start = lineNo + 1
+			continue
+		}
+		body.WriteString(l)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// classify parses the document enough to tell its kind.
+func (d *Doc) classify() error {
+	if strings.TrimSpace(stripComments(d.raw)) == "" {
+		return nil
+	}
+	n, err := yaml.Parse(d.raw)
+	if err != nil {
+		return d.errorf("", "invalid YAML: %v", err)
+	}
+	if n.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	av, kind := n.GetApiVersion(), n.GetKind()
+	switch {
+	case av == "v1" && kind == "Secret":
+		d.node = n
+		d.Kind = KindSecret
+		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {
+			d.Kind = KindEncrypted
+		}
+	case av == SealedAPIVersion && kind == SealedKind:
+		d.node = n
+		d.Kind = KindSealedSecret
+	}
+	if d.node != nil {
+		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+	}
+	return nil
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// Bytes renders the stream: unchanged documents verbatim, changed ones
+// re-encoded.
+func (s *Stream) Bytes() ([]byte, error) {
+	var out bytes.Buffer
+	for _, d := range s.Docs {
+		out.WriteString(d.sep)
+		if !d.changed {
+			out.WriteString(d.raw)
+			continue
+		}
+		text, err := d.encode()
+		if err != nil {
+			return nil, err
+		}
+		if d.Index > 1 && d.sep == "" {
+			out.WriteString("---\n")
+		}
+		out.WriteString(text)
+	}
+	return out.Bytes(), nil
+}
+
+func (d *Doc) encode() (string, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(d.seq)})
+	if err := enc.Encode(d.node.Document()); err != nil {
+		return "", d.errorf("", "encoding: %v", err)
+	}
+	return buf.String(), nil
+}
+
+// Changed reports whether the document was modified.
+func (d *Doc) Changed() bool { return d.changed }
+
+// Node returns the parsed document, or nil for KindOther.
+func (d *Doc) Node() *yaml.RNode { return d.node }
+
+// Object names the document's object as "namespace/name" (or "name").
+func (d *Doc) Object() string {
+	if d.node == nil {
+		return ""
+	}
+	if ns := d.node.GetNamespace(); ns != "" {
+		return ns + "/" + d.node.GetName()
+	}
+	return d.node.GetName()
+}
+
+// Error is an error about one document, and optionally one field in it.
+type Error struct {
+	Doc    int
+	Kind   Kind
+	Object string
+	Field  string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "doc %d", e.Doc)
+	if e.Object != "" {
+		fmt.Fprintf(&b, ": %s %s", e.Kind, e.Object)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func (d *Doc) errorf(field, format string, a ...any) error {
+	return d.wrap(field, fmt.Errorf(format, a...))
+}
+
+func (d *Doc) wrap(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
+}
