@@ -270,4 +270,3 @@ func newUnsetCmd(e *env) *cobra.Command {
 	}
 	return cmd
 }
-

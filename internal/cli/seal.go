@@ -112,8 +112,8 @@ func newCreateCmd(e *env) *cobra.Command {
 	var typ string
 	var encrypted bool
 	cmd := &cobra.Command{
-		Use:   "create NAME [--from-literal KEY=VALUE] [--from-file KEY=PATH]",
-		Short: "Create a sealed Secret from literals and files, like kubectl create secret generic",
+		Use:     "create NAME [--from-literal KEY=VALUE] [--from-file KEY=PATH]",
+		Short:   "Create a sealed Secret from literals and files, like kubectl create secret generic",
 		Example: `  kseal create db -n prod --from-literal user=app --from-file password=./pw.txt -r age1pq1… > db.yaml`,
 		Args:    cobra.ExactArgs(1),
 	}
@@ -174,4 +174,3 @@ func newCreateCmd(e *env) *cobra.Command {
 	}
 	return cmd
 }
-

@@ -216,7 +216,6 @@ func setValues(n *yaml.RNode, vals map[string][]byte, path ...string) error {
 	return nil
 }
 
-
 // ToSealedSecret turns a plain Secret into a SealedSecret carrying s. The
 // Secret's labels, annotations, type and immutable flag become the template
 // of the Secret the controller will create.

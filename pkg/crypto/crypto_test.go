@@ -1,0 +1,302 @@
+package crypto_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"testing"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/keys/agekey"
+)
+
+var ctx = context.Background()
+
+type keypair struct {
+	id  *agekey.Identity
+	rcp keys.Recipient
+}
+
+func newKey(t testing.TB, x25519 bool) keypair {
+	t.Helper()
+	id, err := agekey.Generate(x25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := keys.ParseRecipient(id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keypair{id, r}
+}
+
+var prodDB = crypto.Target{Namespace: "prod", Name: "db"}
+
+func values() map[string][]byte {
+	return map[string][]byte{"username": []byte("admin"), "password": []byte("hunter2"), "empty": {}}
+}
+
+func seal(t testing.TB, scope crypto.Scope, tg crypto.Target, rs ...keys.Recipient) *crypto.Sealed {
+	t.Helper()
+	s, err := crypto.Seal(ctx, rand.Reader, scope, tg, values(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func clone(s *crypto.Sealed) *crypto.Sealed {
+	c := &crypto.Sealed{Envelope: s.Envelope, Values: map[string][]byte{}}
+	c.Envelope.Sections = nil
+	for _, sec := range s.Envelope.Sections {
+		ns := crypto.Section{MAC: bytes.Clone(sec.MAC)}
+		for _, w := range sec.Recipients {
+			ns.Recipients = append(ns.Recipients, crypto.Wrap{Type: w.Type, KeyID: w.KeyID, Data: bytes.Clone(w.Data)})
+		}
+		c.Envelope.Sections = append(c.Envelope.Sections, ns)
+	}
+	c.Envelope.Removed = append([]crypto.Removal(nil), s.Envelope.Removed...)
+	for k, v := range s.Values {
+		c.Values[k] = bytes.Clone(v)
+	}
+	return c
+}
+
+func TestRoundTrip(t *testing.T) {
+	x, pq := newKey(t, true), newKey(t, false)
+	for _, tc := range []struct {
+		name  string
+		scope crypto.Scope
+	}{{"strict", crypto.ScopeStrict}, {"namespace", crypto.ScopeNamespace}, {"cluster", crypto.ScopeCluster}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := seal(t, tc.scope, prodDB, x.rcp, pq.rcp)
+			for _, id := range []keys.Identity{x.id, pq.id} {
+				o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{id})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range values() {
+					if !bytes.Equal(o.Values[k], v) {
+						t.Errorf("%s: got %q want %q", k, o.Values[k], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestFreshDataKeyPerObject(t *testing.T) {
+	x := newKey(t, true)
+	a, b := seal(t, crypto.ScopeStrict, prodDB, x.rcp), seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	if bytes.Equal(a.Values["password"], b.Values["password"]) || bytes.Equal(a.Envelope.Sections[0].MAC, b.Envelope.Sections[0].MAC) {
+		t.Fatal("two seals of the same values share ciphertext or commitment")
+	}
+}
+
+// TestTamper flips, moves, adds, removes and strips, and expects every case
+// to fail to open with an error that names what failed and leaks nothing.
+func TestTamper(t *testing.T) {
+	x, other := newKey(t, true), newKey(t, true)
+	ids := []keys.Identity{x.id}
+	for _, tc := range []struct {
+		name   string
+		scope  crypto.Scope
+		target crypto.Target
+		mutate func(s *crypto.Sealed)
+		want   string
+	}{
+		{"flipped bit in a value", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Values["password"][30] ^= 1 }, "integrity check failed"},
+		{"flipped bit in a value's section byte", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Values["password"][0] ^= 1 }, "section 1 does not exist"},
+		{"truncated value", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Values["password"] = s.Values["password"][:20] }, "truncated"},
+		{"flipped bit in the wrap", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Sections[0].Recipients[0].Data[60] ^= 1 }, "does not open"},
+		{"flipped bit in another recipient's wrap", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Sections[0].Recipients[1].Data[60] ^= 1 }, "integrity check failed"},
+		{"flipped bit in the commitment", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Sections[0].MAC[0] ^= 1 }, "integrity check failed"},
+		{"value moved to another field", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) {
+			s.Values["username"], s.Values["password"] = s.Values["password"], s.Values["username"]
+		}, "integrity check failed"},
+		{"value deleted by hand", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { delete(s.Values, "username") }, "integrity check failed"},
+		{"value added by hand", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Values["extra"] = bytes.Clone(s.Values["password"]) }, "integrity check failed"},
+		{"recipient stripped", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) {
+			s.Envelope.Sections[0].Recipients = s.Envelope.Sections[0].Recipients[:1]
+		}, "integrity check failed"},
+		{"scope widened to cluster", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Scope = crypto.ScopeCluster }, "integrity check failed"},
+		{"strict: renamed", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db2"}, nil, "binds it to prod/db2"},
+		{"strict: moved namespace", crypto.ScopeStrict, crypto.Target{Namespace: "dev", Name: "db"}, nil, "integrity check failed"},
+		{"namespace: moved namespace", crypto.ScopeNamespace, crypto.Target{Namespace: "dev", Name: "db"}, nil, `namespace "dev"`},
+		{"unknown version", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Version = 2 }, "version 2"},
+		{"no matching identity", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) {
+			s.Envelope.Sections[0].Recipients = s.Envelope.Sections[0].Recipients[1:]
+		}, "no identity matched any recipient: tried x25519 " + other.rcp.KeyID()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := seal(t, tc.scope, prodDB, x.rcp, other.rcp)
+			if tc.mutate != nil {
+				tc.mutate(s)
+			}
+			_, err := crypto.Open(ctx, s, tc.target, ids)
+			if err == nil {
+				t.Fatal("tampered object opened")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			for _, secret := range []string{"hunter2", "admin", x.id.SecretString()} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error leaks %q", secret)
+				}
+			}
+		})
+	}
+}
+
+func TestScopeAllowsWhatItShould(t *testing.T) {
+	x := newKey(t, true)
+	ids := []keys.Identity{x.id}
+	for _, tc := range []struct {
+		name   string
+		scope  crypto.Scope
+		target crypto.Target
+	}{
+		{"namespace: renamed", crypto.ScopeNamespace, crypto.Target{Namespace: "prod", Name: "other"}},
+		{"cluster: moved and renamed", crypto.ScopeCluster, crypto.Target{Namespace: "dev", Name: "other"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := crypto.Open(ctx, seal(t, tc.scope, prodDB, x.rcp), tc.target, ids); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestScopeNeedsNamespace(t *testing.T) {
+	x := newKey(t, true)
+	_, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, crypto.Target{Name: "db"}, values(), []keys.Recipient{x.rcp})
+	if err == nil || !strings.Contains(err.Error(), "needs metadata.namespace") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestUpdateKeepsUnchangedCiphertext(t *testing.T) {
+	x := newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv := values()
+	nv["password"] = []byte("correct horse")
+	nv["new"] = []byte("v")
+	delete(nv, "empty")
+	u, err := o.Update(rand.Reader, nv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(u.Values["username"], s.Values["username"]) {
+		t.Error("unchanged value got a new ciphertext")
+	}
+	if bytes.Equal(u.Values["password"], s.Values["password"]) {
+		t.Error("changed value kept its ciphertext")
+	}
+	o2, err := crypto.Open(ctx, u, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(o2.Values["password"]) != "correct horse" || string(o2.Values["new"]) != "v" || o2.Values["empty"] != nil {
+		t.Errorf("got %q", o2.Values)
+	}
+}
+
+func TestRewrapKeepsValues(t *testing.T) {
+	x, y := newKey(t, true), newKey(t, false)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := o.Rewrap(ctx, []keys.Recipient{y.rcp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range s.Values {
+		if !bytes.Equal(r.Values[k], s.Values[k]) {
+			t.Errorf("%s: ciphertext changed", k)
+		}
+	}
+	if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err == nil {
+		t.Error("old key still opens")
+	}
+	if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{y.id}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestWriteOnlySetAndUnset(t *testing.T) {
+	x := newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	// Only the recipient, no identity.
+	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("rotated"), "token": []byte("t")}, []keys.Recipient{x.rcp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unset("username"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unset("nope"); err == nil {
+		t.Error("unset of a missing value succeeded")
+	}
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(o.Values["password"]) != "rotated" || string(o.Values["token"]) != "t" {
+		t.Errorf("got %q", o.Values)
+	}
+	if _, ok := o.Values["username"]; ok {
+		t.Error("unset value still there")
+	}
+	if len(o.Sections) != 2 || len(o.Removed) != 2 {
+		t.Errorf("sections %d removed %d, want 2 and 2", len(o.Sections), len(o.Removed))
+	}
+
+	t.Run("tampering a write-only section is still detected", func(t *testing.T) {
+		c := clone(s)
+		c.Values["token"][40] ^= 1
+		if _, err := crypto.Open(ctx, c, prodDB, []keys.Identity{x.id}); !errors.Is(err, crypto.ErrIntegrity) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("deleting a value without a removal record is detected", func(t *testing.T) {
+		c := clone(s)
+		delete(c.Values, "empty")
+		if _, err := crypto.Open(ctx, c, prodDB, []keys.Identity{x.id}); !errors.Is(err, crypto.ErrIntegrity) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("edit folds sections back into one", func(t *testing.T) {
+		u, err := o.Update(rand.Reader, o.Values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Envelope.Sections) != 1 || len(u.Envelope.Removed) != 0 {
+			t.Fatalf("sections %d removed %d", len(u.Envelope.Sections), len(u.Envelope.Removed))
+		}
+		if !bytes.Equal(u.Values["empty"], s.Values["empty"]) {
+			t.Error("unchanged section-0 value got a new ciphertext")
+		}
+		if _, err := crypto.Open(ctx, u, prodDB, []keys.Identity{x.id}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestNoIdentity(t *testing.T) {
+	x := newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	_, err := crypto.Open(ctx, s, prodDB, nil)
+	var nm *keys.NoIdentityMatchError
+	if !errors.As(err, &nm) {
+		t.Fatalf("got %v, want NoIdentityMatchError", err)
+	}
+}
