@@ -1,9 +1,6 @@
 package crypto_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"os"
@@ -11,51 +8,12 @@ import (
 	"reflect"
 	"testing"
 
+	"kseal.dev/kseal/internal/testkeys"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and test vectors")
-
-// detReader is a deterministic byte stream: SHA-256(seed || counter) blocks.
-type detReader struct {
-	seed string
-	n    uint64
-	buf  []byte
-}
-
-func (r *detReader) Read(p []byte) (int, error) {
-	for i := range p {
-		if len(r.buf) == 0 {
-			h := sha256.New()
-			h.Write([]byte(r.seed))
-			h.Write(binary.BigEndian.AppendUint64(nil, r.n))
-			r.n++
-			r.buf = h.Sum(nil)
-		}
-		p[i], r.buf = r.buf[0], r.buf[1:]
-	}
-	return len(p), nil
-}
-
-// clearRecipient "wraps" by storing the data key in the clear, which makes a
-// sealed object fully deterministic so the vector pins every byte of the
-// value encoding, the key derivation and the commitment.
-type clearRecipient struct{}
-
-func (clearRecipient) Wrap(_ context.Context, dek []byte, _ keys.Binding) (*keys.Stanza, error) {
-	return &keys.Stanza{Type: "test-clear", KeyID: "vector-key", Body: append([]byte(nil), dek...)}, nil
-}
-func (clearRecipient) KeyID() string { return "vector-key" }
-
-type clearIdentity struct{}
-
-func (clearIdentity) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]byte, error) {
-	if s.Type != "test-clear" {
-		return nil, keys.ErrIncorrectIdentity
-	}
-	return s.Body, nil
-}
 
 type vector struct {
 	Comment   string            `json:"comment"`
@@ -86,14 +44,14 @@ func TestVectors(t *testing.T) {
 		for k, v := range plain {
 			vals[k] = []byte(v)
 		}
-		rnd := &detReader{seed: "kseal test vector " + string(tc.scope)}
-		s, err := crypto.Seal(ctx, rnd, tc.scope, tc.target, vals, []keys.Recipient{clearRecipient{}})
+		rnd := &testkeys.Reader{Seed: "kseal test vector " + string(tc.scope)}
+		s, err := crypto.Seal(ctx, rnd, tc.scope, tc.target, vals, []keys.Recipient{testkeys.ClearRecipient{}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, vector{
-			Comment:   "recipient test-clear stores the DEK in the clear; randomness is SHA-256(seed||counter), see vectors_test.go",
-			Scope:     tc.scope, Namespace: tc.target.Namespace, Name: tc.target.Name,
+			Comment: "recipient test-clear stores the DEK in the clear; randomness is SHA-256(seed||counter), see internal/testkeys",
+			Scope:   tc.scope, Namespace: tc.target.Namespace, Name: tc.target.Name,
 			Plaintext: plain, Envelope: s.Envelope, Values: s.Values,
 		})
 	}
@@ -116,7 +74,7 @@ func TestVectors(t *testing.T) {
 	}
 	for _, v := range want {
 		s := &crypto.Sealed{Envelope: v.Envelope, Values: v.Values}
-		o, err := crypto.Open(ctx, s, crypto.Target{Namespace: v.Namespace, Name: v.Name}, []keys.Identity{clearIdentity{}})
+		o, err := crypto.Open(ctx, s, crypto.Target{Namespace: v.Namespace, Name: v.Name}, []keys.Identity{testkeys.ClearIdentity{}})
 		if err != nil {
 			t.Fatalf("%s: %v", v.Scope, err)
 		}
