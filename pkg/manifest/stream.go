@@ -11,6 +11,7 @@ package manifest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -141,7 +142,51 @@ func (d *Doc) classify() error {
 		d.Kind = KindSealedSecret
 	}
 	if d.node != nil {
+		if err := checkMetadata(d.node); err != nil {
+			d.node, d.Kind = nil, KindOther
+			return &Error{Doc: d.Index, Err: err}
+		}
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+	}
+	return nil
+}
+
+// checkMetadata makes sure metadata has the shape the rest of the package
+// (and kyaml's accessors, which panic otherwise) rely on.
+func checkMetadata(n *yaml.RNode) error {
+	for _, f := range n.YNode().Content {
+		if f.Kind != yaml.ScalarNode && f.Kind != yaml.MappingNode && f.Kind != yaml.SequenceNode {
+			return errors.New("aliases and anchors are not supported in Secrets")
+		}
+	}
+	md := n.Field("metadata")
+	if md == nil {
+		return errors.New("metadata: missing")
+	}
+	m := md.Value.YNode()
+	if m.Kind != yaml.MappingNode {
+		return errors.New("metadata: must be a mapping")
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return errors.New("metadata: keys must be strings")
+		}
+		switch k.Value {
+		case "name", "namespace":
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("metadata.%s: must be a string", k.Value)
+			}
+		case "labels", "annotations":
+			if v.Kind != yaml.MappingNode && !(v.Kind == yaml.ScalarNode && v.Tag == yaml.NodeTagNull) {
+				return fmt.Errorf("metadata.%s: must be a mapping", k.Value)
+			}
+			for _, c := range v.Content {
+				if c.Kind != yaml.ScalarNode {
+					return fmt.Errorf("metadata.%s: must map strings to strings", k.Value)
+				}
+			}
+		}
 	}
 	return nil
 }
