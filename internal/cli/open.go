@@ -135,7 +135,11 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 				}
 				fmt.Fprintf(w, "    recipient %s %s%s\n", r.Type, r.KeyID, mark)
 			}
-			fmt.Fprintf(w, "    fields: %s\n", strings.Join(s.Fields, ", "))
+			fields := strings.Join(s.Fields, ", ")
+			if fields == "" {
+				fields = "(none left)"
+			}
+			fmt.Fprintf(w, "    fields: %s\n", fields)
 		}
 		if len(in.Removed) > 0 {
 			fmt.Fprintf(w, "  removed without a key (not authenticated): %s\n", strings.Join(in.Removed, ", "))
