@@ -37,6 +37,13 @@ bench:
 demo: build tools
 	@eval "$$(bash $(TOOLS) env)" && bash hack/demo.sh
 
+# Regenerate deepcopy code, the CRD and RBAC from markers, and install.yaml.
+generate:
+	$$(bash $(TOOLS) controller-gen) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+	$$(bash $(TOOLS) controller-gen) crd:maxDescLen=400 paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$$(bash $(TOOLS) controller-gen) rbac:roleName=kseal-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	$$(bash $(TOOLS) build >/dev/null; echo $${KSEAL_CACHE:-$$HOME/.cache/kseal}/tools/kustomize) build config/default > config/install.yaml
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

@@ -1,0 +1,163 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+// GroupVersion is the API group and version of SealedSecret.
+var GroupVersion = schema.GroupVersion{Group: "kseal.dev", Version: "v1alpha1"}
+
+var (
+	// SchemeBuilder registers the types of this package.
+	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	// AddToScheme adds the types of this package to a scheme.
+	AddToScheme = SchemeBuilder.AddToScheme
+)
+
+// Base64 is standard base64 text.
+// +kubebuilder:validation:Pattern=`^[A-Za-z0-9+/]*={0,2}$`
+type Base64 string
+
+// SecretTemplate describes the Secret the controller creates.
+type SecretTemplate struct {
+	// Metadata holds the labels and annotations of the Secret.
+	// +optional
+	Metadata TemplateMetadata `json:"metadata,omitempty"`
+	// Type of the Secret (default Opaque).
+	// +optional
+	Type corev1.SecretType `json:"type,omitempty"`
+	// Immutable makes the Secret immutable.
+	// +optional
+	Immutable *bool `json:"immutable,omitempty"`
+}
+
+// TemplateMetadata is the part of ObjectMeta a template may set.
+type TemplateMetadata struct {
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Envelope is the kseal envelope (docs/format.md).
+type Envelope struct {
+	// Version of the envelope format.
+	// +kubebuilder:validation:Enum=1
+	Version int `json:"version"`
+	// Scope binds the ciphertext: strict (namespace and name), namespace, or cluster.
+	// +kubebuilder:validation:Enum=strict;namespace;cluster
+	Scope string `json:"scope"`
+	// Sections are the data keys with their wraps and commitments.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=255
+	Sections []Section `json:"sections"`
+	// Removed lists values removed without a key (not authenticated).
+	// +optional
+	Removed []Removal `json:"removed,omitempty"`
+}
+
+// Section is one data key.
+type Section struct {
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	Recipients []Wrap `json:"recipients"`
+	// MAC is the section's commitment.
+	MAC Base64 `json:"mac"`
+}
+
+// Wrap is a data key wrapped for one recipient.
+type Wrap struct {
+	// +kubebuilder:validation:MinLength=1
+	Type string `json:"type"`
+	// +kubebuilder:validation:MinLength=1
+	KeyID string `json:"keyID"`
+	// +kubebuilder:validation:MinLength=1
+	Data Base64 `json:"data"`
+}
+
+// Removal records a value removed without a key.
+type Removal struct {
+	Field string `json:"field"`
+	// +kubebuilder:validation:Minimum=0
+	Section int    `json:"section"`
+	Digest  Base64 `json:"digest"`
+}
+
+// SealedSecretSpec is the sealed content and the template of the Secret.
+type SealedSecretSpec struct {
+	// Template of the Secret to create.
+	// +optional
+	Template SecretTemplate `json:"template,omitempty"`
+	// EncryptedData holds the sealed values by Secret key.
+	// +kubebuilder:validation:MaxProperties=4096
+	EncryptedData map[string]Base64 `json:"encryptedData"`
+	// Envelope holds the scope, wrapped data keys and commitments.
+	Envelope Envelope `json:"envelope"`
+}
+
+// Condition types and reasons.
+const (
+	ConditionReady = "Ready"
+
+	ReasonUnsealed         = "Unsealed"
+	ReasonNoMatchingKey    = "NoMatchingKey"
+	ReasonIntegrityFailed  = "IntegrityFailed"
+	ReasonSecretNotOwned   = "SecretNotOwned"
+	ReasonInvalid          = "InvalidSealedSecret"
+	ReasonDecryptError     = "DecryptError"
+	ReasonKeyServiceFailed = "KeyServiceUnavailable"
+	ReasonProgressing      = "Progressing"
+	ReasonPolicyDenied     = "PolicyDenied"
+)
+
+// AnnotationTakeOver, set to "true" on a SealedSecret, lets the controller
+// adopt an existing Secret of the same name that it does not own.
+const AnnotationTakeOver = "kseal.dev/take-over"
+
+// SealedSecretStatus reports the outcome of the last unseal.
+type SealedSecretStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready, with a reason.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// KeyIDs are the keys the sections were opened with.
+	// +optional
+	KeyIDs []string `json:"keyIDs,omitempty"`
+}
+
+// SealedSecret is a Secret whose values are sealed with kseal; the controller
+// unseals it into a Secret of the same name.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ss;kss,categories=kseal
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type SealedSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   SealedSecretSpec   `json:"spec"`
+	Status SealedSecretStatus `json:"status,omitempty"`
+}
+
+// SealedSecretList is a list of SealedSecrets.
+//
+// +kubebuilder:object:root=true
+type SealedSecretList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SealedSecret `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&SealedSecret{}, &SealedSecretList{})
+}

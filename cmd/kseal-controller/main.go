@@ -1,0 +1,77 @@
+// Command kseal-controller unseals SealedSecrets into Secrets and manages the
+// cluster keypair. It runs in a cluster or, from KUBECONFIG, outside one.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"kseal.dev/kseal/internal/controller"
+	_ "kseal.dev/kseal/internal/providers"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "kseal-controller: error: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("kseal-controller", flag.ContinueOnError)
+	o := controller.Options{LeaderElectionID: "kseal-controller.kseal.dev"}
+	var watch, logFormat string
+	var qps float64
+	var burst int
+	fs.StringVar(&o.Namespace, "namespace", envOr("KSEAL_NAMESPACE", "kseal-system"), "the controller's namespace: cluster keys, published recipients, leader lease")
+	fs.StringVar(&watch, "watch-namespaces", "", "comma-separated namespaces to watch (default: all)")
+	fs.DurationVar(&o.RenewPeriod, "key-renew-period", 30*24*time.Hour, "generate a new cluster key this often; old keys keep opening")
+	fs.BoolVar(&o.X25519, "x25519", false, "generate classic X25519 cluster keys instead of the post-quantum hybrid")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
+	fs.StringVar(&o.RecipientsAddr, "recipients-bind-address", ":8082", "address serving /v1/recipients (0 disables)")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "use a Lease so only one replica unseals and rotates keys")
+	fs.IntVar(&o.Concurrency, "concurrency", 16, "SealedSecrets reconciled in parallel")
+	fs.Float64Var(&qps, "kube-api-qps", 200, "client queries per second to the API server")
+	fs.IntVar(&burst, "kube-api-burst", 400, "client burst to the API server")
+	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if watch != "" {
+		o.WatchNamespaces = strings.Split(watch, ",")
+	}
+	switch logFormat {
+	case "json":
+		ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
+	case "text":
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.StacktraceLevel(zapcore.PanicLevel)))
+	default:
+		return fmt.Errorf("--log-format %q: want json or text", logFormat)
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = float32(qps), burst
+	mgr, _, err := controller.NewManager(cfg, o)
+	if err != nil {
+		return err
+	}
+	ctrl.Log.Info("starting kseal-controller", "namespace", o.Namespace, "watch", watch, "keyRenewPeriod", o.RenewPeriod.String())
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,237 @@
+package controller_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/internal/controller"
+	"kseal.dev/kseal/pkg/keys/agekey"
+)
+
+func TestUnsealUpdateAndDriftRepair(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ctx := t.Context()
+
+	ss := sealed(t, f.ns, "db", map[string]string{"user": "admin", "password": "hunter2"}, "type: kubernetes.io/basic-auth\n", rcp)
+	if err := k8s.Create(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	s := waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "hunter2"})
+	c := waitReason(t, f.ns, "db", ksealv1.ReasonUnsealed)
+	if c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready = %s", c.Status)
+	}
+	if s.Type != corev1.SecretTypeBasicAuth || s.Labels["app"] != "demo" {
+		t.Errorf("template not applied: type %q labels %v", s.Type, s.Labels)
+	}
+	if !metav1.IsControlledBy(s, ss) {
+		t.Errorf("Secret is not controlled by the SealedSecret: %v", s.OwnerReferences)
+	}
+	var got ksealv1.SealedSecret
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(ss), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ObservedGeneration != got.Generation || len(got.Status.KeyIDs) != 1 || got.Status.KeyIDs[0] != agekey.KeyID(rcp) {
+		t.Errorf("status %+v", got.Status)
+	}
+
+	t.Run("update flows to the Secret", func(t *testing.T) {
+		upd := sealed(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"}, "type: kubernetes.io/basic-auth\n", rcp)
+		got.Spec = upd.Spec
+		if err := k8s.Update(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"})
+	})
+	t.Run("a Secret edited by hand is restored", func(t *testing.T) {
+		var cur corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "db"}, &cur); err != nil {
+			t.Fatal(err)
+		}
+		cur.Data["password"] = []byte("tampered")
+		cur.Data["extra"] = []byte("x")
+		if err := k8s.Update(ctx, &cur); err != nil {
+			t.Fatal(err)
+		}
+		waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"})
+	})
+	t.Run("a Secret deleted by hand comes back", func(t *testing.T) {
+		if err := k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "db"}}); err != nil {
+			t.Fatal(err)
+		}
+		waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"})
+	})
+}
+
+func TestRefusesSecretItDoesNotOwn(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ctx := t.Context()
+	mine := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "taken"}, StringData: map[string]string{"k": "original"}}
+	if err := k8s.Create(ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	ss := sealed(t, f.ns, "taken", map[string]string{"k": "sealed"}, "", rcp)
+	if err := k8s.Create(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	c := waitReason(t, f.ns, "taken", ksealv1.ReasonSecretNotOwned)
+	if !strings.Contains(c.Message, ksealv1.AnnotationTakeOver) {
+		t.Errorf("message does not explain the way out: %q", c.Message)
+	}
+	waitSecret(t, f.ns, "taken", map[string]string{"k": "original"})
+
+	t.Run("taking over when asked", func(t *testing.T) {
+		var got ksealv1.SealedSecret
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ss), &got); err != nil {
+			t.Fatal(err)
+		}
+		got.Annotations = map[string]string{ksealv1.AnnotationTakeOver: "true"}
+		if err := k8s.Update(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		s := waitSecret(t, f.ns, "taken", map[string]string{"k": "sealed"})
+		if !metav1.IsControlledBy(s, &got) {
+			t.Error("adopted Secret lacks the owner reference")
+		}
+	})
+}
+
+func TestBadInputIsTerminal(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ctx := t.Context()
+	other, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		ss     func() *ksealv1.SealedSecret
+		reason string
+		msg    string
+	}{
+		{"tampered value", func() *ksealv1.SealedSecret {
+			ss := sealed(t, f.ns, "tampered", map[string]string{"k": "v"}, "", rcp)
+			b, _ := base64.StdEncoding.DecodeString(string(ss.Spec.EncryptedData["k"]))
+			b[len(b)-1] ^= 1
+			ss.Spec.EncryptedData["k"] = ksealv1.Base64(base64.StdEncoding.EncodeToString(b))
+			return ss
+		}, ksealv1.ReasonIntegrityFailed, "integrity check failed"},
+		{"moved to another name", func() *ksealv1.SealedSecret {
+			ss := sealed(t, f.ns, "original", map[string]string{"k": "v"}, "", rcp)
+			ss.Name = "moved"
+			return ss
+		}, ksealv1.ReasonIntegrityFailed, "binds it to " + f.ns + "/moved"},
+		{"sealed to another key", func() *ksealv1.SealedSecret {
+			return sealed(t, f.ns, "foreign", map[string]string{"k": "v"}, "", other.Recipient())
+		}, ksealv1.ReasonNoMatchingKey, "tried x25519 " + other.KeyID()},
+		{"truncated value", func() *ksealv1.SealedSecret {
+			ss := sealed(t, f.ns, "truncated", map[string]string{"k": "v"}, "", rcp)
+			ss.Spec.EncryptedData["k"] = ss.Spec.EncryptedData["k"][:12]
+			return ss
+		}, ksealv1.ReasonInvalid, "truncated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := tc.ss()
+			if err := k8s.Create(ctx, ss); err != nil {
+				t.Fatal(err)
+			}
+			c := waitReason(t, f.ns, ss.Name, tc.reason)
+			if !strings.Contains(c.Message, tc.msg) || strings.Contains(c.Message, "AGE-SECRET-KEY") {
+				t.Errorf("message %q", c.Message)
+			}
+			var s corev1.Secret
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: ss.Name}, &s); !apierrors.IsNotFound(err) {
+				t.Errorf("a Secret was written for bad input: %v", err)
+			}
+			// Terminal: the controller does not retry, so the status
+			// stays put (same transition time) a while later.
+			time.Sleep(300 * time.Millisecond)
+			if c2 := ready(t, f.ns, ss.Name); c2 == nil || !c2.LastTransitionTime.Equal(&c.LastTransitionTime) {
+				t.Errorf("condition changed: %+v", c2)
+			}
+		})
+	}
+}
+
+func TestAdmissionRejectsMalformedObjects(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ss := sealed(t, f.ns, "bad", map[string]string{"k": "v"}, "", rcp)
+	ss.Spec.Envelope.Scope = "galaxy"
+	err := k8s.Create(t.Context(), ss)
+	if err == nil || !strings.Contains(err.Error(), "spec.envelope.scope") {
+		t.Fatalf("got %v", err)
+	}
+	ss = sealed(t, f.ns, "bad", map[string]string{"k": "v"}, "", rcp)
+	ss.Spec.EncryptedData["k"] = "not base64!"
+	if err := k8s.Create(t.Context(), ss); err == nil {
+		t.Fatal("non-base64 value admitted")
+	}
+}
+
+func TestKeyRotationAndRestart(t *testing.T) {
+	f := newFixture(t, 2*time.Second)
+	ctx := t.Context()
+	first := f.recipient()
+	a := sealed(t, f.ns, "a", map[string]string{"k": "old-key"}, "", first)
+	if err := k8s.Create(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	waitSecret(t, f.ns, "a", map[string]string{"k": "old-key"})
+
+	var second string
+	eventually(t, "a renewed cluster key", func() error {
+		if second = f.recipient(); second == first {
+			return errUnchanged
+		}
+		return nil
+	})
+	b := sealed(t, f.ns, "b", map[string]string{"k": "new-key"}, "", second)
+	if err := k8s.Create(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	waitSecret(t, f.ns, "b", map[string]string{"k": "new-key"})
+
+	// A new controller process with a long renew period picks up the
+	// stored keys: both objects unseal again after their Secrets vanish.
+	f.halt()
+	var list corev1.SecretList
+	if err := k8s.List(ctx, &list, client.InNamespace(f.ctrlNS), client.MatchingLabels{controller.LabelManaged: controller.ManagedClusterKey}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) < 2 {
+		t.Fatalf("%d keys stored, want at least 2", len(list.Items))
+	}
+	for _, n := range []string{"a", "b"} {
+		if err := k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: n}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.start(time.Hour)
+	waitSecret(t, f.ns, "a", map[string]string{"k": "old-key"})
+	waitSecret(t, f.ns, "b", map[string]string{"k": "new-key"})
+	var got ksealv1.SealedSecret
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(a), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.KeyIDs) != 1 || got.Status.KeyIDs[0] != agekey.KeyID(first) {
+		t.Errorf("a opened with %v, want the first key %s", got.Status.KeyIDs, agekey.KeyID(first))
+	}
+}
+
+type unchanged struct{}
+
+func (unchanged) Error() string { return "recipient unchanged" }
+
+var errUnchanged error = unchanged{}

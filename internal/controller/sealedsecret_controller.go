@@ -1,0 +1,294 @@
+// Package controller is kseal-controller: it unseals SealedSecrets into
+// Secrets with the cluster keypair (and any other registered identity),
+// keeps those Secrets as the SealedSecret says, and owns the cluster keys.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=kseal-system
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete,namespace=kseal-system
+
+// Reconciler unseals SealedSecrets.
+type Reconciler struct {
+	Client    client.Client
+	APIReader client.Reader // uncached, for Secrets the controller does not own
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Keyring   *Keyring
+	// ExtraIdentities returns identities besides the cluster keys (KMS).
+	ExtraIdentities func() []keys.Identity
+}
+
+// outcome is what one reconcile concluded, for the status.
+type outcome struct {
+	reason  string
+	message string
+	keyIDs  []string
+	err     error // transient: requeue with backoff
+}
+
+// Reconcile brings the Secret of one SealedSecret in line with it.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	defer func() { reconcileDuration.Observe(time.Since(start).Seconds()) }()
+
+	var ss ksealv1.SealedSecret
+	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ss.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // the owner reference deletes the Secret
+	}
+	before := ss.DeepCopy()
+	out := r.reconcile(ctx, &ss)
+	if err := r.setStatus(ctx, before, &ss, out); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, out.err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) outcome {
+	sealed, err := sealedFromAPI(ss)
+	if err != nil {
+		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
+	}
+	target := crypto.Target{Namespace: ss.Namespace, Name: ss.Name}
+	opened, err := crypto.Open(ctx, sealed, target, r.identities())
+	var nm *keys.NoIdentityMatchError
+	if errors.As(err, &nm) && onlyMisses(nm) {
+		// A key may have been restored or rotated in since the last load.
+		if lerr := r.Keyring.Load(ctx); lerr != nil {
+			return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: lerr.Error(), err: lerr}
+		}
+		opened, err = crypto.Open(ctx, sealed, target, r.identities())
+	}
+	if err != nil {
+		return openFailure(err)
+	}
+	var keyIDs []string
+	for _, s := range opened.Sections {
+		keyIDs = append(keyIDs, s.KeyID)
+	}
+	changed, out := r.apply(ctx, ss, opened.Values)
+	if out != nil {
+		return *out
+	}
+	if changed {
+		unsealTotal.Inc()
+		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "wrote Secret %s with keys %v", ss.Name, keyIDs)
+	}
+	return outcome{reason: ksealv1.ReasonUnsealed, message: fmt.Sprintf("Secret %s is up to date", ss.Name), keyIDs: keyIDs}
+}
+
+func (r *Reconciler) identities() []keys.Identity {
+	ids := r.Keyring.Identities()
+	if r.ExtraIdentities != nil {
+		ids = append(ids, r.ExtraIdentities()...)
+	}
+	return ids
+}
+
+// onlyMisses reports whether no identity even claimed a stanza.
+func onlyMisses(nm *keys.NoIdentityMatchError) bool {
+	for _, e := range nm.Errs {
+		if !errors.Is(e, keys.ErrIncorrectIdentity) {
+			return false
+		}
+	}
+	return true
+}
+
+// Temporary is implemented by key-service errors worth retrying.
+type temporary interface{ Temporary() bool }
+
+func openFailure(err error) outcome {
+	var nm *keys.NoIdentityMatchError
+	var tmp temporary
+	switch {
+	case errors.As(err, &tmp) && tmp.Temporary():
+		return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: err.Error(), err: err}
+	case errors.Is(err, crypto.ErrIntegrity):
+		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
+	case errors.Is(err, crypto.ErrFormat):
+		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
+	case errors.As(err, &nm) && onlyMisses(nm):
+		return outcome{reason: ksealv1.ReasonNoMatchingKey, message: err.Error()}
+	}
+	return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
+}
+
+// apply creates or updates the Secret. It returns whether it wrote, or an
+// outcome when it must not or could not.
+func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values map[string][]byte) (bool, *outcome) {
+	want := r.desired(ss, values)
+	var cur corev1.Secret
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), &cur) // cache: managed Secrets only
+	if apierrors.IsNotFound(err) {
+		if err = r.Client.Create(ctx, want); err == nil {
+			return true, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "creating Secret: " + err.Error(), err: err}
+		}
+		// It exists but is not managed (so not in the cache).
+		err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), &cur)
+	}
+	if err != nil {
+		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
+	}
+	if !metav1.IsControlledBy(&cur, ss) && ss.Annotations[ksealv1.AnnotationTakeOver] != "true" {
+		return false, &outcome{reason: ksealv1.ReasonSecretNotOwned, message: fmt.Sprintf("Secret %s exists and is not managed by this SealedSecret; set annotation %s: \"true\" to adopt it", cur.Name, ksealv1.AnnotationTakeOver)}
+	}
+	if same(&cur, want) {
+		return false, nil
+	}
+	if cur.Immutable != nil && *cur.Immutable {
+		// An immutable Secret cannot be changed, only replaced.
+		if err := r.Client.Delete(ctx, &cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
+			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
+		}
+		if err := r.Client.Create(ctx, want); err != nil {
+			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
+		}
+		return true, nil
+	}
+	cur.Labels, cur.Annotations, cur.Type, cur.Immutable, cur.Data, cur.StringData = want.Labels, want.Annotations, want.Type, want.Immutable, want.Data, nil
+	cur.OwnerReferences = want.OwnerReferences
+	if err := r.Client.Update(ctx, &cur); err != nil {
+		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "updating Secret: " + err.Error(), err: err}
+	}
+	return true, nil
+}
+
+// desired is the Secret the SealedSecret describes.
+func (r *Reconciler) desired(ss *ksealv1.SealedSecret, values map[string][]byte) *corev1.Secret {
+	t := ss.Spec.Template
+	labels := maps.Clone(t.Metadata.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelManaged] = ManagedSecret
+	typ := t.Type
+	if typ == "" {
+		typ = corev1.SecretTypeOpaque
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: ss.Namespace, Labels: labels, Annotations: maps.Clone(t.Metadata.Annotations)},
+		Type:       typ,
+		Immutable:  t.Immutable,
+		Data:       values,
+	}
+	_ = controllerutil.SetControllerReference(ss, s, r.Scheme)
+	return s
+}
+
+func same(cur, want *corev1.Secret) bool {
+	return maps.Equal(cur.Labels, want.Labels) && maps.Equal(cur.Annotations, want.Annotations) &&
+		cur.Type == want.Type && boolEq(cur.Immutable, want.Immutable) && len(cur.StringData) == 0 &&
+		maps.EqualFunc(cur.Data, want.Data, func(a, b []byte) bool { return string(a) == string(b) }) &&
+		len(cur.OwnerReferences) == len(want.OwnerReferences) && metav1.IsControlledBy(cur, &metav1.ObjectMeta{UID: want.OwnerReferences[0].UID})
+}
+
+func boolEq(a, b *bool) bool {
+	return (a != nil && *a) == (b != nil && *b)
+}
+
+// setStatus records the outcome and emits a warning event when it is new.
+func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSecret, out outcome) error {
+	cond := metav1.Condition{Type: ksealv1.ConditionReady, Status: metav1.ConditionFalse, Reason: out.reason, Message: out.message, ObservedGeneration: ss.Generation}
+	if out.reason == ksealv1.ReasonUnsealed {
+		cond.Status = metav1.ConditionTrue
+	} else {
+		unsealErrors.WithLabelValues(out.reason).Inc()
+		prev := meta.FindStatusCondition(before.Status.Conditions, ksealv1.ConditionReady)
+		if prev == nil || prev.Reason != out.reason || prev.Message != out.message || prev.ObservedGeneration != ss.Generation {
+			r.Recorder.Eventf(ss, nil, corev1.EventTypeWarning, out.reason, "Unseal", "%s", out.message)
+			log.FromContext(ctx).Info("unseal failed", "reason", out.reason, "message", out.message, "transient", out.err != nil)
+		}
+	}
+	meta.SetStatusCondition(&ss.Status.Conditions, cond)
+	ss.Status.ObservedGeneration = ss.Generation
+	if out.keyIDs != nil || out.reason != ksealv1.ReasonKeyServiceFailed {
+		ss.Status.KeyIDs = out.keyIDs
+	}
+	if equalStatus(before.Status, ss.Status) {
+		return nil
+	}
+	return r.Client.Status().Patch(ctx, ss, client.MergeFrom(before))
+}
+
+func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
+	if a.ObservedGeneration != b.ObservedGeneration || len(a.Conditions) != len(b.Conditions) || fmt.Sprint(a.KeyIDs) != fmt.Sprint(b.KeyIDs) {
+		return false
+	}
+	for i := range a.Conditions {
+		x, y := a.Conditions[i], b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+// SetupWithManager registers the reconciler: SealedSecrets (spec or
+// annotation changes), the Secrets they own (drift repair), and cluster key
+// Secrets (re-try objects no key could open).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&ksealv1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.Secret{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.keyChanged), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetNamespace() == r.Keyring.opts.Namespace && o.GetLabels()[LabelManaged] == ManagedClusterKey
+		}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Named("sealedsecret").
+		Complete(r)
+}
+
+// keyChanged enqueues every SealedSecret that no key could open.
+func (r *Reconciler) keyChanged(ctx context.Context, _ client.Object) []ctrl.Request {
+	if err := r.Keyring.Load(ctx); err != nil {
+		log.FromContext(ctx).Error(err, "reloading cluster keys")
+	}
+	var list ksealv1.SealedSecretList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	var reqs []ctrl.Request
+	for _, ss := range list.Items {
+		if c := meta.FindStatusCondition(ss.Status.Conditions, ksealv1.ConditionReady); c != nil && c.Reason == ksealv1.ReasonNoMatchingKey {
+			reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ss.Namespace, Name: ss.Name}})
+		}
+	}
+	return reqs
+}

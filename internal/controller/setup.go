@@ -1,0 +1,161 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// Options configure kseal-controller.
+type Options struct {
+	Namespace        string   // the controller's own namespace: keys, recipients, lease
+	WatchNamespaces  []string // empty: all
+	RenewPeriod      time.Duration
+	X25519           bool
+	MetricsAddr      string
+	ProbeAddr        string
+	RecipientsAddr   string
+	LeaderElect      bool
+	Concurrency      int
+	ExtraIdentities  func() []keys.Identity
+	LeaderElectionID string
+	// SkipNameValidation allows several managers in one process (tests).
+	SkipNameValidation bool
+}
+
+// Scheme returns the scheme with core types and SealedSecret.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = ksealv1.AddToScheme(s)
+	return s
+}
+
+// NewManager builds the manager with the reconciler, the keyring and the
+// recipients server. Only Secrets labelled kseal.dev/managed are cached.
+func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
+	managed, err := labels.NewRequirement(LabelManaged, selection.Exists, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	copts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {Label: labels.NewSelector().Add(*managed)},
+	}}
+	if len(o.WatchNamespaces) > 0 {
+		copts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range append(o.WatchNamespaces, o.Namespace) {
+			copts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	scheme := Scheme()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         copts,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.ProbeAddr,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionNamespace:       o.Namespace,
+		LeaderElectionReleaseOnCancel: true,
+		Client:                        client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.ConfigMap{}}}},
+		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	kr := NewKeyring(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("keyring"), KeyringOptions{Namespace: o.Namespace, RenewPeriod: o.RenewPeriod, X25519: o.X25519})
+	if err := mgr.Add(kr); err != nil {
+		return nil, nil, err
+	}
+	r := &Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
+		Recorder: mgr.GetEventRecorder("kseal-controller"), Keyring: kr, ExtraIdentities: o.ExtraIdentities,
+	}
+	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.AddReadyzCheck("keys", func(req *http.Request) error {
+		if !kr.Ready() {
+			if err := kr.Load(req.Context()); err != nil || !kr.Ready() {
+				return errors.New("no cluster key loaded yet")
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if o.RecipientsAddr != "" && o.RecipientsAddr != "0" {
+		if err := mgr.Add(&recipientsServer{addr: o.RecipientsAddr, kr: kr}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return mgr, kr, nil
+}
+
+// recipientsServer serves the cluster recipients over HTTP so that anyone
+// who can reach the controller (directly or through the API server's
+// service proxy) can seal offline.
+type recipientsServer struct {
+	addr string
+	kr   *Keyring
+}
+
+func (s *recipientsServer) NeedLeaderElection() bool { return false }
+
+func (s *recipientsServer) Start(ctx context.Context) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/recipients", func(w http.ResponseWriter, r *http.Request) {
+		if !s.kr.Ready() {
+			_ = s.kr.Load(r.Context())
+		}
+		cur, all := s.kr.Recipients()
+		if cur == "" {
+			http.Error(w, "no cluster key yet", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if r.URL.Query().Get("all") != "" {
+			fmt.Fprintln(w, strings.Join(all, "\n"))
+			return
+		}
+		fmt.Fprintln(w, cur)
+	})
+	srv := &http.Server{Addr: s.addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
