@@ -106,6 +106,8 @@ standard input and writes standard output. -i rewrites files in place
 		newInspectCmd(e),
 		newVerifyCmd(e),
 		newKeygenCmd(e),
+		newFetchRecipientsCmd(e),
+		newKeysCmd(e),
 	)
 	return root
 }

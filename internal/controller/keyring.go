@@ -15,29 +15,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/keys/agekey"
 )
 
-// Labels and names of the objects the controller keeps in its namespace.
+// Fields of a cluster key Secret.
 const (
-	// LabelManaged marks every Secret the controller manages; its cache
-	// sees only Secrets with this label, so memory does not grow with
-	// unrelated Secrets.
-	LabelManaged      = "kseal.dev/managed"
-	ManagedClusterKey = "cluster-key"
-	ManagedSecret     = "unsealed"
-
 	AnnotationCreated = "kseal.dev/created"
 	KeyField          = "identity"
 	RecipientField    = "recipient"
+)
 
-	// RecipientsConfigMap publishes the current cluster recipient.
-	RecipientsConfigMap = "kseal-recipients"
-	// RecipientsKey holds the recipient to seal to (newest key).
-	RecipientsKey = "recipients.txt"
-	// AllRecipientsKey lists every active key, newest first.
-	AllRecipientsKey = "all-recipients.txt"
+// Shorthands for the well-known names of the API package.
+const (
+	LabelManaged        = ksealv1.LabelManaged
+	ManagedClusterKey   = ksealv1.ManagedClusterKey
+	ManagedSecret       = ksealv1.ManagedSecret
+	RecipientsConfigMap = ksealv1.RecipientsConfigMap
+	RecipientsKey       = ksealv1.RecipientsKey
+	AllRecipientsKey    = ksealv1.AllRecipientsKey
 )
 
 // KeyringOptions configure the cluster keypair.
@@ -170,7 +167,6 @@ func (k *Keyring) publish(ctx context.Context) error {
 	cm.Data = data
 	return k.client.Update(ctx, cm)
 }
-
 
 // Identities returns the private keys, newest first.
 func (k *Keyring) Identities() []keys.Identity {

@@ -1,0 +1,22 @@
+package v1alpha1
+
+// Names and labels kseal-controller uses in the cluster. They are part of
+// the contract between the controller and the kseal CLI (fetch-recipients,
+// keys backup).
+const (
+	// LabelManaged marks every Secret the controller manages; the
+	// controller's cache sees only Secrets with this label.
+	LabelManaged = "kseal.dev/managed"
+	// ManagedClusterKey is LabelManaged's value on cluster key Secrets.
+	ManagedClusterKey = "cluster-key"
+	// ManagedSecret is LabelManaged's value on unsealed Secrets.
+	ManagedSecret = "unsealed"
+
+	// RecipientsConfigMap, in the controller's namespace, publishes the
+	// cluster recipients.
+	RecipientsConfigMap = "kseal-recipients"
+	// RecipientsKey holds the recipient to seal to (the newest key).
+	RecipientsKey = "recipients.txt"
+	// AllRecipientsKey lists every active key, newest first.
+	AllRecipientsKey = "all-recipients.txt"
+)

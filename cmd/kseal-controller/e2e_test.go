@@ -1,0 +1,184 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"kseal.dev/kseal/internal/envtestutil"
+)
+
+var (
+	cluster *envtest.Environment
+	bin     string // directory with the built kseal and kseal-controller
+	root    = envtestutil.RepoRoot()
+)
+
+// TestMain starts a real API server and builds both binaries; the tests then
+// use them the way a user does, through kubectl and a kubeconfig.
+func TestMain(m *testing.M) {
+	var cfg *rest.Config
+	cluster, cfg = envtestutil.Start(m)
+	if cluster == nil {
+		os.Exit(0)
+	}
+	_ = cfg
+	dir, err := os.MkdirTemp("", "kseal-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = dir
+	out, err := exec.Command("go", "build", "-o", dir+"/", "kseal.dev/kseal/cmd/kseal", "kseal.dev/kseal/cmd/kseal-controller").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building binaries: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = cluster.Stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// kubeconfig writes an admin kubeconfig for env.
+func kubeconfig(t *testing.T, env *envtest.Environment) string {
+	t.Helper()
+	u, err := env.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := u.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type runner struct {
+	t          *testing.T
+	kubeconfig string
+	dir        string
+}
+
+// run executes a command with KUBECONFIG set and returns its stdout.
+func (r *runner) run(stdin []byte, name string, args ...string) (string, error) {
+	path := name
+	switch name {
+	case "kseal", "kseal-controller":
+		path = filepath.Join(bin, name)
+	case "kubectl":
+		path = filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl")
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+r.kubeconfig, "KSEAL_NO_PROGRESS=1")
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), err
+}
+
+func (r *runner) must(stdin []byte, name string, args ...string) string {
+	r.t.Helper()
+	out, err := r.run(stdin, name, args...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// controllerProc is a running kseal-controller binary.
+type controllerProc struct {
+	cmd        *exec.Cmd
+	recipients string
+	metrics    string
+	log        *bytes.Buffer
+}
+
+func (r *runner) startController(extra ...string) *controllerProc {
+	r.t.Helper()
+	p := &controllerProc{recipients: freeAddr(r.t), metrics: freeAddr(r.t), log: &bytes.Buffer{}}
+	args := append([]string{"--namespace=kseal-system", "--log-format=text",
+		"--recipients-bind-address=" + p.recipients, "--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + freeAddr(r.t)}, extra...)
+	p.cmd = exec.Command(filepath.Join(bin, "kseal-controller"), args...)
+	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+r.kubeconfig)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { p.stop() })
+	return p
+}
+
+func (p *controllerProc) stop() {
+	if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// poll retries f until it succeeds or 60 s pass.
+func poll(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s: %v", what, err)
+}
+
+func httpGet(ctx context.Context, url string) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return string(b), err
+}

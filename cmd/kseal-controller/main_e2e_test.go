@@ -1,0 +1,114 @@
+package main_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"kseal.dev/kseal/internal/envtestutil"
+)
+
+// TestEndToEnd installs kseal with kubectl, runs the built controller
+// against the API server, seals an example with the fetched cluster
+// recipient using the built kseal, applies it with kubectl and checks the
+// Secret's bytes.
+func TestEndToEnd(t *testing.T) {
+	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
+	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))
+	r.must(nil, "kubectl", "create", "namespace", "demo")
+	ctrl := r.startController()
+
+	var pub string
+	poll(t, "cluster recipient via the API server", func() (err error) {
+		pub, err = r.run(nil, "kseal", "fetch-recipients")
+		return err
+	})
+	if !strings.Contains(pub, "age1pq1") {
+		t.Fatalf("cluster recipient is not post-quantum: %q", pub)
+	}
+	direct := r.must(nil, "kseal", "fetch-recipients", "--url", "http://"+ctrl.recipients)
+	if !strings.Contains(pub, strings.TrimSpace(direct)) {
+		t.Errorf("/v1/recipients %q differs from the ConfigMap %q", direct, pub)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "cluster.pub"), []byte(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", filepath.Join(root, "examples", "db-secret.yaml"))
+	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
+	poll(t, "unsealed Secret", func() error {
+		out, err := r.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.password}")
+		if err != nil {
+			return err
+		}
+		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "correct-horse-battery-staple" {
+			return fmt.Errorf("password is %q", b)
+		}
+		return nil
+	})
+	typ := r.must(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.type}")
+	if typ != "kubernetes.io/basic-auth" {
+		t.Errorf("type %q", typ)
+	}
+	poll(t, "Ready column", func() error {
+		out := r.must(nil, "kubectl", "-n", "demo", "get", "sealedsecret", "db-credentials")
+		if !strings.Contains(out, "True") || !strings.Contains(out, "Unsealed") {
+			return fmt.Errorf("%s", out)
+		}
+		return nil
+	})
+	metrics, err := httpGet(t.Context(), "http://"+ctrl.metrics+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"kseal_unseal_total 1", "kseal_cluster_keys 1", "kseal_reconcile_duration_seconds_bucket"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("metrics lack %q", m)
+		}
+	}
+	if strings.Contains(ctrl.log.String(), "correct-horse") || strings.Contains(ctrl.log.String(), "AGE-SECRET-KEY") {
+		t.Error("controller log contains plaintext or a private key")
+	}
+
+	t.Run("backup and restore into an empty cluster", func(t *testing.T) {
+		offline := r.must(nil, "kseal", "keygen", "-o", "offline.key")
+		backup := r.must(nil, "kseal", "keys", "backup", "-r", strings.TrimSpace(offline))
+		if strings.Contains(backup, "AGE-SECRET-KEY") {
+			t.Fatal("backup holds a private key in the clear")
+		}
+		if err := os.WriteFile(filepath.Join(r.dir, "backup.yaml"), []byte(backup), 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		empty := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
+		if _, err := empty.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer empty.Stop()
+		r2 := &runner{t: t, kubeconfig: kubeconfig(t, empty), dir: r.dir}
+		r2.must(nil, "kubectl", "apply", "-f", filepath.Join(envtestutil.RepoRoot(), "config", "install.yaml"))
+		r2.must(nil, "kubectl", "create", "namespace", "demo")
+		plain := r2.must(nil, "kseal", "decrypt", "--identity", "offline.key", "backup.yaml")
+		r2.must([]byte(plain), "kubectl", "apply", "-f", "-")
+		r2.must([]byte(sealed), "kubectl", "apply", "-f", "-")
+		r2.startController()
+		poll(t, "Secret unsealed in the restored cluster", func() error {
+			out, err := r2.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.username}")
+			if err != nil {
+				return err
+			}
+			if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "orders" {
+				return fmt.Errorf("username %q", b)
+			}
+			return nil
+		})
+		if got := r2.must(nil, "kseal", "fetch-recipients"); got != pub {
+			t.Errorf("restored cluster publishes %q, want the original %q", got, pub)
+		}
+	})
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+// clusterFlags select the cluster and the controller's namespace.
+type clusterFlags struct {
+	kubeconfig string
+	context    string
+	namespace  string
+}
+
+func (c *clusterFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+	cmd.Flags().StringVar(&c.context, "context", "", "kubeconfig context")
+	cmd.Flags().StringVar(&c.namespace, "controller-namespace", "kseal-system", "namespace of kseal-controller")
+}
+
+func (c *clusterFlags) clientset() (*kubernetes.Clientset, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if c.kubeconfig != "" {
+		rules.ExplicitPath = c.kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+func newFetchRecipientsCmd(e *env) *cobra.Command {
+	var cf clusterFlags
+	var out, url string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "fetch-recipients",
+		Short: "Fetch the cluster's public recipients, to seal offline",
+		Long: `fetch-recipients reads the recipients kseal-controller publishes in the
+kseal-recipients ConfigMap (readable by every authenticated user), or from
+its /v1/recipients endpoint with --url. Save them and seal without cluster
+access:
+
+  kseal fetch-recipients -o cluster.pub
+  kseal seal --recipients-file cluster.pub -f secret.yaml`,
+		Args: cobra.NoArgs,
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&url, "url", "", "fetch from the controller's recipients endpoint (http://HOST:8082) instead of the API server")
+	cmd.Flags().BoolVar(&all, "all", false, "every active key, not just the one to seal to")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var text string
+		if url != "" {
+			u := strings.TrimRight(url, "/") + "/v1/recipients"
+			if all {
+				u += "?all=1"
+			}
+			req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, u, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
+			}
+			text = string(b)
+		} else {
+			cs, err := cf.clientset()
+			if err != nil {
+				return err
+			}
+			cm, err := cs.CoreV1().ConfigMaps(cf.namespace).Get(e.ctx, ksealv1.RecipientsConfigMap, metav1.GetOptions{})
+			if err != nil {
+				return hintError{fmt.Errorf("reading ConfigMap %s/%s: %w", cf.namespace, ksealv1.RecipientsConfigMap, err), "is kseal-controller installed and running? (kubectl -n " + cf.namespace + " get deploy kseal-controller)"}
+			}
+			key := ksealv1.RecipientsKey
+			if all {
+				key = ksealv1.AllRecipientsKey
+			}
+			text = cm.Data[key]
+		}
+		// Check what we got before anyone seals to it.
+		if _, err := keys.ParseRecipients(strings.NewReader(text), "fetched recipients"); err != nil {
+			return err
+		}
+		if out == "" {
+			_, err := io.WriteString(e.stdout, text)
+			return err
+		}
+		return writeAtomic(out, []byte(text), 0o644)
+	}
+	return cmd
+}
+
+func newKeysCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage the cluster keys of kseal-controller"}
+	var cf clusterFlags
+	var rf recipientFlags
+	backup := &cobra.Command{
+		Use:   "backup",
+		Short: "Export the controller's private keys, encrypted to an offline recipient",
+		Long: `backup writes the controller's key Secrets as encrypted Secrets (kseal's own
+format) sealed to the recipients you give, typically an offline age key kept
+in a safe. To restore into a new or emptied cluster, open and apply them
+before or after installing the controller:
+
+  kseal keys backup -r age1… > kseal-keys.backup.yaml
+  kseal decrypt --identity offline.key kseal-keys.backup.yaml | kubectl apply -f -`,
+		Args: cobra.NoArgs,
+	}
+	cf.register(backup)
+	rf.register(backup)
+	backup.RunE = func(cmd *cobra.Command, args []string) error {
+		rcpts, err := rf.resolve(e)
+		if err != nil {
+			return err
+		}
+		cs, err := cf.clientset()
+		if err != nil {
+			return err
+		}
+		list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
+		if err != nil {
+			return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
+		}
+		if len(list.Items) == 0 {
+			return fmt.Errorf("no cluster keys in namespace %s", cf.namespace)
+		}
+		slices.SortFunc(list.Items, func(a, b corev1.Secret) int { return strings.Compare(a.Name, b.Name) })
+		var docs []string
+		for _, s := range list.Items {
+			clean := corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace, Labels: s.Labels, Annotations: s.Annotations},
+				Type:       s.Type,
+				Data:       s.Data,
+			}
+			b, err := sigsyaml.Marshal(clean)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, string(b))
+		}
+		strm, err := manifest.Parse([]byte(strings.Join(docs, "---\n")))
+		if err != nil {
+			return err
+		}
+		for _, d := range strm.Docs {
+			vals, err := d.Plain()
+			if err != nil {
+				return err
+			}
+			sealed, err := crypto.Seal(e.ctx, rand.Reader, crypto.ScopeStrict, d.Target(), vals, rcpts)
+			if err != nil {
+				return err
+			}
+			if err := d.ToEncrypted(sealed); err != nil {
+				return err
+			}
+		}
+		b, err := strm.Bytes()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "kseal: backed up %d cluster keys from %s\n", len(list.Items), cf.namespace)
+		_, err = e.stdout.Write(b)
+		return err
+	}
+	cmd.AddCommand(backup)
+	return cmd
+}
