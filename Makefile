@@ -7,7 +7,7 @@ BIN     := bin
 TOOLS   := hack/tools.sh
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-short tools demo fuzz-smoke bench generate fmt vet clean
+.PHONY: all build test test-short tools demo fuzz-smoke bench bench-unseal generate fmt vet clean
 
 all: build
 
@@ -34,7 +34,11 @@ bench:
 	$(GO) test ./pkg/crypto -run '^$$' -bench . -benchmem
 	bash bench/seal-stream.sh
 
+bench-unseal: tools
+	@eval "$$(bash $(TOOLS) env)" && bash bench/unseal.sh
+
 demo: build tools
+	$(GO) build -o $(BIN)/ ./hack/localcluster
 	@eval "$$(bash $(TOOLS) env)" && bash hack/demo.sh
 
 # Regenerate deepcopy code, the CRD and RBAC from markers, and install.yaml.

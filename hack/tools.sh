@@ -15,15 +15,15 @@ KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-5.8.2}
 CONTROLLER_TOOLS_VERSION=${CONTROLLER_TOOLS_VERSION:-0.23.0}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
-K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION
+K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
 TOOLS_BIN=$CACHE/tools
 
 log() { [ -n "${QUIET:-}" ] || echo "tools: $*" >&2; }
 
-# build_in_module DIR OUT PKG: builds PKG from the throwaway module in DIR.
+# build_in_module DIR OUT PKG [LDFLAGS]: builds PKG from the throwaway module in DIR.
 build_in_module() {
-  local dir=$1 out=$2 pkg=$3
-  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$out.tmp" "$pkg" && mv "$out.tmp" "$out")
+  local dir=$1 out=$2 pkg=$3 ldflags="-s ${4:-}"
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out.tmp" "$pkg" && mv "$out.tmp" "$out")
 }
 
 build_k8s() {
@@ -53,8 +53,12 @@ import (
 GO
     go mod tidy >/dev/null 2>&1 || go mod tidy
   )
-  build_in_module "$work" "$K8S_BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  build_in_module "$work" "$K8S_BIN/kubectl" k8s.io/kubernetes/cmd/kubectl
+  # Stamp the release so `kubectl version` and version-skew checks work.
+  local minor=${K8S_VERSION#1.}; minor=${minor%%.*}
+  local v="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  v="$v -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  build_in_module "$work" "$K8S_BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$v"
+  build_in_module "$work" "$K8S_BIN/kubectl" k8s.io/kubernetes/cmd/kubectl "$v"
   rm -rf "$work"
 }
 
