@@ -38,9 +38,9 @@ func run(args []string) error {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
 	fs.StringVar(&o.RecipientsAddr, "recipients-bind-address", ":8082", "address serving /v1/recipients (0 disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "use a Lease so only one replica unseals and rotates keys")
-	fs.IntVar(&o.Concurrency, "concurrency", 16, "SealedSecrets reconciled in parallel")
-	fs.Float64Var(&qps, "kube-api-qps", 200, "client queries per second to the API server")
-	fs.IntVar(&burst, "kube-api-burst", 400, "client burst to the API server")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "SealedSecrets reconciled in parallel")
+	fs.Float64Var(&qps, "kube-api-qps", 500, "client queries per second to the API server")
+	fs.IntVar(&burst, "kube-api-burst", 1000, "client burst to the API server")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	if err := fs.Parse(args); err != nil {
 		return err
