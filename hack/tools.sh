@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real binaries the tests and the demo need — kube-apiserver, etcd,
-# kubectl and kustomize — from the Go module proxy, once, into a cache
+# kubectl, kube-controller-manager (its garbage collector deletes what a
+# deleted SealedSecret owned) and kustomize — from the Go module proxy, once, into a cache
 # outside the repo. Later runs (and fresh clones) reuse the cache.
 #
 #   hack/tools.sh            build what is missing, print the bin directory
@@ -26,9 +27,13 @@ build_in_module() {
   (cd "$dir" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out.tmp" "$pkg" && mv "$out.tmp" "$out")
 }
 
+K8S_CMDS="kube-apiserver kubectl kube-controller-manager"
+
 build_k8s() {
-  [ -x "$K8S_BIN/kube-apiserver" ] && [ -x "$K8S_BIN/kubectl" ] && return
-  log "building kube-apiserver and kubectl v$K8S_VERSION (first run only, ~5-10 min)"
+  local missing=""
+  for c in $K8S_CMDS; do [ -x "$K8S_BIN/$c" ] || missing="$missing $c"; done
+  [ -n "$missing" ] || return 0
+  log "building$missing v$K8S_VERSION (first run only, ~5-10 min)"
   local work; work=$(mktemp -d)
   mkdir -p "$K8S_BIN"
   (
@@ -48,6 +53,7 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
@@ -57,8 +63,9 @@ GO
   local minor=${K8S_VERSION#1.}; minor=${minor%%.*}
   local v="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   v="$v -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-  build_in_module "$work" "$K8S_BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$v"
-  build_in_module "$work" "$K8S_BIN/kubectl" k8s.io/kubernetes/cmd/kubectl "$v"
+  for c in $missing; do
+    build_in_module "$work" "$K8S_BIN/$c" "k8s.io/kubernetes/cmd/$c" "$v"
+  done
   rm -rf "$work"
 }
 

@@ -10,6 +10,8 @@ import (
 
 // progress prints "verb n/total files" on a terminal for long runs and
 // nothing when standard error is piped or the run is short.
+// $KSEAL_PROGRESS=never turns it off; =always shows it from the first file
+// (still only on a terminal).
 type progress struct {
 	e       *env
 	verb    string
@@ -19,15 +21,21 @@ type progress struct {
 	last    time.Time
 	enabled bool
 	shown   bool
+	after   time.Duration
 }
 
 const progressAfter = 500 * time.Millisecond
 
 func newProgress(e *env, verb string, total int) *progress {
 	f, ok := e.stderr.(*os.File)
-	enabled := ok && total > 1 && term.IsTerminal(int(f.Fd())) && e.getenv("KSEAL_NO_PROGRESS") == ""
+	mode := e.getenv("KSEAL_PROGRESS")
+	enabled := ok && total > 1 && term.IsTerminal(int(f.Fd())) && mode != "never" && e.getenv("KSEAL_NO_PROGRESS") == ""
 	now := time.Now()
-	return &progress{e: e, verb: verb, total: total, start: now, last: now, enabled: enabled}
+	p := &progress{e: e, verb: verb, total: total, start: now, last: now, enabled: enabled, after: progressAfter}
+	if mode == "always" {
+		p.after = 0
+	}
+	return p
 }
 
 func (p *progress) tick() {
@@ -36,7 +44,7 @@ func (p *progress) tick() {
 		return
 	}
 	now := time.Now()
-	if now.Sub(p.start) < progressAfter || (now.Sub(p.last) < 100*time.Millisecond && p.n < p.total) {
+	if now.Sub(p.start) < p.after || (p.shown && now.Sub(p.last) < 100*time.Millisecond && p.n < p.total) {
 		return
 	}
 	p.last = now

@@ -1,0 +1,99 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"kseal.dev/kseal/pkg/keys"
+	_ "kseal.dev/kseal/pkg/keys/agekey"
+)
+
+func TestParseRecipientPicksProviderByPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"x25519", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", ""},
+		{"unknown type", "ssh-ed25519 AAAA", `unknown recipient type "ssh-ed25519 AAAA"`},
+		{"malformed age", "age1notarecipient", "malformed recipient"},
+		{"malformed hybrid", "age1pq1zzzz", "malformed recipient"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := keys.ParseRecipient(tc.in)
+			if tc.want == "" {
+				if err != nil || r.KeyID() == "" {
+					t.Fatalf("got %v, %v", r, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseIdentitiesNeverQuotesTheKey(t *testing.T) {
+	in := "# comment\n\nAGE-SECRET-KEY-1SECRETSECRETSECRET\n"
+	_, err := keys.ParseIdentities(strings.NewReader(in), "keys.txt")
+	if err == nil || !strings.Contains(err.Error(), "keys.txt:3:") || strings.Contains(err.Error(), "SECRETSECRET") {
+		t.Fatalf("got %v", err)
+	}
+	_, err = keys.ParseIdentities(strings.NewReader("NOT-A-KEY\n"), "k")
+	if err == nil || err.Error() != "k:1: unknown identity type" {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := keys.ParseIdentities(strings.NewReader("# only a comment\n"), "k"); err == nil {
+		t.Fatal("empty identity file accepted")
+	}
+}
+
+func TestParseRecipientsFile(t *testing.T) {
+	rs, err := keys.ParseRecipients(strings.NewReader("# cluster\nage1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n\n"), "r.txt")
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("got %v, %v", rs, err)
+	}
+	if _, err := keys.ParseRecipients(strings.NewReader("age1\n"), "r.txt"); err == nil || !strings.HasPrefix(err.Error(), "r.txt:1:") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type fakeID struct {
+	id  string
+	err error
+}
+
+func (f fakeID) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]byte, error) {
+	if s.KeyID != f.id {
+		return nil, keys.ErrIncorrectIdentity
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return []byte("dek"), nil
+}
+
+func TestUnwrapAnyReportsEveryMiss(t *testing.T) {
+	stanzas := []*keys.Stanza{{Type: "t", KeyID: "a"}, {Type: "t", KeyID: "b"}}
+	denied := errors.New("access denied")
+	_, _, err := keys.UnwrapAny(t.Context(), stanzas, nil, []keys.Identity{fakeID{id: "b", err: denied}})
+	var nm *keys.NoIdentityMatchError
+	if !errors.As(err, &nm) || !errors.Is(err, denied) {
+		t.Fatalf("got %v", err)
+	}
+	if got := err.Error(); got != "no identity matched any recipient: tried t a (no identity), t b (access denied)" {
+		t.Errorf("message %q", got)
+	}
+	dek, s, err := keys.UnwrapAny(t.Context(), stanzas, nil, []keys.Identity{fakeID{id: "x"}, fakeID{id: "b"}})
+	if err != nil || string(dek) != "dek" || s.KeyID != "b" {
+		t.Fatalf("got %q %v %v", dek, s, err)
+	}
+}
+
+func TestBindingString(t *testing.T) {
+	b := keys.Binding{"z": "1", "a": "2"}
+	if b.String() != "a=2,z=1" {
+		t.Errorf("got %q", b.String())
+	}
+}
