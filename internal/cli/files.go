@@ -2,12 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -20,11 +23,16 @@ type fileFlags struct {
 	files     []string
 	recursive bool
 	inPlace   bool
+	jobs      int
 }
+
+// defaultJobs bounds concurrent objects (and so concurrent KMS calls).
+const defaultJobs = 8
 
 func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 	cmd.Flags().StringArrayVarP(&f.files, "filename", "f", nil, "file or directory to read (repeatable; also as arguments); none: standard input")
 	cmd.Flags().BoolVarP(&f.recursive, "recursive", "R", false, "walk directories recursively")
+	cmd.Flags().IntVarP(&f.jobs, "jobs", "j", defaultJobs, "objects processed concurrently (bounds concurrent key-service calls)")
 	if inPlace {
 		cmd.Flags().BoolVarP(&f.inPlace, "in-place", "i", false, "rewrite files in place (atomically) instead of writing to standard output")
 	}
@@ -211,24 +219,79 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// each calls fn for every document of kind in kinds across ins, with the
-// progress reporter ticking per file, and wraps errors with the file name.
-func each(e *env, verb string, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
-	p := newProgress(e, verb, len(ins))
-	defer p.done()
-	for _, in := range ins {
+// each calls fn for every document of kind in kinds across ins, on up to
+// jobs goroutines (key services are network-bound; one call per object per
+// KMS recipient), ticking the progress reporter as files complete. fn must
+// only touch its own document. The error of the earliest failing document
+// (in input order) is returned, wrapped with its file name; nothing is
+// written by each itself.
+func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
+	type task struct {
+		in  *input
+		d   *manifest.Doc
+		pos int
+	}
+	var tasks []task
+	left := make([]atomic.Int32, len(ins))
+	fileOf := map[*input]int{}
+	for i, in := range ins {
+		fileOf[in] = i
 		for _, d := range in.strm.Docs {
-			if !hasKind(kinds, d.Kind) {
-				continue
-			}
-			if err := fn(in, d); err != nil {
-				return fmt.Errorf("%s: %w", in.name, err)
-			}
-			if d.Changed() {
-				in.dirty = true
+			if hasKind(kinds, d.Kind) {
+				tasks = append(tasks, task{in, d, len(tasks)})
+				left[i].Add(1)
 			}
 		}
-		p.tick()
+	}
+	p := newProgress(e, verb, len(ins))
+	defer p.done()
+	var mu sync.Mutex
+	for i := range ins {
+		if left[i].Load() == 0 {
+			p.tick()
+		}
+	}
+	errs := make([]error, len(tasks))
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	sem := make(chan struct{}, max(jobs, 1))
+	var wg sync.WaitGroup
+	for _, t := range tasks {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				return
+			}
+			if err := fn(t.in, t.d); err != nil {
+				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
+				cancel()
+				return
+			}
+			if left[fileOf[t.in]].Add(-1) == 0 {
+				mu.Lock()
+				p.tick()
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := e.ctx.Err(); err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if t.d.Changed() {
+			t.in.dirty = true
+		}
 	}
 	return nil
 }

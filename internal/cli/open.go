@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -50,7 +52,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 		if err != nil {
 			return err
 		}
-		err = each(e, "decrypting", ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+		err = each(e, "decrypting", files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return err
@@ -163,7 +165,7 @@ func newInspectCmd(e *env) *cobra.Command {
 			return err
 		}
 		var infos []docInfo
-		err = each(e, "inspecting", ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+		err = each(e, "inspecting", 1, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 			s, err := d.Sealed()
 			if err != nil {
 				return err
@@ -199,8 +201,13 @@ func newVerifyCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		var mu sync.Mutex
 		var infos []docInfo
-		err = each(e, "verifying", ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+		order := map[string]int{}
+		for i, in := range ins {
+			order[in.name] = i
+		}
+		err = each(e, "verifying", files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 			s, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return err
@@ -211,12 +218,20 @@ func newVerifyCmd(e *env) *cobra.Command {
 			for i, sr := range o.Sections {
 				info.Sections[i].OpenedWith = sr.KeyID
 			}
+			mu.Lock()
 			infos = append(infos, info)
+			mu.Unlock()
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		slices.SortFunc(infos, func(a, b docInfo) int {
+			if c := order[a.File] - order[b.File]; c != 0 {
+				return c
+			}
+			return a.Doc - b.Doc
+		})
 		return printInfo(e.stdout, infos, asJSON)
 	}
 	return cmd

@@ -53,7 +53,7 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, *re
 		if err != nil {
 			return err
 		}
-		err = each(e, use, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+		err = each(e, use, files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return err

@@ -95,7 +95,7 @@ it in CI with kseal decrypt. stringData moves to data.`
 		if err != nil {
 			return err
 		}
-		err = each(e, "sealing", ins, []manifest.Kind{manifest.KindSecret}, func(_ *input, d *manifest.Doc) error {
+		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(_ *input, d *manifest.Doc) error {
 			return sealDoc(e, d, f, scope, o.namespace, rcpts)
 		})
 		if err != nil {
