@@ -4,12 +4,24 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"kseal.dev/kseal/internal/kmstest"
 )
 
-var binDir string
+var (
+	binDir string
+	awsKMS *kmstest.AWS
+	gcpKMS *kmstest.GCP
+)
+
+const (
+	awsKey = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+	gcpKey = "projects/kseal/locations/global/keyRings/ci/cryptoKeys/prod"
+)
 
 // TestMain builds the real kseal binary once; the scripts run it as a user
 // would.
@@ -24,7 +36,15 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
+	if awsKMS, err = kmstest.NewAWS(awsKey); err != nil {
+		panic(err)
+	}
+	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
+		panic(err)
+	}
 	code := m.Run()
+	awsKMS.Close()
+	gcpKMS.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -33,10 +53,50 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// kmsfault aws|gcp none|deny|down: set the fault of the test key.
+			"kmsfault": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: kmsfault aws|gcp none|deny|down")
+				}
+				f := kmstest.Fault{Deny: args[1] == "deny", Down: args[1] == "down"}
+				if args[0] == "aws" {
+					awsKMS.SetFault(awsKey, f)
+				} else {
+					gcpKMS.SetFault(gcpKey, f)
+				}
+			},
+			// kmsreset: zero both servers' call counters.
+			"kmsreset": func(ts *testscript.TestScript, neg bool, args []string) {
+				awsKMS.ResetCalls()
+				gcpKMS.ResetCalls()
+			},
+			// kmscalls aws|gcp OP N: the server served N calls of OP so far.
+			"kmscalls": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: kmscalls aws|gcp OP N")
+				}
+				n := gcpKMS.Calls(args[1])
+				if args[0] == "aws" {
+					n = awsKMS.Calls(args[1])
+				}
+				if got := strconv.Itoa(n); got != args[2] {
+					ts.Fatalf("%s %s calls: %s, want %s", args[0], args[1], got, args[2])
+				}
+			},
+		},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
+			for k, v := range map[string]string{
+				"AWS_ENDPOINT_URL_KMS": awsKMS.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+				"KSEAL_GCP_KMS_ENDPOINT": gcpKMS.Addr, "KSEAL_GCP_KMS_INSECURE": "true",
+				"AWS_KEY": awsKey, "GCP_KEY": gcpKey,
+			} {
+				e.Setenv(k, v)
+			}
 			vectors, err := filepath.Abs(filepath.Join("..", "..", "testdata", "vectors"))
 			e.Setenv("VECTORS", vectors)
 			return err

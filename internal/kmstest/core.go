@@ -70,6 +70,13 @@ func (c *core) Calls(op string) int {
 	return c.calls[op]
 }
 
+// ResetCalls zeroes the call counters.
+func (c *core) ResetCalls() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = map[string]int{}
+}
+
 var (
 	errNotFound  = errors.New("not found")
 	errDenied    = errors.New("denied")
