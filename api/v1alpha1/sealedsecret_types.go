@@ -109,6 +109,7 @@ const (
 	ReasonInvalid          = "InvalidSealedSecret"
 	ReasonDecryptError     = "DecryptError"
 	ReasonKeyServiceFailed = "KeyServiceUnavailable"
+	ReasonKeyAccessDenied  = "KeyAccessDenied"
 	ReasonProgressing      = "Progressing"
 	ReasonPolicyDenied     = "PolicyDenied"
 )

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"kseal.dev/kseal/internal/controller"
 	_ "kseal.dev/kseal/internal/providers"
+	"kseal.dev/kseal/pkg/keys"
 )
 
 func main() {
@@ -61,6 +63,13 @@ func run(args []string) error {
 		return err
 	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
+	// KMS identities (ambient cloud credentials: IRSA, Workload Identity)
+	// and any age identities from the environment, besides the cluster keys.
+	extra, err := keys.DefaultIdentities(context.Background())
+	if err != nil {
+		return err
+	}
+	o.ExtraIdentities = func() []keys.Identity { return extra }
 	mgr, _, err := controller.NewManager(cfg, o)
 	if err != nil {
 		return err

@@ -128,15 +128,13 @@ func onlyMisses(nm *keys.NoIdentityMatchError) bool {
 	return true
 }
 
-// Temporary is implemented by key-service errors worth retrying.
-type temporary interface{ Temporary() bool }
-
 func openFailure(err error) outcome {
 	var nm *keys.NoIdentityMatchError
-	var tmp temporary
 	switch {
-	case errors.As(err, &tmp) && tmp.Temporary():
+	case errors.Is(err, keys.ErrUnavailable):
 		return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: err.Error(), err: err}
+	case errors.Is(err, keys.ErrAccessDenied):
+		return outcome{reason: ksealv1.ReasonKeyAccessDenied, message: err.Error()}
 	case errors.Is(err, crypto.ErrIntegrity):
 		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
 	case errors.Is(err, crypto.ErrFormat):

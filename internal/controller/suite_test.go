@@ -21,13 +21,23 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
+	"kseal.dev/kseal/internal/kmstest"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 	_ "kseal.dev/kseal/pkg/keys/agekey"
+	"kseal.dev/kseal/pkg/keys/awskms"
+	"kseal.dev/kseal/pkg/keys/gcpkms"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+const (
+	awsKey = "arn:aws:kms:eu-central-1:111122223333:key/aaaaaaaa-0000-4000-8000-000000000001"
+	gcpKey = "projects/kseal/locations/europe-west1/keyRings/cluster/cryptoKeys/unseal"
+)
+
 var (
+	awsKMS  *kmstest.AWS
+	gcpKMS  *kmstest.GCP
 	testEnv *envtest.Environment
 	cfg     *rest.Config
 	k8s     client.Client
@@ -44,6 +54,19 @@ func TestMain(m *testing.M) {
 	k8s, err = client.New(cfg, client.Options{Scheme: controller.Scheme()})
 	if err != nil {
 		panic(err)
+	}
+	if awsKMS, err = kmstest.NewAWS(awsKey); err != nil {
+		panic(err)
+	}
+	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
+		panic(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_KMS": awsKMS.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+		gcpkms.EnvEndpoint: gcpKMS.Addr, gcpkms.EnvInsecure: "true",
+	} {
+		os.Setenv(k, v)
 	}
 	code := m.Run()
 	_ = testEnv.Stop()
@@ -80,6 +103,7 @@ func (f *fixture) start(renew time.Duration) {
 	mgr, _, err := controller.NewManager(cfg, controller.Options{
 		Namespace: f.ctrlNS, WatchNamespaces: []string{f.ns}, RenewPeriod: renew,
 		MetricsAddr: "0", ProbeAddr: "0", RecipientsAddr: "0", Concurrency: 4, SkipNameValidation: true,
+		ExtraIdentities: func() []keys.Identity { return []keys.Identity{&awskms.Identity{}, gcpkms.Identity{}} },
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -199,6 +199,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes the error match keys.ErrAccessDenied or keys.ErrUnavailable.
+func (e *Error) Is(target error) bool {
+	return (target == keys.ErrAccessDenied && e.Kind == "access denied") || (target == keys.ErrUnavailable && e.temp)
+}
+
 // Temporary reports whether retrying later may succeed (throttling, outage).
 func (e *Error) Temporary() bool { return e.temp }
 
