@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestEndToEnd(t *testing.T) {
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))
 	r.must(nil, "kubectl", "create", "namespace", "demo")
-	ctrl := r.startController()
+	ctrl := r.startController("--leader-elect")
 
 	var pub string
 	poll(t, "cluster recipient via the API server", func() (err error) {
@@ -110,5 +111,30 @@ func TestEndToEnd(t *testing.T) {
 		if got := r2.must(nil, "kseal", "fetch-recipients"); got != pub {
 			t.Errorf("restored cluster publishes %q, want the original %q", got, pub)
 		}
+	})
+
+	t.Run("deleting the SealedSecret deletes its Secret", func(t *testing.T) {
+		// The garbage collector of a real kube-controller-manager follows
+		// the owner reference the controller set.
+		kcm := exec.Command(filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kube-controller-manager"),
+			"--kubeconfig="+r.kubeconfig, "--controllers=garbagecollector", "--leader-elect=false",
+			"--bind-address=127.0.0.1", "--secure-port="+strings.Split(freeAddr(t), ":")[1])
+		var klog strings.Builder
+		kcm.Stdout, kcm.Stderr = &klog, &klog
+		if err := kcm.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = kcm.Process.Kill(); _ = kcm.Wait() }()
+		r.must(nil, "kubectl", "-n", "demo", "delete", "sealedsecret", "db-credentials")
+		poll(t, "the Secret to be garbage-collected", func() error {
+			out, err := r.run(nil, "kubectl", "-n", "demo", "get", "secrets", "-o", "name")
+			if err != nil {
+				return err
+			}
+			if strings.Contains(out, "db-credentials") {
+				return fmt.Errorf("still there: %s", out)
+			}
+			return nil
+		})
 	})
 }

@@ -27,7 +27,7 @@ func Assets() (string, error) {
 	if dir == "" {
 		return "", fmt.Errorf("KUBEBUILDER_ASSETS is not set: run `make test` (it builds kube-apiserver, etcd and kubectl with hack/tools.sh)")
 	}
-	for _, b := range []string{"kube-apiserver", "etcd", "kubectl"} {
+	for _, b := range []string{"kube-apiserver", "etcd", "kubectl", "kube-controller-manager"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			return "", fmt.Errorf("%s missing in KUBEBUILDER_ASSETS=%s: run hack/tools.sh", b, dir)
 		}
