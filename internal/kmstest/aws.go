@@ -103,6 +103,12 @@ type awsRequest struct {
 }
 
 func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/kseal-test/calls" {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		writeJSON(w, a.calls)
+		return
+	}
 	if r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		a.serveSTS(w, r)
 		return
