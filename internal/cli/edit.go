@@ -165,7 +165,7 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 }
 
 func newSetCmd(e *env) *cobra.Command {
-	var rf recipientFlags
+	var target sealTarget
 	var file, name string
 	var fromFiles []string
 	cmd := &cobra.Command{
@@ -178,7 +178,7 @@ own data key and commitment; a replaced value is recorded as removed. See
 docs/format.md for what the commitment covers after such an edit, and
 kseal inspect / verify to see it.`,
 	}
-	rf.register(cmd)
+	target.register(cmd, false)
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
@@ -206,10 +206,6 @@ kseal inspect / verify to see it.`,
 		if len(values) == 0 {
 			return usagef("nothing to set: pass KEY=VALUE or --from-file")
 		}
-		rcpts, err := rf.resolve(e)
-		if err != nil {
-			return err
-		}
 		files := fileFlags{inPlace: true}
 		ins, err := files.read(e, []string{file})
 		if err != nil {
@@ -218,6 +214,10 @@ kseal inspect / verify to see it.`,
 		d, err := selectOne(ins[0], name)
 		if err != nil {
 			return err
+		}
+		_, rcpts, err := target.resolve(e, file, d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
 		}
 		s, err := d.Sealed()
 		if err != nil {

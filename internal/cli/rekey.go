@@ -6,59 +6,53 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
 func newReencryptCmd(e *env) *cobra.Command {
-	return newRekeyCmd(e, "reencrypt", "Rewrap data keys to a new recipient list; value ciphertexts stay as they are",
-		func(e *env, o *crypto.Opened, rf *recipientFlags) (*crypto.Sealed, error) {
-			rcpts, err := rf.resolve(e)
-			if err != nil {
-				return nil, err
-			}
+	return newRekeyCmd(e, "reencrypt", "Rewrap data keys to a new recipient list (or the policy's); value ciphertexts stay as they are",
+		func(e *env, o *crypto.Opened, rcpts []keys.Recipient) (*crypto.Sealed, error) {
 			return o.Rewrap(e.ctx, rcpts)
 		})
 }
 
 func newRotateCmd(e *env) *cobra.Command {
 	return newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)",
-		func(e *env, o *crypto.Opened, rf *recipientFlags) (*crypto.Sealed, error) {
-			rcpts, err := rf.resolve(e)
-			if err != nil {
-				return nil, err
-			}
+		func(e *env, o *crypto.Opened, rcpts []keys.Recipient) (*crypto.Sealed, error) {
 			return crypto.Seal(e.ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rcpts)
 		})
 }
 
 // newRekeyCmd builds the commands that open objects with a key and seal them
 // again for a recipient list.
-func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, *recipientFlags) (*crypto.Sealed, error)) *cobra.Command {
+func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []keys.Recipient) (*crypto.Sealed, error)) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
-	var rf recipientFlags
+	var target sealTarget
 	cmd := &cobra.Command{Use: use + " [FILE|DIR]...", Short: short}
 	files.register(cmd, true)
 	idf.register(cmd)
-	rf.register(cmd)
+	target.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ids, err := idf.resolve(e)
 		if err != nil {
-			return err
-		}
-		if _, err := rf.resolve(e); err != nil {
 			return err
 		}
 		ins, err := files.read(e, args)
 		if err != nil {
 			return err
 		}
-		err = each(e, use, files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+		err = each(e, use, files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+			_, rcpts, err := target.resolve(e, fileName(in), d)
+			if err != nil {
+				return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+			}
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return err
 			}
-			s, err := rekey(e, o, &rf)
+			s, err := rekey(e, o, rcpts)
 			if err != nil {
 				return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
 			}

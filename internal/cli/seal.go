@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/crypto"
-	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
@@ -22,8 +21,7 @@ const (
 
 type sealOpts struct {
 	files     fileFlags
-	rcpt      recipientFlags
-	scope     string
+	target    sealTarget
 	namespace string
 }
 
@@ -31,28 +29,22 @@ func (o *sealOpts) register(cmd *cobra.Command, files bool) {
 	if files {
 		o.files.register(cmd, true)
 	}
-	o.rcpt.register(cmd)
-	cmd.Flags().StringVar(&o.scope, "scope", "strict", "what the ciphertext is bound to: strict (namespace and name), namespace, or cluster")
+	o.target.register(cmd, true)
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for Secrets that have none")
 }
 
-func (o *sealOpts) prepare(e *env) (crypto.Scope, []keys.Recipient, error) {
-	scope, err := crypto.ParseScope(o.scope)
-	if err != nil {
-		return "", nil, usagef("--scope: %v", err)
-	}
-	rcpts, err := o.rcpt.resolve(e)
-	return scope, rcpts, err
-}
-
-// sealDoc seals one plain Secret document into the given form.
-func sealDoc(e *env, d *manifest.Doc, f form, scope crypto.Scope, ns string, rcpts []keys.Recipient) error {
+// sealDoc seals one plain Secret document of file into the given form.
+func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, ns string) error {
 	if err := d.SetNamespace(ns); err != nil {
 		return err
 	}
 	values, err := d.Plain()
 	if err != nil {
 		return err
+	}
+	scope, rcpts, err := t.resolve(e, file, d)
+	if err != nil {
+		return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
 	}
 	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
 	if err != nil {
@@ -87,16 +79,12 @@ it in CI with kseal decrypt. stringData moves to data.`
 	}
 	o.register(cmd, true)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		scope, rcpts, err := o.prepare(e)
-		if err != nil {
-			return err
-		}
 		ins, err := o.files.read(e, args)
 		if err != nil {
 			return err
 		}
-		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(_ *input, d *manifest.Doc) error {
-			return sealDoc(e, d, f, scope, o.namespace, rcpts)
+		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
+			return sealDoc(e, fileName(in), d, f, &o.target, o.namespace)
 		})
 		if err != nil {
 			return err
@@ -154,15 +142,11 @@ func newCreateCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		scope, rcpts, err := o.prepare(e)
-		if err != nil {
-			return err
-		}
 		f := formSealed
 		if encrypted {
 			f = formEncrypted
 		}
-		if err := sealDoc(e, strm.Docs[0], f, scope, "", rcpts); err != nil {
+		if err := sealDoc(e, "", strm.Docs[0], f, &o.target, ""); err != nil {
 			return err
 		}
 		out, err := strm.Bytes()

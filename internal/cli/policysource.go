@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+	"kseal.dev/kseal/pkg/policy"
+)
+
+// sealTarget decides, per document, the scope and recipients to seal to:
+// from kseal.yaml (found upward from the file, like .sops.yaml) when it
+// covers the file, from flags otherwise.
+type sealTarget struct {
+	rcpt     recipientFlags
+	scope    string
+	policy   string
+	noPolicy bool
+
+	mu       sync.Mutex
+	policies map[string]*policy.Policy
+}
+
+func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
+	s.rcpt.register(cmd)
+	if withScope {
+		cmd.Flags().StringVar(&s.scope, "scope", "", "what the ciphertext is bound to: strict (namespace and name, default), namespace, or cluster (default for shared secrets of the policy)")
+	}
+	cmd.Flags().StringVar(&s.policy, "policy", "", "policy file (default: kseal.yaml found upward from each file)")
+	cmd.Flags().BoolVar(&s.noPolicy, "no-policy", false, "ignore kseal.yaml; recipients come from flags")
+}
+
+func (s *sealTarget) flagsGiven(e *env) bool {
+	return len(s.rcpt.recipients) > 0 || len(s.rcpt.files) > 0 || e.getenv(EnvRecipientsFile) != ""
+}
+
+// policyFor returns the policy governing file, or nil.
+func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
+	if s.noPolicy {
+		return nil, nil
+	}
+	path := s.policy
+	if path == "" {
+		dir := "."
+		if file != "" && file != "<stdin>" {
+			dir = filepath.Dir(file)
+		}
+		var err error
+		if path, err = policy.Find(dir); err != nil || path == "" {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.policies[path]; ok {
+		return p, nil
+	}
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if s.policies == nil {
+		s.policies = map[string]*policy.Policy{}
+	}
+	s.policies[path] = p
+	return p, nil
+}
+
+// resolve returns the scope and recipients for document d of file.
+func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope, []keys.Recipient, error) {
+	scope, err := crypto.ParseScope(s.scope)
+	if err != nil {
+		return "", nil, usagef("--scope: %v", err)
+	}
+	p, err := s.policyFor(file)
+	if err != nil {
+		return "", nil, err
+	}
+	if p == nil {
+		rcpts, err := s.rcpt.resolve(e)
+		return scope, rcpts, err
+	}
+	rule, err := p.RuleFor(file)
+	if err != nil {
+		return "", nil, err
+	}
+	if rule == nil {
+		if s.flagsGiven(e) {
+			rcpts, err := s.rcpt.resolve(e)
+			return scope, rcpts, err
+		}
+		return "", nil, hintError{fmt.Errorf("no service or shared entry in %s covers this file", p.Path), "add the file's directory to a service's paths, or pass --recipient"}
+	}
+	if s.flagsGiven(e) {
+		return "", nil, hintError{fmt.Errorf("%s decides the recipients of this file (%s); --recipient and --recipients-file are refused", p.Path, rule), "drop them, change the policy, or pass --no-policy"}
+	}
+	if d != nil {
+		if err := p.CheckObject(rule, d.Node().GetNamespace(), d.Node().GetName()); err != nil {
+			return "", nil, fmt.Errorf("refused by policy: %w", err)
+		}
+	}
+	if rule.Shared != nil && s.scope == "" {
+		scope = crypto.ScopeCluster
+	}
+	rcpts, err := p.Recipients(rule.Keys)
+	return scope, rcpts, err
+}
+
+// fileName is the path a document was read from ("" for standard input).
+func fileName(in *input) string {
+	if in == nil || in.name == "<stdin>" {
+		return ""
+	}
+	return in.name
+}
+

@@ -1,0 +1,352 @@
+// Package policy reads kseal.yaml: which services own which namespaces and
+// repository paths, which keys their secrets are sealed to, who may seal and
+// read them outside the cluster, and which secrets several services share on
+// purpose. The CLI and the controller enforce it; `kseal policy render`
+// turns it into cloud KMS IAM policy. docs/policy.md is the reference.
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// FileName is the policy file name, found upward from the file being sealed.
+const FileName = "kseal.yaml"
+
+// Policy is a parsed, validated kseal.yaml.
+type Policy struct {
+	APIVersion string              `yaml:"apiVersion"`
+	Kind       string              `yaml:"kind"`
+	Clusters   map[string]*Cluster `yaml:"clusters"`
+	Keys       map[string]*Key     `yaml:"keys"`
+	Services   map[string]*Service `yaml:"services"`
+	Shared     []*Shared           `yaml:"shared"`
+
+	// Path is the file it was read from; Dir is its directory, the root that
+	// service paths are relative to.
+	Path string `yaml:"-"`
+	Dir  string `yaml:"-"`
+
+	lines     map[string]int // "services.orders" → line, for messages
+	inCluster bool           // recipient files are not at hand (controller)
+}
+
+// Cluster is a cluster running kseal-controller.
+type Cluster struct {
+	// RecipientsFile holds the cluster's active recipients, newest first
+	// (kseal fetch-recipients --all -o FILE), relative to the policy.
+	RecipientsFile string `yaml:"recipientsFile"`
+	// AWSRole and GCPServiceAccount are the controller's cloud identities;
+	// render grants them Decrypt.
+	AWSRole           string `yaml:"awsRole"`
+	GCPServiceAccount string `yaml:"gcpServiceAccount"`
+
+	recipients []string
+}
+
+// Key is a named key: exactly one of its fields is set.
+type Key struct {
+	Cluster string `yaml:"cluster"`
+	Age     string `yaml:"age"`
+	AWSKMS  string `yaml:"awsKms"`
+	GCPKMS  string `yaml:"gcpKms"`
+}
+
+// Service is a team's application.
+type Service struct {
+	Namespaces      []string `yaml:"namespaces"`
+	ServiceAccounts []string `yaml:"serviceAccounts"`
+	Paths           []string `yaml:"paths"`
+	Keys            []string `yaml:"keys"`
+	Writers         []string `yaml:"writers"`
+	Readers         []string `yaml:"readers"`
+}
+
+// Shared is a secret sealed once and allowed in the namespaces of several
+// services.
+type Shared struct {
+	Name     string   `yaml:"name"`
+	Services []string `yaml:"services"`
+	Keys     []string `yaml:"keys"`
+	Paths    []string `yaml:"paths"`
+}
+
+// Error is a policy problem with its line.
+type Error struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+// Load reads and validates the policy at path.
+func Load(path string) (*Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path)
+}
+
+// Find looks for kseal.yaml in dir and its parents. It returns "" when there
+// is none.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// Parse parses and validates a policy. Cluster recipient files are read
+// relative to path.
+func Parse(b []byte, path string) (*Policy, error) { return parse(b, path, false) }
+
+// ParseInCluster parses a policy as the controller does: from a ConfigMap,
+// without the cluster recipient files (a controller knows its own keys).
+func ParseInCluster(b []byte, name string) (*Policy, error) { return parse(b, name, true) }
+
+func parse(b []byte, path string, inCluster bool) (*Policy, error) {
+	p := &Policy{Path: path, Dir: filepath.Dir(path), lines: map[string]int{}, inCluster: inCluster}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(p); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
+		recordLines(root.Content[0], "", p.lines)
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func recordLines(n *yaml.Node, prefix string, out map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := prefix + n.Content[i].Value
+			out[k] = n.Content[i].Line
+			recordLines(n.Content[i+1], k+".", out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			k := fmt.Sprintf("%s%d", prefix, i)
+			out[k] = c.Line
+			recordLines(c, k+".", out)
+		}
+	}
+}
+
+func (p *Policy) errAt(at, format string, a ...any) error {
+	return &Error{Path: p.Path, Line: p.lines[at], Msg: fmt.Sprintf(format, a...)}
+}
+
+func (p *Policy) validate() error {
+	var errs []error
+	if p.APIVersion != "kseal.dev/v1alpha1" || p.Kind != "Policy" {
+		errs = append(errs, p.errAt("apiVersion", "want apiVersion: kseal.dev/v1alpha1 and kind: Policy"))
+	}
+	for _, name := range sortedKeys(p.Clusters) {
+		c := p.Clusters[name]
+		at := "clusters." + name
+		if c == nil || c.RecipientsFile == "" {
+			errs = append(errs, p.errAt(at, "cluster %q: recipientsFile is required (kseal fetch-recipients --all -o FILE)", name))
+			continue
+		}
+		if p.inCluster {
+			continue
+		}
+		f := filepath.Join(p.Dir, c.RecipientsFile)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, p.errAt(at+".recipientsFile", "cluster %q: %v", name, err))
+			continue
+		}
+		rs, err := keys.ParseRecipients(bytes.NewReader(b), f)
+		if err != nil {
+			errs = append(errs, p.errAt(at+".recipientsFile", "cluster %q: %v", name, err))
+			continue
+		}
+		for _, r := range rs {
+			c.recipients = append(c.recipients, r.(interface{ String() string }).String())
+		}
+	}
+	for _, name := range sortedKeys(p.Keys) {
+		k := p.Keys[name]
+		at := "keys." + name
+		if k == nil {
+			errs = append(errs, p.errAt(at, "key %q is empty", name))
+			continue
+		}
+		set := 0
+		for _, v := range []string{k.Cluster, k.Age, k.AWSKMS, k.GCPKMS} {
+			if v != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, age, awsKms, gcpKms", name))
+			continue
+		}
+		if k.Cluster != "" {
+			if _, ok := p.Clusters[k.Cluster]; !ok {
+				errs = append(errs, p.errAt(at+".cluster", "key %q: unknown cluster %q", name, k.Cluster))
+			}
+			continue
+		}
+		if _, err := keys.ParseRecipient(k.recipientString()); err != nil {
+			errs = append(errs, p.errAt(at, "key %q: %v", name, err))
+		}
+	}
+	nsOwner := map[string]string{}
+	type pathOwner struct{ glob, owner, at string }
+	var globs []pathOwner
+	for _, name := range sortedKeys(p.Services) {
+		s := p.Services[name]
+		at := "services." + name
+		if s == nil || len(s.Namespaces) == 0 || len(s.Keys) == 0 {
+			errs = append(errs, p.errAt(at, "service %q: namespaces and keys are required", name))
+			continue
+		}
+		for i, ns := range s.Namespaces {
+			if o, dup := nsOwner[ns]; dup {
+				errs = append(errs, p.errAt(fmt.Sprintf("%s.namespaces.%d", at, i), "namespace %q belongs to both %q and %q (use a shared entry for secrets they share)", ns, o, name))
+			}
+			nsOwner[ns] = name
+		}
+		errs = append(errs, p.checkKeyRefs(at+".keys", s.Keys)...)
+		for i, g := range s.Paths {
+			if !doublestar.ValidatePattern(g) {
+				errs = append(errs, p.errAt(fmt.Sprintf("%s.paths.%d", at, i), "invalid path glob %q", g))
+			}
+			globs = append(globs, pathOwner{g, name, fmt.Sprintf("%s.paths.%d", at, i)})
+		}
+		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {
+			if kindOfIdentity(id) == "" {
+				errs = append(errs, p.errAt(at, "service %q: identity %d %q: want an IAM role ARN or serviceAccount:/user:/group: member", name, i, id))
+			}
+		}
+	}
+	seenShared := map[string]bool{}
+	for i, sh := range p.Shared {
+		at := fmt.Sprintf("shared.%d", i)
+		if sh == nil || sh.Name == "" || len(sh.Services) < 2 {
+			errs = append(errs, p.errAt(at, "shared entry %d: name and at least two services are required", i))
+			continue
+		}
+		if seenShared[sh.Name] {
+			errs = append(errs, p.errAt(at, "shared secret %q listed twice", sh.Name))
+		}
+		seenShared[sh.Name] = true
+		for _, svc := range sh.Services {
+			if _, ok := p.Services[svc]; !ok {
+				errs = append(errs, p.errAt(at+".services", "shared secret %q: unknown service %q", sh.Name, svc))
+			}
+		}
+		errs = append(errs, p.checkKeyRefs(at+".keys", sh.Keys)...)
+		for j, g := range sh.Paths {
+			globs = append(globs, pathOwner{g, "shared " + sh.Name, fmt.Sprintf("%s.paths.%d", at, j)})
+		}
+	}
+	// Two owners for one path would make sealing ambiguous.
+	for i := range globs {
+		for j := i + 1; j < len(globs); j++ {
+			a, b := globs[i], globs[j]
+			if a.owner != b.owner && globsOverlap(a.glob, b.glob) {
+				errs = append(errs, p.errAt(b.at, "path %q of %s overlaps %q of %s", b.glob, b.owner, a.glob, a.owner))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Policy) checkKeyRefs(at string, names []string) []error {
+	var errs []error
+	for i, k := range names {
+		if _, ok := p.Keys[k]; !ok {
+			errs = append(errs, p.errAt(fmt.Sprintf("%s.%d", at, i), "unknown key %q", k))
+		}
+	}
+	return errs
+}
+
+// globsOverlap reports whether some path could match both globs: either
+// matches the other taken literally, or they share a literal prefix up to
+// their first wildcard and one is a subtree of the other.
+func globsOverlap(a, b string) bool {
+	if ok, _ := doublestar.Match(a, b); ok {
+		return true
+	}
+	if ok, _ := doublestar.Match(b, a); ok {
+		return true
+	}
+	pa, pb := literalPrefix(a), literalPrefix(b)
+	return (strings.HasPrefix(pa, pb) && strings.HasSuffix(b, "**")) || (strings.HasPrefix(pb, pa) && strings.HasSuffix(a, "**"))
+}
+
+func literalPrefix(g string) string {
+	if i := strings.IndexAny(g, "*?[{"); i >= 0 {
+		return g[:i]
+	}
+	return g
+}
+
+func kindOfIdentity(id string) string {
+	switch {
+	case strings.HasPrefix(id, "arn:aws:iam::") || strings.HasPrefix(id, "arn:aws-cn:iam::") || strings.HasPrefix(id, "arn:aws-us-gov:iam::"):
+		return "aws"
+	case strings.HasPrefix(id, "serviceAccount:") || strings.HasPrefix(id, "user:") || strings.HasPrefix(id, "group:"):
+		return "gcp"
+	}
+	return ""
+}
+
+func (k *Key) recipientString() string {
+	switch {
+	case k.Age != "":
+		return k.Age
+	case k.AWSKMS != "":
+		return k.AWSKMS
+	case k.GCPKMS != "":
+		return "gcpkms:" + strings.TrimPrefix(k.GCPKMS, "gcpkms:")
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,186 @@
+package policy
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// Rule is what the policy says about one file: the service (or shared
+// secret) whose path covers it and the keys its secrets are sealed to.
+type Rule struct {
+	Service string  // set for a service path
+	Shared  *Shared // set for a shared path
+	Keys    []string
+	at      string
+}
+
+func (r *Rule) String() string {
+	if r.Shared != nil {
+		return fmt.Sprintf("shared secret %q (services %v)", r.Shared.Name, r.Shared.Services)
+	}
+	return fmt.Sprintf("service %q", r.Service)
+}
+
+// RuleFor returns the rule whose paths cover file, or nil.
+func (p *Policy) RuleFor(file string) (*Rule, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(p.Dir)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		return nil, nil
+	}
+	rel = filepath.ToSlash(rel)
+	for i, sh := range p.Shared {
+		for _, g := range sh.Paths {
+			if ok, _ := doublestar.Match(g, rel); ok {
+				return &Rule{Shared: sh, Keys: p.sharedKeys(sh), at: fmt.Sprintf("shared.%d", i)}, nil
+			}
+		}
+	}
+	for _, name := range sortedKeys(p.Services) {
+		for _, g := range p.Services[name].Paths {
+			if ok, _ := doublestar.Match(g, rel); ok {
+				return &Rule{Service: name, Keys: p.Services[name].Keys, at: "services." + name}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (p *Policy) sharedKeys(sh *Shared) []string {
+	if len(sh.Keys) > 0 {
+		return sh.Keys
+	}
+	var ks []string
+	for _, s := range sh.Services {
+		if svc := p.Services[s]; svc != nil {
+			ks = append(ks, svc.Keys...)
+		}
+	}
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// sharedNamespaces are the namespaces a shared secret may live in.
+func (p *Policy) sharedNamespaces(sh *Shared) []string {
+	var out []string
+	for _, s := range sh.Services {
+		if svc := p.Services[s]; svc != nil {
+			out = append(out, svc.Namespaces...)
+		}
+	}
+	return out
+}
+
+// CheckObject says whether an object named name in namespace ns may be
+// sealed under rule, naming the rule when not.
+func (p *Policy) CheckObject(r *Rule, ns, name string) error {
+	if r.Shared != nil {
+		if name != r.Shared.Name {
+			return p.errAt(r.at, "path is reserved for shared secret %q, not %q", r.Shared.Name, name)
+		}
+		if ns != "" && !slices.Contains(p.sharedNamespaces(r.Shared), ns) {
+			return p.errAt(r.at, "shared secret %q is allowed in the namespaces of %v, not %q", name, r.Shared.Services, ns)
+		}
+		return nil
+	}
+	svc := p.Services[r.Service]
+	if slices.Contains(svc.Namespaces, ns) {
+		return nil
+	}
+	for _, sh := range p.Shared {
+		if sh.Name == name && slices.Contains(sh.Services, r.Service) && slices.Contains(p.sharedNamespaces(sh), ns) {
+			return nil
+		}
+	}
+	return p.errAt(r.at, "service %q owns namespaces %v, not %q (add it there, or a shared entry for %q)", r.Service, svc.Namespaces, ns, name)
+}
+
+// Recipients returns the recipients to seal to for key names: the current
+// recipient of a cluster key, the key itself otherwise.
+func (p *Policy) Recipients(names []string) ([]keys.Recipient, error) {
+	var out []keys.Recipient
+	for _, n := range names {
+		k := p.Keys[n]
+		s := k.recipientString()
+		if k.Cluster != "" {
+			c := p.Clusters[k.Cluster]
+			if len(c.recipients) == 0 {
+				return nil, fmt.Errorf("%s: cluster %q has no recipients", p.Path, k.Cluster)
+			}
+			s = c.recipients[0]
+		}
+		r, err := keys.ParseRecipient(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: key %q: %w", p.Path, n, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// KeyIDs returns the key IDs that count as key name: every active key of a
+// cluster (the first is current), the single ID of any other key.
+func (p *Policy) KeyIDs(name string) (current string, accepted []string) {
+	k := p.Keys[name]
+	if k == nil {
+		return "", nil
+	}
+	if k.Cluster != "" {
+		for _, s := range p.Clusters[k.Cluster].recipients {
+			if r, err := keys.ParseRecipient(s); err == nil {
+				accepted = append(accepted, r.KeyID())
+			}
+		}
+	} else if r, err := keys.ParseRecipient(k.recipientString()); err == nil {
+		accepted = []string{r.KeyID()}
+	}
+	if len(accepted) > 0 {
+		current = accepted[0]
+	}
+	return current, accepted
+}
+
+// GrantedKeys returns the key names an object named name in namespace ns may
+// be opened with: the keys of the service owning ns, and of shared entries
+// for name whose services include ns.
+func (p *Policy) GrantedKeys(ns, name string) (keys []string, rules []string) {
+	for _, sn := range sortedKeys(p.Services) {
+		if slices.Contains(p.Services[sn].Namespaces, ns) {
+			keys = append(keys, p.Services[sn].Keys...)
+			rules = append(rules, "service "+sn)
+		}
+	}
+	for _, sh := range p.Shared {
+		if sh.Name == name && slices.Contains(p.sharedNamespaces(sh), ns) {
+			keys = append(keys, p.sharedKeys(sh)...)
+			rules = append(rules, "shared "+sh.Name)
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), rules
+}
+
+// ServiceOwning returns the service that owns ns, or "".
+func (p *Policy) ServiceOwning(ns string) string {
+	for _, sn := range sortedKeys(p.Services) {
+		if slices.Contains(p.Services[sn].Namespaces, ns) {
+			return sn
+		}
+	}
+	return ""
+}
+
+// Line returns the line of a dotted location ("services.orders"), or 0.
+func (p *Policy) Line(at string) int { return p.lines[at] }
