@@ -97,6 +97,12 @@ func TestScripts(t *testing.T) {
 			} {
 				e.Setenv(k, v)
 			}
+			examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
+			if err != nil {
+				return err
+			}
+			e.Setenv("EXAMPLES", examples)
+			e.Setenv("EXAMPLE_KEY", filepath.Join(examples, "..", "testdata", "examples", "prod-cluster.key"))
 			vectors, err := filepath.Abs(filepath.Join("..", "..", "testdata", "vectors"))
 			e.Setenv("VECTORS", vectors)
 			return err

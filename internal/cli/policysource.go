@@ -118,4 +118,3 @@ func fileName(in *input) string {
 	}
 	return in.name
 }
-

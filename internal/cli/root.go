@@ -21,7 +21,7 @@ const (
 	ExitError    = 1 // bad input, I/O, a key service failure
 	ExitUsage    = 2 // bad flags or arguments
 	ExitNoOpen   = 3 // integrity failure, or no identity opens an object
-	ExitFindings = 4 // `verify`/`policy check` found problems (reserved)
+	ExitFindings = 4 // `policy check` found problems
 )
 
 // env is what a command needs from the outside world.
@@ -67,10 +67,21 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return exitCode(err)
 }
 
+// exitError carries an explicit exit code.
+type exitError struct {
+	code int
+	error
+}
+
+func (x exitError) Unwrap() error { return x.error }
+
 func exitCode(err error) int {
 	var u usageError
 	var nm *keys.NoIdentityMatchError
+	var x exitError
 	switch {
+	case errors.As(err, &x):
+		return x.code
 	case errors.As(err, &u):
 		return ExitUsage
 	case errors.Is(err, crypto.ErrIntegrity), errors.As(err, &nm), errors.Is(err, crypto.ErrFormat):
@@ -108,6 +119,7 @@ standard input and writes standard output. -i rewrites files in place
 		newKeygenCmd(e),
 		newFetchRecipientsCmd(e),
 		newKeysCmd(e),
+		newPolicyCmd(e),
 	)
 	return root
 }

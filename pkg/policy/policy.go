@@ -137,7 +137,7 @@ func parse(b []byte, path string, inCluster bool) (*Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(p); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {

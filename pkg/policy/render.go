@@ -31,8 +31,8 @@ const (
 // RenderAWS returns a key policy per AWS KMS key (by ARN). Writers get
 // kms:Encrypt and readers and the clusters' controller roles kms:Decrypt,
 // each conditioned on the namespaces of the services the key serves; shared
-// secrets (scope cluster) are conditioned on the scope. adminARN, when set,
-// keeps key administration with that principal (usually the account root).
+// secrets (scope cluster) are conditioned on the scope. Key administration
+// stays with adminARN, or the root of the key's account when it is empty.
 func (p *Policy) RenderAWS(adminARN string) map[string]*AWSKeyPolicy {
 	out := map[string]*AWSKeyPolicy{}
 	for _, kn := range sortedKeys(p.Keys) {
@@ -41,10 +41,12 @@ func (p *Policy) RenderAWS(adminARN string) map[string]*AWSKeyPolicy {
 			continue
 		}
 		doc := &AWSKeyPolicy{Version: "2012-10-17"}
-		if adminARN != "" {
-			doc.Statement = append(doc.Statement, AWSStatement{Sid: "KeyAdministration", Effect: "Allow",
-				Principal: map[string][]string{"AWS": {adminARN}}, Action: []string{"kms:*"}, Resource: "*"})
+		admin := adminARN
+		if parts := strings.Split(k.AWSKMS, ":"); admin == "" && len(parts) > 4 {
+			admin = fmt.Sprintf("arn:%s:iam::%s:root", parts[1], parts[4])
 		}
+		doc.Statement = append(doc.Statement, AWSStatement{Sid: "KeyAdministration", Effect: "Allow",
+			Principal: map[string][]string{"AWS": {admin}}, Action: []string{"kms:*"}, Resource: "*"})
 		controllers := p.controllerRoles()
 		for _, sn := range sortedKeys(p.Services) {
 			svc := p.Services[sn]

@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/manifest"
+	"kseal.dev/kseal/pkg/policy"
+)
+
+func newPolicyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Check, explain and render the kseal.yaml policy"}
+	cmd.AddCommand(newPolicyCheckCmd(e), newPolicyExplainCmd(e), newPolicyRenderCmd(e))
+	return cmd
+}
+
+// loadPolicy loads --policy, or kseal.yaml found upward from start.
+func loadPolicy(path, start string) (*policy.Policy, error) {
+	if path == "" {
+		var err error
+		if path, err = policy.Find(start); err != nil {
+			return nil, err
+		}
+		if path == "" {
+			return nil, hintError{fmt.Errorf("no %s in %s or its parents", policy.FileName, start), "see docs/policy.md"}
+		}
+	}
+	return policy.Load(path)
+}
+
+// finding is one policy violation at file:line.
+type finding struct {
+	file string
+	line int
+	msg  string
+}
+
+func newPolicyCheckCmd(e *env) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "check [PATH]...",
+		Short: "Check the policy and every manifest under the paths, offline (CI, pre-commit)",
+		Long: `check validates kseal.yaml, then reads every YAML file under the paths
+(default: the policy's directory) and reports, as file:line, plaintext
+Secrets, sealed objects outside any service's paths, objects in a namespace
+their service does not own, and recipients that differ from what the service
+requires (missing keys, extra or retired keys). No key or cluster access is
+needed. Exit status 4 when there are findings; kseal reencrypt fixes
+recipient drift.`,
+	}
+	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		start := "."
+		if len(args) > 0 {
+			start = args[0]
+			if st, err := filepathStat(start); err == nil && !st.IsDir() {
+				start = filepath.Dir(start)
+			}
+		}
+		p, err := loadPolicy(path, start)
+		if err != nil {
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				fmt.Fprintln(e.stdout, err)
+				return exitError{ExitFindings, errors.New("the policy itself is invalid")}
+			}
+			return err
+		}
+		if len(args) == 0 {
+			dir := p.Dir
+			if wd, err := os.Getwd(); err == nil {
+				if rel, err := filepath.Rel(wd, dir); err == nil {
+					dir = rel
+				}
+			}
+			args = []string{dir}
+		}
+		files := fileFlags{recursive: true}
+		paths, err := files.paths(args)
+		if err != nil {
+			return err
+		}
+		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == mustAbs(p.Path) })
+		var found []finding
+		objects := 0
+		for _, f := range paths {
+			fs, n, err := checkFile(p, f)
+			if err != nil {
+				return err
+			}
+			found = append(found, fs...)
+			objects += n
+		}
+		for _, f := range found {
+			fmt.Fprintf(e.stdout, "%s:%d: %s\n", f.file, f.line, f.msg)
+		}
+		if len(found) > 0 {
+			return exitError{ExitFindings, fmt.Errorf("%d findings in %d files (%d sealed objects)", len(found), len(paths), objects)}
+		}
+		fmt.Fprintf(e.stderr, "kseal: policy check: %d files, %d sealed objects, no findings\n", len(paths), objects)
+		return nil
+	}
+	return cmd
+}
+
+func mustAbs(p string) string {
+	a, _ := filepath.Abs(p)
+	return a
+}
+
+// checkFile returns the findings of one file and its number of sealed objects.
+func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
+	data, _, err := readRegular(file)
+	if err != nil {
+		return nil, 0, err
+	}
+	strm, err := manifest.Parse(data)
+	if err != nil {
+		return []finding{{file, 1, err.Error()}}, 0, nil
+	}
+	rule, err := p.RuleFor(file)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []finding
+	n := 0
+	for _, d := range strm.Docs {
+		at := func(format string, a ...any) {
+			out = append(out, finding{file, d.Line, fmt.Sprintf("%s %s: ", d.Kind, d.Object()) + fmt.Sprintf(format, a...)})
+		}
+		switch d.Kind {
+		case manifest.KindSecret:
+			at("plaintext Secret committed; seal it: kseal seal -i %s", file)
+			continue
+		case manifest.KindOther:
+			continue
+		}
+		n++
+		s, err := d.Sealed()
+		if err != nil {
+			out = append(out, finding{file, d.Line, err.Error()})
+			continue
+		}
+		if rule == nil {
+			at("not under the paths of any service or shared entry in %s", p.Path)
+			continue
+		}
+		if err := p.CheckObject(rule, d.Node().GetNamespace(), d.Node().GetName()); err != nil {
+			at("%v", err)
+		}
+		if rule.Shared != nil && s.Envelope.Scope != crypto.ScopeCluster {
+			at("shared secret sealed with scope %s; it can only open in one namespace (reseal with --scope cluster)", s.Envelope.Scope)
+		}
+		for i, sec := range s.Envelope.Sections {
+			have := map[string]string{}
+			for _, w := range sec.Recipients {
+				have[w.KeyID] = w.Type
+			}
+			matched := map[string]bool{}
+			for _, kn := range rule.Keys {
+				_, accepted := p.KeyIDs(kn)
+				ok := false
+				for _, id := range accepted {
+					if _, in := have[id]; in {
+						ok, matched[id] = true, true
+					}
+				}
+				if !ok {
+					at("section %d: missing recipient for key %q (%s); fix with kseal reencrypt -i %s", i, kn, rule, file)
+				}
+			}
+			for _, id := range slices.Sorted(keysOf(have)) {
+				if !matched[id] {
+					at("section %d: extra recipient %s %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, have[id], id, rule, file)
+				}
+			}
+		}
+	}
+	return out, n, nil
+}
+
+func keysOf(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func newPolicyExplainCmd(e *env) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "explain FILE | NAMESPACE/NAME",
+		Short: "Say which service and keys govern a file or an object, and who can read it where",
+		Args:  cobra.ExactArgs(1),
+	}
+	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		arg := args[0]
+		w := e.stdout
+		if st, err := filepathStat(arg); err == nil && !st.IsDir() {
+			p, err := loadPolicy(path, filepath.Dir(arg))
+			if err != nil {
+				return err
+			}
+			rule, err := p.RuleFor(arg)
+			if err != nil {
+				return err
+			}
+			if rule == nil {
+				return fmt.Errorf("%s: not under the paths of any service or shared entry in %s", arg, p.Path)
+			}
+			fmt.Fprintf(w, "%s is governed by %s in %s\n", arg, rule, p.Path)
+			explainKeys(w, p, rule.Keys)
+			if rule.Shared != nil {
+				fmt.Fprintf(w, "shared secret %q, sealed with scope cluster; unsealed only in the namespaces of:\n", rule.Shared.Name)
+				for _, sn := range rule.Shared.Services {
+					explainService(w, p, sn)
+				}
+				return nil
+			}
+			explainService(w, p, rule.Service)
+			return nil
+		}
+		ns, name, ok := strings.Cut(arg, "/")
+		if !ok {
+			return usagef("%q: want a file or NAMESPACE/NAME", arg)
+		}
+		p, err := loadPolicy(path, ".")
+		if err != nil {
+			return err
+		}
+		keys, rules := p.GrantedKeys(ns, name)
+		if len(rules) == 0 {
+			fmt.Fprintf(w, "%s/%s: no service owns namespace %q and no shared entry lists it: the controller refuses to unseal it (PolicyDenied)\n", ns, name, ns)
+			return nil
+		}
+		fmt.Fprintf(w, "%s/%s may be unsealed under %s\n", ns, name, strings.Join(rules, ", "))
+		explainKeys(w, p, keys)
+		if sn := p.ServiceOwning(ns); sn != "" {
+			explainService(w, p, sn)
+		}
+		return nil
+	}
+	return cmd
+}
+
+func explainKeys(w interface{ Write([]byte) (int, error) }, p *policy.Policy, names []string) {
+	fmt.Fprintln(w, "keys:")
+	for _, kn := range names {
+		cur, acc := p.KeyIDs(kn)
+		k := p.Keys[kn]
+		kind := map[bool]string{true: "cluster " + k.Cluster}[k.Cluster != ""]
+		switch {
+		case k.Age != "":
+			kind = "age"
+		case k.AWSKMS != "":
+			kind = "AWS KMS " + k.AWSKMS
+		case k.GCPKMS != "":
+			kind = "GCP KMS " + k.GCPKMS
+		}
+		fmt.Fprintf(w, "  %s: %s, key ID %s", kn, kind, cur)
+		if len(acc) > 1 {
+			fmt.Fprintf(w, " (%d older keys still open)", len(acc)-1)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func explainService(w interface{ Write([]byte) (int, error) }, p *policy.Policy, sn string) {
+	s := p.Services[sn]
+	fmt.Fprintf(w, "service %s:\n  namespaces: %s\n", sn, strings.Join(s.Namespaces, ", "))
+	if len(s.ServiceAccounts) > 0 {
+		fmt.Fprintf(w, "  in the cluster, readable by service accounts: %s (Role kseal-read-NAME)\n", strings.Join(s.ServiceAccounts, ", "))
+	}
+	if len(s.Writers) > 0 {
+		fmt.Fprintf(w, "  may seal (outside the cluster): %s\n", strings.Join(s.Writers, ", "))
+	}
+	if len(s.Readers) > 0 {
+		fmt.Fprintf(w, "  may decrypt (outside the cluster): %s\n", strings.Join(s.Readers, ", "))
+	}
+}
+
+func newPolicyRenderCmd(e *env) *cobra.Command {
+	var path, admin string
+	cmd := &cobra.Command{
+		Use:   "render aws|gcp",
+		Short: "Emit AWS KMS key policies or GCP KMS IAM bindings from the policy, as JSON",
+		Long: `render aws prints {"KEY ARN": key policy} — apply each with
+  aws kms put-key-policy --key-id ARN --policy-name default --policy file://key.json
+render gcp prints {"CryptoKey name": IAM policy} — apply each with
+  gcloud kms keys set-iam-policy KEY policy.json`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"aws", "gcp"},
+	}
+	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.Flags().StringVar(&admin, "admin", "", "AWS principal keeping key administration (default: the key account's root)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		p, err := loadPolicy(path, ".")
+		if err != nil {
+			return err
+		}
+		var v any
+		switch args[0] {
+		case "aws":
+			v = p.RenderAWS(admin)
+		case "gcp":
+			v = p.RenderGCP()
+		default:
+			return usagef("render %q: want aws or gcp", args[0])
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	return cmd
+}
+
+func filepathStat(p string) (fs.FileInfo, error) { return os.Stat(p) }
