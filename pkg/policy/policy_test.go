@@ -1,0 +1,190 @@
+package policy_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "kseal.dev/kseal/pkg/keys/agekey"
+	_ "kseal.dev/kseal/pkg/keys/awskms"
+	_ "kseal.dev/kseal/pkg/keys/gcpkms"
+	"kseal.dev/kseal/pkg/policy"
+)
+
+func load(t *testing.T) *policy.Policy {
+	t.Helper()
+	p, err := policy.Load(filepath.Join("testdata", "full.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRules(t *testing.T) {
+	p := load(t)
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{"testdata/apps/orders/db.yaml", `service "orders"`},
+		{"testdata/apps/orders/deep/x/y.yaml", `service "orders"`},
+		{"testdata/apps/payments/psp.yaml", `service "payments"`},
+		{"testdata/shared/webhook.yaml", `shared secret "webhook"`},
+		{"testdata/shared/other.yaml", ""},
+		{"testdata/apps/ordersx/db.yaml", ""},
+	} {
+		r, err := p.RuleFor(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if r != nil {
+			got = r.String()
+		}
+		if !strings.HasPrefix(got, tc.want) || (tc.want == "") != (r == nil) {
+			t.Errorf("%s: got %q want %q", tc.file, got, tc.want)
+		}
+	}
+}
+
+func TestNamespacesAndGrants(t *testing.T) {
+	p := load(t)
+	orders, _ := p.RuleFor("testdata/apps/orders/db.yaml")
+	shared, _ := p.RuleFor("testdata/shared/webhook.yaml")
+	for _, tc := range []struct {
+		name      string
+		rule      *policy.Rule
+		ns, obj   string
+		wantError string
+	}{
+		{"own namespace", orders, "orders-canary", "db", ""},
+		{"foreign namespace", orders, "payments", "db", `service "orders" owns namespaces [orders orders-canary], not "payments"`},
+		{"shared secret in a sharing service's namespace", orders, "payments", "webhook", ""},
+		{"shared path, both namespaces", shared, "payments", "webhook", ""},
+		{"shared path, third namespace", shared, "default", "webhook", `allowed in the namespaces of [orders payments], not "default"`},
+		{"shared path, other name", shared, "orders", "other", `reserved for shared secret "webhook"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := p.CheckObject(tc.rule, tc.ns, tc.obj)
+			if tc.wantError == "" && err != nil || tc.wantError != "" && (err == nil || !strings.Contains(err.Error(), tc.wantError)) {
+				t.Errorf("got %v want %q", err, tc.wantError)
+			}
+		})
+	}
+	ks, rules := p.GrantedKeys("payments", "webhook")
+	if !slices.Equal(ks, []string{"ci-aws", "cluster"}) || len(rules) != 2 {
+		t.Errorf("payments/webhook: keys %v rules %v", ks, rules)
+	}
+	if ks, _ := p.GrantedKeys("default", "webhook"); len(ks) != 0 {
+		t.Errorf("default/webhook granted %v", ks)
+	}
+	if cur, acc := p.KeyIDs("cluster"); cur == "" || len(acc) != 1 {
+		t.Errorf("cluster key IDs %q %v", cur, acc)
+	}
+}
+
+func TestValidationErrorsHaveLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nservicez: {}\n", "line 3: field servicez not found"},
+		{"wrong kind", "apiVersion: v1\nkind: ConfigMap\n", "p.yaml:1: want apiVersion: kseal.dev/v1alpha1 and kind: Policy"},
+		{"unknown cluster", "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k:\n    cluster: nope\n", `p.yaml:5: key "k": unknown cluster "nope"`},
+		{"bad recipient", "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: {age: age1bad}\n", `p.yaml:4: key "k": malformed recipient`},
+		{"bad identity", "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: {age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p}\nservices:\n  s:\n    namespaces: [a]\n    keys: [k]\n    writers: [bob]\n", `p.yaml:6: service "s": identity 0 "bob"`},
+		{"shared needs two services", "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nshared:\n- name: x\n  services: [a]\n", "p.yaml:4: shared entry 0: name and at least two services are required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte(tc.yaml), "p.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRenderAWS checks the key policy grammar: Version, statements with
+// Sid/Effect/Principal/Action/Resource, and encryption-context conditions.
+func TestRenderAWS(t *testing.T) {
+	p := load(t)
+	docs := p.RenderAWS("")
+	doc := docs["arn:aws:kms:us-east-1:111122223333:key/0000-ci"]
+	if len(docs) != 1 || doc == nil {
+		t.Fatalf("rendered %d policies", len(docs))
+	}
+	b, _ := json.Marshal(doc)
+	var generic struct {
+		Version   string
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal(b, &generic); err != nil || generic.Version != "2012-10-17" {
+		t.Fatalf("%s: %v", b, err)
+	}
+	sids := map[string]policy.AWSStatement{}
+	for _, s := range doc.Statement {
+		if s.Effect != "Allow" || s.Resource != "*" || len(s.Action) == 0 || len(s.Principal["AWS"]) == 0 {
+			t.Errorf("malformed statement %+v", s)
+		}
+		if strings.Trim(s.Sid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+			t.Errorf("Sid %q is not alphanumeric", s.Sid)
+		}
+		sids[s.Sid] = s
+	}
+	if a := sids["KeyAdministration"]; a.Principal["AWS"][0] != "arn:aws:iam::111122223333:root" {
+		t.Errorf("admin %v", a.Principal)
+	}
+	seal := sids["OrdersSeal"]
+	if !slices.Equal(seal.Action, []string{"kms:Encrypt"}) || !slices.Equal(seal.Principal["AWS"], []string{"arn:aws:iam::111122223333:role/orders-ci"}) ||
+		!slices.Equal(seal.Condition["StringEquals"]["kms:EncryptionContext:kseal-namespace"], []string{"orders", "orders-canary"}) {
+		t.Errorf("OrdersSeal %+v", seal)
+	}
+	open := sids["OrdersOpen"]
+	if !slices.Equal(open.Action, []string{"kms:Decrypt"}) || !slices.Contains(open.Principal["AWS"], "arn:aws:iam::111122223333:role/kseal-controller") ||
+		slices.Contains(open.Principal["AWS"], "group:orders-oncall@example.com") {
+		t.Errorf("OrdersOpen %+v", open)
+	}
+	if sh := sids["SharedWebhookOpen"]; !slices.Equal(sh.Condition["StringEquals"]["kms:EncryptionContext:kseal-scope"], []string{"cluster"}) {
+		t.Errorf("SharedWebhookOpen %+v", sh)
+	}
+}
+
+func TestRenderGCP(t *testing.T) {
+	p := load(t)
+	pols := p.RenderGCP()
+	pol := pols["projects/proj/locations/global/keyRings/r/cryptoKeys/k"]
+	if len(pols) != 1 || pol == nil || len(pol.Bindings) != 2 {
+		t.Fatalf("got %+v", pols)
+	}
+	enc, dec := pol.Bindings[0], pol.Bindings[1]
+	if enc.Role != "roles/cloudkms.cryptoKeyEncrypter" || !slices.Equal(enc.Members, []string{"serviceAccount:orders-ci@proj.iam.gserviceaccount.com"}) {
+		t.Errorf("encrypter %+v", enc)
+	}
+	if dec.Role != "roles/cloudkms.cryptoKeyDecrypter" || !slices.Equal(dec.Members, []string{"group:orders-oncall@example.com", "serviceAccount:kseal-controller@proj.iam.gserviceaccount.com"}) {
+		t.Errorf("decrypter %+v", dec)
+	}
+}
+
+func TestFindWalksUp(t *testing.T) {
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, policy.FileName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := policy.Find(deep)
+	if err != nil || got != filepath.Join(dir, policy.FileName) {
+		t.Errorf("got %q %v", got, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile(filepath.Join("testdata", "full.yaml"))
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = policy.ParseInCluster(b, "kseal.yaml")
+	})
+}
