@@ -44,6 +44,8 @@ func run(args []string) error {
 	fs.Float64Var(&qps, "kube-api-qps", 500, "client queries per second to the API server")
 	fs.IntVar(&burst, "kube-api-burst", 1000, "client burst to the API server")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&o.ClusterName, "cluster-name", "", "this cluster's name in the policy (kseal.yaml clusters:), whose keys are the controller's")
+	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

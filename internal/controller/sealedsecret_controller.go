@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,7 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/policy"
 )
 
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets,verbs=get;list;watch
@@ -47,6 +49,13 @@ type Reconciler struct {
 	Keyring   *Keyring
 	// ExtraIdentities returns identities besides the cluster keys (KMS).
 	ExtraIdentities func() []keys.Identity
+	// ClusterName is this cluster's name in the policy (its cluster keys).
+	ClusterName string
+	// RevokeDeletes makes a policy denial delete the Secret the controller
+	// wrote earlier; by default it is kept and only the status says so.
+	RevokeDeletes bool
+
+	policy *policyStore
 }
 
 // outcome is what one reconcile concluded, for the status.
@@ -82,15 +91,40 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 	if err != nil {
 		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	}
+	pol, err := r.policy.current(ctx)
+	if err != nil {
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			return r.deny(ctx, ss, "policy is invalid, every unseal is denied: "+err.Error())
+		}
+		return outcome{reason: ksealv1.ReasonProgressing, message: "reading policy: " + err.Error(), err: err}
+	}
+	identities := r.identities
+	if pol != nil {
+		allowed, granted, err := r.allowedKeyIDs(pol, ss)
+		if err == nil {
+			err = checkGrants(sectionKeyIDs(sealed), allowed, granted, ss.Namespace)
+		}
+		if err != nil {
+			return r.deny(ctx, ss, err.Error())
+		}
+		identities = func() []keys.Identity {
+			var out []keys.Identity
+			for _, id := range r.identities() {
+				out = append(out, grantedIdentity{id, allowed})
+			}
+			return out
+		}
+	}
 	target := crypto.Target{Namespace: ss.Namespace, Name: ss.Name}
-	opened, err := crypto.Open(ctx, sealed, target, r.identities())
+	opened, err := crypto.Open(ctx, sealed, target, identities())
 	var nm *keys.NoIdentityMatchError
 	if errors.As(err, &nm) && onlyMisses(nm) {
 		// A key may have been restored or rotated in since the last load.
 		if lerr := r.Keyring.Load(ctx); lerr != nil {
 			return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: lerr.Error(), err: lerr}
 		}
-		opened, err = crypto.Open(ctx, sealed, target, r.identities())
+		opened, err = crypto.Open(ctx, sealed, target, identities())
 	}
 	if err != nil {
 		return openFailure(err)
@@ -102,6 +136,9 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 	changed, out := r.apply(ctx, ss, opened.Values)
 	if out != nil {
 		return *out
+	}
+	if err := r.syncReaders(ctx, pol, ss); err != nil {
+		return outcome{reason: ksealv1.ReasonProgressing, message: "granting readers: " + err.Error(), err: err}
 	}
 	if changed {
 		unsealTotal.Inc()
@@ -116,6 +153,37 @@ func (r *Reconciler) identities() []keys.Identity {
 		ids = append(ids, r.ExtraIdentities()...)
 	}
 	return ids
+}
+
+// sectionKeyIDs lists the key IDs of each section's wraps.
+func sectionKeyIDs(s *crypto.Sealed) [][]string {
+	out := make([][]string, len(s.Envelope.Sections))
+	for i, sec := range s.Envelope.Sections {
+		for _, w := range sec.Recipients {
+			out[i] = append(out[i], w.KeyID)
+		}
+	}
+	return out
+}
+
+// deny records a policy denial; with RevokeDeletes it also removes the
+// Secret (and its reader grants) the controller wrote before.
+func (r *Reconciler) deny(ctx context.Context, ss *ksealv1.SealedSecret, msg string) outcome {
+	if r.RevokeDeletes {
+		var cur corev1.Secret
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: ss.Namespace, Name: ss.Name}, &cur)
+		if err == nil && metav1.IsControlledBy(&cur, ss) {
+			if err := r.Client.Delete(ctx, &cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
+				return outcome{reason: ksealv1.ReasonProgressing, message: "revoking Secret: " + err.Error(), err: err}
+			}
+			r.Recorder.Eventf(ss, nil, corev1.EventTypeWarning, ksealv1.ReasonPolicyDenied, "Revoke", "deleted Secret %s: the policy no longer grants it", ss.Name)
+		}
+		msg += "; its Secret is deleted (--policy-revoke-deletes)"
+		if err := r.syncReaders(ctx, nil, ss); err != nil {
+			return outcome{reason: ksealv1.ReasonProgressing, message: "revoking readers: " + err.Error(), err: err}
+		}
+	}
+	return outcome{reason: ksealv1.ReasonPolicyDenied, message: msg}
 }
 
 // onlyMisses reports whether no identity even claimed a stanza.
@@ -265,12 +333,30 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&ksealv1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&corev1.Secret{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.policyChanged), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetNamespace() == r.Keyring.opts.Namespace && o.GetName() == PolicyConfigMap
+		}))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.keyChanged), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == r.Keyring.opts.Namespace && o.GetLabels()[LabelManaged] == ManagedClusterKey
 		}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("sealedsecret").
 		Complete(r)
+}
+
+// policyChanged enqueues every SealedSecret: grants may have changed.
+func (r *Reconciler) policyChanged(ctx context.Context, _ client.Object) []ctrl.Request {
+	var list ksealv1.SealedSecretList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	reqs := make([]ctrl.Request, 0, len(list.Items))
+	for _, ss := range list.Items {
+		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: ss.Namespace, Name: ss.Name}})
+	}
+	return reqs
 }
 
 // keyChanged enqueues every SealedSecret that no key could open.

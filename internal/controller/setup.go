@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
@@ -39,6 +40,11 @@ type Options struct {
 	Concurrency      int
 	ExtraIdentities  func() []keys.Identity
 	LeaderElectionID string
+	// ClusterName is this cluster's name in kseal.yaml (its cluster keys).
+	ClusterName string
+	// PolicyRevokeDeletes deletes the Secret of a SealedSecret the policy
+	// no longer allows.
+	PolicyRevokeDeletes bool
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -58,8 +64,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	sel := labels.NewSelector().Add(*managed)
 	copts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: labels.NewSelector().Add(*managed)},
+		&corev1.Secret{}:      {Label: sel},
+		&rbacv1.Role{}:        {Label: sel},
+		&rbacv1.RoleBinding{}: {Label: sel},
+		&corev1.ConfigMap{}:   {Namespaces: map[string]cache.Config{o.Namespace: {}}},
 	}}
 	if len(o.WatchNamespaces) > 0 {
 		copts.DefaultNamespaces = map[string]cache.Config{}
@@ -77,7 +87,6 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		LeaderElectionID:              o.LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
-		Client:                        client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.ConfigMap{}}}},
 		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
 	})
 	if err != nil {
@@ -90,6 +99,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	r := &Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
 		Recorder: mgr.GetEventRecorder("kseal-controller"), Keyring: kr, ExtraIdentities: o.ExtraIdentities,
+		ClusterName: o.ClusterName, RevokeDeletes: o.PolicyRevokeDeletes,
+		policy: &policyStore{client: mgr.GetClient(), namespace: o.Namespace},
 	}
 	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
 		return nil, nil, err

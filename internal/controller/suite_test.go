@@ -82,13 +82,23 @@ type fixture struct {
 	ctrlNS string // the controller's namespace
 	stop   context.CancelFunc
 	done   chan error
+
+	extraNS []string
+	ids     []keys.Identity
+	revoke  bool // --policy-revoke-deletes
 }
 
 func newFixture(t *testing.T, renew time.Duration) *fixture {
+	return newFixtureWith(t, renew, nil)
+}
+
+// newFixtureWith also creates and watches the extra namespaces, and gives
+// the controller the extra identities.
+func newFixtureWith(t *testing.T, renew time.Duration, extra []string, ids ...keys.Identity) *fixture {
 	t.Helper()
 	n := nsCounter.Add(1)
-	f := &fixture{t: t, ns: fmt.Sprintf("app-%d", n), ctrlNS: fmt.Sprintf("kseal-%d", n)}
-	for _, ns := range []string{f.ns, f.ctrlNS} {
+	f := &fixture{t: t, ns: fmt.Sprintf("app-%d", n), ctrlNS: fmt.Sprintf("kseal-%d", n), extraNS: extra, ids: ids}
+	for _, ns := range append([]string{f.ns, f.ctrlNS}, extra...) {
 		if err := k8s.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			t.Fatal(err)
 		}
@@ -101,9 +111,13 @@ func newFixture(t *testing.T, renew time.Duration) *fixture {
 func (f *fixture) start(renew time.Duration) {
 	f.t.Helper()
 	mgr, _, err := controller.NewManager(cfg, controller.Options{
-		Namespace: f.ctrlNS, WatchNamespaces: []string{f.ns}, RenewPeriod: renew,
+		Namespace: f.ctrlNS, WatchNamespaces: append([]string{f.ns}, f.extraNS...), RenewPeriod: renew,
 		MetricsAddr: "0", ProbeAddr: "0", RecipientsAddr: "0", Concurrency: 4, SkipNameValidation: true,
-		ExtraIdentities: func() []keys.Identity { return []keys.Identity{&awskms.Identity{}, gcpkms.Identity{}} },
+		ExtraIdentities: func() []keys.Identity {
+			return append([]keys.Identity{&awskms.Identity{}, gcpkms.Identity{}}, f.ids...)
+		},
+		ClusterName:         "test",
+		PolicyRevokeDeletes: f.revoke,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -157,9 +171,18 @@ func (f *fixture) recipient() string {
 	return r
 }
 
+// sealedCluster seals with scope cluster, as kseal does for shared secrets.
+func sealedCluster(t *testing.T, name string, values map[string]string, recipients ...string) *ksealv1.SealedSecret {
+	return sealedScope(t, crypto.ScopeCluster, "placeholder", name, values, "", recipients...)
+}
+
 // sealed makes a SealedSecret the way `kseal seal` does: a Secret manifest
 // through pkg/manifest and pkg/crypto, then decoded as the API type.
 func sealed(t *testing.T, ns, name string, values map[string]string, extra string, recipients ...string) *ksealv1.SealedSecret {
+	return sealedScope(t, crypto.ScopeStrict, ns, name, values, extra, recipients...)
+}
+
+func sealedScope(t *testing.T, scope crypto.Scope, ns, name string, values map[string]string, extra string, recipients ...string) *ksealv1.SealedSecret {
 	t.Helper()
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n  labels: {app: demo}\n%sstringData:\n", name, ns, extra)
@@ -183,7 +206,7 @@ func sealed(t *testing.T, ns, name string, values map[string]string, extra strin
 		}
 		rs = append(rs, rc)
 	}
-	s, err := crypto.Seal(t.Context(), rand.Reader, crypto.ScopeStrict, d.Target(), vals, rs)
+	s, err := crypto.Seal(t.Context(), rand.Reader, scope, d.Target(), vals, rs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,168 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/policy"
+)
+
+// PolicyConfigMap, in the controller's namespace, holds kseal.yaml under
+// PolicyKey. Without it every namespace may use every key.
+const (
+	PolicyConfigMap = "kseal-policy"
+	PolicyKey       = "kseal.yaml"
+)
+
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch,namespace=kseal-system
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+
+// policyStore parses the policy ConfigMap once per resourceVersion.
+type policyStore struct {
+	client    client.Reader // the cache: only the controller's namespace
+	namespace string
+
+	mu      sync.Mutex
+	version string
+	pol     *policy.Policy
+	err     error
+	absent  bool
+	logged  bool
+}
+
+// current returns the policy, nil when none is configured, or the error of
+// an invalid one (which denies every unseal: fail closed).
+func (s *policyStore) current(ctx context.Context) (*policy.Policy, error) {
+	var cm corev1.ConfigMap
+	err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: PolicyConfigMap}, &cm)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case apierrors.IsNotFound(err):
+		if !s.absent || !s.logged {
+			log.FromContext(ctx).Info("no policy configured: every namespace may use every key", "configMap", s.namespace+"/"+PolicyConfigMap)
+		}
+		s.absent, s.logged, s.version, s.pol, s.err = true, true, "", nil, nil
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if cm.ResourceVersion != s.version || s.absent {
+		s.absent, s.logged, s.version = false, true, cm.ResourceVersion
+		s.pol, s.err = policy.ParseInCluster([]byte(cm.Data[PolicyKey]), s.namespace+"/"+PolicyConfigMap)
+		if s.err != nil {
+			log.FromContext(ctx).Error(s.err, "invalid policy: unseals are denied until it is fixed")
+		} else {
+			log.FromContext(ctx).Info("policy loaded", "resourceVersion", cm.ResourceVersion, "services", len(s.pol.Services))
+		}
+	}
+	return s.pol, s.err
+}
+
+// allowedKeyIDs returns the key IDs the policy grants to ss's namespace
+// (through the service owning it, or a shared entry for its name), or an
+// error saying why none are.
+func (r *Reconciler) allowedKeyIDs(p *policy.Policy, ss *ksealv1.SealedSecret) (map[string]bool, string, error) {
+	names, rules := p.GrantedKeys(ss.Namespace, ss.Name)
+	if len(rules) == 0 {
+		return nil, "", fmt.Errorf("policy: no service owns namespace %q and no shared entry lists it for %q", ss.Namespace, ss.Name)
+	}
+	allowed := map[string]bool{}
+	for _, n := range names {
+		if k := p.Keys[n]; k.Cluster != "" {
+			if k.Cluster == r.ClusterName {
+				for _, id := range r.Keyring.KeyIDs() {
+					allowed[id] = true
+				}
+			}
+			continue
+		}
+		_, ids := p.KeyIDs(n)
+		for _, id := range ids {
+			allowed[id] = true
+		}
+	}
+	return allowed, fmt.Sprintf("keys %s under %s", strings.Join(names, ", "), strings.Join(rules, ", ")), nil
+}
+
+// checkGrants denies an object any of whose sections has no wrap for a
+// granted key, before any key is used.
+func checkGrants(sealedKeyIDs [][]string, allowed map[string]bool, granted, ns string) error {
+	for i, ids := range sealedKeyIDs {
+		if !slices.ContainsFunc(ids, func(id string) bool { return allowed[id] }) {
+			return fmt.Errorf("policy: section %d is sealed to %s, none of which is granted to namespace %q (granted: %s)", i, strings.Join(ids, ", "), ns, granted)
+		}
+	}
+	return nil
+}
+
+// grantedIdentity hides stanzas of keys the policy does not grant, so a
+// namespace can never make the controller use another namespace's key.
+type grantedIdentity struct {
+	keys.Identity
+	allowed map[string]bool
+}
+
+func (g grantedIdentity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]byte, error) {
+	if !g.allowed[s.KeyID] {
+		return nil, keys.ErrIncorrectIdentity
+	}
+	return g.Identity.Unwrap(ctx, s, b)
+}
+
+// readerName names the Role and RoleBinding that let a service's accounts
+// read one unsealed Secret.
+func readerName(secret string) string { return "kseal-read-" + secret }
+
+// syncReaders maintains a Role granting get on the Secret and a RoleBinding
+// to the service accounts the policy lists for the namespace's service; it
+// removes both when the policy lists none.
+func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksealv1.SealedSecret) error {
+	var sas []string
+	if p != nil {
+		if sn := p.ServiceOwning(ss.Namespace); sn != "" {
+			sas = p.Services[sn].ServiceAccounts
+		}
+	}
+	meta := metav1.ObjectMeta{Name: readerName(ss.Name), Namespace: ss.Namespace, Labels: map[string]string{LabelManaged: "reader"}}
+	role := &rbacv1.Role{ObjectMeta: meta}
+	binding := &rbacv1.RoleBinding{ObjectMeta: *meta.DeepCopy()}
+	if len(sas) == 0 {
+		for _, o := range []client.Object{binding, role} {
+			if err := r.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, role, func() error {
+		role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{ss.Name}, Verbs: []string{"get"}}}
+		return controllerutil.SetControllerReference(ss, role, r.Scheme)
+	}); err != nil {
+		return fmt.Errorf("Role %s: %w", role.Name, err)
+	}
+	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, binding, func() error {
+		binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}
+		binding.Subjects = nil
+		for _, sa := range slices.Sorted(slices.Values(sas)) {
+			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: sa, Namespace: ss.Namespace})
+		}
+		return controllerutil.SetControllerReference(ss, binding, r.Scheme)
+	}); err != nil {
+		return fmt.Errorf("RoleBinding %s: %w", binding.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package controller_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/internal/controller"
+	"kseal.dev/kseal/pkg/keys/agekey"
+)
+
+// policyFixture: services a (namespace A, service account a-reader) and b
+// (namespace B), a third namespace C owned by nobody, and a secret "shared"
+// that a and b share.
+type policyFixture struct {
+	*fixture
+	a, b, c    string
+	aKey, bKey *agekey.Identity
+}
+
+func newPolicyFixture(t *testing.T) *policyFixture { return newPolicyFixtureRevoke(t, false) }
+
+func newPolicyFixtureRevoke(t *testing.T, revoke bool) *policyFixture {
+	aKey, _ := agekey.Generate(true)
+	bKey, _ := agekey.Generate(true)
+	n := nsCounter.Add(1)
+	a, b, c := fmt.Sprintf("svc-a-%d", n), fmt.Sprintf("svc-b-%d", n), fmt.Sprintf("other-%d", n)
+	f := newFixtureWith(t, time.Hour, []string{a, b, c}, aKey, bKey)
+	if revoke {
+		f.halt()
+		f.revoke = true
+		f.start(time.Hour)
+	}
+	return &policyFixture{fixture: f, a: a, b: b, c: c, aKey: aKey, bKey: bKey}
+}
+
+func (p *policyFixture) setPolicy(t *testing.T, aKeys string) {
+	t.Helper()
+	text := fmt.Sprintf(`apiVersion: kseal.dev/v1alpha1
+kind: Policy
+clusters:
+  test: {recipientsFile: test.pub}
+keys:
+  cluster: {cluster: test}
+  a-key: {age: %s}
+  b-key: {age: %s}
+services:
+  a: {namespaces: [%s], serviceAccounts: [a-reader], keys: [%s]}
+  b: {namespaces: [%s], keys: [b-key]}
+shared:
+  - {name: shared, services: [a, b], keys: [cluster]}
+`, p.aKey.Recipient(), p.bKey.Recipient(), p.a, aKeys, p.b)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: p.ctrlNS, Name: controller.PolicyConfigMap}}
+	err := k8s.Get(t.Context(), client.ObjectKeyFromObject(cm), cm)
+	cm.Data = map[string]string{controller.PolicyKey: text}
+	if apierrors.IsNotFound(err) {
+		err = k8s.Create(t.Context(), cm)
+	} else if err == nil {
+		err = k8s.Update(t.Context(), cm)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func canGet(t *testing.T, ns, secret, sa string) bool {
+	t.Helper()
+	sar := &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+		User:               "system:serviceaccount:" + ns + ":" + sa,
+		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+		ResourceAttributes: &authv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets", Name: secret},
+	}}
+	if err := k8s.Create(t.Context(), sar); err != nil {
+		t.Fatal(err)
+	}
+	return sar.Status.Allowed
+}
+
+func TestPolicyIsEnforced(t *testing.T) {
+	p := newPolicyFixture(t)
+	ctx := t.Context()
+	cluster := p.recipient()
+	p.setPolicy(t, "cluster, a-key")
+
+	create := func(ns, name, recipient string, scopeCluster bool) {
+		t.Helper()
+		ss := sealed(t, ns, name, map[string]string{"k": name}, "", recipient)
+		if scopeCluster {
+			// A shared secret is sealed once with scope cluster and the
+			// same object is applied in several namespaces.
+			ss = sealedCluster(t, name, map[string]string{"k": name}, recipient)
+			ss.Namespace = ns
+		}
+		if err := k8s.Create(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notWritten := func(ns, name string) {
+		t.Helper()
+		var s corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s); !apierrors.IsNotFound(err) {
+			t.Errorf("Secret %s/%s written: %v", ns, name, err)
+		}
+	}
+
+	t.Run("namespace A cannot unseal B's secret", func(t *testing.T) {
+		create(p.a, "stolen", p.bKey.Recipient(), false)
+		c := waitReason(t, p.a, "stolen", ksealv1.ReasonPolicyDenied)
+		if !strings.Contains(c.Message, "none of which is granted to namespace \""+p.a+"\"") || !strings.Contains(c.Message, "under service a") {
+			t.Errorf("message %q", c.Message)
+		}
+		notWritten(p.a, "stolen")
+	})
+	t.Run("own key unseals, and the listed service account may read it", func(t *testing.T) {
+		create(p.a, "mine", p.aKey.Recipient(), false)
+		waitSecret(t, p.a, "mine", map[string]string{"k": "mine"})
+		eventually(t, "RBAC for a-reader", func() error {
+			if !canGet(t, p.a, "mine", "a-reader") {
+				return fmt.Errorf("a-reader cannot get the Secret")
+			}
+			return nil
+		})
+		if canGet(t, p.a, "mine", "someone-else") || canGet(t, p.a, "stolen", "a-reader") {
+			t.Error("RBAC grants more than the one Secret to the listed account")
+		}
+	})
+	t.Run("a shared secret unseals in both services' namespaces, not a third", func(t *testing.T) {
+		create(p.a, "shared", cluster, true)
+		create(p.b, "shared", cluster, true)
+		create(p.c, "shared", cluster, true)
+		waitSecret(t, p.a, "shared", map[string]string{"k": "shared"})
+		waitSecret(t, p.b, "shared", map[string]string{"k": "shared"})
+		c := waitReason(t, p.c, "shared", ksealv1.ReasonPolicyDenied)
+		if !strings.Contains(c.Message, "no service owns namespace") {
+			t.Errorf("message %q", c.Message)
+		}
+		notWritten(p.c, "shared")
+	})
+	t.Run("a policy change takes effect without a restart", func(t *testing.T) {
+		p.setPolicy(t, "cluster, a-key, b-key")
+		waitSecret(t, p.a, "stolen", map[string]string{"k": "stolen"})
+	})
+	t.Run("a revoked grant marks the object and keeps the Secret", func(t *testing.T) {
+		p.setPolicy(t, "cluster")
+		waitReason(t, p.a, "mine", ksealv1.ReasonPolicyDenied)
+		waitSecret(t, p.a, "mine", map[string]string{"k": "mine"})
+	})
+	t.Run("an invalid policy denies everything", func(t *testing.T) {
+		var cm corev1.ConfigMap
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.ctrlNS, Name: controller.PolicyConfigMap}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cm.Data[controller.PolicyKey] = "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nservices: {x: {}}\n"
+		if err := k8s.Update(ctx, &cm); err != nil {
+			t.Fatal(err)
+		}
+		c := waitReason(t, p.b, "shared", ksealv1.ReasonPolicyDenied)
+		if !strings.Contains(c.Message, "policy is invalid") {
+			t.Errorf("message %q", c.Message)
+		}
+	})
+}
+
+func TestPolicyRevokeDeletes(t *testing.T) {
+	p := newPolicyFixtureRevoke(t, true)
+	ctx := t.Context()
+	p.setPolicy(t, "a-key")
+	ss := sealed(t, p.a, "mine", map[string]string{"k": "v"}, "", p.aKey.Recipient())
+	if err := k8s.Create(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	waitSecret(t, p.a, "mine", map[string]string{"k": "v"})
+	p.setPolicy(t, "b-key")
+	c := waitReason(t, p.a, "mine", ksealv1.ReasonPolicyDenied)
+	if !strings.Contains(c.Message, "its Secret is deleted") {
+		t.Errorf("message %q", c.Message)
+	}
+	eventually(t, "the Secret and its reader grant to go", func() error {
+		var s corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.a, Name: "mine"}, &s); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("Secret: %v", err)
+		}
+		if canGet(t, p.a, "mine", "a-reader") {
+			return fmt.Errorf("a-reader can still get it")
+		}
+		return nil
+	})
+}
