@@ -97,7 +97,7 @@ it in CI with kseal decrypt. stringData moves to data.`
 func newCreateCmd(e *env) *cobra.Command {
 	o := &sealOpts{}
 	var literals, fromFiles []string
-	var typ string
+	var typ, output string
 	var encrypted bool
 	cmd := &cobra.Command{
 		Use:     "create NAME [--from-literal KEY=VALUE] [--from-file KEY=PATH]",
@@ -110,6 +110,7 @@ func newCreateCmd(e *env) *cobra.Command {
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH or PATH (key is the file name) (repeatable)")
 	cmd.Flags().StringVar(&typ, "type", "", "Secret type (default Opaque)")
 	cmd.Flags().BoolVar(&encrypted, "encrypted-secret", false, "emit an encrypted Secret instead of a SealedSecret")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (atomically) instead of standard output; the policy covering FILE applies")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
 		for _, l := range literals {
@@ -146,12 +147,15 @@ func newCreateCmd(e *env) *cobra.Command {
 		if encrypted {
 			f = formEncrypted
 		}
-		if err := sealDoc(e, "", strm.Docs[0], f, &o.target, ""); err != nil {
+		if err := sealDoc(e, output, strm.Docs[0], f, &o.target, ""); err != nil {
 			return err
 		}
 		out, err := strm.Bytes()
 		if err != nil {
 			return err
+		}
+		if output != "" {
+			return writeAtomic(output, out, 0o644)
 		}
 		_, err = e.stdout.Write(out)
 		return err

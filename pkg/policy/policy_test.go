@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -187,4 +188,56 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = policy.ParseInCluster(b, "kseal.yaml")
 	})
+}
+
+// TestSchemaMatchesTypes keeps docs/policy.schema.json in step with the Go
+// types: every YAML field of every type is a schema property and back.
+func TestSchemaMatchesTypes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "policy.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(b, &schema); err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	props := func(m any, path ...string) []string {
+		for _, p := range path {
+			m = m.(map[string]any)[p]
+		}
+		var out []string
+		for k := range m.(map[string]any)["properties"].(map[string]any) {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		v    any
+		path []string
+	}{
+		{policy.Policy{}, nil},
+		{policy.Cluster{}, []string{"properties", "clusters", "additionalProperties"}},
+		{policy.Key{}, []string{"properties", "keys", "additionalProperties"}},
+		{policy.Service{}, []string{"properties", "services", "additionalProperties"}},
+		{policy.Shared{}, []string{"properties", "shared", "items"}},
+	} {
+		want := yamlFields(tc.v)
+		if got := props(schema, tc.path...); !slices.Equal(got, want) {
+			t.Errorf("%T: schema has %v, type has %v", tc.v, got, want)
+		}
+	}
+}
+
+func yamlFields(v any) []string {
+	var out []string
+	rt := reflect.TypeOf(v)
+	for i := 0; i < rt.NumField(); i++ {
+		tag := strings.Split(rt.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
