@@ -206,31 +206,13 @@ kseal inspect / verify to see it.`,
 		if len(values) == 0 {
 			return usagef("nothing to set: pass KEY=VALUE or --from-file")
 		}
-		files := fileFlags{inPlace: true}
-		ins, err := files.read(e, []string{file})
-		if err != nil {
-			return err
-		}
-		d, err := selectOne(ins[0], name)
-		if err != nil {
-			return err
-		}
-		_, rcpts, err := target.resolve(e, file, d)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
-		}
-		s, err := d.Sealed()
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		if err := s.Set(e.ctx, rand.Reader, d.Target(), values, rcpts); err != nil {
-			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
-		}
-		if err := d.SetSealed(s); err != nil {
-			return err
-		}
-		ins[0].dirty = true
-		return files.write(e, ins)
+		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+			_, rcpts, err := target.resolve(e, file, d)
+			if err != nil {
+				return err
+			}
+			return s.Set(e.ctx, rand.Reader, d.Target(), values, rcpts)
+		})
 	}
 	return cmd
 }
@@ -246,27 +228,36 @@ func newUnsetCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		files := fileFlags{inPlace: true}
-		ins, err := files.read(e, []string{file})
-		if err != nil {
-			return err
-		}
-		d, err := selectOne(ins[0], name)
-		if err != nil {
-			return err
-		}
-		s, err := d.Sealed()
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		if err := s.Unset(args...); err != nil {
-			return fmt.Errorf("%s: %w", file, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err})
-		}
-		if err := d.SetSealed(s); err != nil {
-			return err
-		}
-		ins[0].dirty = true
-		return files.write(e, ins)
+		return changeSealed(e, file, name, func(_ *manifest.Doc, s *crypto.Sealed) error {
+			return s.Unset(args...)
+		})
 	}
 	return cmd
+}
+
+// changeSealed applies change to the sealed object of file (the one named
+// name when there are several) without any private key, and rewrites the
+// file atomically.
+func changeSealed(e *env, file, name string, change func(*manifest.Doc, *crypto.Sealed) error) error {
+	files := fileFlags{inPlace: true}
+	ins, err := files.read(e, []string{file})
+	if err != nil {
+		return err
+	}
+	d, err := selectOne(ins[0], name)
+	if err != nil {
+		return err
+	}
+	s, err := d.Sealed()
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := change(d, s); err != nil {
+		return fmt.Errorf("%s: %w", file, d.Err(err))
+	}
+	if err := d.SetSealed(s); err != nil {
+		return err
+	}
+	ins[0].dirty = true
+	return files.write(e, ins)
 }

@@ -17,6 +17,16 @@ import (
 
 var sealedKinds = []manifest.Kind{manifest.KindSealedSecret, manifest.KindEncrypted}
 
+// readWithIdentities resolves the identities, then reads the inputs.
+func readWithIdentities(e *env, idf *identityFlags, files *fileFlags, args []string) ([]keys.Identity, []*input, error) {
+	ids, err := idf.resolve(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	ins, err := files.read(e, args)
+	return ids, ins, err
+}
+
 // openDoc verifies and opens one sealed document.
 func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *crypto.Opened, error) {
 	s, err := d.Sealed()
@@ -25,7 +35,7 @@ func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *cry
 	}
 	o, err := crypto.Open(e.ctx, s, d.Target(), ids)
 	if err != nil {
-		return nil, nil, &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+		return nil, nil, d.Err(err)
 	}
 	return s, o, nil
 }
@@ -44,11 +54,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 	files.register(cmd, false)
 	idf.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return err
-		}
-		ins, err := files.read(e, args)
+		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
 		}
@@ -193,11 +199,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 	idf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return err
-		}
-		ins, err := files.read(e, args)
+		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
 		}

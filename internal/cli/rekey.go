@@ -35,18 +35,14 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []k
 	idf.register(cmd)
 	target.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return err
-		}
-		ins, err := files.read(e, args)
+		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
 		}
 		err = each(e, use, files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 			_, rcpts, err := target.resolve(e, fileName(in), d)
 			if err != nil {
-				return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+				return d.Err(err)
 			}
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
@@ -54,7 +50,7 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []k
 			}
 			s, err := rekey(e, o, rcpts)
 			if err != nil {
-				return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+				return d.Err(err)
 			}
 			return d.SetSealed(s)
 		})

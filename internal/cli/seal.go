@@ -44,11 +44,11 @@ func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, ns str
 	}
 	scope, rcpts, err := t.resolve(e, file, d)
 	if err != nil {
-		return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+		return d.Err(err)
 	}
 	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
 	if err != nil {
-		return &manifest.Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Err: err}
+		return d.Err(err)
 	}
 	if f == formEncrypted {
 		return d.ToEncrypted(s)

@@ -273,6 +273,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Err wraps err with the document's position, kind and object.
+func (d *Doc) Err(err error) error { return d.wrap("", err) }
+
 func (d *Doc) errorf(field, format string, a ...any) error {
 	return d.wrap(field, fmt.Errorf(format, a...))
 }
