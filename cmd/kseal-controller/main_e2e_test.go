@@ -138,3 +138,26 @@ func TestEndToEnd(t *testing.T) {
 		})
 	})
 }
+
+// TestInstallManifestsUpToDate rebuilds config/install.yaml with the real
+// kustomize and compares: the committed install file is what users apply.
+func TestInstallManifestsUpToDate(t *testing.T) {
+	kustomize := os.Getenv("KSEAL_KUSTOMIZE")
+	if kustomize == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("KSEAL_KUSTOMIZE is not set: run make test")
+		}
+		t.Skip("KSEAL_KUSTOMIZE is not set: run make test")
+	}
+	out, err := exec.Command(kustomize, "build", filepath.Join(root, "config", "default")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(root, "config", "install.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(want) {
+		t.Fatal("config/install.yaml is stale: run make generate")
+	}
+}

@@ -182,6 +182,9 @@ func TestFindWalksUp(t *testing.T) {
 	}
 }
 
+// FuzzParse runs its seeds with the tests. It is not in make fuzz-smoke:
+// this test binary links the AWS and GCP SDKs (for the render tests), which
+// slows the fuzzing engine to a few hundred executions a second.
 func FuzzParse(f *testing.F) {
 	b, _ := os.ReadFile(filepath.Join("testdata", "full.yaml"))
 	f.Add(b)
