@@ -29,7 +29,6 @@ fuzz-smoke:
 	$(GO) test ./pkg/crypto -run '^$$' -fuzz FuzzParseEnvelope -fuzztime 10s
 	$(GO) test ./pkg/crypto -run '^$$' -fuzz FuzzOpen -fuzztime 10s
 	$(GO) test ./pkg/manifest -run '^$$' -fuzz FuzzParse -fuzztime 10s
-	$(GO) test ./pkg/policy -run '^$$' -fuzz FuzzParse -fuzztime 10s
 
 bench:
 	$(GO) test ./pkg/crypto -run '^$$' -bench . -benchmem
