@@ -161,3 +161,25 @@ func TestInstallManifestsUpToDate(t *testing.T) {
 		t.Fatal("config/install.yaml is stale: run make generate")
 	}
 }
+
+// TestCIDecryptAndApply is the CI path without the controller: an encrypted
+// Secret in git, `kseal decrypt | kubectl apply -f -` with the CI key.
+func TestCIDecryptAndApply(t *testing.T) {
+	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
+	r.must(nil, "kubectl", "create", "namespace", "ci")
+	pub := strings.TrimSpace(r.must(nil, "kseal", "keygen", "-o", "ci.key"))
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: api, namespace: ci}\nstringData: {token: t0k3n}\n"
+	if err := os.WriteFile(filepath.Join(r.dir, "api.yaml"), []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.must(nil, "kseal", "encrypt", "-r", pub, "-i", "api.yaml")
+	plain := r.must(nil, "kseal", "decrypt", "--identity", "ci.key", "api.yaml")
+	r.must([]byte(plain), "kubectl", "apply", "-f", "-")
+	out := r.must(nil, "kubectl", "-n", "ci", "get", "secret", "api", "-o", "jsonpath={.data.token}")
+	if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "t0k3n" {
+		t.Fatalf("token %q", b)
+	}
+	if a := r.must(nil, "kubectl", "-n", "ci", "get", "secret", "api", "-o", "jsonpath={.metadata.annotations}"); strings.Contains(a, "kseal.dev/envelope") {
+		t.Errorf("the envelope annotation reached the cluster: %s", a)
+	}
+}

@@ -120,6 +120,7 @@ standard input and writes standard output. -i rewrites files in place
 		newFetchRecipientsCmd(e),
 		newKeysCmd(e),
 		newPolicyCmd(e),
+		newKRMCmd(e),
 	)
 	return root
 }
