@@ -141,8 +141,17 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 	role := &rbacv1.Role{ObjectMeta: meta}
 	binding := &rbacv1.RoleBinding{ObjectMeta: *meta.DeepCopy()}
 	if len(sas) == 0 {
+		// The cache holds the grants kseal made: look before deleting, so
+		// the common case (no service accounts) costs no API call.
 		for _, o := range []client.Object{binding, role} {
-			if err := r.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			err := r.Client.Get(ctx, client.ObjectKeyFromObject(o), o)
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err == nil {
+				err = r.Client.Delete(ctx, o)
+			}
+			if err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}
 		}
