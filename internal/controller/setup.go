@@ -34,6 +34,7 @@ type Options struct {
 	RenewPeriod      time.Duration
 	X25519           bool
 	MetricsAddr      string
+	PprofAddr        string
 	ProbeAddr        string
 	RecipientsAddr   string
 	LeaderElect      bool
@@ -83,6 +84,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		Cache:                         copts,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              o.LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
