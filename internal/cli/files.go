@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -237,7 +238,7 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 	for i, in := range ins {
 		fileOf[in] = i
 		for _, d := range in.strm.Docs {
-			if hasKind(kinds, d.Kind) {
+			if slices.Contains(kinds, d.Kind) {
 				tasks = append(tasks, task{in, d, len(tasks)})
 				left[i].Add(1)
 			}
@@ -295,14 +296,3 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 	}
 	return nil
 }
-
-func hasKind(ks []manifest.Kind, k manifest.Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

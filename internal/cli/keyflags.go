@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -47,7 +48,7 @@ func (r *recipientFlags) resolve(e *env) ([]keys.Recipient, error) {
 		if err != nil {
 			return nil, err
 		}
-		rs, err := keys.ParseRecipients(bytesReader(b), f)
+		rs, err := keys.ParseRecipients(bytes.NewReader(b), f)
 		if err != nil {
 			return nil, err
 		}

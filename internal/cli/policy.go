@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,7 +61,7 @@ recipient drift.`,
 		start := "."
 		if len(args) > 0 {
 			start = args[0]
-			if st, err := filepathStat(start); err == nil && !st.IsDir() {
+			if st, err := os.Stat(start); err == nil && !st.IsDir() {
 				start = filepath.Dir(start)
 			}
 		}
@@ -209,7 +208,7 @@ func newPolicyExplainCmd(e *env) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		arg := args[0]
 		w := e.stdout
-		if st, err := filepathStat(arg); err == nil && !st.IsDir() {
+		if st, err := os.Stat(arg); err == nil && !st.IsDir() {
 			p, err := loadPolicy(path, filepath.Dir(arg))
 			if err != nil {
 				return err
@@ -326,5 +325,3 @@ render gcp prints {"CryptoKey name": IAM policy} — apply each with
 	}
 	return cmd
 }
-
-func filepathStat(p string) (fs.FileInfo, error) { return os.Stat(p) }
