@@ -158,15 +158,7 @@ func (p *controllerProc) stop() {
 // poll retries f until it succeeds or 60 s pass.
 func poll(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %v", what, err)
+	envtestutil.Eventually(t, what, 60*time.Second, 100*time.Millisecond, f)
 }
 
 func httpGet(ctx context.Context, url string) (string, error) {

@@ -140,15 +140,7 @@ func (f *fixture) halt() {
 // eventually polls cond until it returns nil or the timeout passes.
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %v", what, err)
+	envtestutil.Eventually(t, what, 30*time.Second, 50*time.Millisecond, cond)
 }
 
 // recipient waits for the controller to publish its cluster recipient.

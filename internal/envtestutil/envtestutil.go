@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -59,4 +60,20 @@ func Start(m *testing.M) (*envtest.Environment, *rest.Config) {
 		os.Exit(1)
 	}
 	return env, cfg
+}
+
+// Eventually polls cond every interval until it returns nil, and fails the
+// test with cond's last error once timeout has passed. Tests wait for
+// behaviour this way, never with bare sleeps.
+func Eventually(t testing.TB, what string, timeout, interval time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		time.Sleep(interval)
+	}
+	t.Fatalf("timed out waiting for %s: %v", what, err)
 }
