@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,9 @@ confidential against a future quantum computer; --x25519 makes a classic key.`,
 			return err
 		}
 		content := fmt.Sprintf("# created: %s\n# recipient: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), id.Recipient(), id.SecretString())
+		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+			return err
+		}
 		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		if force {
 			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
