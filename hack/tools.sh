@@ -101,6 +101,7 @@ build_all() {
   build_etcd
   build_k8s
   go_install kustomize "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION"
+  go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
 }
 
 case "${1:-build}" in
@@ -110,6 +111,7 @@ case "${1:-build}" in
     echo "export KUBEBUILDER_ASSETS=$K8S_BIN"
     echo "export KSEAL_KUBECTL=$K8S_BIN/kubectl"
     echo "export KSEAL_KUSTOMIZE=$TOOLS_BIN/kustomize"
+    echo "export KSEAL_CONTROLLER_GEN=$TOOLS_BIN/controller-gen"
     ;;
   controller-gen)
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
