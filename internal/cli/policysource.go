@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,36 @@ type sealTarget struct {
 
 	mu       sync.Mutex
 	policies map[string]*policy.Policy
+
+	flagOnce  sync.Once
+	flagRcpts []keys.Recipient
+	flagErr   error
+	byRule    map[string][]keys.Recipient // policy path + key names → recipients
+}
+
+// fromPolicy resolves a rule's keys once per policy and key list.
+func (s *sealTarget) fromPolicy(p *policy.Policy, names []string) ([]keys.Recipient, error) {
+	k := p.Path + "\x00" + strings.Join(names, "\x00")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.byRule[k]; ok {
+		return r, nil
+	}
+	r, err := p.Recipients(names)
+	if err != nil {
+		return nil, err
+	}
+	if s.byRule == nil {
+		s.byRule = map[string][]keys.Recipient{}
+	}
+	s.byRule[k] = r
+	return r, nil
+}
+
+// fromFlags resolves the recipient flags once per run, not once per object.
+func (s *sealTarget) fromFlags(e *env) ([]keys.Recipient, error) {
+	s.flagOnce.Do(func() { s.flagRcpts, s.flagErr = s.rcpt.resolve(e) })
+	return s.flagRcpts, s.flagErr
 }
 
 func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
@@ -82,7 +113,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 		return "", nil, err
 	}
 	if p == nil {
-		rcpts, err := s.rcpt.resolve(e)
+		rcpts, err := s.fromFlags(e)
 		return scope, rcpts, err
 	}
 	rule, err := p.RuleFor(file)
@@ -91,7 +122,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 	}
 	if rule == nil {
 		if s.flagsGiven(e) {
-			rcpts, err := s.rcpt.resolve(e)
+			rcpts, err := s.fromFlags(e)
 			return scope, rcpts, err
 		}
 		return "", nil, hintError{fmt.Errorf("no service or shared entry in %s covers this file", p.Path), "add the file's directory to a service's paths, or pass --recipient"}
@@ -107,7 +138,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 	if rule.Shared != nil && s.scope == "" {
 		scope = crypto.ScopeCluster
 	}
-	rcpts, err := p.Recipients(rule.Keys)
+	rcpts, err := s.fromPolicy(p, rule.Keys)
 	return scope, rcpts, err
 }
 
