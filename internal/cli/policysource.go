@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -29,26 +28,6 @@ type sealTarget struct {
 	flagOnce  sync.Once
 	flagRcpts []keys.Recipient
 	flagErr   error
-	byRule    map[string][]keys.Recipient // policy path + key names → recipients
-}
-
-// fromPolicy resolves a rule's keys once per policy and key list.
-func (s *sealTarget) fromPolicy(p *policy.Policy, names []string) ([]keys.Recipient, error) {
-	k := p.Path + "\x00" + strings.Join(names, "\x00")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r, ok := s.byRule[k]; ok {
-		return r, nil
-	}
-	r, err := p.Recipients(names)
-	if err != nil {
-		return nil, err
-	}
-	if s.byRule == nil {
-		s.byRule = map[string][]keys.Recipient{}
-	}
-	s.byRule[k] = r
-	return r, nil
 }
 
 // fromFlags resolves the recipient flags once per run, not once per object.
@@ -138,7 +117,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 	if rule.Shared != nil && s.scope == "" {
 		scope = crypto.ScopeCluster
 	}
-	rcpts, err := s.fromPolicy(p, rule.Keys)
+	rcpts, err := p.Recipients(rule.Keys)
 	return scope, rcpts, err
 }
 

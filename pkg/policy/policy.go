@@ -51,7 +51,7 @@ type Cluster struct {
 	AWSRole           string `yaml:"awsRole"`
 	GCPServiceAccount string `yaml:"gcpServiceAccount"`
 
-	recipients []string
+	recipients []keys.Recipient // parsed from RecipientsFile, newest first
 }
 
 // Key is a named key: exactly one of its fields is set.
@@ -60,6 +60,8 @@ type Key struct {
 	Age     string `yaml:"age"`
 	AWSKMS  string `yaml:"awsKms"`
 	GCPKMS  string `yaml:"gcpKms"`
+
+	recipient keys.Recipient // parsed by validation (not set for cluster keys)
 }
 
 // Service is a team's application.
@@ -196,9 +198,7 @@ func (p *Policy) validate() error {
 			errs = append(errs, p.errAt(at+".recipientsFile", "cluster %q: %v", name, err))
 			continue
 		}
-		for _, r := range rs {
-			c.recipients = append(c.recipients, r.(interface{ String() string }).String())
-		}
+		c.recipients = rs
 	}
 	for _, name := range sortedKeys(p.Keys) {
 		k := p.Keys[name]
@@ -223,9 +223,12 @@ func (p *Policy) validate() error {
 			}
 			continue
 		}
-		if _, err := keys.ParseRecipient(k.recipientString()); err != nil {
+		r, err := keys.ParseRecipient(k.recipientString())
+		if err != nil {
 			errs = append(errs, p.errAt(at, "key %q: %v", name, err))
+			continue
 		}
+		k.recipient = r
 	}
 	nsOwner := map[string]string{}
 	type pathOwner struct{ glob, owner, at string }

@@ -86,6 +86,23 @@ func TestNamespacesAndGrants(t *testing.T) {
 	}
 }
 
+// A recipients file may hold any registered recipient type (not only age),
+// without tripping over types that have no String method.
+func TestClusterRecipientsFileOfAnyType(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.pub"), []byte("arn:aws:kms:us-east-1:111122223333:key/x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	y := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nclusters:\n  c: {recipientsFile: c.pub}\nkeys:\n  k: {cluster: c}\n"
+	p, err := policy.Parse([]byte(y), filepath.Join(dir, "kseal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := p.KeyIDs("k"); cur != "arn:aws:kms:us-east-1:111122223333:key/x" {
+		t.Errorf("current key ID %q", cur)
+	}
+}
+
 func TestValidationErrorsHaveLines(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string

@@ -113,17 +113,13 @@ func (p *Policy) Recipients(names []string) ([]keys.Recipient, error) {
 	var out []keys.Recipient
 	for _, n := range names {
 		k := p.Keys[n]
-		s := k.recipientString()
+		r := k.recipient
 		if k.Cluster != "" {
 			c := p.Clusters[k.Cluster]
 			if len(c.recipients) == 0 {
 				return nil, fmt.Errorf("%s: cluster %q has no recipients", p.Path, k.Cluster)
 			}
-			s = c.recipients[0]
-		}
-		r, err := keys.ParseRecipient(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s: key %q: %w", p.Path, n, err)
+			r = c.recipients[0]
 		}
 		out = append(out, r)
 	}
@@ -138,13 +134,11 @@ func (p *Policy) KeyIDs(name string) (current string, accepted []string) {
 		return "", nil
 	}
 	if k.Cluster != "" {
-		for _, s := range p.Clusters[k.Cluster].recipients {
-			if r, err := keys.ParseRecipient(s); err == nil {
-				accepted = append(accepted, r.KeyID())
-			}
+		for _, r := range p.Clusters[k.Cluster].recipients {
+			accepted = append(accepted, r.KeyID())
 		}
-	} else if r, err := keys.ParseRecipient(k.recipientString()); err == nil {
-		accepted = []string{r.KeyID()}
+	} else if k.recipient != nil {
+		accepted = []string{k.recipient.KeyID()}
 	}
 	if len(accepted) > 0 {
 		current = accepted[0]
