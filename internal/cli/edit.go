@@ -159,7 +159,10 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, fmt.Errorf("%s: no sealed object%s", in.name, map[bool]string{true: " named " + name}[name != ""])
+		if name != "" {
+			return nil, fmt.Errorf("%s: no sealed object named %s", in.name, name)
+		}
+		return nil, fmt.Errorf("%s: no sealed object", in.name)
 	}
 	return nil, usagef("%s holds %d sealed objects; choose one with --name", in.name, len(found))
 }

@@ -228,18 +228,17 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 // written by each itself.
 func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
 	type task struct {
-		in  *input
-		d   *manifest.Doc
-		pos int
+		in   *input
+		d    *manifest.Doc
+		pos  int // in tasks, for ordered errors
+		file int // in ins, for progress
 	}
 	var tasks []task
 	left := make([]atomic.Int32, len(ins))
-	fileOf := map[*input]int{}
 	for i, in := range ins {
-		fileOf[in] = i
 		for _, d := range in.strm.Docs {
 			if slices.Contains(kinds, d.Kind) {
-				tasks = append(tasks, task{in, d, len(tasks)})
+				tasks = append(tasks, task{in, d, len(tasks), i})
 				left[i].Add(1)
 			}
 		}
@@ -273,7 +272,7 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 				cancel()
 				return
 			}
-			if left[fileOf[t.in]].Add(-1) == 0 {
+			if left[t.file].Add(-1) == 0 {
 				mu.Lock()
 				p.tick()
 				mu.Unlock()

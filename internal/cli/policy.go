@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,7 +89,8 @@ recipient drift.`,
 		if err != nil {
 			return err
 		}
-		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == mustAbs(p.Path) })
+		self := mustAbs(p.Path)
+		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == self })
 		var found []finding
 		objects := 0
 		for _, f := range paths {
@@ -177,7 +179,7 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 					at("section %d: missing recipient for key %q (%s); fix with kseal reencrypt -i %s", i, kn, rule, file)
 				}
 			}
-			for _, id := range slices.Sorted(keysOf(have)) {
+			for _, id := range slices.Sorted(maps.Keys(have)) {
 				if !matched[id] {
 					at("section %d: extra recipient %s %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, have[id], id, rule, file)
 				}
@@ -185,16 +187,6 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 	}
 	return out, n, nil
-}
-
-func keysOf(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func newPolicyExplainCmd(e *env) *cobra.Command {
@@ -260,8 +252,10 @@ func explainKeys(w interface{ Write([]byte) (int, error) }, p *policy.Policy, na
 	for _, kn := range names {
 		cur, acc := p.KeyIDs(kn)
 		k := p.Keys[kn]
-		kind := map[bool]string{true: "cluster " + k.Cluster}[k.Cluster != ""]
+		var kind string
 		switch {
+		case k.Cluster != "":
+			kind = "cluster " + k.Cluster
 		case k.Age != "":
 			kind = "age"
 		case k.AWSKMS != "":

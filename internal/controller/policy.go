@@ -39,8 +39,7 @@ type policyStore struct {
 	version string
 	pol     *policy.Policy
 	err     error
-	absent  bool
-	logged  bool
+	absent  bool // last seen missing (logged once per disappearance)
 }
 
 // current returns the policy, nil when none is configured, or the error of
@@ -52,16 +51,16 @@ func (s *policyStore) current(ctx context.Context) (*policy.Policy, error) {
 	defer s.mu.Unlock()
 	switch {
 	case apierrors.IsNotFound(err):
-		if !s.absent || !s.logged {
+		if !s.absent {
 			log.FromContext(ctx).Info("no policy configured: every namespace may use every key", "configMap", s.namespace+"/"+PolicyConfigMap)
 		}
-		s.absent, s.logged, s.version, s.pol, s.err = true, true, "", nil, nil
+		s.absent, s.version, s.pol, s.err = true, "", nil, nil
 		return nil, nil
 	case err != nil:
 		return nil, err
 	}
-	if cm.ResourceVersion != s.version || s.absent {
-		s.absent, s.logged, s.version = false, true, cm.ResourceVersion
+	if cm.ResourceVersion != s.version {
+		s.absent, s.version = false, cm.ResourceVersion
 		s.pol, s.err = policy.ParseInCluster([]byte(cm.Data[PolicyKey]), s.namespace+"/"+PolicyConfigMap)
 		if s.err != nil {
 			log.FromContext(ctx).Error(s.err, "invalid policy: unseals are denied until it is fixed")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -314,7 +315,7 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 }
 
 func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
-	if a.ObservedGeneration != b.ObservedGeneration || len(a.Conditions) != len(b.Conditions) || fmt.Sprint(a.KeyIDs) != fmt.Sprint(b.KeyIDs) {
+	if a.ObservedGeneration != b.ObservedGeneration || len(a.Conditions) != len(b.Conditions) || !slices.Equal(a.KeyIDs, b.KeyIDs) {
 		return false
 	}
 	for i := range a.Conditions {
