@@ -216,6 +216,20 @@ func setValues(n *yaml.RNode, vals map[string][]byte, path ...string) error {
 	return nil
 }
 
+// copyFields copies the fields present under path in src into dst.
+func copyFields(dst, src *yaml.RNode, path []string, fields ...string) error {
+	for _, f := range fields {
+		v, _ := src.Pipe(yaml.Lookup(append(slices.Clone(path), f)...))
+		if v == nil || yaml.IsMissingOrNull(v) {
+			continue
+		}
+		if err := dst.PipeE(yaml.SetField(f, v.Copy())); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return nil
+}
+
 // ToSealedSecret turns a plain Secret into a SealedSecret carrying s. The
 // Secret's labels, annotations, type and immutable flag become the template
 // of the Secret the controller will create.
@@ -226,29 +240,18 @@ func (d *Doc) ToSealedSecret(s *crypto.Sealed) error {
 	n := d.node
 	tmpl := yaml.NewMapRNode(nil)
 	meta := yaml.NewMapRNode(nil)
-	for _, f := range []string{"labels", "annotations"} {
-		if v, _ := n.Pipe(yaml.Lookup("metadata", f)); v != nil && !yaml.IsMissingOrNull(v) {
-			if err := meta.PipeE(yaml.SetField(f, v.Copy())); err != nil {
-				return d.wrap("metadata."+f, err)
-			}
-		}
+	if err := copyFields(meta, n, []string{"metadata"}, "labels", "annotations"); err != nil {
+		return d.wrap("metadata", err)
 	}
 	if len(meta.YNode().Content) > 0 {
 		if err := tmpl.PipeE(yaml.SetField("metadata", meta)); err != nil {
 			return d.wrap("", err)
 		}
 	}
-	for _, f := range []string{"type", "immutable"} {
-		if v, _ := n.Pipe(yaml.Lookup(f)); v != nil && !yaml.IsMissingOrNull(v) {
-			if err := tmpl.PipeE(yaml.SetField(f, v.Copy())); err != nil {
-				return d.wrap(f, err)
-			}
-		}
-		if err := n.PipeE(yaml.Clear(f)); err != nil {
-			return d.wrap(f, err)
-		}
+	if err := copyFields(tmpl, n, nil, "type", "immutable"); err != nil {
+		return d.wrap("", err)
 	}
-	for _, f := range []string{"data", "stringData"} {
+	for _, f := range []string{"type", "immutable", "data", "stringData"} {
 		if err := n.PipeE(yaml.Clear(f)); err != nil {
 			return d.wrap(f, err)
 		}
@@ -333,22 +336,14 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 				return d.wrap("", err)
 			}
 		}
-		for _, f := range []string{"labels", "annotations"} {
-			if v, _ := d.node.Pipe(yaml.Lookup("spec", "template", "metadata", f)); v != nil && !yaml.IsMissingOrNull(v) {
-				if err := meta.PipeE(yaml.SetField(f, v.Copy())); err != nil {
-					return d.wrap("spec.template.metadata."+f, err)
-				}
-			}
+		if err := copyFields(meta, d.node, []string{"spec", "template", "metadata"}, "labels", "annotations"); err != nil {
+			return d.wrap("spec.template.metadata", err)
 		}
 		if err := n.PipeE(yaml.SetField("metadata", meta)); err != nil {
 			return d.wrap("", err)
 		}
-		for _, f := range []string{"type", "immutable"} {
-			if v, _ := d.node.Pipe(yaml.Lookup("spec", "template", f)); v != nil && !yaml.IsMissingOrNull(v) {
-				if err := n.PipeE(yaml.SetField(f, v.Copy())); err != nil {
-					return d.wrap("spec.template."+f, err)
-				}
-			}
+		if err := copyFields(n, d.node, []string{"spec", "template"}, "type", "immutable"); err != nil {
+			return d.wrap("spec.template", err)
 		}
 		d.node = n
 	case KindEncrypted:
