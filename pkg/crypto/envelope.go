@@ -81,7 +81,7 @@ func (s *Sealed) Validate() error {
 		return formatErr("version %d (this kseal reads version %d)", e.Version, FormatVersion)
 	}
 	if _, err := ParseScope(string(e.Scope)); err != nil || e.Scope == "" {
-		return formatErr("scope %q: want strict, namespace or cluster", e.Scope)
+		return formatErr("scope %q: want strict, namespace, shared or cluster", e.Scope)
 	}
 	if len(e.Sections) == 0 || len(e.Sections) > maxSections {
 		return formatErr("%d sections (want 1 to %d)", len(e.Sections), maxSections)

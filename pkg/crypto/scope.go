@@ -16,22 +16,26 @@ const (
 	ScopeStrict Scope = "strict"
 	// ScopeNamespace binds to the namespace: the object may be renamed.
 	ScopeNamespace Scope = "namespace"
+	// ScopeShared binds to the name only: a secret shared on purpose by
+	// several services opens in any namespace (the policy says which) but
+	// only under its own name.
+	ScopeShared Scope = "shared"
 	// ScopeCluster binds to nothing: the object may be renamed and moved.
 	ScopeCluster Scope = "cluster"
 )
 
 // Scopes lists the valid scopes.
-var Scopes = []Scope{ScopeStrict, ScopeNamespace, ScopeCluster}
+var Scopes = []Scope{ScopeStrict, ScopeNamespace, ScopeShared, ScopeCluster}
 
 // ParseScope parses a scope name; the empty string is ScopeStrict.
 func ParseScope(s string) (Scope, error) {
 	switch Scope(s) {
 	case "":
 		return ScopeStrict, nil
-	case ScopeStrict, ScopeNamespace, ScopeCluster:
+	case ScopeStrict, ScopeNamespace, ScopeShared, ScopeCluster:
 		return Scope(s), nil
 	}
-	return "", fmt.Errorf("unknown scope %q (want strict, namespace or cluster)", s)
+	return "", fmt.Errorf("unknown scope %q (want strict, namespace, shared or cluster)", s)
 }
 
 // Target is the object a sealed value belongs to.
@@ -54,6 +58,8 @@ func (s Scope) bound(t Target) (ns, name string) {
 		return t.Namespace, t.Name
 	case ScopeNamespace:
 		return t.Namespace, ""
+	case ScopeShared:
+		return "", t.Name
 	}
 	return "", ""
 }
@@ -61,11 +67,11 @@ func (s Scope) bound(t Target) (ns, name string) {
 // Check reports whether t has what s needs to bind.
 func (s Scope) Check(t Target) error {
 	ns, name := s.bound(t)
-	if s != ScopeCluster && ns == "" {
+	if (s == ScopeStrict || s == ScopeNamespace) && ns == "" {
 		return fmt.Errorf("scope %s needs metadata.namespace (set it, pass --namespace, or use --scope cluster)", s)
 	}
-	if s == ScopeStrict && name == "" {
-		return fmt.Errorf("scope strict needs metadata.name")
+	if (s == ScopeStrict || s == ScopeShared) && name == "" {
+		return fmt.Errorf("scope %s needs metadata.name", s)
 	}
 	return nil
 }
@@ -99,6 +105,8 @@ func (s Scope) Describe(t Target) string {
 		return fmt.Sprintf("scope strict binds it to %s", t)
 	case ScopeNamespace:
 		return fmt.Sprintf("scope namespace binds it to namespace %q", t.Namespace)
+	case ScopeShared:
+		return fmt.Sprintf("scope shared binds it to the name %q in any namespace", t.Name)
 	}
 	return "scope cluster binds it to nothing"
 }
