@@ -45,18 +45,17 @@ type TemplateMetadata struct {
 // Envelope is the kseal envelope (docs/format.md).
 type Envelope struct {
 	// Version of the envelope format.
-	// +kubebuilder:validation:Enum=1
+	// +kubebuilder:validation:Enum=2
 	Version int `json:"version"`
-	// Scope binds the ciphertext: strict (namespace and name), namespace, or cluster.
-	// +kubebuilder:validation:Enum=strict;namespace;cluster
+	// Scope binds the ciphertext: strict (namespace and name), namespace,
+	// shared (name only), or cluster.
+	// +kubebuilder:validation:Enum=strict;namespace;shared;cluster
 	Scope string `json:"scope"`
-	// Sections are the data keys with their wraps and commitments.
+	// Sections are the data keys with their wraps, removals and
+	// commitments, in order.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=255
 	Sections []Section `json:"sections"`
-	// Removed lists values removed without a key (not authenticated).
-	// +optional
-	Removed []Removal `json:"removed,omitempty"`
 }
 
 // Section is one data key.
@@ -64,7 +63,12 @@ type Section struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
 	Recipients []Wrap `json:"recipients"`
-	// MAC is the section's commitment.
+	// Removed lists the values of earlier sections this section removed;
+	// its commitment covers them.
+	// +optional
+	// +kubebuilder:validation:MaxItems=4096
+	Removed []Removal `json:"removed,omitempty"`
+	// MAC is the section's commitment (it chains the previous section's).
 	MAC Base64 `json:"mac"`
 }
 
@@ -78,7 +82,7 @@ type Wrap struct {
 	Data Base64 `json:"data"`
 }
 
-// Removal records a value removed without a key.
+// Removal records a value of an earlier section that a later one removed.
 type Removal struct {
 	Field string `json:"field"`
 	// +kubebuilder:validation:Minimum=0

@@ -11,11 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
 func newEditCmd(e *env) *cobra.Command {
 	var idf identityFlags
+	var target sealTarget
 	cmd := &cobra.Command{
 		Use:   "edit FILE",
 		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
@@ -26,6 +28,7 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 		Args: cobra.ExactArgs(1),
 	}
 	idf.register(cmd)
+	target.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ids, err := idf.resolve(e)
 		if err != nil {
@@ -85,16 +88,20 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 		}
 		for i, it := range items {
 			nd := docs[i]
-			if nd.Target() != it.d.Target() {
+			if was := it.d.Target(); nd.Target().Namespace != was.Namespace || nd.Target().Name != was.Name {
 				return fmt.Errorf("edited text: doc %d: Secret %s: name and namespace cannot change in edit (was %s)", nd.Index, nd.Object(), it.d.Object())
 			}
 			values, err := nd.Plain()
 			if err != nil {
 				return fmt.Errorf("edited text: %w", err)
 			}
-			s, err := it.o.Update(rand.Reader, values)
+			rcpts, err := editRecipients(e, &target, in.name, it.d)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
+			}
+			s, err := it.o.Update(e.ctx, rand.Reader, it.d.Template(), values, rcpts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
 			}
 			if err := it.d.SetSealed(s); err != nil {
 				return err
@@ -104,6 +111,21 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 		return files.write(e, ins)
 	}
 	return cmd
+}
+
+// editRecipients returns the recipients an edit seals to: the policy's
+// (or the flags') when there are any, so that a recipient the policy
+// dropped gets no new data key; nil keeps the object's own.
+func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc) ([]keys.Recipient, error) {
+	p, err := t.policyFor(file)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil && !t.flagsGiven(e) {
+		return nil, nil
+	}
+	_, rcpts, err := t.resolve(e, file, d)
+	return rcpts, err
 }
 
 // runEditor writes text to a 0600 file in a fresh 0700 directory, runs
@@ -221,18 +243,27 @@ kseal inspect / verify to see it.`,
 }
 
 func newUnsetCmd(e *env) *cobra.Command {
+	var target sealTarget
 	var file, name string
 	cmd := &cobra.Command{
 		Use:   "unset -f FILE KEY...",
 		Short: "Remove values from a sealed file without any private key",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `unset removes values using only recipients (public keys). The removal is a
+section of its own whose commitment covers what it removed, so it needs the
+object's recipients (or the policy's) like set does.`,
+		Args: cobra.MinimumNArgs(1),
 	}
+	target.register(cmd, false)
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return changeSealed(e, file, name, func(_ *manifest.Doc, s *crypto.Sealed) error {
-			return s.Unset(args...)
+		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+			_, rcpts, err := target.resolve(e, file, d)
+			if err != nil {
+				return err
+			}
+			return s.Unset(e.ctx, rand.Reader, d.Target(), args, rcpts)
 		})
 	}
 	return cmd

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -9,8 +11,20 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/manifest"
 )
+
+// isKRMBookkeeping reports whether an annotation is one kustomize and the
+// KRM function protocol set on items for their own tracking.
+func isKRMBookkeeping(k string) bool {
+	for _, p := range []string{"config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/", "kustomize.config.k8s.io/"} {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // newKRMCmd runs kseal as a KRM function (the kustomize plugin): it reads a
 // ResourceList on standard input and replaces every SealedSecret and
@@ -41,7 +55,20 @@ func newKRMCmd(e *env) *cobra.Command {
 			if !(av == manifest.SealedAPIVersion && kind == manifest.SealedKind) && !(av == "v1" && kind == "Secret") {
 				continue
 			}
-			text, err := item.String()
+			// kustomize stamps its own bookkeeping annotations on every
+			// item it hands a function; they are not part of what was
+			// sealed, so they are set aside while opening and put back.
+			bookkeeping := map[string]string{}
+			sealed := item.Copy()
+			for k, v := range item.GetAnnotations() {
+				if isKRMBookkeeping(k) {
+					bookkeeping[k] = v
+					if err := sealed.PipeE(yaml.ClearAnnotation(k)); err != nil {
+						return err
+					}
+				}
+			}
+			text, err := sealed.String()
 			if err != nil {
 				return err
 			}
@@ -55,8 +82,15 @@ func newKRMCmd(e *env) *cobra.Command {
 			}
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
+				if d.Kind == manifest.KindEncrypted && errors.Is(err, crypto.ErrIntegrity) {
+					err = hintError{err, "an encrypted Secret's labels and annotations are sealed with its values: a labels/commonAnnotations transformer in the same kustomization runs before kseal; list the kseal transformer in the kustomization that holds the sealed files and label in an overlay (docs/kustomize.md)"}
+				}
 				return fmt.Errorf("kseal KRM function: %w", err)
 			}
+			// The Secret is exactly what was sealed: the template's labels,
+			// annotations and type. Labels an overlay put on a SealedSecret
+			// are not carried over (nothing authenticates them, and a label
+			// such as argocd.argoproj.io/secret-type has side effects).
 			if err := d.ToPlain(o.Values); err != nil {
 				return err
 			}
@@ -68,22 +102,9 @@ func newKRMCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// kustomize tracks resources by its own annotations; keep them,
-			// and the labels overlays put on the sealed object.
 			a := n.GetAnnotations()
-			for k, v := range item.GetAnnotations() {
-				if strings.HasPrefix(k, "config.kubernetes.io/") || strings.HasPrefix(k, "internal.config.kubernetes.io/") || strings.HasPrefix(k, "config.k8s.io/") {
-					a[k] = v
-				}
-			}
-			l := n.GetLabels()
-			for k, v := range item.GetLabels() {
-				l[k] = v
-			}
+			maps.Copy(a, bookkeeping)
 			if err := n.SetAnnotations(a); err != nil {
-				return err
-			}
-			if err := n.SetLabels(l); err != nil {
 				return err
 			}
 			rl.Items[i] = n

@@ -82,16 +82,17 @@ type docInfo struct {
 	Scope    crypto.Scope  `json:"scope"`
 	Binds    string        `json:"binds"`
 	Sections []sectionInfo `json:"sections"`
-	Removed  []string      `json:"removedWithoutKey,omitempty"`
 	Verified *bool         `json:"verified,omitempty"`
 }
 
 type sectionInfo struct {
 	Index      int             `json:"index"`
+	AddedLater bool            `json:"addedLater"`
 	Recipients []recipientInfo `json:"recipients"`
 	Fields     []string        `json:"fields"`
-	WriteOnly  bool            `json:"addedWithoutKey"`
+	Removes    []string        `json:"removes,omitempty"`
 	OpenedWith string          `json:"openedWith,omitempty"`
+	Checked    []string        `json:"wrapsChecked,omitempty"`
 }
 
 type recipientInfo struct {
@@ -103,17 +104,17 @@ func describe(file string, d *manifest.Doc, s *crypto.Sealed) docInfo {
 	info := docInfo{File: file, Doc: d.Index, Kind: d.Kind.String(), Object: d.Object(), Scope: s.Envelope.Scope, Binds: s.Envelope.Scope.Describe(d.Target())}
 	fields := s.Fields()
 	for i, sec := range s.Envelope.Sections {
-		si := sectionInfo{Index: i, Fields: fields[i], WriteOnly: i > 0}
+		si := sectionInfo{Index: i, Fields: fields[i], AddedLater: i > 0}
 		if si.Fields == nil {
 			si.Fields = []string{}
 		}
 		for _, w := range sec.Recipients {
 			si.Recipients = append(si.Recipients, recipientInfo{w.Type, w.KeyID})
 		}
+		for _, r := range sec.Removed {
+			si.Removes = append(si.Removes, fmt.Sprintf("%s (sealed in section %d)", r.Field, r.Section))
+		}
 		info.Sections = append(info.Sections, si)
-	}
-	for _, r := range s.Envelope.Removed {
-		info.Removed = append(info.Removed, fmt.Sprintf("%s (section %d)", r.Field, r.Section))
 	}
 	return info
 }
@@ -128,18 +129,23 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 		fmt.Fprintf(w, "%s: doc %d: %s %s\n", in.File, in.Doc, in.Kind, in.Object)
 		fmt.Fprintf(w, "  scope: %s (%s)\n", in.Scope, in.Binds)
 		if in.Verified != nil {
-			fmt.Fprintf(w, "  integrity: verified\n")
+			fmt.Fprintf(w, "  integrity: verified (values, template, recipients and every section in order)\n")
 		}
 		for _, s := range in.Sections {
-			origin := "sealed with a key"
-			if s.WriteOnly {
-				origin = "added without a key (kseal set)"
+			origin := "original"
+			if s.AddedLater {
+				// Sealing needs only public keys: say what this proves and
+				// no more.
+				origin = "added later (kseal set/unset; anyone with the public recipients can add a section: review it)"
 			}
 			fmt.Fprintf(w, "  section %d, %s:\n", s.Index, origin)
 			for _, r := range s.Recipients {
 				mark := ""
-				if s.OpenedWith == r.KeyID {
+				switch {
+				case s.OpenedWith == r.KeyID:
 					mark = "  (opened with this key)"
+				case slices.Contains(s.Checked, r.KeyID):
+					mark = "  (wrap checked)"
 				}
 				fmt.Fprintf(w, "    recipient %s %s%s\n", r.Type, r.KeyID, mark)
 			}
@@ -148,9 +154,9 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 				fields = "(none left)"
 			}
 			fmt.Fprintf(w, "    fields: %s\n", fields)
-		}
-		if len(in.Removed) > 0 {
-			fmt.Fprintf(w, "  removed without a key (not authenticated): %s\n", strings.Join(in.Removed, ", "))
+			if len(s.Removes) > 0 {
+				fmt.Fprintf(w, "    removes: %s\n", strings.Join(s.Removes, ", "))
+			}
 		}
 	}
 	return nil
@@ -214,11 +220,16 @@ func newVerifyCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			checked, err := o.CheckWraps(e.ctx, ids)
+			if err != nil {
+				return d.Err(err)
+			}
 			info := describe(in.name, d, s)
 			ok := true
 			info.Verified = &ok
 			for i, sr := range o.Sections {
 				info.Sections[i].OpenedWith = sr.KeyID
+				info.Sections[i].Checked = checked[i]
 			}
 			mu.Lock()
 			infos = append(infos, info)

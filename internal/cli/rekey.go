@@ -11,9 +11,9 @@ import (
 )
 
 func newReencryptCmd(e *env) *cobra.Command {
-	return newRekeyCmd(e, "reencrypt", "Rewrap data keys to a new recipient list (or the policy's); value ciphertexts stay as they are",
+	return newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's); a dropped recipient gets no new data key",
 		func(e *env, o *crypto.Opened, rcpts []keys.Recipient) (*crypto.Sealed, error) {
-			return o.Rewrap(e.ctx, rcpts)
+			return o.Rewrap(e.ctx, rand.Reader, rcpts)
 		})
 }
 

@@ -34,3 +34,16 @@ func sealedFromAPI(ss *ksealv1.SealedSecret) (*crypto.Sealed, error) {
 	}
 	return s, nil
 }
+
+// targetOf is the object ss's values are bound to: its namespace and name,
+// and the template of the Secret it describes, which the commitment covers
+// (a template changed without a key fails as IntegrityFailed).
+func targetOf(ss *ksealv1.SealedSecret) crypto.Target {
+	t := ss.Spec.Template
+	return crypto.Target{Namespace: ss.Namespace, Name: ss.Name, Template: crypto.Template{
+		Type:        string(t.Type),
+		Immutable:   t.Immutable != nil && *t.Immutable,
+		Labels:      t.Metadata.Labels,
+		Annotations: t.Metadata.Annotations,
+	}}
+}

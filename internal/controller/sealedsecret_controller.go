@@ -117,7 +117,7 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 			return out
 		}
 	}
-	target := crypto.Target{Namespace: ss.Namespace, Name: ss.Name}
+	target := targetOf(ss)
 	opened, err := crypto.Open(ctx, sealed, target, identities())
 	var nm *keys.NoIdentityMatchError
 	if errors.As(err, &nm) && onlyMisses(nm) {

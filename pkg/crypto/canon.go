@@ -7,10 +7,11 @@ import (
 
 // Domain separation strings. Changing any of them is a format change.
 const (
-	labelValueKey  = "kseal.dev/v1 value key"
-	labelMACKey    = "kseal.dev/v1 commitment key"
-	labelValueAD   = "kseal.dev/v1 value"
-	labelMACInput  = "kseal.dev/v1 commitment"
+	labelValueKey  = "kseal.dev/v2 value key"
+	labelMACKey    = "kseal.dev/v2 commitment key"
+	labelValueAD   = "kseal.dev/v2 value"
+	labelMACInput  = "kseal.dev/v2 commitment"
+	labelTemplate  = "kseal.dev/v2 template"
 	fieldPrefix    = "data."
 	dekSize        = 32
 	nonceSize      = 24

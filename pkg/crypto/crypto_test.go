@@ -56,9 +56,11 @@ func clone(s *crypto.Sealed) *crypto.Sealed {
 		for _, w := range sec.Recipients {
 			ns.Recipients = append(ns.Recipients, crypto.Wrap{Type: w.Type, KeyID: w.KeyID, Data: bytes.Clone(w.Data)})
 		}
+		for _, r := range sec.Removed {
+			ns.Removed = append(ns.Removed, crypto.Removal{Field: r.Field, Section: r.Section, Digest: bytes.Clone(r.Digest)})
+		}
 		c.Envelope.Sections = append(c.Envelope.Sections, ns)
 	}
-	c.Envelope.Removed = append([]crypto.Removal(nil), s.Envelope.Removed...)
 	for k, v := range s.Values {
 		c.Values[k] = bytes.Clone(v)
 	}
@@ -70,7 +72,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		scope crypto.Scope
-	}{{"strict", crypto.ScopeStrict}, {"namespace", crypto.ScopeNamespace}, {"cluster", crypto.ScopeCluster}} {
+	}{{"strict", crypto.ScopeStrict}, {"namespace", crypto.ScopeNamespace}, {"shared", crypto.ScopeShared}, {"cluster", crypto.ScopeCluster}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := seal(t, tc.scope, prodDB, x.rcp, pq.rcp)
 			for _, id := range []keys.Identity{x.id, pq.id} {
@@ -126,7 +128,7 @@ func TestTamper(t *testing.T) {
 		{"strict: renamed", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db2"}, nil, "binds it to prod/db2"},
 		{"strict: moved namespace", crypto.ScopeStrict, crypto.Target{Namespace: "dev", Name: "db"}, nil, "integrity check failed"},
 		{"namespace: moved namespace", crypto.ScopeNamespace, crypto.Target{Namespace: "dev", Name: "db"}, nil, `namespace "dev"`},
-		{"unknown version", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Version = 2 }, "version 2"},
+		{"version 1 is not read", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Version = 1 }, "version 1"},
 		{"no matching identity", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) {
 			s.Envelope.Sections[0].Recipients = s.Envelope.Sections[0].Recipients[1:]
 		}, "no identity matched any recipient: tried x25519 " + other.rcp.KeyID()},
@@ -190,7 +192,7 @@ func TestUpdateKeepsUnchangedCiphertext(t *testing.T) {
 	nv["password"] = []byte("correct horse")
 	nv["new"] = []byte("v")
 	delete(nv, "empty")
-	u, err := o.Update(rand.Reader, nv)
+	u, err := o.Update(ctx, rand.Reader, prodDB.Template, nv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,41 +211,66 @@ func TestUpdateKeepsUnchangedCiphertext(t *testing.T) {
 	}
 }
 
-func TestRewrapKeepsValues(t *testing.T) {
+func TestRewrapAddingKeepsValues(t *testing.T) {
 	x, y := newKey(t, true), newKey(t, false)
 	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
 	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := o.Rewrap(ctx, []keys.Recipient{y.rcp})
+	r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{x.rcp, y.rcp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k := range s.Values {
 		if !bytes.Equal(r.Values[k], s.Values[k]) {
-			t.Errorf("%s: ciphertext changed", k)
+			t.Errorf("%s: ciphertext changed although no recipient was dropped", k)
 		}
+	}
+	for _, id := range []keys.Identity{x.id, y.id} {
+		if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{id}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestRewrapReplacing(t *testing.T) {
+	x, y := newKey(t, true), newKey(t, false)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{y.rcp})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err == nil {
 		t.Error("old key still opens")
 	}
-	if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{y.id}); err != nil {
-		t.Error(err)
+	o2, err := crypto.Open(ctx, r, prodDB, []keys.Identity{y.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values() {
+		if !bytes.Equal(o2.Values[k], v) {
+			t.Errorf("%s: got %q want %q", k, o2.Values[k], v)
+		}
 	}
 }
 
 func TestWriteOnlySetAndUnset(t *testing.T) {
 	x := newKey(t, true)
+	rs := []keys.Recipient{x.rcp}
 	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
 	// Only the recipient, no identity.
-	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("rotated"), "token": []byte("t")}, []keys.Recipient{x.rcp}); err != nil {
+	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("rotated"), "token": []byte("t")}, rs); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Unset("username"); err != nil {
+	if err := s.Unset(ctx, rand.Reader, prodDB, []string{"username"}, rs); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Unset("nope"); err == nil {
+	if err := s.Unset(ctx, rand.Reader, prodDB, []string{"nope"}, rs); err == nil {
 		t.Error("unset of a missing value succeeded")
 	}
 	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
@@ -256,8 +283,8 @@ func TestWriteOnlySetAndUnset(t *testing.T) {
 	if _, ok := o.Values["username"]; ok {
 		t.Error("unset value still there")
 	}
-	if len(o.Sections) != 2 || len(o.Removed) != 2 {
-		t.Errorf("sections %d removed %d, want 2 and 2", len(o.Sections), len(o.Removed))
+	if len(o.Sections) != 3 || len(s.Envelope.Sections[1].Removed) != 1 || len(s.Envelope.Sections[2].Removed) != 1 {
+		t.Errorf("want 3 sections, the second removing password and the third username: %+v", s.Envelope.Sections)
 	}
 
 	t.Run("tampering a write-only section is still detected", func(t *testing.T) {
@@ -275,12 +302,12 @@ func TestWriteOnlySetAndUnset(t *testing.T) {
 		}
 	})
 	t.Run("edit folds sections back into one", func(t *testing.T) {
-		u, err := o.Update(rand.Reader, o.Values)
+		u, err := o.Update(ctx, rand.Reader, prodDB.Template, o.Values, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(u.Envelope.Sections) != 1 || len(u.Envelope.Removed) != 0 {
-			t.Fatalf("sections %d removed %d", len(u.Envelope.Sections), len(u.Envelope.Removed))
+		if len(u.Envelope.Sections) != 1 || len(u.Envelope.Sections[0].Removed) != 0 {
+			t.Fatalf("sections %+v", u.Envelope.Sections)
 		}
 		if !bytes.Equal(u.Values["empty"], s.Values["empty"]) {
 			t.Error("unchanged section-0 value got a new ciphertext")

@@ -8,14 +8,14 @@
 // randomness. The DEK never encrypts anything directly; two keys are derived
 // from it with HKDF-SHA256 (no salt):
 //
-//	valueKey = HKDF(DEK, info "kseal.dev/v1 value key", 32 bytes)
-//	macKey   = HKDF(DEK, info "kseal.dev/v1 commitment key", 32 bytes)
+//	valueKey = HKDF(DEK, info "kseal.dev/v2 value key", 32 bytes)
+//	macKey   = HKDF(DEK, info "kseal.dev/v2 commitment key", 32 bytes)
 //
-// A DEK, the wraps of it (one per recipient, each with a key ID) and the
-// commitment over the values sealed under it form a section. A freshly sealed
-// object has exactly one section. `kseal set`, which adds values without any
-// private key, appends a section with a DEK of its own; `kseal edit` and
-// `kseal rotate` fold everything back into one.
+// A DEK, the wraps of it (one per recipient, each with a key ID), the
+// removals its author made and the commitment over all of it form a
+// section. A freshly sealed object has exactly one section. `kseal set` and
+// `kseal unset`, which need no private key, append a section with a DEK of
+// its own; `kseal edit` and `kseal rotate` fold everything back into one.
 //
 // # Values
 //
@@ -27,19 +27,26 @@
 // namespace and name as the scope requires, and the field ("data.KEY"), each
 // as a length-prefixed string (4-byte big-endian length, then the bytes):
 //
-//	AD = lp("kseal.dev/v1 value") || lp(scope) || lp(namespace) || lp(name) || lp(field)
+//	AD = lp("kseal.dev/v2 value") || lp(scope) || lp(namespace) || lp(name) || lp(field)
 //
-// Under scope "namespace" the name is empty; under "cluster" both are.
+// Under scope "namespace" the name is empty, under "shared" the namespace,
+// under "cluster" both.
 //
 // # Commitment
 //
 // Each section carries MAC = HMAC-SHA256(macKey, C) where C is the canonical
-// encoding of the scope, the bound namespace and name, the section index,
-// the section's wraps (type, key ID, SHA-256 of the wrap) sorted, and the
-// section's (field, SHA-256 of value) pairs sorted by field, including values
-// a write-only `unset` removed (recorded with their digest in the envelope's
-// removed list). Nothing in C depends on YAML formatting or map order.
+// encoding of the scope, the bound namespace and name, the digest of the
+// template (type, immutable, labels, annotations of the Secret the object
+// stands for), the section index, the previous section's MAC, the section's
+// wraps (type, key ID, SHA-256 of the wrap) sorted, the (field, SHA-256 of
+// value) pairs its author sealed sorted by field (values later removed
+// count through the digest their removal records), and the removals its
+// author made. Nothing in C depends on YAML formatting or map order.
 //
 // Because the commitment is keyed from the DEK it also commits the
 // ciphertexts to that key: a value cannot be made to open under another one.
+// Because each section commits to the previous one, and removals to the
+// section that made them, every state that opens is one some author wrote:
+// nobody without a key can bring back a removed value while keeping later
+// changes, drop or reorder sections, or change the template.
 package crypto

@@ -10,24 +10,27 @@ import (
 )
 
 // FormatVersion is the envelope version this package writes and reads.
-const FormatVersion = 1
+// Version 1 (before the template was committed and removals were
+// authenticated) is no longer read: nothing had shipped.
+const FormatVersion = 2
 
 // Envelope is everything about a sealed object except the value
-// ciphertexts: the scope (the one place it is recorded), the sections with
-// their wraps and commitments, and the values removed without a key. It
-// marshals to JSON (the Secret annotation) and YAML (SealedSecret spec)
-// with the same field names; []byte fields are standard base64.
+// ciphertexts: the scope (the one place it is recorded) and the sections
+// with their wraps, removals and commitments. It marshals to JSON (the
+// Secret annotation) and YAML (SealedSecret spec) with the same field
+// names; []byte fields are standard base64.
 type Envelope struct {
 	Version  int       `json:"version"`
 	Scope    Scope     `json:"scope"`
 	Sections []Section `json:"sections"`
-	Removed  []Removal `json:"removed,omitempty"`
 }
 
-// Section is one data key: its wraps and its commitment.
+// Section is one data key: its wraps, the values its author removed, and
+// its commitment, which also covers the previous section's commitment.
 type Section struct {
-	Recipients []Wrap `json:"recipients"`
-	MAC        []byte `json:"mac"`
+	Recipients []Wrap    `json:"recipients"`
+	Removed    []Removal `json:"removed,omitempty"`
+	MAC        []byte    `json:"mac"`
 }
 
 // Wrap is the data key of a section wrapped for one recipient.
@@ -37,11 +40,11 @@ type Wrap struct {
 	Data  []byte `json:"data"`
 }
 
-// Removal records a value that `kseal unset` (or `kseal set` over an
-// existing value) removed without a key: the field, the section it was
-// sealed in and the SHA-256 of its ciphertext, so that section's commitment
-// still verifies. Removals are not authenticated; inspect and verify list
-// them.
+// Removal records a value that the author of a later section removed
+// (`kseal unset`, or `kseal set` over an existing value): the field, the
+// earlier section it was sealed in and the SHA-256 of its ciphertext. The
+// removing section's commitment covers it, and the earlier section's
+// commitment still verifies through the digest.
 type Removal struct {
 	Field   string `json:"field"`
 	Section int    `json:"section"`
@@ -119,18 +122,21 @@ func (s *Sealed) Validate() error {
 		section int
 	}
 	seen := map[removalKey]bool{}
-	for _, r := range e.Removed {
-		if r.Section < 0 || r.Section >= len(e.Sections) || len(r.Digest) != removalDigestN {
-			return formatErr("removed %q: bad section or digest", r.Field)
-		}
-		key := removalKey{r.Field, r.Section}
-		if seen[key] {
-			return formatErr("removed %q: listed twice for section %d", r.Field, r.Section)
-		}
-		seen[key] = true
-		if v, ok := s.Values[trimField(r.Field)]; ok {
-			if sec, _, _, _ := splitValue(v); sec == r.Section {
-				return formatErr("removed %q: still present in section %d", r.Field, r.Section)
+	for j, sec := range e.Sections {
+		for _, r := range sec.Removed {
+			if r.Section < 0 || r.Section >= j || len(r.Digest) != removalDigestN {
+				return formatErr("section %d: removed %q: must name an earlier section and carry a %d-byte digest", j, r.Field, removalDigestN)
+			}
+			if err := CheckKey(trimField(r.Field)); err != nil || r.Field == trimField(r.Field) {
+				return formatErr("section %d: removed %q: want data.KEY", j, r.Field)
+			}
+			key := removalKey{r.Field, r.Section}
+			if seen[key] {
+				return formatErr("section %d: removed %q: section %d's value is removed twice", j, r.Field, r.Section)
+			}
+			seen[key] = true
+			if v, ok := s.Values[trimField(r.Field)]; ok && int(v[0]) == r.Section {
+				return formatErr("section %d: removed %q: still present in section %d", j, r.Field, r.Section)
 			}
 		}
 	}

@@ -18,8 +18,9 @@ func FuzzParseEnvelope(f *testing.F) {
 	s := seal(f, crypto.ScopeStrict, prodDB, x.rcp)
 	good, _ := json.Marshal(s.Envelope)
 	f.Add(good, []byte("password"), s.Values["password"])
-	f.Add([]byte(`{"version":1,"scope":"strict","sections":[]}`), []byte("k"), []byte{0})
-	f.Add([]byte(`{"version":1,"scope":"cluster","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"mac":"AA=="}],"removed":[{"field":"data.k","section":9}]}`), []byte("k"), []byte{1, 2})
+	f.Add([]byte(`{"version":2,"scope":"strict","sections":[]}`), []byte("k"), []byte{0})
+	f.Add([]byte(`{"version":2,"scope":"cluster","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"mac":"AA=="},{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":9}],"mac":"AA=="}]}`), []byte("k"), []byte{1, 2})
+	f.Add([]byte(`{"version":2,"scope":"shared","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":0}],"mac":"AA=="}]}`), []byte("k"), []byte{0, 2})
 	f.Fuzz(func(t *testing.T, env, key, value []byte) {
 		var e crypto.Envelope
 		if json.Unmarshal(env, &e) != nil {

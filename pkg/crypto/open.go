@@ -46,23 +46,24 @@ type SectionReport struct {
 type Opened struct {
 	Values   map[string][]byte
 	Sections []SectionReport
-	Removed  []Removal
 
 	sealed *Sealed
 	target Target
 	keys   []*sectionKeys
 }
 
-// Open verifies and opens s as the object t with the given identities. Each
-// section's data key is unwrapped by the identity that owns one of its
-// key IDs, its commitment is checked, then its values are opened.
+// Open verifies and opens s as the object t with the given identities.
+// Sections are taken in order: each one's data key is unwrapped by the
+// identity that owns one of its key IDs and its commitment (which chains
+// the previous one's) is checked; the first failure stops the walk. Values
+// are opened only once every commitment holds.
 func Open(ctx context.Context, s *Sealed, t Target, ids []keys.Identity) (*Opened, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	e := &s.Envelope
 	b := e.Scope.Binding(t)
-	o := &Opened{Values: map[string][]byte{}, Removed: e.Removed, sealed: s, target: t}
+	o := &Opened{Values: map[string][]byte{}, sealed: s, target: t}
 	fields := s.Fields()
 	for i := range e.Sections {
 		dek, st, err := keys.UnwrapAny(ctx, e.stanzas(i), b, ids)
@@ -92,15 +93,32 @@ func Open(ctx context.Context, s *Sealed, t Target, ids []keys.Identity) (*Opene
 // Scope returns the scope of the opened object.
 func (o *Opened) Scope() Scope { return o.sealed.Envelope.Scope }
 
-// Update seals values as a new version of the opened object. The result has
-// one section under the first section's data key and recipients; a value
-// whose plaintext is unchanged and that was sealed in that section keeps its
-// exact ciphertext, so diffs show only what changed.
-func (o *Opened) Update(rand io.Reader, values map[string][]byte) (*Sealed, error) {
+// Target returns the object the opened values belong to.
+func (o *Opened) Target() Target { return o.target }
+
+// Update seals values under tmpl as a new version of the opened object, in
+// one section. With rcpts nil it keeps the first section's data key and
+// recipients, and a value whose plaintext is unchanged and that was sealed
+// in that section keeps its exact ciphertext, so diffs show only what
+// changed. With rcpts it seals to them instead, under a fresh data key when
+// that drops any recipient the object had (see Rewrap).
+func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, values map[string][]byte, rcpts []keys.Recipient) (*Sealed, error) {
+	t := o.target
+	t.Template = tmpl
+	if rcpts != nil && o.dropsRecipient(rcpts) {
+		return Seal(ctx, rand, o.Scope(), t, values, rcpts)
+	}
 	old := o.sealed
 	k := o.keys[0]
+	wraps := old.Envelope.Sections[0].Recipients
+	if rcpts != nil {
+		var err error
+		if wraps, err = wrapAll(ctx, k.dek, o.Scope().Binding(t), rcpts); err != nil {
+			return nil, err
+		}
+	}
 	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, Sections: []Section{{Recipients: old.Envelope.Sections[0].Recipients}}},
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, Sections: []Section{{Recipients: wraps}}},
 		Values:   map[string][]byte{},
 	}
 	for _, key := range sortedKeys(values) {
@@ -111,37 +129,101 @@ func (o *Opened) Update(rand io.Reader, values map[string][]byte) (*Sealed, erro
 			s.Values[key] = prev
 			continue
 		}
-		ct, err := k.sealValue(rand, 0, s.Envelope.Scope, o.target, key, values[key])
+		ct, err := k.sealValue(rand, 0, s.Envelope.Scope, t, key, values[key])
 		if err != nil {
 			return nil, err
 		}
 		s.Values[key] = ct
 	}
-	s.Envelope.Sections[0].MAC = k.mac(s, 0, o.target)
+	s.Envelope.Sections[0].MAC = k.mac(s, 0, t)
 	return s, nil
 }
 
-// Rewrap wraps every section's data key to rcpts instead of the current
-// recipients. Value ciphertexts are unchanged; commitments are recomputed.
-func (o *Opened) Rewrap(ctx context.Context, rcpts []keys.Recipient) (*Sealed, error) {
+// Rewrap seals the opened object to rcpts instead of its current
+// recipients. When rcpts only adds recipients, every section keeps its data
+// key and every value its ciphertext; the keys are wrapped anew and the
+// commitments recomputed. When rcpts drops a recipient any section had,
+// everything is sealed again under a fresh data key in one section: the
+// dropped recipient may hold every earlier data key (from git history), so
+// nothing written from now on may use one. Values it could already read stay
+// read; only rotating the credentials themselves helps there.
+func (o *Opened) Rewrap(ctx context.Context, rand io.Reader, rcpts []keys.Recipient) (*Sealed, error) {
+	if o.dropsRecipient(rcpts) {
+		return Seal(ctx, rand, o.Scope(), o.target, o.Values, rcpts)
+	}
 	old := o.sealed
 	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, Removed: old.Envelope.Removed},
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
 		Values:   old.Values,
 	}
 	b := s.Envelope.Scope.Binding(o.target)
-	for _, k := range o.keys {
+	for i, k := range o.keys {
 		wraps, err := wrapAll(ctx, k.dek, b, rcpts)
 		if err != nil {
 			return nil, err
 		}
-		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps})
+		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: old.Envelope.Sections[i].Removed})
 	}
+	// In order: each commitment chains the one before it.
 	for i, k := range o.keys {
 		s.Envelope.Sections[i].MAC = k.mac(s, i, o.target)
 	}
 	return s, nil
 }
 
-// Target returns the object the opened values belong to.
-func (o *Opened) Target() Target { return o.target }
+// dropsRecipient reports whether some section of the opened object is
+// wrapped to a key that rcpts does not include.
+func (o *Opened) dropsRecipient(rcpts []keys.Recipient) bool {
+	want := map[string]bool{}
+	for _, r := range rcpts {
+		want[r.KeyID()] = true
+	}
+	for _, id := range o.sealed.Envelope.KeyIDs() {
+		if !want[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckWraps unwraps, with ids, every wrap of every section that ids can
+// open (not just the first; a key service that refuses or is down counts
+// as one it cannot open), and fails if any of them holds another data
+// key than the one the commitment was checked with: a sealer could
+// otherwise give one recipient a working object and another a broken one.
+// It returns, per section, the key IDs whose wraps were checked.
+func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]string, error) {
+	e := &o.sealed.Envelope
+	b := e.Scope.Binding(o.target)
+	out := make([][]string, len(e.Sections))
+	for i := range e.Sections {
+		for _, st := range e.stanzas(i) {
+			dek, _, err := keys.UnwrapAny(ctx, []*keys.Stanza{st}, b, ids)
+			var nm *keys.NoIdentityMatchError
+			if errors.As(err, &nm) && onlyMisses(nm) {
+				continue // not ours to check
+			}
+			if errors.Is(err, keys.ErrAccessDenied) || errors.Is(err, keys.ErrUnavailable) {
+				continue // a key service we cannot use now: not checked
+			}
+			if err != nil {
+				return out, fmt.Errorf("section %d: recipient %s %s: %w", i, st.Type, st.KeyID, err)
+			}
+			if !hmac.Equal(dek, o.keys[i].dek) {
+				return out, fmt.Errorf("%w: section %d: the wrap for %s %s holds another data key than the section's other recipients get", ErrIntegrity, i, st.Type, st.KeyID)
+			}
+			out[i] = append(out[i], st.KeyID)
+		}
+	}
+	return out, nil
+}
+
+// onlyMisses reports whether every identity answered "not mine".
+func onlyMisses(nm *keys.NoIdentityMatchError) bool {
+	for _, e := range nm.Errs {
+		if !errors.Is(e, keys.ErrIncorrectIdentity) {
+			return false
+		}
+	}
+	return true
+}

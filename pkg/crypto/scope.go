@@ -38,10 +38,13 @@ func ParseScope(s string) (Scope, error) {
 	return "", fmt.Errorf("unknown scope %q (want strict, namespace, shared or cluster)", s)
 }
 
-// Target is the object a sealed value belongs to.
+// Target is the object a sealed value belongs to: its namespace and name
+// (bound as the scope says) and the template of the Secret it stands for
+// (always bound).
 type Target struct {
 	Namespace string
 	Name      string
+	Template  Template
 }
 
 func (t Target) String() string {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -76,11 +77,26 @@ func (k *sectionKeys) openValue(scope Scope, t Target, key string, v []byte) ([]
 	return pt, nil
 }
 
-// mac computes the commitment of section sec of s under t.
+// mac computes the commitment of section sec of s under t:
+//
+//	C = lp(label) || lp(scope) || lp(namespace) || lp(name) || lp(template digest)
+//	    || u32(sec) || lp(MAC of section sec-1, empty for section 0)
+//	    || wraps of sec, sorted || values sealed in sec, sorted by field
+//	    || removals made by sec, sorted
+//
+// The values sealed in sec are those still present with section byte sec
+// and those a later section removed (through the removal's digest), so the
+// set never changes after the section is written. The previous MAC chains
+// the sections: none can be dropped from the middle or reordered, and the
+// last one commits to everything before it.
 func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
 	e := &s.Envelope
 	ns, name := e.Scope.bound(t)
-	c := canon(nil).str(labelMACInput).str(string(e.Scope)).str(ns).str(name).u32(sec)
+	var prev []byte
+	if sec > 0 {
+		prev = e.Sections[sec-1].MAC
+	}
+	c := canon(nil).str(labelMACInput).str(string(e.Scope)).str(ns).str(name).bytes(t.Template.digest()).u32(sec).bytes(prev)
 
 	type wrapEntry struct {
 		typ, id string
@@ -114,15 +130,29 @@ func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
 			fields = append(fields, fieldEntry{Field(key), digest(v)})
 		}
 	}
-	for _, r := range e.Removed {
-		if r.Section == sec {
-			fields = append(fields, fieldEntry{r.Field, r.Digest})
+	for _, later := range e.Sections[sec+1:] {
+		for _, r := range later.Removed {
+			if r.Section == sec {
+				fields = append(fields, fieldEntry{r.Field, r.Digest})
+			}
 		}
 	}
 	slices.SortFunc(fields, func(a, b fieldEntry) int { return strings.Compare(a.field, b.field) })
 	c = c.u32(len(fields))
 	for _, f := range fields {
 		c = c.str(f.field).bytes(f.sum)
+	}
+
+	removed := slices.Clone(e.Sections[sec].Removed)
+	slices.SortFunc(removed, func(a, b Removal) int {
+		if a.Section != b.Section {
+			return a.Section - b.Section
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+	c = c.u32(len(removed))
+	for _, r := range removed {
+		c = c.u32(r.Section).str(r.Field).bytes(r.Digest)
 	}
 	m := hmac.New(sha256.New, k.macKey)
 	m.Write(c)
@@ -160,17 +190,32 @@ func Seal(ctx context.Context, rand io.Reader, scope Scope, t Target, values map
 		return nil, err
 	}
 	s := &Sealed{Envelope: Envelope{Version: FormatVersion, Scope: scope}, Values: map[string][]byte{}}
-	if err := s.addSection(ctx, rand, t, values, rcpts); err != nil {
+	if err := s.addSection(ctx, rand, t, values, nil, rcpts); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// addSection seals values under a new data key as a new section.
-func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, rcpts []keys.Recipient) error {
+// addSection seals values under a new data key as a new section whose
+// author removes the values named in unset and the earlier values that
+// values replace.
+func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, unset []string, rcpts []keys.Recipient) error {
 	sec := len(s.Envelope.Sections)
 	if sec >= maxSections {
 		return fmt.Errorf("object already has %d sections; run kseal edit or rotate with a key to fold them", sec)
+	}
+	for _, key := range unset {
+		if _, ok := s.Values[key]; !ok {
+			return fmt.Errorf("%s: no such value", Field(key))
+		}
+		if _, ok := values[key]; ok {
+			return fmt.Errorf("%s: both set and removed", Field(key))
+		}
+	}
+	for _, key := range sortedKeys(values) {
+		if err := CheckKey(key); err != nil {
+			return fmt.Errorf("%s: %w", Field(key), err)
+		}
 	}
 	k, err := newSectionKeys(rand)
 	if err != nil {
@@ -180,50 +225,55 @@ func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, value
 	if err != nil {
 		return err
 	}
+	next := Section{Recipients: wraps}
+	vals := maps.Clone(s.Values)
+	remove := func(key string) {
+		if v, ok := vals[key]; ok {
+			next.Removed = append(next.Removed, Removal{Field: Field(key), Section: int(v[0]), Digest: digest(v)})
+			delete(vals, key)
+		}
+	}
+	for _, key := range unset {
+		remove(key)
+	}
 	for _, key := range sortedKeys(values) {
-		if err := CheckKey(key); err != nil {
-			return fmt.Errorf("%s: %w", Field(key), err)
-		}
-		if v, ok := s.Values[key]; ok {
-			s.Envelope.Removed = append(s.Envelope.Removed, Removal{Field: Field(key), Section: int(v[0]), Digest: digest(v)})
-		}
+		remove(key)
 		ct, err := k.sealValue(rand, sec, s.Envelope.Scope, t, key, values[key])
 		if err != nil {
 			return err
 		}
-		s.Values[key] = ct
+		vals[key] = ct
 	}
-	s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps})
+	s.Values = vals
+	s.Envelope.Sections = append(s.Envelope.Sections, next)
 	s.Envelope.Sections[sec].MAC = k.mac(s, sec, t)
 	return nil
 }
 
 // Set adds or replaces values without any private key: they are sealed in a
-// new section whose data key is wrapped to rcpts. A replaced value is
-// recorded in the removed list. Only the recipients are needed.
+// new section whose data key is wrapped to rcpts; the section records the
+// values it replaces as removed. Only the recipients are needed.
 func (s *Sealed) Set(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, rcpts []keys.Recipient) error {
+	return s.change(ctx, rand, t, values, nil, rcpts)
+}
+
+// Unset removes values without any private key. The removal is a new
+// section of its own (with no values), wrapped to rcpts, whose commitment
+// covers what it removed: nobody can later take the removal back while
+// keeping what came after it.
+func (s *Sealed) Unset(ctx context.Context, rand io.Reader, t Target, keysToRemove []string, rcpts []keys.Recipient) error {
+	if len(keysToRemove) == 0 {
+		return errors.New("nothing to remove")
+	}
+	return s.change(ctx, rand, t, nil, keysToRemove, rcpts)
+}
+
+func (s *Sealed) change(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, unset []string, rcpts []keys.Recipient) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	if err := s.Envelope.Scope.Check(t); err != nil {
 		return err
 	}
-	return s.addSection(ctx, rand, t, values, rcpts)
-}
-
-// Unset removes values without any private key, recording each in the
-// removed list so the commitment of its section still verifies.
-func (s *Sealed) Unset(keysToRemove ...string) error {
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	for _, key := range keysToRemove {
-		v, ok := s.Values[key]
-		if !ok {
-			return fmt.Errorf("%s: no such value", Field(key))
-		}
-		s.Envelope.Removed = append(s.Envelope.Removed, Removal{Field: Field(key), Section: int(v[0]), Digest: digest(v)})
-		delete(s.Values, key)
-	}
-	return nil
+	return s.addSection(ctx, rand, t, values, unset, rcpts)
 }

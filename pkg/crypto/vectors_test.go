@@ -20,9 +20,21 @@ type vector struct {
 	Scope     crypto.Scope      `json:"scope"`
 	Namespace string            `json:"namespace"`
 	Name      string            `json:"name"`
+	Template  vectorTemplate    `json:"template"`
 	Plaintext map[string]string `json:"plaintext"`
 	Envelope  crypto.Envelope   `json:"envelope"`
 	Values    map[string][]byte `json:"values"`
+}
+
+type vectorTemplate struct {
+	Type        string            `json:"type,omitempty"`
+	Immutable   bool              `json:"immutable,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+func (v vector) target() crypto.Target {
+	return crypto.Target{Namespace: v.Namespace, Name: v.Name, Template: crypto.Template(v.Template)}
 }
 
 // TestVectors seals fixed input with fixed randomness and compares every
@@ -31,27 +43,44 @@ type vector struct {
 func TestVectors(t *testing.T) {
 	path := filepath.Join("..", "..", "testdata", "vectors", "deterministic.json")
 	var got []vector
+	tmpl := crypto.Template{Type: "kubernetes.io/basic-auth", Labels: map[string]string{"app": "orders"}, Annotations: map[string]string{"team": "payments"}}
+	rcpts := []keys.Recipient{testkeys.ClearRecipient{}}
 	for _, tc := range []struct {
+		name   string
 		scope  crypto.Scope
 		target crypto.Target
+		later  func(s *crypto.Sealed, rnd *testkeys.Reader, tg crypto.Target) error // key-less changes after sealing
 	}{
-		{crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db"}},
-		{crypto.ScopeNamespace, crypto.Target{Namespace: "prod", Name: "db"}},
-		{crypto.ScopeCluster, crypto.Target{Name: "shared"}},
+		{"strict", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db", Template: tmpl}, nil},
+		{"namespace", crypto.ScopeNamespace, crypto.Target{Namespace: "prod", Name: "db"}, nil},
+		{"shared", crypto.ScopeShared, crypto.Target{Name: "stripe", Template: crypto.Template{Immutable: true}}, nil},
+		{"cluster", crypto.ScopeCluster, crypto.Target{Name: "shared"}, nil},
+		{"strict, then set and unset", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db", Template: tmpl}, func(s *crypto.Sealed, rnd *testkeys.Reader, tg crypto.Target) error {
+			if err := s.Set(ctx, rnd, tg, map[string][]byte{"password": []byte("rotated"), "token": []byte("t0k3n")}, rcpts); err != nil {
+				return err
+			}
+			return s.Unset(ctx, rnd, tg, []string{"empty"}, rcpts)
+		}},
 	} {
 		plain := map[string]string{"username": "admin", "password": "hunter2", "empty": ""}
 		vals := map[string][]byte{}
 		for k, v := range plain {
 			vals[k] = []byte(v)
 		}
-		rnd := &testkeys.Reader{Seed: "kseal test vector " + string(tc.scope)}
-		s, err := crypto.Seal(ctx, rnd, tc.scope, tc.target, vals, []keys.Recipient{testkeys.ClearRecipient{}})
+		rnd := &testkeys.Reader{Seed: "kseal test vector " + tc.name}
+		s, err := crypto.Seal(ctx, rnd, tc.scope, tc.target, vals, rcpts)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tc.later != nil {
+			if err := tc.later(s, rnd, tc.target); err != nil {
+				t.Fatal(err)
+			}
+			plain = map[string]string{"username": "admin", "password": "rotated", "token": "t0k3n"}
+		}
 		got = append(got, vector{
-			Comment: "recipient test-clear stores the DEK in the clear; randomness is SHA-256(seed||counter), see internal/testkeys",
-			Scope:   tc.scope, Namespace: tc.target.Namespace, Name: tc.target.Name,
+			Comment: tc.name + "; recipient test-clear stores the DEK in the clear; randomness is SHA-256(seed||counter), see internal/testkeys",
+			Scope:   tc.scope, Namespace: tc.target.Namespace, Name: tc.target.Name, Template: vectorTemplate(tc.target.Template),
 			Plaintext: plain, Envelope: s.Envelope, Values: s.Values,
 		})
 	}
@@ -74,9 +103,12 @@ func TestVectors(t *testing.T) {
 	}
 	for _, v := range want {
 		s := &crypto.Sealed{Envelope: v.Envelope, Values: v.Values}
-		o, err := crypto.Open(ctx, s, crypto.Target{Namespace: v.Namespace, Name: v.Name}, []keys.Identity{testkeys.ClearIdentity{}})
+		o, err := crypto.Open(ctx, s, v.target(), []keys.Identity{testkeys.ClearIdentity{}})
 		if err != nil {
 			t.Fatalf("%s: %v", v.Scope, err)
+		}
+		if len(o.Values) != len(v.Plaintext) {
+			t.Errorf("%s: opened %d values, want %d", v.Comment, len(o.Values), len(v.Plaintext))
 		}
 		for k, p := range v.Plaintext {
 			if string(o.Values[k]) != p {

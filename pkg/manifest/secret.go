@@ -15,9 +15,10 @@ import (
 	"kseal.dev/kseal/pkg/crypto"
 )
 
-// Target returns the namespace and name of the document's object.
+// Target returns the namespace, name and template of the document's
+// object: everything its values are bound to.
 func (d *Doc) Target() crypto.Target {
-	return crypto.Target{Namespace: d.node.GetNamespace(), Name: d.node.GetName()}
+	return crypto.Target{Namespace: d.node.GetNamespace(), Name: d.node.GetName(), Template: d.Template()}
 }
 
 // SetNamespace sets metadata.namespace when the document has none.

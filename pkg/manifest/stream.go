@@ -146,6 +146,9 @@ func (d *Doc) classify() error {
 			d.node, d.Kind = nil, KindOther
 			return &Error{Doc: d.Index, Err: err}
 		}
+		if err := d.checkTemplate(); err != nil {
+			return d.wrap("", err)
+		}
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
 	}
 	return nil
