@@ -23,8 +23,13 @@ func newEditCmd(e *env) *cobra.Command {
 		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
 		Long: `edit opens every sealed object in FILE, shows them as plain Secrets in
 $EDITOR (a 0600 file in a private directory, removed afterwards), and
-re-seals what you save. Unchanged values keep their exact ciphertext, so the
-git diff shows only what changed. Saving the file unchanged writes nothing.`,
+re-seals what you save. What changed is sealed in a new section under a
+fresh data key (never under a key whoever sealed the file may know);
+unchanged values keep their exact ciphertext, so the git diff shows only
+what changed. Saving the file unchanged writes nothing. The recipients come
+from kseal.yaml, from --recipient/--recipients-file, or else from your own
+identities, which must then cover every key the object is sealed to.
+kseal rotate folds the sections into one.`,
 		Args: cobra.ExactArgs(1),
 	}
 	idf.register(cmd)
@@ -42,6 +47,7 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 		in := ins[0]
 		type item struct {
 			d *manifest.Doc
+			s *crypto.Sealed
 			o *crypto.Opened
 		}
 		var items []item
@@ -50,7 +56,7 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 			if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
 				continue
 			}
-			_, o, err := openDoc(e, d, ids)
+			s, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return fmt.Errorf("%s: %w", in.name, err)
 			}
@@ -58,7 +64,7 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 			if err != nil {
 				return err
 			}
-			items = append(items, item{d, o})
+			items = append(items, item{d, s, o})
 			texts = append(texts, text)
 		}
 		if len(items) == 0 {
@@ -95,7 +101,7 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 			if err != nil {
 				return fmt.Errorf("edited text: %w", err)
 			}
-			rcpts, err := editRecipients(e, &target, in.name, it.d)
+			rcpts, err := editRecipients(e, &target, in.name, it.d, it.s, ids)
 			if err != nil {
 				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
 			}
@@ -113,19 +119,46 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 	return cmd
 }
 
-// editRecipients returns the recipients an edit seals to: the policy's
-// (or the flags') when there are any, so that a recipient the policy
-// dropped gets no new data key; nil keeps the object's own.
-func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc) ([]keys.Recipient, error) {
+// editRecipients returns the recipients an edit seals to. What changed goes
+// under a fresh data key, which needs public keys: the policy's (a fresh
+// key for everything when the policy dropped a recipient), the flags', or
+// else those of the identities at hand that can name their own recipient —
+// and those must cover every key the object is sealed to, so that an edit
+// never silently narrows or widens who can read it.
+func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, ids []keys.Identity) ([]keys.Recipient, error) {
 	p, err := t.policyFor(file)
 	if err != nil {
 		return nil, err
 	}
-	if p == nil && !t.flagsGiven(e) {
-		return nil, nil
+	if p != nil || t.flagsGiven(e) {
+		_, rcpts, err := t.resolve(e, file, d)
+		return rcpts, err
 	}
-	_, rcpts, err := t.resolve(e, file, d)
-	return rcpts, err
+	var rcpts []keys.Recipient
+	have := map[string]bool{}
+	for _, id := range ids {
+		if own, ok := id.(keys.OwnRecipient); ok {
+			r, err := own.OwnRecipient()
+			if err != nil {
+				return nil, err
+			}
+			rcpts = append(rcpts, r)
+			have[r.KeyID()] = true
+		}
+	}
+	var missing []string
+	for _, id := range s.Envelope.KeyIDs() {
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, hintError{
+			fmt.Errorf("changes are sealed under a fresh data key for the object's recipients, and the public keys of %s are not among your identities", strings.Join(missing, ", ")),
+			"pass them with --recipients-file or --recipient (kseal fetch-recipients for the cluster's), or keep a kseal.yaml that names them",
+		}
+	}
+	return rcpts, nil
 }
 
 // runEditor writes text to a 0600 file in a fresh 0700 directory, runs

@@ -15,15 +15,18 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
-// isKRMBookkeeping reports whether an annotation is one kustomize and the
-// KRM function protocol set on items for their own tracking.
+// isKRMBookkeeping reports whether an annotation is one that kustomize and
+// the KRM function protocol set on every function input for their own
+// tracking: exactly those keys, so that nothing else under the same
+// prefixes (config.kubernetes.io/apply-time-mutation, …, which other tools
+// act on) can ride past the commitment.
 func isKRMBookkeeping(k string) bool {
-	for _, p := range []string{"config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/", "kustomize.config.k8s.io/"} {
-		if strings.HasPrefix(k, p) {
-			return true
-		}
+	switch k {
+	case "config.kubernetes.io/index", "config.kubernetes.io/path", "config.kubernetes.io/id",
+		"config.k8s.io/id", "kustomize.config.k8s.io/id":
+		return true
 	}
-	return false
+	return strings.HasPrefix(k, "internal.config.kubernetes.io/") // kustomize drops these from its output
 }
 
 // newKRMCmd runs kseal as a KRM function (the kustomize plugin): it reads a

@@ -113,7 +113,7 @@ func TestTemplateIsAuthenticated(t *testing.T) {
 			t.Fatal(err)
 		}
 		nt := change(func(t *crypto.Template) { t.Immutable = true })
-		u, err := o.Update(ctx, rand.Reader, nt.Template, o.Values, nil)
+		u, err := o.Update(ctx, rand.Reader, nt.Template, o.Values, []keys.Recipient{x.rcp})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func makeHistory(t *testing.T) history {
 	}
 	vals := maps.Clone(o.Values)
 	vals["c"] = []byte("c4")
-	u, err := o.Update(ctx, rand.Reader, prodDB.Template, vals, nil) // same data key as section 0
+	u, err := o.Update(ctx, rand.Reader, prodDB.Template, vals, clearRcpt) // a new section for what changed
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +422,7 @@ func TestRemovedRecipientReadsNothingNew(t *testing.T) {
 		}
 		vals := maps.Clone(o2.Values)
 		vals["password"] = []byte("after removal")
-		u, err := o2.Update(ctx, rand.Reader, prodDB.Template, vals, nil)
+		u, err := o2.Update(ctx, rand.Reader, prodDB.Template, vals, []keys.Recipient{stay})
 		if err != nil {
 			t.Fatal(err)
 		}

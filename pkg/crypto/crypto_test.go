@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -192,7 +193,7 @@ func TestUpdateKeepsUnchangedCiphertext(t *testing.T) {
 	nv["password"] = []byte("correct horse")
 	nv["new"] = []byte("v")
 	delete(nv, "empty")
-	u, err := o.Update(ctx, rand.Reader, prodDB.Template, nv, nil)
+	u, err := o.Update(ctx, rand.Reader, prodDB.Template, nv, []keys.Recipient{x.rcp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,19 +302,37 @@ func TestWriteOnlySetAndUnset(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
-	t.Run("edit folds sections back into one", func(t *testing.T) {
-		u, err := o.Update(ctx, rand.Reader, prodDB.Template, o.Values, nil)
+	t.Run("edit keeps the sections and adds one for what changed", func(t *testing.T) {
+		vals := maps.Clone(o.Values)
+		vals["token"] = []byte("edited")
+		u, err := o.Update(ctx, rand.Reader, prodDB.Template, vals, rs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(u.Envelope.Sections) != 1 || len(u.Envelope.Sections[0].Removed) != 0 {
+		if len(u.Envelope.Sections) != 4 || len(u.Envelope.Sections[3].Removed) != 1 {
 			t.Fatalf("sections %+v", u.Envelope.Sections)
 		}
-		if !bytes.Equal(u.Values["empty"], s.Values["empty"]) {
-			t.Error("unchanged section-0 value got a new ciphertext")
+		if !bytes.Equal(u.Values["empty"], s.Values["empty"]) || !bytes.Equal(u.Values["password"], s.Values["password"]) {
+			t.Error("an unchanged value got a new ciphertext")
 		}
-		if _, err := crypto.Open(ctx, u, prodDB, []keys.Identity{x.id}); err != nil {
+		if !bytes.Equal(u.Envelope.Sections[0].Recipients[0].Data, s.Envelope.Sections[0].Recipients[0].Data) {
+			t.Error("unchanged recipients were wrapped again")
+		}
+		o2, err := crypto.Open(ctx, u, prodDB, []keys.Identity{x.id})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if string(o2.Values["token"]) != "edited" {
+			t.Errorf("got %q", o2.Values)
+		}
+	})
+	t.Run("rotate folds everything into one section", func(t *testing.T) {
+		r, err := crypto.Seal(ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Envelope.Sections) != 1 {
+			t.Fatalf("sections %+v", r.Envelope.Sections)
 		}
 	})
 }

@@ -15,7 +15,9 @@
 // removals its author made and the commitment over all of it form a
 // section. A freshly sealed object has exactly one section. `kseal set` and
 // `kseal unset`, which need no private key, append a section with a DEK of
-// its own; `kseal edit` and `kseal rotate` fold everything back into one.
+// its own, and so does `kseal edit` for what it changed: new plaintext never
+// goes under an existing data key, which whoever sealed it may know.
+// `kseal rotate` folds everything back into one.
 //
 // # Values
 //

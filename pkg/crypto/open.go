@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"kseal.dev/kseal/pkg/keys"
 )
@@ -96,46 +98,45 @@ func (o *Opened) Scope() Scope { return o.sealed.Envelope.Scope }
 // Target returns the object the opened values belong to.
 func (o *Opened) Target() Target { return o.target }
 
-// Update seals values under tmpl as a new version of the opened object, in
-// one section. With rcpts nil it keeps the first section's data key and
-// recipients, and a value whose plaintext is unchanged and that was sealed
-// in that section keeps its exact ciphertext, so diffs show only what
-// changed. With rcpts it seals to them instead, under a fresh data key when
-// that drops any recipient the object had (see Rewrap).
+// Update seals a new version of the opened object: values (the whole set)
+// under tmpl, for rcpts.
+//
+// New plaintext never goes under an existing data key: whoever sealed an
+// earlier section needed only public keys and may know its data key. What
+// changed (values added or replaced, values removed, the template) goes
+// into a section of its own under a fresh data key, which also closes the
+// chain with a key only the recipients hold; unchanged values keep their
+// exact ciphertext, so diffs show only what changed. When rcpts drops a
+// recipient any section had, everything is sealed again in one section
+// under a fresh data key (see Rewrap).
 func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, values map[string][]byte, rcpts []keys.Recipient) (*Sealed, error) {
 	t := o.target
 	t.Template = tmpl
-	if rcpts != nil && o.dropsRecipient(rcpts) {
+	if o.dropsRecipient(rcpts) {
 		return Seal(ctx, rand, o.Scope(), t, values, rcpts)
 	}
-	old := o.sealed
-	k := o.keys[0]
-	wraps := old.Envelope.Sections[0].Recipients
-	if rcpts != nil {
-		var err error
-		if wraps, err = wrapAll(ctx, k.dek, o.Scope().Binding(t), rcpts); err != nil {
-			return nil, err
+	set := map[string][]byte{}
+	for k, v := range values {
+		if old, ok := o.Values[k]; !ok || !bytes.Equal(old, v) {
+			set[k] = v
 		}
 	}
-	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, Sections: []Section{{Recipients: wraps}}},
-		Values:   map[string][]byte{},
+	var unset []string
+	for _, k := range sortedKeys(o.Values) {
+		if _, ok := values[k]; !ok {
+			unset = append(unset, k)
+		}
 	}
-	for _, key := range sortedKeys(values) {
-		if err := CheckKey(key); err != nil {
-			return nil, fmt.Errorf("%s: %w", Field(key), err)
-		}
-		if prev, ok := old.Values[key]; ok && prev[0] == 0 && bytes.Equal(o.Values[key], values[key]) {
-			s.Values[key] = prev
-			continue
-		}
-		ct, err := k.sealValue(rand, 0, s.Envelope.Scope, t, key, values[key])
-		if err != nil {
-			return nil, err
-		}
-		s.Values[key] = ct
+	s, err := o.reseal(ctx, t, rcpts)
+	if err != nil {
+		return nil, err
 	}
-	s.Envelope.Sections[0].MAC = k.mac(s, 0, t)
+	if len(set) == 0 && len(unset) == 0 && bytes.Equal(tmpl.digest(), o.target.Template.digest()) {
+		return s, nil
+	}
+	if err := s.addSection(ctx, rand, t, set, unset, rcpts); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -151,24 +152,58 @@ func (o *Opened) Rewrap(ctx context.Context, rand io.Reader, rcpts []keys.Recipi
 	if o.dropsRecipient(rcpts) {
 		return Seal(ctx, rand, o.Scope(), o.target, o.Values, rcpts)
 	}
+	return o.reseal(ctx, o.target, rcpts)
+}
+
+// reseal returns the opened object's sections and values as they are,
+// committed for t and wrapped for rcpts (a section already wrapped to
+// exactly rcpts keeps its wraps, so an unchanged recipient list changes no
+// bytes). rcpts must not drop a recipient.
+func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient) (*Sealed, error) {
+	if len(rcpts) == 0 {
+		return nil, errors.New("no recipients")
+	}
+	want := recipientIDs(rcpts)
 	old := o.sealed
 	s := &Sealed{
 		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
-		Values:   old.Values,
+		Values:   maps.Clone(old.Values),
 	}
-	b := s.Envelope.Scope.Binding(o.target)
+	b := s.Envelope.Scope.Binding(t)
 	for i, k := range o.keys {
-		wraps, err := wrapAll(ctx, k.dek, b, rcpts)
-		if err != nil {
-			return nil, err
+		sec := old.Envelope.Sections[i]
+		wraps := sec.Recipients
+		if !slices.Equal(wrapIDs(wraps), want) {
+			var err error
+			if wraps, err = wrapAll(ctx, k.dek, b, rcpts); err != nil {
+				return nil, err
+			}
 		}
-		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: old.Envelope.Sections[i].Removed})
+		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
 	}
 	// In order: each commitment chains the one before it.
 	for i, k := range o.keys {
-		s.Envelope.Sections[i].MAC = k.mac(s, i, o.target)
+		s.Envelope.Sections[i].MAC = k.mac(s, i, t)
 	}
 	return s, nil
+}
+
+func recipientIDs(rcpts []keys.Recipient) []string {
+	ids := make([]string, 0, len(rcpts))
+	for _, r := range rcpts {
+		ids = append(ids, r.KeyID())
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+func wrapIDs(ws []Wrap) []string {
+	ids := make([]string, 0, len(ws))
+	for _, w := range ws {
+		ids = append(ids, w.KeyID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // dropsRecipient reports whether some section of the opened object is

@@ -68,6 +68,14 @@ type Identity interface {
 	Unwrap(ctx context.Context, s *Stanza, b Binding) ([]byte, error)
 }
 
+// An OwnRecipient is an Identity that can name the Recipient it opens (an
+// age key can; a KMS identity serves whatever keys its credentials reach
+// and cannot). kseal edit uses it to seal changes for the recipients it
+// holds without asking for their public keys again.
+type OwnRecipient interface {
+	OwnRecipient() (Recipient, error)
+}
+
 // ErrIncorrectIdentity is returned by Identity.Unwrap for a stanza that
 // belongs to another key.
 var ErrIncorrectIdentity = errors.New("incorrect identity for recipient stanza")

@@ -320,43 +320,47 @@ func (d *Doc) SetSealed(s *crypto.Sealed) error {
 }
 
 // ToPlain rewrites a sealed document as the plain Secret it stands for,
-// holding values: a SealedSecret becomes the Secret its template describes;
-// an encrypted Secret gets its values back and loses the envelope.
+// holding values. The Secret is built afresh from what was sealed — name,
+// namespace, the template's labels, annotations (less the envelope), type
+// and immutable flag, and the values — so nothing else the file carries
+// (a SealedSecret's own metadata, an encrypted Secret's stringData,
+// ownerReferences or finalizers, none of which is authenticated) reaches
+// whoever applies the output.
 func (d *Doc) ToPlain(values map[string][]byte) error {
-	switch d.Kind {
-	case KindSealedSecret:
-		n := yaml.NewMapRNode(nil)
-		n.SetApiVersion("v1")
-		n.SetKind("Secret")
-		meta := yaml.NewMapRNode(nil)
-		if err := meta.PipeE(yaml.SetField("name", yaml.NewStringRNode(d.node.GetName()))); err != nil {
-			return d.wrap("", err)
-		}
-		if ns := d.node.GetNamespace(); ns != "" {
-			if err := meta.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns))); err != nil {
-				return d.wrap("", err)
-			}
-		}
-		if err := copyFields(meta, d.node, []string{"spec", "template", "metadata"}, "labels", "annotations"); err != nil {
-			return d.wrap("spec.template.metadata", err)
-		}
-		if err := n.PipeE(yaml.SetField("metadata", meta)); err != nil {
-			return d.wrap("", err)
-		}
-		if err := copyFields(n, d.node, []string{"spec", "template"}, "type", "immutable"); err != nil {
-			return d.wrap("spec.template", err)
-		}
-		d.node = n
-	case KindEncrypted:
-		if err := d.node.PipeE(yaml.ClearAnnotation(EnvelopeAnnotation)); err != nil {
-			return d.wrap("metadata.annotations", err)
-		}
-		if a := d.node.GetAnnotations(); len(a) == 0 {
-			_ = d.node.PipeE(yaml.Lookup("metadata"), yaml.Clear("annotations"))
-		}
-	default:
+	if d.Kind != KindSealedSecret && d.Kind != KindEncrypted {
 		return d.errorf("", "not sealed")
 	}
+	fields, metaPath := d.templatePath()
+	n := yaml.NewMapRNode(nil)
+	n.SetApiVersion("v1")
+	n.SetKind("Secret")
+	meta := yaml.NewMapRNode(nil)
+	if err := meta.PipeE(yaml.SetField("name", yaml.NewStringRNode(d.node.GetName()))); err != nil {
+		return d.wrap("", err)
+	}
+	if ns := d.node.GetNamespace(); ns != "" {
+		if err := meta.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns))); err != nil {
+			return d.wrap("", err)
+		}
+	}
+	if err := copyFields(meta, d.node, metaPath, "labels", "annotations"); err != nil {
+		return d.wrap(strings.Join(metaPath, "."), err)
+	}
+	if a, _ := meta.Pipe(yaml.Lookup("annotations")); a != nil && d.Kind == KindEncrypted {
+		if err := a.PipeE(yaml.Clear(EnvelopeAnnotation)); err != nil {
+			return d.wrap("metadata.annotations", err)
+		}
+		if len(a.YNode().Content) == 0 {
+			_ = meta.PipeE(yaml.Clear("annotations"))
+		}
+	}
+	if err := n.PipeE(yaml.SetField("metadata", meta)); err != nil {
+		return d.wrap("", err)
+	}
+	if err := copyFields(n, d.node, fields, "type", "immutable"); err != nil {
+		return d.wrap(strings.Join(fields, "."), err)
+	}
+	d.node = n
 	if err := setValues(d.node, values, "data"); err != nil {
 		return d.wrap("data", err)
 	}

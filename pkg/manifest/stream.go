@@ -76,7 +76,7 @@ func Parse(data []byte) (s *Stream, err error) {
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
 		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("invalid YAML: parser failed: %v", r)
+			s, err = nil, fmt.Errorf("invalid YAML: parser failed: %s", redactQuoted(fmt.Sprint(r)))
 		}
 	}()
 	s = &Stream{}
@@ -124,10 +124,13 @@ func (d *Doc) classify() error {
 	}
 	n, err := yaml.Parse(d.raw)
 	if err != nil {
-		return d.errorf("", "invalid YAML: %v", err)
+		return d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
 	}
 	if n.YNode().Kind != yaml.MappingNode {
 		return nil
+	}
+	if err := checkIdentity(n.YNode()); err != nil {
+		return d.errorf("", "%v", err)
 	}
 	av, kind := n.GetApiVersion(), n.GetKind()
 	switch {
@@ -142,6 +145,10 @@ func (d *Doc) classify() error {
 		d.Kind = KindSealedSecret
 	}
 	if d.node != nil {
+		if err := checkStrict(d.node.YNode(), ""); err != nil {
+			d.node, d.Kind = nil, KindOther
+			return &Error{Doc: d.Index, Err: err}
+		}
 		if err := checkMetadata(d.node); err != nil {
 			d.node, d.Kind = nil, KindOther
 			return &Error{Doc: d.Index, Err: err}

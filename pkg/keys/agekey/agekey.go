@@ -192,6 +192,11 @@ func (i *Identity) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]
 // Recipient returns the public recipient string.
 func (i *Identity) Recipient() string { return i.recipient }
 
+// OwnRecipient returns the recipient this identity opens.
+func (i *Identity) OwnRecipient() (keys.Recipient, error) { return parseRecipient(i.recipient) }
+
+var _ keys.OwnRecipient = (*Identity)(nil)
+
 // KeyID returns the key ID of the identity's recipient.
 func (i *Identity) KeyID() string { return i.keyID }
 

@@ -1,0 +1,82 @@
+package manifest
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestYAMLConfusionIsRefused: documents that kseal and the API server's
+// decoder (kubectl) would read differently are refused, naming where.
+// Each case is an attack on `kseal decrypt | kubectl apply` by a git writer
+// without a key (review finding F1): kseal would verify the first
+// occurrence, kubectl apply the last or the merged one.
+//
+// Guard: checkStrict in classify.
+func TestYAMLConfusionIsRefused(t *testing.T) {
+	const enc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\n  labels: {app: orders}\n  annotations:\n    kseal.dev/envelope: '{}'\ntype: Opaque\ndata:\n  password: AAAA\n"
+	const sealed = "apiVersion: kseal.dev/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: prod\nspec:\n  template:\n    metadata:\n      labels: {app: orders}\n  encryptedData:\n    password: AAAA\n  envelope: {version: 2}\n"
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"second metadata moves it to another namespace", enc + "metadata:\n  name: db\n  namespace: attacker\n", "metadata: key given twice"},
+		{"second data replaces a value", enc + "data:\n  password: QUFB\n", "data: key given twice"},
+		{"second kind turns it into a ConfigMap", enc + "kind: ConfigMap\n", "kind: key given twice"},
+		{"second type", enc + "type: kubernetes.io/service-account-token\n", "type: key given twice"},
+		{"label after a duplicate escapes the template", strings.Replace(enc, "labels: {app: orders}", "labels: {app: orders, app: orders, injected: x}", 1), "metadata.labels.app: key given twice"},
+		{"merge key adds stringData", enc + "<<: {stringData: {password: x}, immutable: true}\n", "<<: merge keys"},
+		{"merge key in metadata", strings.Replace(enc, "  name: db\n", "  name: db\n  <<: {namespace: attacker}\n", 1), "metadata.<<: merge keys"},
+		{"anchor and alias", strings.Replace(enc, "labels: {app: orders}", "labels: &l {app: orders}", 1) + "extra: *l\n", "anchors and aliases"},
+		{"SealedSecret: second template", sealed + "  template:\n    type: kubernetes.io/service-account-token\n", "spec.template: key given twice"},
+		{"SealedSecret: second encryptedData", strings.Replace(sealed, "  envelope:", "  encryptedData:\n    password: QUFB\n  envelope:", 1), "spec.encryptedData: key given twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+			if !strings.HasPrefix(err.Error(), "doc 1: ") {
+				t.Errorf("error does not name the document: %v", err)
+			}
+		})
+	}
+	t.Run("a ConfigMap that kubectl reads as a Secret", func(t *testing.T) {
+		for _, doc := range []string{
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nkind: Secret\nstringData: {password: hunter2}\n",
+			"apiVersion: v1\nmetadata: {name: x}\n<<: {kind: Secret}\nstringData: {password: hunter2}\n",
+		} {
+			if _, err := Parse([]byte(doc)); err == nil {
+				t.Errorf("accepted %q", doc)
+			}
+		}
+	})
+	t.Run("other documents are left alone", func(t *testing.T) {
+		cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: x}\ndata: {a: b}\nother: *m\n"
+		if _, err := Parse([]byte(cm)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestParseErrorsDoNotEchoValues: a value typed unquoted after '*' or '&'
+// (or otherwise quoted by the parser) never appears in the error, which
+// still names the document and the line (review finding F5).
+//
+// Guard: redactQuoted.
+func TestParseErrorsDoNotEchoValues(t *testing.T) {
+	for _, doc := range []string{
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData:\n  password: *S3cret-pw\n",
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData:\n  password: \"S3cret-pw\\q\"\n",
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData:\n  password: !S3cret-pw x\n  a: [\n",
+	} {
+		_, err := Parse([]byte(doc))
+		if err == nil {
+			t.Fatalf("parsed %q", doc)
+		}
+		if strings.Contains(err.Error(), "S3cret") {
+			t.Errorf("error echoes the value: %v", err)
+		}
+		if !strings.Contains(err.Error(), "doc 1: invalid YAML") {
+			t.Errorf("error does not say where: %v", err)
+		}
+	}
+}
