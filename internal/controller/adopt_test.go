@@ -22,9 +22,6 @@ func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
-	notOwned := func() float64 {
-		return metric(t, "kseal_unseal_errors_total", map[string]string{"reason": ksealv1.ReasonSecretNotOwned})
-	}
 	mine := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "taken"}, StringData: map[string]string{"k": "original"}}
 	if err := k8s.Create(ctx, mine); err != nil {
 		t.Fatal(err)
@@ -44,17 +41,11 @@ func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ss), &got); err != nil {
 			t.Fatal(err)
 		}
-		before := notOwned()
 		got.Annotations = map[string]string{"kseal.dev/take-over": "true", ksealv1.AnnotationAdopt: "true"}
 		if err := k8s.Update(ctx, &got); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a reconcile after the annotation", func() error {
-			if notOwned() < before+1 {
-				return fmt.Errorf("not reconciled yet")
-			}
-			return nil
-		})
+		settled(t, f.ns, "taken")
 		secretUntouched(t, f.ns, "taken", map[string]string{"k": "original"})
 	})
 	t.Run("the Secret's owner consents", func(t *testing.T) {
@@ -108,19 +99,36 @@ func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
 				t.Errorf("message %q", c.Message)
 			}
 			// It looks again every recheck period; still nothing.
-			n := notOwned()
-			eventually(t, "a recheck", func() error {
-				if notOwned() < n+1 {
-					return fmt.Errorf("no recheck yet")
-				}
-				return nil
-			})
+			settled(t, f.ns, tc.secret.Name)
 			secretUntouched(t, f.ns, tc.secret.Name, map[string]string{"k": "original"})
 		})
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// notOwnedRechecks counts SecretNotOwned outcomes (one per look).
+func notOwnedRechecks(t *testing.T) float64 {
+	return metric(t, "kseal_unseal_errors_total", map[string]string{"reason": ksealv1.ReasonSecretNotOwned})
+}
+
+// settled waits until the controller has looked at ns/name at least twice
+// more (so after any change made before the call), or until it took the
+// Secret over: the caller then checks that it did not.
+func settled(t *testing.T, ns, name string) {
+	t.Helper()
+	n := notOwnedRechecks(t)
+	eventually(t, "two more looks at "+ns+"/"+name, func() error {
+		var s corev1.Secret
+		if err := k8s.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &s); err == nil && metav1.GetControllerOf(&s) != nil && metav1.GetControllerOf(&s).Kind == "SealedSecret" {
+			return nil
+		}
+		if notOwnedRechecks(t) < n+2 {
+			return fmt.Errorf("not looked at yet")
+		}
+		return nil
+	})
+}
 
 // TestNeverUnsealsIntoItsOwnNamespace: the controller's namespace holds its
 // private cluster keys; a SealedSecret there is refused before any key is
@@ -167,13 +175,7 @@ func TestNeverUnsealsIntoItsOwnNamespace(t *testing.T) {
 		if err := k8s.Update(ctx, got); err != nil {
 			t.Fatal(err)
 		}
-		n := metric(t, "kseal_unseal_errors_total", map[string]string{"reason": ksealv1.ReasonSecretNotOwned})
-		eventually(t, "a recheck after the consent", func() error {
-			if metric(t, "kseal_unseal_errors_total", map[string]string{"reason": ksealv1.ReasonSecretNotOwned}) < n+2 {
-				return fmt.Errorf("no recheck yet")
-			}
-			return nil
-		})
+		settled(t, f.ctrlNS, key.Name)
 		if c := ready(t, f.ctrlNS, key.Name); c == nil || !strings.Contains(c.Message, "holds a kseal cluster key") {
 			t.Errorf("condition %+v", c)
 		}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
@@ -68,4 +69,24 @@ func TestPolicyAllowsTokenTypesPerService(t *testing.T) {
 	if !strings.Contains(c.Message, "allowTokenTypes") {
 		t.Errorf("message %q", c.Message)
 	}
+
+	// Where the template may be a token, an existing token Secret is still
+	// never adopted, whatever its annotations say.
+	existing := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: p.a, Name: "existing-token", Annotations: map[string]string{ksealv1.AnnotationAdopt: "true", corev1.ServiceAccountNameKey: "default"}},
+		Type:       corev1.SecretTypeServiceAccountToken,
+		StringData: map[string]string{"token": "original"},
+	}
+	if err := k8s.Create(ctx, existing); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(ctx, sealed(t, p.a, "existing-token", map[string]string{"token": "sealed"}, saToken, p.aKey.Recipient())); err != nil {
+		t.Fatal(err)
+	}
+	c = waitReason(t, p.a, "existing-token", ksealv1.ReasonSecretNotOwned)
+	if !strings.Contains(c.Message, "is a token Secret") {
+		t.Errorf("message %q", c.Message)
+	}
+	settled(t, p.a, "existing-token")
+	secretUntouched(t, p.a, "existing-token", map[string]string{"token": "original"})
 }
