@@ -359,8 +359,8 @@ func waitEvent(t *testing.T, ns, kind, name, reason string) string {
 	return note
 }
 
-// secretUnchanged fails unless the Secret ns/name still holds want and no
-// owner reference.
+// secretUntouched fails unless the Secret ns/name still holds want and no
+// SealedSecret owner reference.
 func secretUntouched(t *testing.T, ns, name string, want map[string]string) {
 	t.Helper()
 	var s corev1.Secret
