@@ -116,11 +116,22 @@ const (
 	ReasonKeyAccessDenied  = "KeyAccessDenied"
 	ReasonProgressing      = "Progressing"
 	ReasonPolicyDenied     = "PolicyDenied"
-)
+	// ReasonTemplateRefused: the template asks for a Secret type or an
+	// annotation with side effects the policy does not allow.
+	ReasonTemplateRefused = "TemplateRefused"
+	// ReasonNamespaceRefused: the controller does not unseal into its own
+	// namespace unless its operator allows it.
+	ReasonNamespaceRefused = "NamespaceRefused"
 
-// AnnotationTakeOver, set to "true" on a SealedSecret, lets the controller
-// adopt an existing Secret of the same name that it does not own.
-const AnnotationTakeOver = "kseal.dev/take-over"
+	// ConditionPolicy says whether the policy in force is the policy
+	// ConfigMap's current content (True, reason PolicyLoaded) or the last
+	// valid policy kept because the ConfigMap is invalid or gone (False).
+	// It is absent when no policy is configured.
+	ConditionPolicy     = "PolicyCurrent"
+	ReasonPolicyLoaded  = "PolicyLoaded"
+	ReasonPolicyInvalid = "PolicyInvalid"
+	ReasonPolicyMissing = "PolicyMissing"
+)
 
 // SealedSecretStatus reports the outcome of the last unseal.
 type SealedSecretStatus struct {

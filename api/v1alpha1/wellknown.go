@@ -19,4 +19,11 @@ const (
 	RecipientsKey = "recipients.txt"
 	// AllRecipientsKey lists every active key, newest first.
 	AllRecipientsKey = "all-recipients.txt"
+
+	// AnnotationAdopt, set to "true" on an existing Secret by whoever may
+	// write it, consents to the controller adopting that Secret for the
+	// SealedSecret of the same name. The consent lives on the Secret, never
+	// on the SealedSecret: a tenant who may create SealedSecrets cannot
+	// hand itself a Secret it was not given.
+	AnnotationAdopt = "kseal.dev/adopt"
 )

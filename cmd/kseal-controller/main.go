@@ -46,7 +46,9 @@ func run(args []string) error {
 	fs.IntVar(&burst, "kube-api-burst", 1000, "client burst to the API server")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&o.ClusterName, "cluster-name", "", "this cluster's name in the policy (kseal.yaml clusters:), whose keys are the controller's")
-	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied)")
+	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the valid, current policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied); an invalid or missing policy never deletes")
+	fs.BoolVar(&o.RequirePolicy, "require-policy", false, "deny every unseal while no policy is configured (no kseal-policy ConfigMap and no kept copy of a valid one)")
+	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -158,8 +159,11 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		if err := p.CheckObject(rule, d.Node().GetNamespace(), d.Node().GetName()); err != nil {
 			at("%v", err)
 		}
-		if rule.Shared != nil && s.Envelope.Scope != crypto.ScopeCluster {
-			at("shared secret sealed with scope %s; it can only open in one namespace (reseal with --scope cluster)", s.Envelope.Scope)
+		if rule.Shared != nil && s.Envelope.Scope != crypto.ScopeShared {
+			at("shared secret sealed with scope %s; the controller opens a shared secret only with scope shared (reseal with --scope shared)", s.Envelope.Scope)
+		}
+		if rule.Shared == nil && (s.Envelope.Scope == crypto.ScopeShared || s.Envelope.Scope == crypto.ScopeCluster) {
+			at("sealed with scope %s, which is not bound to a namespace; under a policy it opens only as a shared entry's secret (scope shared, named by a shared entry)", s.Envelope.Scope)
 		}
 		for i, sec := range s.Envelope.Sections {
 			have := map[string]string{}
@@ -215,7 +219,8 @@ func newPolicyExplainCmd(e *env) *cobra.Command {
 			fmt.Fprintf(w, "%s is governed by %s in %s\n", arg, rule, p.Path)
 			explainKeys(w, p, rule.Keys)
 			if rule.Shared != nil {
-				fmt.Fprintf(w, "shared secret %q, sealed with scope cluster; unsealed only in the namespaces of:\n", rule.Shared.Name)
+				fmt.Fprintf(w, "shared secret %q, sealed with scope shared (bound to the name %q, not to a namespace)\n", rule.Shared.Name, rule.Shared.Name)
+				fmt.Fprintf(w, "the controller unseals it only as %q, only with the keys above, only in namespaces %s of:\n", rule.Shared.Name, strings.Join(p.SharedNamespaces(rule.Shared), ", "))
 				for _, sn := range rule.Shared.Services {
 					explainService(w, p, sn)
 				}
@@ -232,19 +237,38 @@ func newPolicyExplainCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		keys, rules := p.GrantedKeys(ns, name)
-		if len(rules) == 0 {
-			fmt.Fprintf(w, "%s/%s: no service owns namespace %q and no shared entry lists it: the controller refuses to unseal it (PolicyDenied)\n", ns, name, ns)
-			return nil
-		}
-		fmt.Fprintf(w, "%s/%s may be unsealed under %s\n", ns, name, strings.Join(rules, ", "))
-		explainKeys(w, p, keys)
-		if sn := p.ServiceOwning(ns); sn != "" {
-			explainService(w, p, sn)
-		}
+		explainObject(w, p, ns, name)
 		return nil
 	}
 	return cmd
+}
+
+// explainObject says, per scope, whether and with which keys the controller
+// unseals the object ns/name.
+func explainObject(w io.Writer, p *policy.Policy, ns, name string) {
+	opens := false
+	for _, scope := range []crypto.Scope{crypto.ScopeStrict, crypto.ScopeShared, crypto.ScopeCluster} {
+		label := string(scope)
+		if scope == crypto.ScopeStrict {
+			label = "strict or namespace"
+		}
+		g, err := p.GrantFor(ns, name, scope)
+		if err != nil {
+			fmt.Fprintf(w, "%s/%s sealed with scope %s: refused (PolicyDenied): %v\n", ns, name, label, err)
+			continue
+		}
+		opens = true
+		fmt.Fprintf(w, "%s/%s sealed with scope %s: unsealed under %s\n", ns, name, label, g.Rule)
+		explainKeys(w, p, g.Keys)
+		if g.Shared != nil {
+			fmt.Fprintf(w, "  shared secret %q opens only under this name, in namespaces %s\n", g.Shared.Name, strings.Join(p.SharedNamespaces(g.Shared), ", "))
+		}
+	}
+	if opens {
+		if sn := p.ServiceOwning(ns); sn != "" {
+			explainService(w, p, sn)
+		}
+	}
 }
 
 func explainKeys(w interface{ Write([]byte) (int, error) }, p *policy.Policy, names []string) {

@@ -39,7 +39,7 @@ func (s *sealTarget) fromFlags(e *env) ([]keys.Recipient, error) {
 func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
 	s.rcpt.register(cmd)
 	if withScope {
-		cmd.Flags().StringVar(&s.scope, "scope", "", "what the ciphertext is bound to: strict (namespace and name, default), namespace, or cluster (default for shared secrets of the policy)")
+		cmd.Flags().StringVar(&s.scope, "scope", "", "what the ciphertext is bound to: strict (namespace and name, default), namespace, shared (the name only: default for shared secrets of the policy) or cluster")
 	}
 	cmd.Flags().StringVar(&s.policy, "policy", "", "policy file (default: kseal.yaml found upward from each file)")
 	cmd.Flags().BoolVar(&s.noPolicy, "no-policy", false, "ignore kseal.yaml; recipients come from flags")
@@ -115,7 +115,9 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 		}
 	}
 	if rule.Shared != nil && s.scope == "" {
-		scope = crypto.ScopeCluster
+		// Bound to its name: it opens in the sharing services' namespaces
+		// and nowhere under another name.
+		scope = crypto.ScopeShared
 	}
 	rcpts, err := p.Recipients(rule.Keys)
 	return scope, rcpts, err

@@ -19,6 +19,14 @@ var (
 		Help:    "Time to reconcile one SealedSecret.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	})
+	policyStateGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kseal_policy_state",
+		Help: "1 for the policy state in force: current, invalid (last valid kept), missing (ConfigMap deleted: last valid kept, or every unseal denied), none (no policy configured).",
+	}, []string{"state"})
+	unwrapAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kseal_unwrap_attempts_total",
+		Help: "Data key unwrap attempts that reached an identity (a KMS call for KMS keys), by result.",
+	}, []string{"result"})
 	keyCount = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "kseal_cluster_keys",
 		Help: "Cluster keys held (the newest seals, all open).",
@@ -30,5 +38,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(unsealTotal, unsealErrors, reconcileDuration, keyCount, keyAge)
+	metrics.Registry.MustRegister(unsealTotal, unsealErrors, reconcileDuration, keyCount, keyAge, policyStateGauge, unwrapAttempts)
 }

@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/keys"
@@ -21,64 +18,22 @@ import (
 )
 
 // PolicyConfigMap, in the controller's namespace, holds kseal.yaml under
-// PolicyKey. Without it every namespace may use every key.
+// PolicyKey. Without it (and without a kept copy, below) every namespace may
+// use every key. PolicyAppliedConfigMap is the controller's copy of the last
+// valid policy, so that a typo or a deleted ConfigMap never switches
+// enforcement off, not even across restarts.
 const (
-	PolicyConfigMap = "kseal-policy"
-	PolicyKey       = "kseal.yaml"
+	PolicyConfigMap        = "kseal-policy"
+	PolicyAppliedConfigMap = "kseal-policy-applied"
+	PolicyKey              = "kseal.yaml"
 )
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch,namespace=kseal-system
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
 
-// policyStore parses the policy ConfigMap once per resourceVersion.
-type policyStore struct {
-	client    client.Reader // the cache: only the controller's namespace
-	namespace string
-
-	mu      sync.Mutex
-	version string
-	pol     *policy.Policy
-	err     error
-	absent  bool // last seen missing (logged once per disappearance)
-}
-
-// current returns the policy, nil when none is configured, or the error of
-// an invalid one (which denies every unseal: fail closed).
-func (s *policyStore) current(ctx context.Context) (*policy.Policy, error) {
-	var cm corev1.ConfigMap
-	err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: PolicyConfigMap}, &cm)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case apierrors.IsNotFound(err):
-		if !s.absent {
-			log.FromContext(ctx).Info("no policy configured: every namespace may use every key", "configMap", s.namespace+"/"+PolicyConfigMap)
-		}
-		s.absent, s.version, s.pol, s.err = true, "", nil, nil
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	if cm.ResourceVersion != s.version {
-		s.absent, s.version = false, cm.ResourceVersion
-		s.pol, s.err = policy.ParseInCluster([]byte(cm.Data[PolicyKey]), s.namespace+"/"+PolicyConfigMap)
-		if s.err != nil {
-			log.FromContext(ctx).Error(s.err, "invalid policy: unseals are denied until it is fixed")
-		} else {
-			log.FromContext(ctx).Info("policy loaded", "resourceVersion", cm.ResourceVersion, "services", len(s.pol.Services))
-		}
-	}
-	return s.pol, s.err
-}
-
-// allowedKeyIDs returns the key IDs the policy grants to ss's namespace
-// (through the service owning it, or a shared entry for its name), or an
-// error saying why none are.
-func (r *Reconciler) allowedKeyIDs(p *policy.Policy, ss *ksealv1.SealedSecret) (map[string]bool, string, error) {
-	names, rules := p.GrantedKeys(ss.Namespace, ss.Name)
-	if len(rules) == 0 {
-		return nil, "", fmt.Errorf("policy: no service owns namespace %q and no shared entry lists it for %q", ss.Namespace, ss.Name)
-	}
+// allowedKeyIDs returns the key IDs of the named keys: this cluster's keys
+// for a cluster key of this cluster, the key's own ID otherwise.
+func (r *Reconciler) allowedKeyIDs(p *policy.Policy, names []string) map[string]bool {
 	allowed := map[string]bool{}
 	for _, n := range names {
 		if k := p.Keys[n]; k.Cluster != "" {
@@ -94,7 +49,7 @@ func (r *Reconciler) allowedKeyIDs(p *policy.Policy, ss *ksealv1.SealedSecret) (
 			allowed[id] = true
 		}
 	}
-	return allowed, fmt.Sprintf("keys %s under %s", strings.Join(names, ", "), strings.Join(rules, ", ")), nil
+	return allowed
 }
 
 // checkGrants denies an object any of whose sections has no wrap for a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -54,7 +55,14 @@ type Reconciler struct {
 	ClusterName string
 	// RevokeDeletes makes a policy denial delete the Secret the controller
 	// wrote earlier; by default it is kept and only the status says so.
+	// Only an explicit denial by the valid, current policy deletes.
 	RevokeDeletes bool
+	// AllowControllerNamespace lets SealedSecrets in the controller's own
+	// namespace (its keys live there) be unsealed.
+	AllowControllerNamespace bool
+	// AdoptRecheck is how often a SealedSecret waiting for consent to adopt
+	// an existing Secret looks again (the Secret is not watched).
+	AdoptRecheck time.Duration
 
 	policy *policyStore
 }
@@ -64,7 +72,9 @@ type outcome struct {
 	reason  string
 	message string
 	keyIDs  []string
-	err     error // transient: requeue with backoff
+	err     error         // transient: requeue with backoff
+	recheck time.Duration // look again after this long (waiting for consent)
+	policy  policyView
 }
 
 // Reconcile brings the Secret of one SealedSecret in line with it.
@@ -84,31 +94,48 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.setStatus(ctx, before, &ss, out); err != nil {
 		return ctrl.Result{}, err
 	}
+	if out.err == nil && out.recheck > 0 {
+		return ctrl.Result{RequeueAfter: out.recheck}, nil
+	}
 	return ctrl.Result{}, out.err
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) outcome {
+	if ss.Namespace == r.Keyring.opts.Namespace && !r.AllowControllerNamespace {
+		// Its cluster keys and policy live here: a SealedSecret must not be
+		// able to write (or adopt) anything next to them.
+		return outcome{reason: ksealv1.ReasonNamespaceRefused, message: fmt.Sprintf("namespace %q is the controller's own; it unseals there only with --allow-controller-namespace", ss.Namespace)}
+	}
 	sealed, err := sealedFromAPI(ss)
 	if err != nil {
 		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	}
-	pol, err := r.policy.current(ctx)
+	view, err := r.policy.current(ctx)
 	if err != nil {
-		var pe *policy.Error
-		if errors.As(err, &pe) {
-			return r.deny(ctx, ss, "policy is invalid, every unseal is denied: "+err.Error())
-		}
 		return outcome{reason: ksealv1.ReasonProgressing, message: "reading policy: " + err.Error(), err: err}
 	}
+	out := r.unseal(ctx, ss, sealed, view)
+	out.policy = view
+	return out
+}
+
+func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, sealed *crypto.Sealed, view policyView) outcome {
+	if view.failClosed() {
+		return r.deny(ctx, ss, view, view.problem)
+	}
 	identities := r.identities
-	if pol != nil {
-		allowed, granted, err := r.allowedKeyIDs(pol, ss)
-		if err == nil {
-			err = checkGrants(sectionKeyIDs(sealed), allowed, granted, ss.Namespace)
-		}
+	var svc *policy.Service
+	if view.pol != nil {
+		g, err := view.pol.GrantFor(ss.Namespace, ss.Name, sealed.Envelope.Scope)
 		if err != nil {
-			return r.deny(ctx, ss, err.Error())
+			return r.deny(ctx, ss, view, "policy: "+err.Error())
 		}
+		allowed := r.allowedKeyIDs(view.pol, g.Keys)
+		granted := fmt.Sprintf("keys %s under %s", strings.Join(g.Keys, ", "), g.Rule)
+		if err := checkGrants(sectionKeyIDs(sealed), allowed, granted, ss.Namespace); err != nil {
+			return r.deny(ctx, ss, view, err.Error())
+		}
+		svc = view.pol.Services[g.Service]
 		identities = func() []keys.Identity {
 			var out []keys.Identity
 			for _, id := range r.identities() {
@@ -117,15 +144,19 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 			return out
 		}
 	}
+	if err := checkTemplate(svc, ss); err != nil {
+		return outcome{reason: ksealv1.ReasonTemplateRefused, message: err.Error()}
+	}
+	budget := &unwrapBudget{}
 	target := targetOf(ss)
-	opened, err := crypto.Open(ctx, sealed, target, identities())
+	opened, err := crypto.Open(ctx, sealed, target, budget.wrap(identities()))
 	var nm *keys.NoIdentityMatchError
 	if errors.As(err, &nm) && onlyMisses(nm) {
 		// A key may have been restored or rotated in since the last load.
 		if lerr := r.Keyring.Load(ctx); lerr != nil {
 			return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: lerr.Error(), err: lerr}
 		}
-		opened, err = crypto.Open(ctx, sealed, target, identities())
+		opened, err = crypto.Open(ctx, sealed, target, budget.wrap(identities()))
 	}
 	if err != nil {
 		return openFailure(err)
@@ -138,7 +169,7 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 	if out != nil {
 		return *out
 	}
-	if err := r.syncReaders(ctx, pol, ss); err != nil {
+	if err := r.syncReaders(ctx, view.pol, ss); err != nil {
 		return outcome{reason: ksealv1.ReasonProgressing, message: "granting readers: " + err.Error(), err: err}
 	}
 	if changed {
@@ -146,6 +177,20 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "wrote Secret %s with keys %v", ss.Name, keyIDs)
 	}
 	return outcome{reason: ksealv1.ReasonUnsealed, message: fmt.Sprintf("Secret %s is up to date", ss.Name), keyIDs: keyIDs}
+}
+
+// checkTemplate refuses templates whose Secret would have side effects the
+// policy does not allow for svc (nil: no policy, the defaults apply).
+func checkTemplate(svc *policy.Service, ss *ksealv1.SealedSecret) error {
+	t := ss.Spec.Template
+	typ := string(t.Type)
+	if typ == "" {
+		typ = string(corev1.SecretTypeOpaque)
+	}
+	if err := policy.CheckTemplate(svc, typ, t.Metadata.Annotations); err != nil {
+		return fmt.Errorf("spec.template: %w", err)
+	}
+	return nil
 }
 
 func (r *Reconciler) identities() []keys.Identity {
@@ -167,10 +212,15 @@ func sectionKeyIDs(s *crypto.Sealed) [][]string {
 	return out
 }
 
-// deny records a policy denial; with RevokeDeletes it also removes the
-// Secret (and its reader grants) the controller wrote before.
-func (r *Reconciler) deny(ctx context.Context, ss *ksealv1.SealedSecret, msg string) outcome {
-	if r.RevokeDeletes {
+// deny records a policy denial. With RevokeDeletes, and only when the
+// denial comes from the valid policy currently in the ConfigMap, it also
+// removes the Secret (and its reader grants) the controller wrote before: a
+// broken or missing policy never deletes.
+func (r *Reconciler) deny(ctx context.Context, ss *ksealv1.SealedSecret, view policyView, msg string) outcome {
+	if r.RevokeDeletes && !view.mayRevoke() {
+		msg += "; its Secret is kept: --policy-revoke-deletes acts only on a denial by a valid, current policy"
+	}
+	if r.RevokeDeletes && view.mayRevoke() {
 		var cur corev1.Secret
 		err := r.Client.Get(ctx, client.ObjectKey{Namespace: ss.Namespace, Name: ss.Name}, &cur)
 		if err == nil && metav1.IsControlledBy(&cur, ss) {
@@ -206,6 +256,8 @@ func openFailure(err error) outcome {
 		return outcome{reason: ksealv1.ReasonKeyAccessDenied, message: err.Error()}
 	case errors.Is(err, crypto.ErrIntegrity):
 		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
+	case errors.Is(err, errUnwrapBudget):
+		return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
 	case errors.Is(err, crypto.ErrFormat):
 		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	case errors.As(err, &nm) && onlyMisses(nm):
@@ -233,8 +285,11 @@ func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values
 	if err != nil {
 		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
 	}
-	if !metav1.IsControlledBy(&cur, ss) && ss.Annotations[ksealv1.AnnotationTakeOver] != "true" {
-		return false, &outcome{reason: ksealv1.ReasonSecretNotOwned, message: fmt.Sprintf("Secret %s exists and is not managed by this SealedSecret; set annotation %s: \"true\" to adopt it", cur.Name, ksealv1.AnnotationTakeOver)}
+	if !metav1.IsControlledBy(&cur, ss) {
+		if why := adoptRefusal(&cur); why != "" {
+			return false, &outcome{reason: ksealv1.ReasonSecretNotOwned, message: why, recheck: r.AdoptRecheck}
+		}
+		log.FromContext(ctx).Info("adopting Secret: its owner consented", "secret", cur.Namespace+"/"+cur.Name, "annotation", ksealv1.AnnotationAdopt)
 	}
 	if same(&cur, want) {
 		return false, nil
@@ -304,6 +359,11 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 		}
 	}
 	meta.SetStatusCondition(&ss.Status.Conditions, cond)
+	if pc := out.policy.condition(ss.Generation); pc != nil {
+		meta.SetStatusCondition(&ss.Status.Conditions, *pc)
+	} else if out.policy.state == policyNone {
+		meta.RemoveStatusCondition(&ss.Status.Conditions, ksealv1.ConditionPolicy)
+	}
 	ss.Status.ObservedGeneration = ss.Generation
 	if out.keyIDs != nil || out.reason != ksealv1.ReasonKeyServiceFailed {
 		ss.Status.KeyIDs = out.keyIDs

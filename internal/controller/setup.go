@@ -46,6 +46,14 @@ type Options struct {
 	// PolicyRevokeDeletes deletes the Secret of a SealedSecret the policy
 	// no longer allows.
 	PolicyRevokeDeletes bool
+	// RequirePolicy denies every unseal while no policy is configured (no
+	// policy ConfigMap and no kept copy of a valid one).
+	RequirePolicy bool
+	// AllowControllerNamespace lets SealedSecrets in Namespace be unsealed.
+	AllowControllerNamespace bool
+	// AdoptRecheck is how often a SealedSecret waiting for an existing
+	// Secret's consent to adoption looks again (default one minute).
+	AdoptRecheck time.Duration
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
@@ -102,8 +110,12 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
 		Recorder: mgr.GetEventRecorder("kseal-controller"), Keyring: kr, ExtraIdentities: o.ExtraIdentities,
 		ClusterName: o.ClusterName, RevokeDeletes: o.PolicyRevokeDeletes,
-		policy: &policyStore{client: mgr.GetClient(), namespace: o.Namespace},
+		AllowControllerNamespace: o.AllowControllerNamespace, AdoptRecheck: o.AdoptRecheck,
 	}
+	if r.AdoptRecheck <= 0 {
+		r.AdoptRecheck = time.Minute
+	}
+	r.policy = &policyStore{client: mgr.GetClient(), namespace: o.Namespace, require: o.RequirePolicy, recorder: r.Recorder}
 	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
 		return nil, nil, err
 	}

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
@@ -32,7 +34,9 @@ import (
 
 const (
 	awsKey = "arn:aws:kms:eu-central-1:111122223333:key/aaaaaaaa-0000-4000-8000-000000000001"
-	gcpKey = "projects/kseal/locations/europe-west1/keyRings/cluster/cryptoKeys/unseal"
+	// awsKey2 is a second AWS KMS key (another service's, in policy tests).
+	awsKey2 = "arn:aws:kms:eu-central-1:111122223333:key/aaaaaaaa-0000-4000-8000-000000000002"
+	gcpKey  = "projects/kseal/locations/europe-west1/keyRings/cluster/cryptoKeys/unseal"
 )
 
 var (
@@ -55,7 +59,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	if awsKMS, err = kmstest.NewAWS(awsKey); err != nil {
+	if awsKMS, err = kmstest.NewAWS(awsKey, awsKey2); err != nil {
 		panic(err)
 	}
 	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
@@ -86,6 +90,8 @@ type fixture struct {
 	extraNS []string
 	ids     []keys.Identity
 	revoke  bool // --policy-revoke-deletes
+	require bool // --require-policy
+	ownNS   bool // --allow-controller-namespace
 }
 
 func newFixture(t *testing.T, renew time.Duration) *fixture {
@@ -116,8 +122,11 @@ func (f *fixture) start(renew time.Duration) {
 		ExtraIdentities: func() []keys.Identity {
 			return append([]keys.Identity{&awskms.Identity{}, gcpkms.Identity{}}, f.ids...)
 		},
-		ClusterName:         "test",
-		PolicyRevokeDeletes: f.revoke,
+		ClusterName:              "test",
+		PolicyRevokeDeletes:      f.revoke,
+		RequirePolicy:            f.require,
+		AllowControllerNamespace: f.ownNS,
+		AdoptRecheck:             200 * time.Millisecond,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -163,9 +172,19 @@ func (f *fixture) recipient() string {
 	return r
 }
 
-// sealedCluster seals with scope cluster, as kseal does for shared secrets.
-func sealedCluster(t *testing.T, name string, values map[string]string, recipients ...string) *ksealv1.SealedSecret {
-	return sealedScope(t, crypto.ScopeCluster, "placeholder", name, values, "", recipients...)
+// sealedShared seals with scope shared, as kseal does for shared secrets:
+// bound to the name, applied in several namespaces.
+func sealedShared(t *testing.T, ns, name string, values map[string]string, recipients ...string) *ksealv1.SealedSecret {
+	ss := sealedScope(t, crypto.ScopeShared, "placeholder", name, values, "", recipients...)
+	ss.Namespace = ns
+	return ss
+}
+
+// sealedClusterScope seals with scope cluster (bound to nothing).
+func sealedClusterScope(t *testing.T, ns, name string, values map[string]string, recipients ...string) *ksealv1.SealedSecret {
+	ss := sealedScope(t, crypto.ScopeCluster, "placeholder", name, values, "", recipients...)
+	ss.Namespace = ns
+	return ss
 }
 
 // sealed makes a SealedSecret the way `kseal seal` does: a Secret manifest
@@ -262,4 +281,115 @@ func waitSecret(t *testing.T, ns, name string, want map[string]string) *corev1.S
 		return nil
 	})
 	return &s
+}
+
+// metric returns the value of a counter or gauge, or the sample count of a
+// histogram, from the controller's metrics registry; labels select one
+// series (all of them must match).
+func metric(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue series
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+// unchangedOver fails the test when any of the probes changes during the
+// window: "nothing happened" is a counter that stayed put, polled, not a
+// sleep and a timestamp.
+func unchangedOver(t *testing.T, window time.Duration, probes map[string]func() float64) {
+	t.Helper()
+	start := map[string]float64{}
+	for k, p := range probes {
+		start[k] = p()
+	}
+	for deadline := time.Now().Add(window); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for k, p := range probes {
+			if v := p(); v != start[k] {
+				t.Fatalf("%s changed from %v to %v within %v", k, start[k], v, window)
+			}
+		}
+	}
+}
+
+// settle waits until probe has not changed for window (at most 30 s), for
+// letting earlier work finish before counting what comes next.
+func settle(t *testing.T, window time.Duration, what string, probe func() float64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	v, since := probe(), time.Now()
+	for time.Since(since) < window {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not settle within 30s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if n := probe(); n != v {
+			v, since = n, time.Now()
+		}
+	}
+}
+
+// waitEvent waits for an event with reason about the object ns/name (of
+// kind) and returns its note.
+func waitEvent(t *testing.T, ns, kind, name, reason string) string {
+	t.Helper()
+	var note string
+	eventually(t, fmt.Sprintf("event %s about %s %s/%s", reason, kind, ns, name), func() error {
+		var list eventsv1.EventList
+		if err := k8s.List(t.Context(), &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Kind == kind && e.Regarding.Name == name && e.Reason == reason {
+				note = e.Note
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none matches", len(list.Items))
+	})
+	return note
+}
+
+// secretUntouched fails unless the Secret ns/name still holds want and no
+// SealedSecret owner reference.
+func secretUntouched(t *testing.T, ns, name string, want map[string]string) {
+	t.Helper()
+	var s corev1.Secret
+	if err := k8s.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
+		t.Fatalf("Secret %s/%s: %v", ns, name, err)
+	}
+	if len(s.OwnerReferences) > 0 && s.OwnerReferences[0].Kind == "SealedSecret" {
+		t.Errorf("Secret %s/%s was adopted: %v", ns, name, s.OwnerReferences)
+	}
+	for k, v := range want {
+		if string(s.Data[k]) != v {
+			t.Errorf("Secret %s/%s: %s was overwritten", ns, name, k)
+		}
+	}
 }

@@ -34,10 +34,11 @@ type core struct {
 	alias  map[string]string // alias → key
 	faults map[string]*Fault
 	calls  map[string]int // by operation
+	keyOps map[string]int // by operation and canonical key: "Decrypt " + key
 }
 
 func newCore() *core {
-	return &core{keys: map[string]cipher.AEAD{}, index: map[string]uint16{}, alias: map[string]string{}, faults: map[string]*Fault{}, calls: map[string]int{}}
+	return &core{keys: map[string]cipher.AEAD{}, index: map[string]uint16{}, alias: map[string]string{}, faults: map[string]*Fault{}, calls: map[string]int{}, keyOps: map[string]int{}}
 }
 
 func (c *core) addKey(name string) {
@@ -70,11 +71,23 @@ func (c *core) Calls(op string) int {
 	return c.calls[op]
 }
 
+// KeyCalls returns how many calls of op were served for key (or alias),
+// faults included.
+func (c *core) KeyCalls(op, key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.alias[key]; ok {
+		key = k
+	}
+	return c.keyOps[op+" "+key]
+}
+
 // ResetCalls zeroes the call counters.
 func (c *core) ResetCalls() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = map[string]int{}
+	c.keyOps = map[string]int{}
 }
 
 var (
@@ -94,6 +107,7 @@ func (c *core) admit(op, key string) (string, error) {
 	if k, ok := c.alias[key]; ok {
 		key = k
 	}
+	c.keyOps[op+" "+key]++
 	f := c.faults[key]
 	var fault Fault
 	if f != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,6 +73,14 @@ type Service struct {
 	Keys            []string `yaml:"keys"`
 	Writers         []string `yaml:"writers"`
 	Readers         []string `yaml:"readers"`
+	// AllowTokenTypes lists the TokenTypes the service's templates may
+	// use; they are refused otherwise.
+	AllowTokenTypes []string `yaml:"allowTokenTypes"`
+	// AllowAnnotations and DenyAnnotations are annotation prefixes the
+	// service's templates may or may not set, on top of
+	// DefaultDeniedAnnotations; the longest matching prefix decides.
+	AllowAnnotations []string `yaml:"allowAnnotations"`
+	DenyAnnotations  []string `yaml:"denyAnnotations"`
 }
 
 // Shared is a secret sealed once and allowed in the namespaces of several
@@ -252,6 +261,11 @@ func (p *Policy) validate() error {
 				errs = append(errs, p.errAt(fmt.Sprintf("%s.paths.%d", at, i), "invalid path glob %q", g))
 			}
 			globs = append(globs, pathOwner{g, name, fmt.Sprintf("%s.paths.%d", at, i)})
+		}
+		for i, t := range s.AllowTokenTypes {
+			if !slices.Contains(TokenTypes, t) {
+				errs = append(errs, p.errAt(fmt.Sprintf("%s.allowTokenTypes.%d", at, i), "service %q: %q is not a token type (want one of %v; other types need no grant)", name, t, TokenTypes))
+			}
 		}
 		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {
 			if kindOfIdentity(id) == "" {

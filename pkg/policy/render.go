@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"kseal.dev/kseal/pkg/crypto"
 )
 
 // AWSStatement is one statement of a KMS key policy.
@@ -26,12 +28,14 @@ type AWSKeyPolicy struct {
 const (
 	condNamespace = "kms:EncryptionContext:kseal-namespace"
 	condScope     = "kms:EncryptionContext:kseal-scope"
+	condName      = "kms:EncryptionContext:kseal-name"
 )
 
 // RenderAWS returns a key policy per AWS KMS key (by ARN). Writers get
 // kms:Encrypt and readers and the clusters' controller roles kms:Decrypt,
-// each conditioned on the namespaces of the services the key serves; shared
-// secrets (scope cluster) are conditioned on the scope. Key administration
+// each conditioned on the namespaces of the services the key serves; a
+// shared secret's statements are conditioned on scope shared and its name,
+// so they open that one secret and nothing else. Key administration
 // stays with adminARN, or the root of the key's account when it is empty.
 func (p *Policy) RenderAWS(adminARN string) map[string]*AWSKeyPolicy {
 	out := map[string]*AWSKeyPolicy{}
@@ -72,7 +76,7 @@ func (p *Policy) RenderAWS(adminARN string) map[string]*AWSKeyPolicy {
 				w = append(w, identities(p.Services[sn].Writers, "aws")...)
 				r = append(r, identities(p.Services[sn].Readers, "aws")...)
 			}
-			cond := map[string]map[string][]string{"StringEquals": {condScope: {"cluster"}}}
+			cond := map[string]map[string][]string{"StringEquals": {condScope: {string(crypto.ScopeShared)}, condName: {sh.Name}}}
 			if w = sorted(w); len(w) > 0 {
 				doc.Statement = append(doc.Statement, AWSStatement{Sid: sid("Shared "+sh.Name, "Seal"), Effect: "Allow", Principal: map[string][]string{"AWS": w},
 					Action: []string{"kms:Encrypt"}, Resource: "*", Condition: cond})

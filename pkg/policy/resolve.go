@@ -7,6 +7,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 )
 
@@ -146,25 +147,59 @@ func (p *Policy) KeyIDs(name string) (current string, accepted []string) {
 	return current, accepted
 }
 
-// GrantedKeys returns the key names an object named name in namespace ns may
-// be opened with: the keys of the service owning ns, and of shared entries
-// for name whose services include ns.
-func (p *Policy) GrantedKeys(ns, name string) (keys []string, rules []string) {
-	for _, sn := range sortedKeys(p.Services) {
-		if slices.Contains(p.Services[sn].Namespaces, ns) {
-			keys = append(keys, p.Services[sn].Keys...)
-			rules = append(rules, "service "+sn)
-		}
-	}
-	for _, sh := range p.Shared {
-		if sh.Name == name && slices.Contains(p.sharedNamespaces(sh), ns) {
-			keys = append(keys, p.sharedKeys(sh)...)
-			rules = append(rules, "shared "+sh.Name)
-		}
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys), rules
+// Grant is what the policy allows in the cluster for one object: the keys
+// that may open it and the rule that grants them.
+type Grant struct {
+	Keys    []string // key names
+	Rule    string   // "service orders" or "shared stripe-webhook"
+	Service string   // the service owning the namespace (its template rules apply)
+	Shared  *Shared  // set when the object is a shared entry's secret
 }
+
+// GrantFor returns what the policy grants an object named name in namespace
+// ns sealed with scope, or an error saying why it grants nothing.
+//
+// An object bound to its namespace (scope strict or namespace) opens with the
+// keys of the service owning ns, and only those. An object bound to its name
+// only (scope shared) opens in ns only if a shared entry names it and one of
+// the entry's services owns ns, and then only with that entry's keys. Scope
+// cluster binds no name, so its ciphertext could be any other cluster-scope
+// object renamed: under a policy it opens nowhere.
+func (p *Policy) GrantFor(ns, name string, scope crypto.Scope) (*Grant, error) {
+	owner := p.ServiceOwning(ns)
+	switch scope {
+	case crypto.ScopeStrict, crypto.ScopeNamespace:
+		if owner == "" {
+			return nil, fmt.Errorf("no service owns namespace %q", ns)
+		}
+		return &Grant{Keys: sorted(p.Services[owner].Keys), Rule: "service " + owner, Service: owner}, nil
+	case crypto.ScopeShared:
+		sh := p.SharedNamed(name)
+		if sh == nil {
+			return nil, fmt.Errorf("scope shared: no shared entry names %q (an object not bound to a namespace opens only as a shared entry's secret)", name)
+		}
+		if owner == "" || !slices.Contains(sh.Services, owner) {
+			return nil, fmt.Errorf("shared secret %q is allowed in the namespaces of %v, not %q", name, sh.Services, ns)
+		}
+		return &Grant{Keys: sorted(p.sharedKeys(sh)), Rule: "shared " + sh.Name, Service: owner, Shared: sh}, nil
+	case crypto.ScopeCluster:
+		return nil, fmt.Errorf("scope cluster binds no name, so under a policy it opens nowhere (a shared entry's secret is sealed with scope shared)")
+	}
+	return nil, fmt.Errorf("unknown scope %q", scope)
+}
+
+// SharedNamed returns the shared entry for the secret name, or nil.
+func (p *Policy) SharedNamed(name string) *Shared {
+	for _, sh := range p.Shared {
+		if sh.Name == name {
+			return sh
+		}
+	}
+	return nil
+}
+
+// SharedNamespaces are the namespaces a shared secret may be unsealed in.
+func (p *Policy) SharedNamespaces(sh *Shared) []string { return p.sharedNamespaces(sh) }
 
 // ServiceOwning returns the service that owns ns, or "".
 func (p *Policy) ServiceOwning(ns string) string {

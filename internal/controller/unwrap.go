@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"kseal.dev/kseal/pkg/keys"
+)
+
+// maxUnwrapFailures caps the failed unwrap attempts one reconcile makes. An
+// attempt that reaches an identity may be a KMS call, and an object may hold
+// 255 sections of 64 wraps each: without a cap a hostile object could cost
+// thousands of calls per reconcile. Opening stops at the first section no
+// wrap opens, so each section costs at most one successful call.
+const maxUnwrapFailures = 4
+
+// errUnwrapBudget ends an open that failed maxUnwrapFailures times.
+var errUnwrapBudget = fmt.Errorf("gave up after %d failed key unwrap attempts (the limit per object)", maxUnwrapFailures)
+
+// unwrapBudget counts the unwrap attempts of one reconcile.
+type unwrapBudget struct {
+	mu       sync.Mutex
+	failures int
+}
+
+// wrap returns ids with each Unwrap counted against the budget.
+func (b *unwrapBudget) wrap(ids []keys.Identity) []keys.Identity {
+	out := make([]keys.Identity, len(ids))
+	for i, id := range ids {
+		out[i] = budgetIdentity{id, b}
+	}
+	return out
+}
+
+func (b *unwrapBudget) exhausted() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failures >= maxUnwrapFailures
+}
+
+func (b *unwrapBudget) record(err error) {
+	switch {
+	case err == nil:
+		unwrapAttempts.WithLabelValues("opened").Inc()
+	case errors.Is(err, keys.ErrIncorrectIdentity):
+		// Not this identity's stanza: nothing was attempted.
+	default:
+		unwrapAttempts.WithLabelValues("failed").Inc()
+		b.mu.Lock()
+		b.failures++
+		b.mu.Unlock()
+	}
+}
+
+// budgetIdentity refuses to try once the budget is spent.
+type budgetIdentity struct {
+	keys.Identity
+	b *unwrapBudget
+}
+
+func (bi budgetIdentity) Unwrap(ctx context.Context, s *keys.Stanza, bind keys.Binding) ([]byte, error) {
+	if bi.b.exhausted() {
+		return nil, errUnwrapBudget
+	}
+	dek, err := bi.Identity.Unwrap(ctx, s, bind)
+	bi.b.record(err)
+	return dek, err
+}
