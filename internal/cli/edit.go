@@ -92,6 +92,9 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 			if err != nil {
 				return fmt.Errorf("edited text: %w", err)
 			}
+			if _, err := it.d.StripServerMetadata(); err != nil {
+				return err
+			}
 			s, err := it.o.Update(rand.Reader, values)
 			if err != nil {
 				return err

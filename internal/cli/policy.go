@@ -146,6 +146,9 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			continue
 		}
 		n++
+		for _, f := range d.LastApplied() {
+			at("%s holds a copy of the object as last applied (with a plain Secret's values in base64); remove it and rotate the values", f)
+		}
 		s, err := d.Sealed()
 		if err != nil {
 			out = append(out, finding{file, d.Line, err.Error()})
