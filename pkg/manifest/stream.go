@@ -58,6 +58,14 @@ type Doc struct {
 	node    *yaml.RNode
 	changed bool
 	seq     string // sequence indent style of the original
+
+	// Lists (list.go): a list document holds its Secrets as items; each
+	// item is a document whose parent is the list.
+	parent  *Doc
+	item    int
+	items   []*Doc
+	list    *yaml.RNode
+	listSeq *yaml.Node
 }
 
 // Stream is a parsed multi-document YAML stream.
@@ -95,6 +103,10 @@ func Parse(data []byte) (s *Stream, err error) {
 			return err
 		}
 		s.Docs = append(s.Docs, d)
+		s.Docs = append(s.Docs, d.items...)
+		if len(s.Docs) > MaxDocuments {
+			return fmt.Errorf("more than %d documents and list items", MaxDocuments)
+		}
 		sep.Reset()
 		body.Reset()
 		return nil
@@ -126,22 +138,15 @@ func (d *Doc) classify() error {
 	if err != nil {
 		return d.errorf("", "invalid YAML: %v", err)
 	}
+	if seq := listItems(n); seq != nil {
+		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+		return d.expandList(n, seq)
+	}
 	if n.YNode().Kind != yaml.MappingNode {
 		return nil
 	}
-	av, kind := n.GetApiVersion(), n.GetKind()
-	switch {
-	case av == "v1" && kind == "Secret":
+	if d.Kind = kindOf(n); d.Kind != KindOther {
 		d.node = n
-		d.Kind = KindSecret
-		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {
-			d.Kind = KindEncrypted
-		}
-	case av == SealedAPIVersion && kind == SealedKind:
-		d.node = n
-		d.Kind = KindSealedSecret
-	}
-	if d.node != nil {
 		if err := checkMetadata(d.node); err != nil {
 			d.node, d.Kind = nil, KindOther
 			return &Error{Doc: d.Index, Err: err}
@@ -149,6 +154,21 @@ func (d *Doc) classify() error {
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
 	}
 	return nil
+}
+
+// kindOf tells the kind of the object n, a mapping.
+func kindOf(n *yaml.RNode) Kind {
+	av, kind := n.GetApiVersion(), n.GetKind()
+	switch {
+	case av == "v1" && kind == "Secret":
+		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {
+			return KindEncrypted
+		}
+		return KindSecret
+	case av == SealedAPIVersion && kind == SealedKind:
+		return KindSealedSecret
+	}
+	return KindOther
 }
 
 // checkMetadata makes sure metadata has the shape the rest of the package
@@ -206,7 +226,13 @@ func stripComments(s string) string {
 func (s *Stream) Bytes() ([]byte, error) {
 	var out bytes.Buffer
 	for _, d := range s.Docs {
+		if d.parent != nil {
+			continue // written with its list
+		}
 		out.WriteString(d.sep)
+		if d.list != nil && d.listChanged() {
+			d.changed = true
+		}
 		if !d.changed {
 			out.WriteString(d.raw)
 			continue
@@ -226,7 +252,11 @@ func (s *Stream) Bytes() ([]byte, error) {
 func (d *Doc) encode() (string, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(d.seq)})
-	if err := enc.Encode(d.node.Document()); err != nil {
+	n := d.node
+	if d.list != nil {
+		n = d.list
+	}
+	if err := enc.Encode(n.Document()); err != nil {
 		return "", d.errorf("", "encoding: %v", err)
 	}
 	return buf.String(), nil
@@ -252,6 +282,7 @@ func (d *Doc) Object() string {
 // Error is an error about one document, and optionally one field in it.
 type Error struct {
 	Doc    int
+	Item   int // 1-based position in the document's list, 0 for none
 	Kind   Kind
 	Object string
 	Field  string
@@ -261,6 +292,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "doc %d", e.Doc)
+	if e.Item > 0 {
+		fmt.Fprintf(&b, " item %d", e.Item)
+	}
 	if e.Object != "" {
 		fmt.Fprintf(&b, ": %s %s", e.Kind, e.Object)
 	}
@@ -284,5 +318,9 @@ func (d *Doc) wrap(field string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
+	e := &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
+	if d.parent != nil {
+		e.Item = d.item + 1
+	}
+	return e
 }
