@@ -23,11 +23,16 @@ func newPolicyCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// loadPolicy loads --policy, or kseal.yaml found upward from start.
+// loadPolicy loads --policy, or kseal.yaml found upward from start (the
+// only one between start and the repository root; see policy.FindOne).
 func loadPolicy(path, start string) (*policy.Policy, error) {
+	return loadPolicyWith(policy.FindOne, path, start)
+}
+
+func loadPolicyWith(find func(string) (string, error), path, start string) (*policy.Policy, error) {
 	if path == "" {
 		var err error
-		if path, err = policy.Find(start); err != nil {
+		if path, err = find(start); err != nil {
 			return nil, err
 		}
 		if path == "" {
@@ -66,7 +71,8 @@ recipient drift.`,
 				start = filepath.Dir(start)
 			}
 		}
-		p, err := loadPolicy(path, start)
+		// The nearest policy is checked; the others are findings below.
+		p, err := loadPolicyWith(policy.Find, path, start)
 		if err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
@@ -92,8 +98,21 @@ recipient drift.`,
 		self := mustAbs(p.Path)
 		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == self })
 		var found []finding
+		nested, root, err := policy.FindAll(p.Dir)
+		if err != nil {
+			return err
+		}
+		for _, n := range nested {
+			if n != self {
+				found = append(found, finding{n, 1, fmt.Sprintf("another policy above %s, below the repository root %s: one policy per repository; sealing refuses files under both", p.Path, root)})
+			}
+		}
 		objects := 0
 		for _, f := range paths {
+			if filepath.Base(f) == policy.FileName {
+				found = append(found, finding{f, 1, fmt.Sprintf("nested policy file below %s: it would choose the keys of the files under it; one policy per repository, and sealing refuses files under both", p.Path)})
+				continue
+			}
 			fs, n, err := checkFile(p, f)
 			if err != nil {
 				return err
