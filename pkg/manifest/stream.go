@@ -79,8 +79,9 @@ var sepLine = regexp.MustCompile(`^---[ \t]*(#.*)?$`)
 // SealedSecrets. Errors name the document.
 func Parse(data []byte) (s *Stream, err error) {
 	if len(data) > MaxStreamSize {
-		return nil, fmt.Errorf("input is %d bytes, more than the %d kseal reads", len(data), MaxStreamSize)
+		return nil, budgetError(len(data))
 	}
+	budget := nodeBudget(len(data))
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
 		if r := recover(); r != nil {
@@ -88,7 +89,6 @@ func Parse(data []byte) (s *Stream, err error) {
 		}
 	}()
 	s = &Stream{}
-	lines := strings.SplitAfter(string(data), "\n")
 	var sep, body strings.Builder
 	start, lineNo := 1, 0
 	flush := func() error {
@@ -99,7 +99,7 @@ func Parse(data []byte) (s *Stream, err error) {
 			return fmt.Errorf("more than %d documents", MaxDocuments)
 		}
 		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: sep.String(), raw: body.String()}
-		if err := d.classify(); err != nil {
+		if err := d.classify(&budget); err != nil {
 			return err
 		}
 		s.Docs = append(s.Docs, d)
@@ -111,7 +111,12 @@ func Parse(data []byte) (s *Stream, err error) {
 		body.Reset()
 		return nil
 	}
-	for _, l := range lines {
+	for rest := string(data); rest != ""; {
+		l := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			l = rest[:i+1]
+		}
+		rest = rest[len(l):]
 		lineNo++
 		if sepLine.MatchString(strings.TrimRight(l, "\r\n")) {
 			if err := flush(); err != nil {
@@ -130,9 +135,9 @@ func Parse(data []byte) (s *Stream, err error) {
 }
 
 // classify parses the document enough to tell its kind.
-func (d *Doc) classify() error {
-	if strings.TrimSpace(stripComments(d.raw)) == "" {
-		return nil
+func (d *Doc) classify(budget *int) error {
+	if need, err := d.needsTree(budget); !need || err != nil {
+		return err
 	}
 	n, err := yaml.Parse(d.raw)
 	if err != nil {
@@ -209,16 +214,6 @@ func checkMetadata(n *yaml.RNode) error {
 		}
 	}
 	return nil
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-			b.WriteString(l)
-		}
-	}
-	return b.String()
 }
 
 // Bytes renders the stream: unchanged documents verbatim, changed ones
