@@ -3,9 +3,6 @@ package cli
 import (
 	"crypto/rand"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -107,43 +104,6 @@ git diff shows only what changed. Saving the file unchanged writes nothing.`,
 		return files.write(e, ins)
 	}
 	return cmd
-}
-
-// runEditor writes text to a 0600 file in a fresh 0700 directory, runs
-// $VISUAL or $EDITOR on it, and returns what was saved. The directory is
-// removed afterwards whatever happens.
-func runEditor(e *env, text string) (string, error) {
-	editor := e.getenv("KSEAL_EDITOR")
-	for _, v := range []string{"VISUAL", "EDITOR"} {
-		if editor == "" {
-			editor = e.getenv(v)
-		}
-	}
-	if editor == "" {
-		editor = "vi"
-	}
-	dir, err := os.MkdirTemp("", "kseal-edit-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "secret.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(e.ctx, "sh", "-c", editor+` "$1"`, "kseal-editor", path)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, e.stderr
-	if f, ok := e.stdin.(*os.File); ok {
-		cmd.Stdin = f
-	}
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("editor %q: %w (nothing written)", editor, err)
-	}
-	b, err := os.ReadFile(path)
-	return string(b), err
 }
 
 // selectOne picks the sealed document set/unset work on: the only one, or
