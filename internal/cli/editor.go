@@ -123,16 +123,16 @@ func runEditor(e *env, text string) (string, error) {
 	select {
 	case runErr = <-done:
 	case sig := <-sigs:
-		return "", stopEditor(cmd.Process.Pid, sig, done, tty)
+		return "", stopEditor(cmd.Process, sig, done, tty)
 	case <-e.ctx.Done():
 		// main cancels the context on SIGINT and SIGTERM: name the signal
 		// when it is ours too.
 		select {
 		case sig := <-sigs:
-			return "", stopEditor(cmd.Process.Pid, sig, done, tty)
+			return "", stopEditor(cmd.Process, sig, done, tty)
 		case <-time.After(100 * time.Millisecond):
 		}
-		stopGroup(cmd.Process.Pid, syscall.SIGTERM, done)
+		stopGroup(cmd.Process, syscall.SIGTERM, done)
 		restoreForeground(tty)
 		return "", fmt.Errorf("%w: editor stopped, temporary plaintext removed, nothing written", e.ctx.Err())
 	}
@@ -146,21 +146,24 @@ func runEditor(e *env, text string) (string, error) {
 
 // stopEditor ends the edit on sig: the editor's group gets it, and kseal
 // exits 128+sig once the editor is gone (the caller removes the file).
-func stopEditor(pgid int, sig os.Signal, done <-chan error, tty int) error {
+func stopEditor(p *os.Process, sig os.Signal, done <-chan error, tty int) error {
 	s := sig.(syscall.Signal)
-	stopGroup(pgid, s, done)
+	stopGroup(p, s, done)
 	restoreForeground(tty)
 	return exitError{128 + int(s), fmt.Errorf("%v: editor stopped, temporary plaintext removed, nothing written", sig)}
 }
 
-// stopGroup signals the editor's process group and waits for the editor,
-// killing the group if it does not exit within five seconds.
-func stopGroup(pgid int, sig syscall.Signal, done <-chan error) {
+// stopGroup signals the editor's process group (its ID is the editor's
+// PID) and waits for the editor, killing the group and the editor if it
+// does not exit within five seconds.
+func stopGroup(p *os.Process, sig syscall.Signal, done <-chan error) {
+	pgid := p.Pid
 	_ = syscall.Kill(-pgid, sig)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		_ = p.Kill()
 		<-done
 	}
 	// Whatever the editor left running in its group goes too.
