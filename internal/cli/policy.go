@@ -184,27 +184,30 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			at("shared secret sealed with scope %s; it can only open in one namespace (reseal with --scope cluster)", s.Envelope.Scope)
 		}
 		for i, sec := range s.Envelope.Sections {
-			have := map[string]string{}
-			for _, w := range sec.Recipients {
-				have[w.KeyID] = w.Type
-			}
-			matched := map[string]bool{}
+			// A wrap counts for a key only when both its type and its key
+			// ID are the key's: a key ID alone is just a label.
+			matched := make([]bool, len(sec.Recipients))
 			for _, kn := range rule.Keys {
-				_, accepted := p.KeyIDs(kn)
 				ok := false
-				for _, id := range accepted {
-					if _, in := have[id]; in {
-						ok, matched[id] = true, true
+				for _, ref := range p.KeyRefs(kn) {
+					for j, w := range sec.Recipients {
+						if ref.Matches(w.Type, w.KeyID) {
+							ok, matched[j] = true, true
+						}
 					}
 				}
 				if !ok {
 					at("section %d: missing recipient for key %q (%s); fix with kseal reencrypt -i %s", i, kn, rule, file)
 				}
 			}
-			for _, id := range slices.Sorted(maps.Keys(have)) {
-				if !matched[id] {
-					at("section %d: extra recipient %s %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, have[id], id, rule, file)
+			extra := map[string]bool{}
+			for j, w := range sec.Recipients {
+				if !matched[j] {
+					extra[w.Type+" "+w.KeyID] = true
 				}
+			}
+			for _, x := range slices.Sorted(maps.Keys(extra)) {
+				at("section %d: extra recipient %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, x, rule, file)
 			}
 		}
 	}

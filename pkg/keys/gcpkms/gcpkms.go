@@ -80,6 +80,9 @@ func ParseRecipient(s string) (keys.Recipient, error) {
 // KeyID is the CryptoKey resource name.
 func (r *Recipient) KeyID() string { return r.Name }
 
+// StanzaType returns the stanza type of GCP KMS wraps.
+func (r *Recipient) StanzaType() string { return Type }
+
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func crc(b []byte) *wrapperspb.Int64Value {
