@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +53,7 @@ func newFetchRecipientsCmd(e *env) *cobra.Command {
 	var cf clusterFlags
 	var out, url string
 	var all bool
+	var expect []string
 	cmd := &cobra.Command{
 		Use:   "fetch-recipients",
 		Short: "Fetch the cluster's public recipients, to seal offline",
@@ -67,9 +70,13 @@ access:
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&url, "url", "", "fetch from the controller's recipients endpoint (http://HOST:8082) instead of the API server")
 	cmd.Flags().BoolVar(&all, "all", false, "every active key, not just the one to seal to")
+	cmd.Flags().StringArrayVar(&expect, "expect-key-id", nil, "refuse unless the fetched recipients have exactly these key IDs (repeatable; pins what you verified out of band)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var text string
 		if url != "" {
+			if err := checkRecipientsURL(url); err != nil {
+				return err
+			}
 			u := strings.TrimRight(url, "/") + "/v1/recipients"
 			if all {
 				u += "?all=1"
@@ -107,7 +114,11 @@ access:
 			text = cm.Data[key]
 		}
 		// Check what we got before anyone seals to it.
-		if _, err := keys.ParseRecipients(strings.NewReader(text), "fetched recipients"); err != nil {
+		rs, err := keys.ParseRecipients(strings.NewReader(text), "fetched recipients")
+		if err != nil {
+			return err
+		}
+		if err := checkPinned(rs, expect); err != nil {
 			return err
 		}
 		if out == "" {
@@ -195,4 +206,46 @@ before or after installing the controller:
 	}
 	cmd.AddCommand(backup)
 	return cmd
+}
+
+// checkRecipientsURL refuses plain http except on loopback: whoever sits on
+// the path could otherwise hand out their own recipients, and everything
+// sealed to them would be theirs to read.
+func checkRecipientsURL(raw string) error {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return usagef("--url: %v", err)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return hintError{usagef("--url %s: plain http is refused except on loopback (a man in the middle could substitute their own recipients)", u.Redacted()), "use https, or kubectl port-forward and http://127.0.0.1:PORT, or read the ConfigMap (no --url)"}
+	}
+	return usagef("--url %s: want an https URL (or http on loopback)", u.Redacted())
+}
+
+// checkPinned refuses recipients whose key IDs are not exactly want.
+func checkPinned(rs []keys.Recipient, want []string) error {
+	if len(want) == 0 {
+		return nil
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.KeyID())
+	}
+	slices.Sort(got)
+	w := slices.Clone(want)
+	slices.Sort(w)
+	if !slices.Equal(slices.Compact(got), slices.Compact(w)) {
+		return fmt.Errorf("fetched recipients have key IDs %s, not the expected %s: refusing them (nothing written)", strings.Join(got, ", "), strings.Join(w, ", "))
+	}
+	return nil
 }

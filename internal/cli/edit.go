@@ -3,9 +3,6 @@ package cli
 import (
 	"crypto/rand"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -101,6 +98,11 @@ kseal rotate folds the sections into one.`,
 			if err != nil {
 				return fmt.Errorf("edited text: %w", err)
 			}
+			// Before the template is read for the new version: a
+			// last-applied annotation is the Secret again, values included.
+			if _, err := it.d.StripServerMetadata(); err != nil {
+				return err
+			}
 			rcpts, err := editRecipients(e, &target, in.name, it.d, it.s, ids)
 			if err != nil {
 				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
@@ -159,43 +161,6 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 		}
 	}
 	return rcpts, nil
-}
-
-// runEditor writes text to a 0600 file in a fresh 0700 directory, runs
-// $VISUAL or $EDITOR on it, and returns what was saved. The directory is
-// removed afterwards whatever happens.
-func runEditor(e *env, text string) (string, error) {
-	editor := e.getenv("KSEAL_EDITOR")
-	for _, v := range []string{"VISUAL", "EDITOR"} {
-		if editor == "" {
-			editor = e.getenv(v)
-		}
-	}
-	if editor == "" {
-		editor = "vi"
-	}
-	dir, err := os.MkdirTemp("", "kseal-edit-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "secret.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(e.ctx, "sh", "-c", editor+` "$1"`, "kseal-editor", path)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, e.stderr
-	if f, ok := e.stdin.(*os.File); ok {
-		cmd.Stdin = f
-	}
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("editor %q: %w (nothing written)", editor, err)
-	}
-	b, err := os.ReadFile(path)
-	return string(b), err
 }
 
 // selectOne picks the sealed document set/unset work on: the only one, or

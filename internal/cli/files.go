@@ -42,6 +42,7 @@ func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 // input is one manifest source.
 type input struct {
 	name  string // path, or "-" for standard input
+	real  string // name with symbolic links resolved: what -i rewrites
 	data  []byte
 	mode  fs.FileMode
 	strm  *manifest.Stream
@@ -51,11 +52,22 @@ type input struct {
 const maxFileSize = manifest.MaxStreamSize
 
 // paths expands the -f values and arguments into files: directories give
-// their *.yaml, *.yml and *.json files (recursively with -R, skipping hidden
-// directories).
+// their *.yaml, *.yml and *.json files (recursively with -R). Hidden
+// directories are walked (a Secret in .ci/ is a Secret); only .git is not.
+// A symbolic link is followed when its target lies inside the directory
+// being walked (files reached twice count once); one that leads outside it,
+// or nowhere, is an error: kseal neither skips it silently nor reads or
+// rewrites files outside the tree it was given.
 func (f *fileFlags) paths(args []string) ([]string, error) {
 	all := append(append([]string{}, f.files...), args...)
 	var out []string
+	seen := map[string]bool{}
+	add := func(path, real string) {
+		if !seen[real] {
+			seen[real] = true
+			out = append(out, path)
+		}
+	}
 	for _, p := range all {
 		if p == "-" {
 			out = append(out, p)
@@ -69,22 +81,51 @@ func (f *fileFlags) paths(args []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		root, err := realPath(p)
+		if err != nil {
+			return nil, err
+		}
+		start := p
+		if lst, err := os.Lstat(p); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			start = p + string(filepath.Separator) // WalkDir follows a link to a directory only so
+		}
+		err = filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if d.IsDir() {
-				if path != p && (!f.recursive || strings.HasPrefix(d.Name(), ".")) {
+				if path != start && (!f.recursive || d.Name() == ".git") {
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-				if d.Type().IsRegular() {
-					out = append(out, path)
+			default:
+				if d.Type()&fs.ModeSymlink == 0 {
+					return nil
 				}
 			}
+			real := path
+			if d.Type()&fs.ModeSymlink != 0 {
+				if real, err = linkInside(path, root); err != nil {
+					return err
+				}
+				st, err := os.Stat(real)
+				if err != nil {
+					return err
+				}
+				// A linked directory inside the tree is walked where it
+				// really is; a linked file counts under its own name.
+				if st.IsDir() || !slices.Contains([]string{".yaml", ".yml", ".json"}, strings.ToLower(filepath.Ext(path))) {
+					return nil
+				}
+			} else if !d.Type().IsRegular() {
+				return fmt.Errorf("%s: not a regular file", path)
+			} else if real, err = realPath(path); err != nil {
+				return err
+			}
+			add(path, real)
 			return nil
 		})
 		if err != nil {
@@ -92,6 +133,28 @@ func (f *fileFlags) paths(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// linkInside resolves the symbolic link path and returns its target when
+// that lies inside root (itself resolved).
+func linkInside(path, root string) (string, error) {
+	real, err := realPath(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: symbolic link that leads nowhere: %w", path, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", hintError{fmt.Errorf("%s: symbolic link to %s, outside %s: not followed", path, real, root), "name the target itself, or replace the link by the file"}
+	}
+	return real, nil
+}
+
+// realPath is the absolute path of p with every symbolic link resolved.
+func realPath(p string) (string, error) {
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(r)
 }
 
 // read loads and parses every input. Nothing is written yet.
@@ -107,6 +170,7 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 		paths = []string{"-"}
 	}
 	var ins []*input
+	rewritten := map[string]bool{}
 	for _, p := range paths {
 		in := &input{name: p}
 		if p == "-" {
@@ -117,9 +181,19 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 			in.name = "<stdin>"
 		} else {
 			in.data, in.mode, err = readRegular(p)
+			if err == nil {
+				// -i rewrites what a link points to, never the link.
+				in.real, err = realPath(p)
+			}
 		}
 		if err != nil {
 			return nil, err
+		}
+		if f.inPlace {
+			if rewritten[in.real] {
+				continue // the same file under two names
+			}
+			rewritten[in.real] = true
 		}
 		if len(in.data) > maxFileSize {
 			return nil, fmt.Errorf("%s: larger than %d bytes", in.name, maxFileSize)
@@ -164,7 +238,7 @@ func (f *fileFlags) write(e *env, ins []*input) error {
 			if !in.dirty || bytes.Equal(outs[i], in.data) {
 				continue
 			}
-			if err := writeAtomic(in.name, outs[i], in.mode); err != nil {
+			if err := writeAtomic(in.real, outs[i], in.mode); err != nil {
 				return err
 			}
 		}

@@ -24,11 +24,16 @@ func newPolicyCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// loadPolicy loads --policy, or kseal.yaml found upward from start.
+// loadPolicy loads --policy, or kseal.yaml found upward from start (the
+// only one between start and the repository root; see policy.FindOne).
 func loadPolicy(path, start string) (*policy.Policy, error) {
+	return loadPolicyWith(policy.FindOne, path, start)
+}
+
+func loadPolicyWith(find func(string) (string, error), path, start string) (*policy.Policy, error) {
 	if path == "" {
 		var err error
-		if path, err = policy.Find(start); err != nil {
+		if path, err = find(start); err != nil {
 			return nil, err
 		}
 		if path == "" {
@@ -67,7 +72,8 @@ recipient drift.`,
 				start = filepath.Dir(start)
 			}
 		}
-		p, err := loadPolicy(path, start)
+		// The nearest policy is checked; the others are findings below.
+		p, err := loadPolicyWith(policy.Find, path, start)
 		if err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
@@ -93,8 +99,21 @@ recipient drift.`,
 		self := mustAbs(p.Path)
 		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == self })
 		var found []finding
+		nested, root, err := policy.FindAll(p.Dir)
+		if err != nil {
+			return err
+		}
+		for _, n := range nested {
+			if n != self {
+				found = append(found, finding{n, 1, fmt.Sprintf("another policy above %s, below the repository root %s: one policy per repository; sealing refuses files under both", p.Path, root)})
+			}
+		}
 		objects := 0
 		for _, f := range paths {
+			if filepath.Base(f) == policy.FileName {
+				found = append(found, finding{f, 1, fmt.Sprintf("nested policy file below %s: it would choose the keys of the files under it; one policy per repository, and sealing refuses files under both", p.Path)})
+				continue
+			}
 			fs, n, err := checkFile(p, f)
 			if err != nil {
 				return err
@@ -147,6 +166,9 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			continue
 		}
 		n++
+		for _, f := range d.LastApplied() {
+			at("%s holds a copy of the object as last applied (with a plain Secret's values in base64); remove it and rotate the values", f)
+		}
 		s, err := d.Sealed()
 		if err != nil {
 			out = append(out, finding{file, d.Line, err.Error()})
@@ -166,27 +188,30 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			at("sealed with scope %s, which is not bound to a namespace; under a policy it opens only as a shared entry's secret (scope shared, named by a shared entry)", s.Envelope.Scope)
 		}
 		for i, sec := range s.Envelope.Sections {
-			have := map[string]string{}
-			for _, w := range sec.Recipients {
-				have[w.KeyID] = w.Type
-			}
-			matched := map[string]bool{}
+			// A wrap counts for a key only when both its type and its key
+			// ID are the key's: a key ID alone is just a label.
+			matched := make([]bool, len(sec.Recipients))
 			for _, kn := range rule.Keys {
-				_, accepted := p.KeyIDs(kn)
 				ok := false
-				for _, id := range accepted {
-					if _, in := have[id]; in {
-						ok, matched[id] = true, true
+				for _, ref := range p.KeyRefs(kn) {
+					for j, w := range sec.Recipients {
+						if ref.Matches(w.Type, w.KeyID) {
+							ok, matched[j] = true, true
+						}
 					}
 				}
 				if !ok {
 					at("section %d: missing recipient for key %q (%s); fix with kseal reencrypt -i %s", i, kn, rule, file)
 				}
 			}
-			for _, id := range slices.Sorted(maps.Keys(have)) {
-				if !matched[id] {
-					at("section %d: extra recipient %s %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, have[id], id, rule, file)
+			extra := map[string]bool{}
+			for j, w := range sec.Recipients {
+				if !matched[j] {
+					extra[w.Type+" "+w.KeyID] = true
 				}
+			}
+			for _, x := range slices.Sorted(maps.Keys(extra)) {
+				at("section %d: extra recipient %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, x, rule, file)
 			}
 		}
 	}

@@ -61,7 +61,7 @@ func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
 			dir = filepath.Dir(file)
 		}
 		var err error
-		if path, err = policy.Find(dir); err != nil || path == "" {
+		if path, err = policy.FindOne(dir); err != nil || path == "" {
 			return nil, err
 		}
 	}

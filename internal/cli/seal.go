@@ -35,6 +35,11 @@ func (o *sealOpts) register(cmd *cobra.Command, files bool) {
 
 // sealDoc seals one plain Secret document of file into the given form.
 func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, ns string) error {
+	// Before anything reads the template: a last-applied annotation is the
+	// whole Secret again, values included.
+	if _, err := d.StripServerMetadata(); err != nil {
+		return err
+	}
 	if err := d.SetNamespace(ns); err != nil {
 		return err
 	}

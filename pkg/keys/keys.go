@@ -61,6 +61,14 @@ type Recipient interface {
 	KeyID() string
 }
 
+// A TypedRecipient also says which stanza type its wraps carry, so that an
+// offline check can compare an object's recipients with the wanted ones by
+// type and key ID, not by key ID alone.
+type TypedRecipient interface {
+	Recipient
+	StanzaType() string
+}
+
 // An Identity unwraps the stanzas it owns. For any stanza that is not its
 // own it returns ErrIncorrectIdentity, and the caller tries the next
 // identity; every other error is final for that stanza.

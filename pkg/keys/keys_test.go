@@ -15,7 +15,7 @@ func TestParseRecipientPicksProviderByPrefix(t *testing.T) {
 		name, in, want string
 	}{
 		{"x25519", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", ""},
-		{"unknown type", "ssh-ed25519 AAAA", `unknown recipient type "ssh-ed25519 AAAA"`},
+		{"unknown type", "ssh-ed25519 AAAA", `unknown recipient type "ssh-ed25519"…`},
 		{"malformed age", "age1notarecipient", "malformed recipient"},
 		{"malformed hybrid", "age1pq1zzzz", "malformed recipient"},
 	} {
@@ -95,5 +95,32 @@ func TestBindingString(t *testing.T) {
 	b := keys.Binding{"z": "1", "a": "2"}
 	if b.String() != "a=2,z=1" {
 		t.Errorf("got %q", b.String())
+	}
+}
+
+func TestParseRecipientNeverQuotesKeyMaterial(t *testing.T) {
+	const body = "QQQQSECRETMATERIALQQQQ"
+	for _, tc := range []struct {
+		name, in, want, never string
+	}{
+		{"age identity", "AGE-SECRET-KEY-1" + body, "an identity (AGE-SECRET-KEY-…), a private key, not a recipient", body},
+		{"age identity, lower case", "age-secret-key-1" + body, "a private key, not a recipient", body},
+		{"hybrid identity", "AGE-SECRET-KEY-PQ-1" + body, "a private key, not a recipient", body},
+		{"PEM key", "-----BEGIN OPENSSH PRIVATE KEY-----" + body, "a PEM private key", body},
+		{"unknown, bech32-like", "xyz1" + body, `unknown recipient type "xyz1"…`, "QQQQ"},
+		{"unknown, token", "sk_live_" + body, `unknown recipient type "sk_"…`, "live"},
+		{"unknown, base64", "c2VjcmV0IHN0dWZm" + body, `unknown recipient type "c"…`, "2VjcmV0"},
+		{"ssh key", "ssh-ed25519 AAAAC3" + body, `unknown recipient type "ssh-ed25519"…`, "AAAAC3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := keys.ParseRecipient(tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.never) {
+				t.Fatalf("got %v, want %q and never %q", err, tc.want, tc.never)
+			}
+			_, err = keys.ParseRecipients(strings.NewReader("# x\n"+tc.in+"\n"), "r.pub")
+			if err == nil || !strings.Contains(err.Error(), "r.pub:2: ") || strings.Contains(err.Error(), tc.never) {
+				t.Fatalf("recipients file: got %v", err)
+			}
+		})
 	}
 }

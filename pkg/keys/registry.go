@@ -77,11 +77,14 @@ func longestPrefix[T any](m map[string]T, s string) (T, bool) {
 // its prefix.
 func ParseRecipient(s string) (Recipient, error) {
 	s = strings.TrimSpace(s)
+	if form := privateKeyForm(s); form != "" {
+		return nil, errPrivateKey(form)
+	}
 	registry.RLock()
 	p, ok := longestPrefix(registry.recipients, s)
 	registry.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown recipient type %q (known prefixes: %s)", short(s), strings.Join(recipientPrefixes(), ", "))
+		return nil, fmt.Errorf("unknown recipient type %q… (known prefixes: %s)", typePrefix(s), strings.Join(recipientPrefixes(), ", "))
 	}
 	return p(s)
 }
@@ -203,12 +206,4 @@ func DefaultIdentities(ctx context.Context) ([]Identity, error) {
 		ids = append(ids, got...)
 	}
 	return ids, errors.Join(errs...)
-}
-
-// short keeps errors about public input readable.
-func short(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

@@ -58,6 +58,14 @@ type Doc struct {
 	node    *yaml.RNode
 	changed bool
 	seq     string // sequence indent style of the original
+
+	// Lists (list.go): a list document holds its Secrets as items; each
+	// item is a document whose parent is the list.
+	parent  *Doc
+	item    int
+	items   []*Doc
+	list    *yaml.RNode
+	listSeq *yaml.Node
 }
 
 // Stream is a parsed multi-document YAML stream.
@@ -71,8 +79,9 @@ var sepLine = regexp.MustCompile(`^---[ \t]*(#.*)?$`)
 // SealedSecrets. Errors name the document.
 func Parse(data []byte) (s *Stream, err error) {
 	if len(data) > MaxStreamSize {
-		return nil, fmt.Errorf("input is %d bytes, more than the %d kseal reads", len(data), MaxStreamSize)
+		return nil, budgetError(len(data))
 	}
+	budget := nodeBudget(len(data))
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
 		if r := recover(); r != nil {
@@ -80,7 +89,6 @@ func Parse(data []byte) (s *Stream, err error) {
 		}
 	}()
 	s = &Stream{}
-	lines := strings.SplitAfter(string(data), "\n")
 	var sep, body strings.Builder
 	start, lineNo := 1, 0
 	flush := func() error {
@@ -91,15 +99,24 @@ func Parse(data []byte) (s *Stream, err error) {
 			return fmt.Errorf("more than %d documents", MaxDocuments)
 		}
 		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: sep.String(), raw: body.String()}
-		if err := d.classify(); err != nil {
+		if err := d.classify(&budget); err != nil {
 			return err
 		}
 		s.Docs = append(s.Docs, d)
+		s.Docs = append(s.Docs, d.items...)
+		if len(s.Docs) > MaxDocuments {
+			return fmt.Errorf("more than %d documents and list items", MaxDocuments)
+		}
 		sep.Reset()
 		body.Reset()
 		return nil
 	}
-	for _, l := range lines {
+	for rest := string(data); rest != ""; {
+		l := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			l = rest[:i+1]
+		}
+		rest = rest[len(l):]
 		lineNo++
 		if sepLine.MatchString(strings.TrimRight(l, "\r\n")) {
 			if err := flush(); err != nil {
@@ -118,33 +135,28 @@ func Parse(data []byte) (s *Stream, err error) {
 }
 
 // classify parses the document enough to tell its kind.
-func (d *Doc) classify() error {
-	if strings.TrimSpace(stripComments(d.raw)) == "" {
-		return nil
+func (d *Doc) classify(budget *int) error {
+	if need, err := d.needsTree(budget); !need || err != nil {
+		return err
 	}
 	n, err := yaml.Parse(d.raw)
 	if err != nil {
 		return d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
 	}
+	if n.YNode().Kind == yaml.MappingNode {
+		if err := checkIdentity(n.YNode()); err != nil {
+			return d.errorf("", "%v", err)
+		}
+	}
+	if seq := listItems(n); seq != nil {
+		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+		return d.expandList(n, seq)
+	}
 	if n.YNode().Kind != yaml.MappingNode {
 		return nil
 	}
-	if err := checkIdentity(n.YNode()); err != nil {
-		return d.errorf("", "%v", err)
-	}
-	av, kind := n.GetApiVersion(), n.GetKind()
-	switch {
-	case av == "v1" && kind == "Secret":
+	if d.Kind = kindOf(n); d.Kind != KindOther {
 		d.node = n
-		d.Kind = KindSecret
-		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {
-			d.Kind = KindEncrypted
-		}
-	case av == SealedAPIVersion && kind == SealedKind:
-		d.node = n
-		d.Kind = KindSealedSecret
-	}
-	if d.node != nil {
 		if err := checkStrict(d.node.YNode(), ""); err != nil {
 			d.node, d.Kind = nil, KindOther
 			return &Error{Doc: d.Index, Err: err}
@@ -159,6 +171,21 @@ func (d *Doc) classify() error {
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
 	}
 	return nil
+}
+
+// kindOf tells the kind of the object n, a mapping.
+func kindOf(n *yaml.RNode) Kind {
+	av, kind := n.GetApiVersion(), n.GetKind()
+	switch {
+	case av == "v1" && kind == "Secret":
+		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {
+			return KindEncrypted
+		}
+		return KindSecret
+	case av == SealedAPIVersion && kind == SealedKind:
+		return KindSealedSecret
+	}
+	return KindOther
 }
 
 // checkMetadata makes sure metadata has the shape the rest of the package
@@ -201,22 +228,18 @@ func checkMetadata(n *yaml.RNode) error {
 	return nil
 }
 
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-			b.WriteString(l)
-		}
-	}
-	return b.String()
-}
-
 // Bytes renders the stream: unchanged documents verbatim, changed ones
 // re-encoded.
 func (s *Stream) Bytes() ([]byte, error) {
 	var out bytes.Buffer
 	for _, d := range s.Docs {
+		if d.parent != nil {
+			continue // written with its list
+		}
 		out.WriteString(d.sep)
+		if d.list != nil && d.listChanged() {
+			d.changed = true
+		}
 		if !d.changed {
 			out.WriteString(d.raw)
 			continue
@@ -236,7 +259,11 @@ func (s *Stream) Bytes() ([]byte, error) {
 func (d *Doc) encode() (string, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(d.seq)})
-	if err := enc.Encode(d.node.Document()); err != nil {
+	n := d.node
+	if d.list != nil {
+		n = d.list
+	}
+	if err := enc.Encode(n.Document()); err != nil {
 		return "", d.errorf("", "encoding: %v", err)
 	}
 	return buf.String(), nil
@@ -262,6 +289,7 @@ func (d *Doc) Object() string {
 // Error is an error about one document, and optionally one field in it.
 type Error struct {
 	Doc    int
+	Item   int // 1-based position in the document's list, 0 for none
 	Kind   Kind
 	Object string
 	Field  string
@@ -271,6 +299,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "doc %d", e.Doc)
+	if e.Item > 0 {
+		fmt.Fprintf(&b, " item %d", e.Item)
+	}
 	if e.Object != "" {
 		fmt.Fprintf(&b, ": %s %s", e.Kind, e.Object)
 	}
@@ -294,5 +325,9 @@ func (d *Doc) wrap(field string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
+	e := &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
+	if d.parent != nil {
+		e.Item = d.item + 1
+	}
+	return e
 }

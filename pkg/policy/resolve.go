@@ -147,6 +147,38 @@ func (p *Policy) KeyIDs(name string) (current string, accepted []string) {
 	return current, accepted
 }
 
+// KeyRef is one acceptable wrap for a key: its stanza type ("" when the
+// provider does not say) and key ID.
+type KeyRef struct{ Type, KeyID string }
+
+// KeyRefs is KeyIDs with stanza types: the wraps that count as key name.
+func (p *Policy) KeyRefs(name string) []KeyRef {
+	k := p.Keys[name]
+	if k == nil {
+		return nil
+	}
+	var rs []keys.Recipient
+	if k.Cluster != "" {
+		rs = p.Clusters[k.Cluster].recipients
+	} else if k.recipient != nil {
+		rs = []keys.Recipient{k.recipient}
+	}
+	var out []KeyRef
+	for _, r := range rs {
+		ref := KeyRef{KeyID: r.KeyID()}
+		if t, ok := r.(keys.TypedRecipient); ok {
+			ref.Type = t.StanzaType()
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+// Matches reports whether a wrap of type typ for keyID is this reference.
+func (r KeyRef) Matches(typ, keyID string) bool {
+	return r.KeyID == keyID && (r.Type == "" || r.Type == typ)
+}
+
 // Grant is what the policy allows in the cluster for one object: the keys
 // that may open it and the rule that grants them.
 type Grant struct {

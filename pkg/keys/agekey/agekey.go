@@ -109,6 +109,9 @@ func (r *Recipient) Wrap(_ context.Context, dek []byte, _ keys.Binding) (*keys.S
 // KeyID returns the recipient's key ID.
 func (r *Recipient) KeyID() string { return r.keyID }
 
+// StanzaType returns the stanza type of the recipient's wraps.
+func (r *Recipient) StanzaType() string { return r.typ }
+
 // String returns the recipient string.
 func (r *Recipient) String() string { return r.str }
 

@@ -95,6 +95,9 @@ func ParseRecipient(s string) (keys.Recipient, error) {
 // KeyID is the key (or alias) ARN.
 func (r *Recipient) KeyID() string { return r.ARN }
 
+// StanzaType returns the stanza type of AWS KMS wraps.
+func (r *Recipient) StanzaType() string { return Type }
+
 // Wrap encrypts dek under the key with the binding as encryption context.
 func (r *Recipient) Wrap(ctx context.Context, dek []byte, b keys.Binding) (*keys.Stanza, error) {
 	c, err := clients.get(ctx, r.Region, r.Role, r.Profile)

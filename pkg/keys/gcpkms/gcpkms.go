@@ -80,6 +80,9 @@ func ParseRecipient(s string) (keys.Recipient, error) {
 // KeyID is the CryptoKey resource name.
 func (r *Recipient) KeyID() string { return r.Name }
 
+// StanzaType returns the stanza type of GCP KMS wraps.
+func (r *Recipient) StanzaType() string { return Type }
+
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func crc(b []byte) *wrapperspb.Int64Value {
@@ -145,27 +148,37 @@ func (Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]b
 }
 
 var shared struct {
-	once sync.Once
-	c    *kms.KeyManagementClient
-	err  error
+	sync.Mutex
+	c *kms.KeyManagementClient
 }
 
+// newClient is kms.NewKeyManagementClient; tests replace it.
+var newClient = kms.NewKeyManagementClient
+
+// client returns the client shared by every call, creating it on first
+// use. A failure to create it is returned to that caller and not kept: the
+// next call tries again (credentials may appear, an endpoint come up), so a
+// long-running process never stays broken by one early failure.
 func client(ctx context.Context) (*kms.KeyManagementClient, error) {
-	shared.once.Do(func() {
-		var opts []option.ClientOption
-		if ep := os.Getenv(EnvEndpoint); ep != "" {
-			opts = append(opts, option.WithEndpoint(ep))
-			if os.Getenv(EnvInsecure) == "true" {
-				opts = append(opts, option.WithoutAuthentication(), option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-			}
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.c != nil {
+		return shared.c, nil
+	}
+	var opts []option.ClientOption
+	if ep := os.Getenv(EnvEndpoint); ep != "" {
+		opts = append(opts, option.WithEndpoint(ep))
+		if os.Getenv(EnvInsecure) == "true" {
+			opts = append(opts, option.WithoutAuthentication(), option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 		}
-		// The client outlives ctx: it is shared by every call.
-		shared.c, shared.err = kms.NewKeyManagementClient(context.WithoutCancel(ctx), opts...)
-		if shared.err != nil {
-			shared.err = fmt.Errorf("GCP KMS client: %w", shared.err)
-		}
-	})
-	return shared.c, shared.err
+	}
+	// The client outlives ctx: it is shared by every call.
+	c, err := newClient(context.WithoutCancel(ctx), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("GCP KMS client: %w", err)
+	}
+	shared.c = c
+	return c, nil
 }
 
 // retryer retries throttling and unavailability a bounded number of times

@@ -1,0 +1,54 @@
+package keys
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Private key material given where a recipient is expected (a pasted
+// AGE-SECRET-KEY line, a PEM private key) must be recognised before any
+// provider parses it: provider errors quote their input, and errors end up
+// in CI logs.
+
+// privateKeyForm names the kind of private key s is, or returns "".
+// Registered identity prefixes are compared without regard to case, since
+// bech32 keys are case-insensitive.
+func privateKeyForm(s string) string {
+	up := strings.ToUpper(s)
+	registry.RLock()
+	defer registry.RUnlock()
+	for p := range registry.identities {
+		if strings.HasPrefix(up, strings.ToUpper(p)) {
+			return "an identity (" + p + "…)"
+		}
+	}
+	if strings.Contains(up, "PRIVATE KEY") {
+		return "a PEM private key"
+	}
+	return ""
+}
+
+// errPrivateKey is the error for a private key given as a recipient. It
+// never contains the key.
+func errPrivateKey(form string) error {
+	return fmt.Errorf("this is %s, a private key, not a recipient (it is not shown and was not used): give its public recipient instead (kseal keygen and age-keygen -y print it), and treat the key as exposed if it was pasted anywhere shared", form)
+}
+
+// typePrefix returns the part of an unknown recipient string that names its
+// type, and nothing of what follows: the first word when it is short (an SSH
+// key type), otherwise the leading letters and dashes (at most 10) and the
+// separator after them (':', '1' as in bech32, '_').
+func typePrefix(s string) string {
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 && i <= 20 {
+		return strings.ToValidUTF8(s[:i], "")
+	}
+	end := 0
+	for end < len(s) && end < 10 && (s[end] == '-' || ('a' <= s[end]|0x20 && s[end]|0x20 <= 'z')) {
+		end++
+	}
+	if end < len(s) && strings.IndexByte(":1_", s[end]) >= 0 {
+		end++
+	}
+	return s[:end]
+}

@@ -1,0 +1,49 @@
+package yamlevents
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSummarize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want Summary
+	}{
+		{"secret", "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n",
+			Summary{Documents: 1, Nodes: 9, Root: RootMapping, Header: Header{APIVersion: "v1", Kind: "Secret"}}},
+		{"complex key before kind", "? [a]\n: x\nkind: Secret\n",
+			Summary{Documents: 1, Nodes: 6, Root: RootMapping, Header: Header{Kind: "Secret"}}},
+		{"duplicate kind", "kind: Secret\nkind: ConfigMap\n",
+			Summary{Documents: 1, Nodes: 5, Root: RootMapping, Header: Header{Kind: "Secret", Duplicate: true}}},
+		{"list", "kind: List\nitems:\n- {kind: Secret, apiVersion: v1}\n- [x]\n- 3\n",
+			Summary{Documents: 1, Nodes: 13, Root: RootMapping, Header: Header{Kind: "List"}, HasItems: true,
+				Items: []Header{{APIVersion: "v1", Kind: "Secret"}, {}, {}}, ItemLists: 1}},
+		{"sequence", "- kind: Secret\n",
+			Summary{Documents: 1, Nodes: 4, Root: RootSequence, Items: []Header{{Kind: "Secret"}}}},
+		{"nested kind is not the object's", "metadata: {kind: Secret}\n",
+			Summary{Documents: 1, Nodes: 5, Root: RootMapping}},
+		{"aliases", "a: &x [1]\nb: *x\n",
+			Summary{Documents: 1, Nodes: 6, Aliases: 2, Root: RootMapping}},
+		{"two documents", "a: 1\n--- {kind: Secret}\n",
+			Summary{Documents: 2, Nodes: 6, Root: RootMapping}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Summarize([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSummarizeErrors(t *testing.T) {
+	_, err := Summarize([]byte("a: [\n"))
+	if err == nil {
+		t.Fatal("no error for an unclosed flow sequence")
+	}
+}

@@ -1,0 +1,102 @@
+package manifest
+
+import (
+	"fmt"
+	"strings"
+
+	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
+)
+
+// Parsing memory is bounded. A YAML node tree costs a few hundred bytes per
+// node, and a node can cost as little as two bytes of input ("a,"), so a
+// hostile 4 MiB file could make a parser hold half a gigabyte. kseal
+// therefore reads each document's event stream first (yamlevents, memory
+// bounded by nesting depth) and builds a node tree only for the documents it
+// works on: Secrets, SealedSecrets, and lists holding them. Those trees are
+// capped per document and, together, by a budget that grows with the input,
+// so that peak memory stays within 16 times the input plus 64 MiB
+// (bench/parse-memory.sh measures it). Everything else passes through as
+// text, however large.
+const (
+	// MaxNodesPerDocument caps the nodes of one document kseal parses.
+	MaxNodesPerDocument = 1 << 20
+	// nodeBudgetBase and nodeBudgetPerByte set the nodes all parsed
+	// documents of a stream of n bytes may hold together:
+	// nodeBudgetBase + n/nodeBudgetPerByte.
+	nodeBudgetBase    = 64 << 10
+	nodeBudgetPerByte = 64
+)
+
+func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
+
+// headerKind is kindOf for a document that has not been parsed yet; an
+// encrypted Secret is told from a plain one once it is.
+func headerKind(h yamlevents.Header) Kind {
+	switch {
+	case h.APIVersion == "v1" && h.Kind == "Secret":
+		return KindSecret
+	case h.APIVersion == SealedAPIVersion && h.Kind == SealedKind:
+		return KindSealedSecret
+	}
+	return KindOther
+}
+
+// needsTree reads the document's events and says whether kseal must build
+// its node tree, charging the tree to budget. Documents it refuses are
+// errors, never skipped.
+func (d *Doc) needsTree(budget *int) (bool, error) {
+	sum, err := yamlevents.Summarize([]byte(d.raw))
+	if err != nil {
+		return false, d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
+	}
+	if sum.Documents > 1 {
+		// "--- {kind: Secret}" starts a document on the separator's own
+		// line; kseal splits on bare separators only and would otherwise
+		// see the first one alone.
+		return false, d.errorf("", "holds %d YAML documents; put each after a line of its own that is just ---", sum.Documents)
+	}
+	if sum.Duplicate {
+		return false, d.errorf("", "apiVersion or kind appears twice")
+	}
+	if sum.Merge {
+		// kubectl applies merge keys; kseal would take a document whose
+		// merge key supplies kind: Secret for something else.
+		return false, d.errorf("", "<<: merge keys at the top of a document are not supported")
+	}
+	want := false
+	switch sum.Root {
+	case yamlevents.RootMapping:
+		want = headerKind(sum.Header) != KindOther || (strings.HasSuffix(sum.Kind, "List") && sum.HasItems && anyObject(sum.Items))
+	case yamlevents.RootSequence:
+		want = anyObject(sum.Items)
+	}
+	if !want {
+		return false, nil
+	}
+	switch {
+	case sum.Nodes > MaxNodesPerDocument:
+		return false, d.errorf("", "%d YAML nodes, more than the %d kseal reads in one document", sum.Nodes, MaxNodesPerDocument)
+	case sum.Aliases > 0:
+		return false, d.errorf("", "anchors and aliases are not supported in Secrets and lists of them")
+	case sum.Nodes > *budget:
+		return false, d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
+	}
+	*budget -= sum.Nodes
+	return true, nil
+}
+
+// anyObject reports whether a list holds something kseal works on, or a
+// list it must refuse.
+func anyObject(items []yamlevents.Header) bool {
+	for _, h := range items {
+		if h.Duplicate || h.Merge || headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List") {
+			return true
+		}
+	}
+	return false
+}
+
+// budgetError is returned by Parse when the input is too large to parse.
+func budgetError(size int) error {
+	return fmt.Errorf("input is %d bytes, more than the %d kseal reads", size, MaxStreamSize)
+}

@@ -1,0 +1,107 @@
+package manifest
+
+import (
+	"errors"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Lists: `kind: List` (and every other *List kind with items, as kubectl get
+// prints them) and top-level YAML sequences of objects hold objects too.
+// Their Secrets and sealed objects become documents of their own, listed
+// right after the list in Stream.Docs, so that every command seals, opens
+// and checks them exactly like top-level documents. The list itself stays
+// KindOther; it is re-encoded when one of its items changed.
+
+// Item returns the 0-based position of the document in its list, or -1 for
+// a top-level document.
+func (d *Doc) Item() int {
+	if d.parent == nil {
+		return -1
+	}
+	return d.item
+}
+
+// listItems returns the sequence holding the objects of n when n is a list
+// (a *List kind with items, or a top-level sequence), or nil.
+func listItems(n *yaml.RNode) *yaml.Node {
+	y := n.YNode()
+	switch y.Kind {
+	case yaml.SequenceNode:
+		return y
+	case yaml.MappingNode:
+		if !strings.HasSuffix(n.GetKind(), "List") {
+			return nil
+		}
+		f := n.Field("items")
+		if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
+			return nil
+		}
+		return f.Value.YNode()
+	}
+	return nil
+}
+
+// expandList makes a document of every Secret or sealed object in the list
+// n of d. Items that are lists themselves are refused: kubectl never writes
+// them, and kseal would otherwise have to guess.
+func (d *Doc) expandList(n *yaml.RNode, seq *yaml.Node) error {
+	for i, c := range seq.Content {
+		if c.Kind == yaml.AliasNode {
+			return d.itemErr(i, c, errors.New("aliases are not supported in lists"))
+		}
+		if c.Kind == yaml.SequenceNode {
+			return d.itemErr(i, c, errors.New("a list inside a list is not supported"))
+		}
+		if c.Kind != yaml.MappingNode {
+			continue
+		}
+		in := yaml.NewRNode(c)
+		if listItems(in) != nil {
+			return d.itemErr(i, c, errors.New("a list inside a list is not supported"))
+		}
+		if err := checkIdentity(c); err != nil {
+			return d.itemErr(i, c, err)
+		}
+		k := kindOf(in)
+		if k == KindOther {
+			continue
+		}
+		it := &Doc{Index: d.Index, Line: d.Line + c.Line - 1, Kind: k, node: in, parent: d, item: i, seq: d.seq}
+		if err := checkMetadata(in); err != nil {
+			return &Error{Doc: d.Index, Item: i + 1, Err: err}
+		}
+		if err := it.checkTemplate(); err != nil {
+			return &Error{Doc: d.Index, Item: i + 1, Err: err}
+		}
+		d.items = append(d.items, it)
+	}
+	if len(d.items) > 0 {
+		// The list holds Secrets: kseal and kubectl must read all of it
+		// alike (a second items: key, a merge key, an alias).
+		if err := checkStrict(n.YNode(), ""); err != nil {
+			return &Error{Doc: d.Index, Err: err}
+		}
+		d.list, d.listSeq = n, seq
+	}
+	return nil
+}
+
+func (d *Doc) itemErr(i int, c *yaml.Node, err error) error {
+	return &Error{Doc: d.Index, Item: i + 1, Err: err}
+}
+
+// listChanged writes changed items back into their list and reports whether
+// any changed. An item's node may have been replaced (ToPlain builds a new
+// Secret), so the sequence entry is set again.
+func (d *Doc) listChanged() bool {
+	changed := false
+	for _, it := range d.items {
+		if it.changed {
+			d.listSeq.Content[it.item] = it.node.YNode()
+			changed = true
+		}
+	}
+	return changed
+}

@@ -1,0 +1,121 @@
+package manifest
+
+import (
+	"slices"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// LastAppliedAnnotations are the annotations in which client-side apply
+// tools keep a full copy of the object they applied. On a Secret that copy
+// holds every value in base64: sealing must never carry it along.
+var LastAppliedAnnotations = []string{
+	"kubectl.kubernetes.io/last-applied-configuration",
+	"kubecfg.ksonnet.io/last-applied-configuration",
+}
+
+// serverMetadata are the metadata fields the API server writes. They mean
+// nothing in git, and managedFields can hold field values.
+var serverMetadata = []string{
+	"uid", "resourceVersion", "creationTimestamp", "generation",
+	"managedFields", "ownerReferences", "selfLink", "deletionTimestamp",
+	"deletionGracePeriodSeconds",
+}
+
+// StripServerMetadata removes what the API server and client-side apply
+// put on an object read back from a cluster (kubectl get -o yaml): the
+// last-applied annotations (in metadata and, for a SealedSecret, in
+// spec.template.metadata), the server-written metadata fields and status.
+// It returns the dotted paths it removed, so that callers can say so.
+func (d *Doc) StripServerMetadata() ([]string, error) {
+	if d.node == nil {
+		return nil, nil
+	}
+	var removed []string
+	clear := func(n *yaml.RNode, at, field string) error {
+		if n == nil || n.Field(field) == nil {
+			return nil
+		}
+		if err := n.PipeE(yaml.Clear(field)); err != nil {
+			return d.wrap(at+field, err)
+		}
+		removed = append(removed, at+field)
+		return nil
+	}
+	md := d.node.Field("metadata")
+	if md != nil {
+		for _, f := range serverMetadata {
+			if err := clear(md.Value, "metadata.", f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := clear(d.node, "", "status"); err != nil {
+		return nil, err
+	}
+	metas := []*yaml.RNode{}
+	paths := []string{"metadata."}
+	if md != nil {
+		metas = append(metas, md.Value)
+	} else {
+		metas = append(metas, nil)
+	}
+	if d.Kind == KindSealedSecret {
+		tm, _ := d.node.Pipe(yaml.Lookup("spec", "template", "metadata"))
+		metas = append(metas, tm)
+		paths = append(paths, "spec.template.metadata.")
+	}
+	for i, m := range metas {
+		if m == nil || m.YNode().Kind != yaml.MappingNode {
+			continue
+		}
+		a := m.Field("annotations")
+		if a == nil || a.Value.YNode().Kind != yaml.MappingNode {
+			continue
+		}
+		for _, k := range LastAppliedAnnotations {
+			if a.Value.Field(k) == nil {
+				continue
+			}
+			if err := a.Value.PipeE(yaml.Clear(k)); err != nil {
+				return nil, d.wrap(paths[i]+"annotations", err)
+			}
+			removed = append(removed, paths[i]+"annotations["+k+"]")
+		}
+		if len(a.Value.YNode().Content) == 0 {
+			if err := clear(m, paths[i], "annotations"); err != nil {
+				return nil, err
+			}
+			removed = removed[:len(removed)-1]
+		}
+	}
+	if len(removed) > 0 {
+		d.changed = true
+	}
+	return removed, nil
+}
+
+// LastApplied returns the last-applied annotations the object carries, as
+// "metadata.annotations[KEY]" or "spec.template.metadata.annotations[KEY]".
+func (d *Doc) LastApplied() []string {
+	if d.node == nil {
+		return nil
+	}
+	var out []string
+	look := func(prefix string, path ...string) {
+		a, err := d.node.Pipe(yaml.Lookup(path...))
+		if err != nil || a == nil || a.YNode().Kind != yaml.MappingNode {
+			return
+		}
+		for _, k := range LastAppliedAnnotations {
+			if a.Field(k) != nil {
+				out = append(out, prefix+"["+k+"]")
+			}
+		}
+	}
+	look("metadata.annotations", "metadata", "annotations")
+	if d.Kind == KindSealedSecret {
+		look("spec.template.metadata.annotations", "spec", "template", "metadata", "annotations")
+	}
+	return slices.Clip(out)
+}
