@@ -7,7 +7,7 @@ BIN     := bin
 TOOLS   := hack/tools.sh
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-short tools demo fuzz-smoke bench bench-unseal generate fmt vet clean
+.PHONY: all build test test-short tools demo fuzz-smoke bench bench-unseal bench-parse generate fmt vet clean
 
 all: build
 
@@ -33,6 +33,10 @@ fuzz-smoke:
 bench:
 	$(GO) test ./pkg/crypto -run '^$$' -bench . -benchmem
 	bash bench/seal-stream.sh
+
+# Peak RSS of decrypt and policy check on hostile YAML against 16 x size + 64 MiB.
+bench-parse:
+	bash bench/parse-memory.sh
 
 bench-unseal: tools
 	@eval "$$(bash $(TOOLS) env)" && bash bench/unseal.sh
