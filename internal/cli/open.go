@@ -136,7 +136,7 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 			if s.AddedLater {
 				// Sealing needs only public keys: say what this proves and
 				// no more.
-				origin = "added later (kseal set/unset; anyone with the public recipients can add a section: review it)"
+				origin = "added later (kseal set, unset or edit; anyone with the public recipients can add a section: review it)"
 			}
 			fmt.Fprintf(w, "  section %d, %s:\n", s.Index, origin)
 			for _, r := range s.Recipients {
