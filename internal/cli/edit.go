@@ -190,6 +190,7 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 func newSetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
+	var force bool
 	var fromFiles []string
 	cmd := &cobra.Command{
 		Use:   "set -f FILE KEY=VALUE... [--from-file KEY=PATH]",
@@ -205,6 +206,7 @@ kseal inspect / verify to see it.`,
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
@@ -230,7 +232,7 @@ kseal inspect / verify to see it.`,
 			return usagef("nothing to set: pass KEY=VALUE or --from-file")
 		}
 		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
-			_, rcpts, err := target.resolve(e, file, d)
+			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
 			}
@@ -243,6 +245,7 @@ kseal inspect / verify to see it.`,
 func newUnsetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "unset -f FILE KEY...",
 		Short: "Remove values from a sealed file without any private key",
@@ -254,10 +257,11 @@ object's recipients (or the policy's) like set does.`,
 	target.register(cmd, false)
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
-			_, rcpts, err := target.resolve(e, file, d)
+			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
 			}
@@ -265,6 +269,49 @@ object's recipients (or the policy's) like set does.`,
 		})
 	}
 	return cmd
+}
+
+// keylessRecipients returns the recipients a key-less set or unset seals
+// its section to. Under a policy the policy decides. Otherwise they must be
+// the object's own: a recipient the object is not sealed to (a stale
+// recipients file that still lists one removed by reencrypt) would read
+// every value written from now on, and a missing one could not open the
+// object at all. --force accepts the difference.
+func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, force bool) ([]keys.Recipient, error) {
+	p, err := t.policyFor(file)
+	if err != nil {
+		return nil, err
+	}
+	_, rcpts, err := t.resolve(e, file, d)
+	if err != nil || p != nil || force {
+		return rcpts, err
+	}
+	have := map[string]bool{}
+	for _, id := range s.Envelope.KeyIDs() {
+		have[id] = true
+	}
+	var extra, missing []string
+	given := map[string]bool{}
+	for _, r := range rcpts {
+		given[r.KeyID()] = true
+		if !have[r.KeyID()] {
+			extra = append(extra, r.KeyID())
+		}
+	}
+	for _, id := range s.Envelope.KeyIDs() {
+		if !given[id] {
+			missing = append(missing, id)
+		}
+	}
+	switch {
+	case len(extra) > 0:
+		return nil, hintError{fmt.Errorf("recipient %s is not one the object is sealed to (it has %s): it would read every value written from now on", strings.Join(extra, ", "), strings.Join(s.Envelope.KeyIDs(), ", ")),
+			"add recipients with kseal reencrypt (it holds the key), or pass --force"}
+	case len(missing) > 0:
+		return nil, hintError{fmt.Errorf("the object is also sealed to %s, which these recipients do not cover: its holders could no longer open the object", strings.Join(missing, ", ")),
+			"pass every recipient of the object (kseal inspect lists them), or --force"}
+	}
+	return rcpts, nil
 }
 
 // changeSealed applies change to the sealed object of file (the one named
