@@ -9,6 +9,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -102,8 +103,11 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 			if apierrors.IsNotFound(err) {
 				continue
 			}
+			if err == nil && !metav1.IsControlledBy(o, ss) {
+				continue // not kseal's grant for this SealedSecret: leave it alone
+			}
 			if err == nil {
-				err = r.Client.Delete(ctx, o)
+				err = r.Client.Delete(ctx, o, client.Preconditions{UID: ptrUID(o)})
 			}
 			if err != nil && !apierrors.IsNotFound(err) {
 				return err
@@ -112,12 +116,18 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		return nil
 	}
 	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, role, func() error {
+		if err := ownedOrNew(role, ss); err != nil {
+			return err
+		}
 		role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{ss.Name}, Verbs: []string{"get"}}}
 		return controllerutil.SetControllerReference(ss, role, r.Scheme)
 	}); err != nil {
 		return fmt.Errorf("Role %s: %w", role.Name, err)
 	}
 	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, binding, func() error {
+		if err := ownedOrNew(binding, ss); err != nil {
+			return err
+		}
 		binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}
 		binding.Subjects = nil
 		for _, sa := range slices.Sorted(slices.Values(sas)) {
@@ -128,4 +138,19 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		return fmt.Errorf("RoleBinding %s: %w", binding.Name, err)
 	}
 	return nil
+}
+
+// ownedOrNew refuses to take over an existing Role or RoleBinding of the
+// reader-grant name that kseal did not make for this SealedSecret: the
+// name is predictable, so one may already exist for another purpose.
+func ownedOrNew(o client.Object, ss *ksealv1.SealedSecret) error {
+	if o.GetResourceVersion() != "" && !metav1.IsControlledBy(o, ss) {
+		return fmt.Errorf("%s exists and was not made by kseal for this SealedSecret; kseal leaves it alone (rename or delete it to let kseal grant readers)", o.GetName())
+	}
+	return nil
+}
+
+func ptrUID(o client.Object) *types.UID {
+	uid := o.GetUID()
+	return &uid
 }

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,7 +50,8 @@ func (v policyView) mayRevoke() bool { return v.pol != nil && v.state == policyC
 type policyStore struct {
 	client    client.Client // the cache: only the controller's namespace
 	namespace string
-	require   bool // --require-policy: no policy at all denies every unseal
+	cluster   string // --cluster-name: which of the policy's clusters is this one
+	require   bool   // --require-policy: no policy at all denies every unseal
 	recorder  events.EventRecorder
 
 	mu        sync.Mutex
@@ -60,18 +62,22 @@ type policyStore struct {
 	copied    string // text last written to the applied copy
 	copyVer   string // resourceVersion of the applied copy last parsed
 	copyPol   *policy.Policy
+	copyBad   bool // the applied copy exists but does not parse: fail closed
 	reported  policyView // last state logged and announced
 }
 
 // current returns the policy to enforce. An error is transient (the API).
 func (s *policyStore) current(ctx context.Context) (policyView, error) {
+	// Read under the lock: the cache only moves forward, so reconciles see
+	// the ConfigMap's versions in order and a stale read can never make an
+	// older policy "the last valid one" again.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var cm corev1.ConfigMap
 	err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: PolicyConfigMap}, &cm)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return policyView{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var v policyView
 	if apierrors.IsNotFound(err) {
 		s.version, s.parseErr = "", nil
@@ -84,6 +90,8 @@ func (s *policyStore) current(ctx context.Context) (policyView, error) {
 			v = policyView{pol: last, state: policyMissing, problem: fmt.Sprintf("policy ConfigMap %s is missing; the last valid policy stays in force (delete %s too and restart the controller to remove the policy)", s.name(), PolicyAppliedConfigMap)}
 		case s.require:
 			v = policyView{state: policyMissing, problem: fmt.Sprintf("policy ConfigMap %s is missing and --require-policy is set: every unseal is denied", s.name())}
+		case s.copyBad:
+			v = policyView{state: policyMissing, problem: fmt.Sprintf("policy ConfigMap %s is missing and the kept copy %s does not parse: every unseal is denied (delete both and restart the controller to remove the policy)", s.name(), PolicyAppliedConfigMap)}
 		default:
 			v = policyView{state: policyNone}
 		}
@@ -92,6 +100,9 @@ func (s *policyStore) current(ctx context.Context) (policyView, error) {
 			s.version = cm.ResourceVersion
 			text := cm.Data[PolicyKey]
 			pol, perr := policy.ParseInCluster([]byte(text), s.name())
+			if perr == nil {
+				perr = forCluster(pol, s.cluster)
+			}
 			s.parseErr = perr
 			if perr == nil {
 				s.valid, s.validText = pol, text
@@ -128,13 +139,22 @@ func (s *policyStore) lastValid(ctx context.Context, preferCopy bool) (*policy.P
 	err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: PolicyAppliedConfigMap}, &cm)
 	switch {
 	case apierrors.IsNotFound(err):
+		s.copyBad = false
 		return s.valid, nil
 	case err != nil:
 		return nil, err
 	}
 	if cm.ResourceVersion != s.copyVer {
 		s.copyVer = cm.ResourceVersion
-		s.copyPol, _ = policy.ParseInCluster([]byte(cm.Data[PolicyKey]), s.namespace+"/"+PolicyAppliedConfigMap)
+		var perr error
+		s.copyPol, perr = policy.ParseInCluster([]byte(cm.Data[PolicyKey]), s.namespace+"/"+PolicyAppliedConfigMap)
+		if perr == nil {
+			perr = forCluster(s.copyPol, s.cluster)
+		}
+		if perr != nil {
+			s.copyPol = nil
+		}
+		s.copyBad = perr != nil
 		if s.copyPol != nil {
 			s.copied = cm.Data[PolicyKey]
 		}
@@ -149,7 +169,11 @@ func (s *policyStore) lastValid(ctx context.Context, preferCopy bool) (*policy.P
 // differs. A failure is logged and retried on the next call.
 func (s *policyStore) keepCopy(ctx context.Context) {
 	if s.copied == s.validText {
-		return
+		// Written already; write it again if someone deleted it.
+		var cur corev1.ConfigMap
+		if err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: PolicyAppliedConfigMap}, &cur); !apierrors.IsNotFound(err) {
+			return
+		}
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.namespace, Name: PolicyAppliedConfigMap}}
 	_, err := controllerutil.CreateOrUpdate(ctx, s.client, cm, func() error {
@@ -215,4 +239,34 @@ func (v policyView) condition(generation int64) *metav1.Condition {
 		return &metav1.Condition{Type: ksealv1.ConditionPolicy, Status: metav1.ConditionFalse, Reason: ksealv1.ReasonPolicyInvalid, Message: v.problem, ObservedGeneration: generation}
 	}
 	return &metav1.Condition{Type: ksealv1.ConditionPolicy, Status: metav1.ConditionFalse, Reason: ksealv1.ReasonPolicyMissing, Message: v.problem, ObservedGeneration: generation}
+}
+
+// forCluster refuses a policy whose keys include cluster keys but which
+// does not name this controller's cluster: every object sealed to the
+// cluster's keys would look explicitly denied, and with
+// --policy-revoke-deletes one renamed cluster (or a missing --cluster-name)
+// would delete every Secret. Such a policy counts as invalid: the last
+// valid one stays in force and nothing is deleted.
+func forCluster(p *policy.Policy, cluster string) error {
+	var names []string
+	uses := false
+	for name := range p.Clusters {
+		names = append(names, name)
+	}
+	for _, k := range p.Keys {
+		if k != nil && k.Cluster != "" {
+			uses = true
+		}
+	}
+	if !uses {
+		return nil
+	}
+	slices.Sort(names)
+	if cluster == "" {
+		return fmt.Errorf("the policy grants cluster keys (clusters %v) but this controller runs without --cluster-name, so none of them would be its own", names)
+	}
+	if _, ok := p.Clusters[cluster]; !ok {
+		return fmt.Errorf("the policy grants cluster keys but does not list this controller's cluster %q (--cluster-name) under clusters: %v", cluster, names)
+	}
+	return nil
 }

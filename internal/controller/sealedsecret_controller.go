@@ -37,6 +37,7 @@ import (
 
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=kseal-system
@@ -147,6 +148,9 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	if err := checkTemplate(svc, ss); err != nil {
 		return outcome{reason: ksealv1.ReasonTemplateRefused, message: err.Error()}
 	}
+	if out := r.stillNotOwned(ctx, ss); out != nil {
+		return *out
+	}
 	budget := &unwrapBudget{}
 	target := targetOf(ss)
 	opened, err := crypto.Open(ctx, sealed, target, budget.wrap(identities()))
@@ -177,6 +181,30 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "wrote Secret %s with keys %v", ss.Name, keyIDs)
 	}
 	return outcome{reason: ksealv1.ReasonUnsealed, message: fmt.Sprintf("Secret %s is up to date", ss.Name), keyIDs: keyIDs}
+}
+
+// stillNotOwned, for an object waiting for its Secret's owner to consent
+// (Ready reason SecretNotOwned, rechecked every AdoptRecheck), looks at the
+// Secret before any key is used: waiting must cost one read, not a KMS call
+// per section per recheck.
+func (r *Reconciler) stillNotOwned(ctx context.Context, ss *ksealv1.SealedSecret) *outcome {
+	if c := meta.FindStatusCondition(ss.Status.Conditions, ksealv1.ConditionReady); c == nil || c.Reason != ksealv1.ReasonSecretNotOwned {
+		return nil
+	}
+	var cur corev1.Secret
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ss.Namespace, Name: ss.Name}, &cur)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
+	case metav1.IsControlledBy(&cur, ss):
+		return nil
+	}
+	if why := adoptRefusal(&cur); why != "" {
+		return &outcome{reason: ksealv1.ReasonSecretNotOwned, message: why, recheck: r.AdoptRecheck}
+	}
+	return nil
 }
 
 // checkTemplate refuses templates whose Secret would have side effects the

@@ -115,7 +115,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	if r.AdoptRecheck <= 0 {
 		r.AdoptRecheck = time.Minute
 	}
-	r.policy = &policyStore{client: mgr.GetClient(), namespace: o.Namespace, require: o.RequirePolicy, recorder: r.Recorder}
+	r.policy = &policyStore{client: mgr.GetClient(), namespace: o.Namespace, cluster: o.ClusterName, require: o.RequirePolicy, recorder: r.Recorder}
 	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
 		return nil, nil, err
 	}

@@ -16,13 +16,21 @@ import (
 // wrap opens, so each section costs at most one successful call.
 const maxUnwrapFailures = 4
 
-// errUnwrapBudget ends an open that failed maxUnwrapFailures times.
-var errUnwrapBudget = fmt.Errorf("gave up after %d failed key unwrap attempts (the limit per object)", maxUnwrapFailures)
+// maxUnwraps caps all unwrap attempts of one reconcile, successful ones
+// included: sealing needs only public keys (and kms:Encrypt), so a tenant
+// could build an object of 255 sections that all open, and make every
+// reconcile cost hundreds of KMS calls. A real object has a few sections;
+// one with more than this is folded with kseal rotate.
+const maxUnwraps = 64
+
+// errUnwrapBudget ends an open that spent its budget.
+var errUnwrapBudget = fmt.Errorf("gave up after %d failed key unwrap attempts or %d attempts in all (the limits per object; fold sections with kseal rotate)", maxUnwrapFailures, maxUnwraps)
 
 // unwrapBudget counts the unwrap attempts of one reconcile.
 type unwrapBudget struct {
 	mu       sync.Mutex
 	failures int
+	attempts int
 }
 
 // wrap returns ids with each Unwrap counted against the budget.
@@ -37,10 +45,15 @@ func (b *unwrapBudget) wrap(ids []keys.Identity) []keys.Identity {
 func (b *unwrapBudget) exhausted() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.failures >= maxUnwrapFailures
+	return b.failures >= maxUnwrapFailures || b.attempts >= maxUnwraps
 }
 
 func (b *unwrapBudget) record(err error) {
+	if !errors.Is(err, keys.ErrIncorrectIdentity) {
+		b.mu.Lock()
+		b.attempts++
+		b.mu.Unlock()
+	}
 	switch {
 	case err == nil:
 		unwrapAttempts.WithLabelValues("opened").Inc()

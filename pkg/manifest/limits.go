@@ -2,7 +2,10 @@ package manifest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
@@ -32,13 +35,22 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 // headerKind is kindOf for a document that has not been parsed yet; an
 // encrypted Secret is told from a plain one once it is.
 func headerKind(h yamlevents.Header) Kind {
-	switch {
-	case h.APIVersion == "v1" && h.Kind == "Secret":
+	switch av := normAPIVersion(h.APIVersion); {
+	case av == "v1" && h.Kind == "Secret":
 		return KindSecret
-	case h.APIVersion == SealedAPIVersion && h.Kind == SealedKind:
+	case av == SealedAPIVersion && h.Kind == SealedKind:
 		return KindSealedSecret
 	}
 	return KindOther
+}
+
+// normAPIVersion reads apiVersion as apimachinery does: "/v1" is the core
+// group's v1, as "v1" is.
+func normAPIVersion(av string) string {
+	if gv, err := schema.ParseGroupVersion(av); err == nil {
+		return gv.String()
+	}
+	return av
 }
 
 // needsTree reads the document's events and says whether kseal must build
@@ -58,6 +70,16 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 	if sum.Duplicate {
 		return false, d.errorf("", "apiVersion or kind appears twice")
 	}
+	if sum.Disguised || slices.ContainsFunc(sum.Items, func(h yamlevents.Header) bool { return h.Disguised }) {
+		// kubectl's decoder reads !!binary and aliases: "kind: !!binary
+		// U2VjcmV0" is a Secret to it, text to a reader.
+		return false, d.errorf("", "a key, apiVersion or kind is written with a tag or an alias; write them as plain strings")
+	}
+	if sum.HasItems && sum.Incomplete > 0 {
+		// apimachinery gives list items without apiVersion and kind the
+		// list's kind less "List": a SecretList of bare items is Secrets.
+		return false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)
+	}
 	if sum.Merge {
 		// kubectl applies merge keys; kseal would take a document whose
 		// merge key supplies kind: Secret for something else.
@@ -66,7 +88,9 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 	want := false
 	switch sum.Root {
 	case yamlevents.RootMapping:
-		want = headerKind(sum.Header) != KindOther || (strings.HasSuffix(sum.Kind, "List") && sum.HasItems && anyObject(sum.Items))
+		// Any object with an items sequence is a list to kubectl, whatever
+		// its kind.
+		want = headerKind(sum.Header) != KindOther || (sum.HasItems && anyObject(sum.Items))
 	case yamlevents.RootSequence:
 		want = anyObject(sum.Items)
 	}
@@ -89,7 +113,7 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 // list it must refuse.
 func anyObject(items []yamlevents.Header) bool {
 	for _, h := range items {
-		if h.Duplicate || h.Merge || headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List") {
+		if h.Duplicate || h.Merge || h.Disguised || headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List") {
 			return true
 		}
 	}

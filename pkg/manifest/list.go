@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"errors"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -31,9 +30,8 @@ func listItems(n *yaml.RNode) *yaml.Node {
 	case yaml.SequenceNode:
 		return y
 	case yaml.MappingNode:
-		if !strings.HasSuffix(n.GetKind(), "List") {
-			return nil
-		}
+		// Any object with an items sequence is a list to kubectl
+		// (apimachinery's unstructured decoder), whatever its kind.
 		f := n.Field("items")
 		if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
 			return nil
@@ -47,6 +45,11 @@ func listItems(n *yaml.RNode) *yaml.Node {
 // n of d. Items that are lists themselves are refused: kubectl never writes
 // them, and kseal would otherwise have to guess.
 func (d *Doc) expandList(n *yaml.RNode, seq *yaml.Node) error {
+	if n.YNode().Kind == yaml.MappingNode && kindOf(n) != KindOther {
+		// kubectl would apply the items and ignore the object itself;
+		// kseal would seal one and leave the other in plaintext.
+		return d.errorf("items", "a %s with items is a list to kubectl; put the items in documents of their own", kindOf(n))
+	}
 	for i, c := range seq.Content {
 		if c.Kind == yaml.AliasNode {
 			return d.itemErr(i, c, errors.New("aliases are not supported in lists"))

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -73,7 +72,17 @@ type Stream struct {
 	Docs []*Doc
 }
 
-var sepLine = regexp.MustCompile(`^---[ \t]*(#.*)?$`)
+// isSeparator reads a document separator as kubectl's YAML reader does: a
+// line that starts with "---" and holds nothing else but white space
+// (Unicode's, not only ASCII's) or a comment.
+func isSeparator(l string) bool {
+	rest, ok := strings.CutPrefix(l, "---")
+	if !ok {
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	return rest == "" || rest[0] == '#'
+}
 
 // Parse splits data into documents and parses those that are Secrets or
 // SealedSecrets. Errors name the document.
@@ -118,7 +127,7 @@ func Parse(data []byte) (s *Stream, err error) {
 		}
 		rest = rest[len(l):]
 		lineNo++
-		if sepLine.MatchString(strings.TrimRight(l, "\r\n")) {
+		if isSeparator(strings.TrimRight(l, "\r\n")) {
 			if err := flush(); err != nil {
 				return nil, err
 			}
@@ -175,7 +184,7 @@ func (d *Doc) classify(budget *int) error {
 
 // kindOf tells the kind of the object n, a mapping.
 func kindOf(n *yaml.RNode) Kind {
-	av, kind := n.GetApiVersion(), n.GetKind()
+	av, kind := normAPIVersion(n.GetApiVersion()), n.GetKind()
 	switch {
 	case av == "v1" && kind == "Secret":
 		if _, ok := n.GetAnnotations()[EnvelopeAnnotation]; ok {

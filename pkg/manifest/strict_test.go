@@ -82,3 +82,50 @@ func TestParseErrorsDoNotEchoValues(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatKubectlReadsAsASecretIsSeen: documents that kubectl (apimachinery)
+// reads as Secrets are either refused or seen as Secrets, never passed over
+// as "other documents" that seal and policy check leave alone (review of
+// the CLI, F1 and F2).
+//
+// Guards: normAPIVersion, the summarizer's Disguised and Incomplete, lists
+// by items whatever the kind, isSeparator.
+func TestWhatKubectlReadsAsASecretIsSeen(t *testing.T) {
+	const body = "metadata: {name: x, namespace: y}\nstringData: {password: hunter2}\n"
+	for _, tc := range []struct{ name, doc string }{
+		{"apiVersion /v1", "apiVersion: /v1\nkind: Secret\n" + body},
+		{"kind as !!binary", "apiVersion: v1\nkind: !!binary U2VjcmV0\n" + body},
+		{"kind as an alias", "apiVersion: v1\nmetadata: {name: x, labels: {k: &k Secret}}\nkind: *k\nstringData: {password: hunter2}\n"},
+		{"key as !!binary", "apiVersion: v1\n!!binary a2luZA==: Secret\n" + body},
+		{"SecretList of bare items", "apiVersion: v1\nkind: SecretList\nitems:\n- metadata: {name: x}\n  stringData: {password: hunter2}\n"},
+		{"ConfigMap with items", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n"},
+		{"separator with a no-break space", "# c\n---\u00a0\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"x\"}, \"stringData\": {\"password\": \"hunter2\"}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse([]byte(tc.doc))
+			if err != nil {
+				return // refused: fine
+			}
+			for _, d := range s.Docs {
+				for _, it := range append([]*Doc{d}, d.items...) {
+					if it.Kind == KindSecret {
+						return // seen: fine
+					}
+				}
+			}
+			t.Fatalf("kubectl applies a Secret from this, and kseal passed it over as another document")
+		})
+	}
+}
+
+// TestASecretWithItemsIsRefused: kubectl applies the items of a Secret that
+// has items and ignores the Secret; sealing one and not the other would
+// leave plaintext in git.
+//
+// Guard: the kind check in expandList.
+func TestASecretWithItemsIsRefused(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Secret\nmetadata: {name: outer}\nstringData: {password: hunter2}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n"
+	if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), "is a list to kubectl") {
+		t.Fatalf("got %v", err)
+	}
+}

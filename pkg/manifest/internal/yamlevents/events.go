@@ -15,6 +15,10 @@ type Header struct {
 	APIVersion, Kind string
 	Duplicate        bool // apiVersion or kind appears twice
 	Merge            bool // a merge key (<<), which could supply either
+	// Disguised: a key of the object, or its apiVersion or kind, is written
+	// with a tag (!!binary) or an alias, so that kubectl's decoder may read
+	// another string than the text says.
+	Disguised bool
 }
 
 // Summary describes one YAML stream without keeping any of it.
@@ -25,8 +29,11 @@ type Summary struct {
 	Root      RootKind
 	Header             // of the first document's root mapping
 	HasItems  bool     // the root mapping has a sequence under "items"
-	Items     []Header // objects of the root sequence, or under items; others are zero
+	Items     []Header // mapping items of the root sequence, or under items, that say anything
 	ItemLists int      // items that are sequences themselves
+	// Incomplete counts mapping items without apiVersion or kind, which
+	// kubectl fills in from a list's kind.
+	Incomplete int
 }
 
 // RootKind is the kind of the first document's root node.
@@ -114,24 +121,45 @@ func Summarize(data []byte) (sum *Summary, err error) {
 			if typ == yaml_ALIAS_EVENT || len(ev.anchor) > 0 {
 				sum.Aliases++
 			}
-			child := sum.node(stack, typ, ev.value)
+			child := sum.node(stack, typ, ev.value, ev.tag)
 			if child != nil {
 				stack = append(stack, child)
 			}
 		case yaml_SEQUENCE_END_EVENT, yaml_MAPPING_END_EVENT:
 			done := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if done.role == roleItem {
+				sum.itemDone()
+			}
 			if len(stack) > 0 && !done.isKey {
 				sum.valueDone(stack[len(stack)-1])
 			}
 		}
 		yaml_event_delete(&ev)
+		// Comments do not matter here; drop the ones the parser has
+		// attached, or a file of comments would grow the queue unbounded.
+		if p.comments_head > 0 && p.comments_head == len(p.comments) {
+			p.comments, p.comments_head = p.comments[:0], 0
+		}
+	}
+}
+
+// itemDone closes a mapping item: one that said nothing about itself is
+// dropped (memory stays bounded by what items say), one without apiVersion
+// or kind is counted.
+func (s *Summary) itemDone() {
+	h := s.Items[len(s.Items)-1]
+	if h.APIVersion == "" || h.Kind == "" {
+		s.Incomplete++
+	}
+	if h == (Header{}) {
+		s.Items = s.Items[:len(s.Items)-1]
 	}
 }
 
 // node records a node event under the innermost open collection and
 // returns the frame of a collection it opens.
-func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value []byte) *frame {
+func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte) *frame {
 	isColl := typ == yaml_SEQUENCE_START_EVENT || typ == yaml_MAPPING_START_EVENT
 	var child *frame
 	if isColl {
@@ -160,6 +188,9 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value []byte) *fra
 				s.headerOf(parent).Merge = true
 			}
 		}
+		if (parent.role == roleRoot || parent.role == roleItem) && (typ == yaml_ALIAS_EVENT || len(tag) > 0) {
+			s.headerOf(parent).Disguised = true
+		}
 		parent.expectKey = false
 		if child != nil {
 			child.isKey = true
@@ -175,6 +206,9 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value []byte) *fra
 			if parent.key == "kind" {
 				v = &h.Kind
 			}
+			if typ != yaml_SCALAR_EVENT || (len(tag) > 0 && string(tag) != "tag:yaml.org,2002:str") {
+				h.Disguised = true
+			}
 			if *v != "" {
 				h.Duplicate = true
 			} else if typ == yaml_SCALAR_EVENT {
@@ -184,9 +218,9 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value []byte) *fra
 			s.HasItems, child.role = true, roleItems
 		}
 	case roleItems:
-		s.Items = append(s.Items, Header{})
 		switch typ {
 		case yaml_MAPPING_START_EVENT:
+			s.Items = append(s.Items, Header{})
 			child.role = roleItem
 		case yaml_SEQUENCE_START_EVENT:
 			s.ItemLists++
