@@ -62,7 +62,7 @@ type policyStore struct {
 	copied    string // text last written to the applied copy
 	copyVer   string // resourceVersion of the applied copy last parsed
 	copyPol   *policy.Policy
-	copyBad   bool // the applied copy exists but does not parse: fail closed
+	copyBad   bool       // the applied copy exists but does not parse: fail closed
 	reported  policyView // last state logged and announced
 }
 
