@@ -42,6 +42,14 @@ func main() {
 		"block.yaml": secretHead + "extra:\n" + strings.Repeat(" a:\n", n/4),
 		// billion laughs in a Secret
 		"laughs.yaml": secretHead + laughs(),
+		// comments the parser queues: one per short line
+		"comments.yaml": strings.Repeat("- 1 #\n", n/6),
+		"comment-map.yaml": strings.Repeat("#\na: 1\n", n/7),
+		// a top-level flow sequence, and a list whose items are scalars
+		"top-seq.yaml": "[" + strings.Repeat("a,", n/2) + "a]\n",
+		"items.yaml": "kind: FooList\nitems: [" + strings.Repeat("a,", n/2) + "a]\n",
+		// block sequence lines
+		"block-seq.yaml": strings.Repeat("- a\n", n/4),
 	}
 	for name, text := range inputs {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {

@@ -210,17 +210,18 @@ kseal inspect / verify to see it.`,
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
-		for _, a := range args {
+		for i, a := range args {
 			k, v, ok := strings.Cut(a, "=")
 			if !ok || k == "" {
-				return usagef("%q: want KEY=VALUE", k)
+				// Not quoted: without its KEY= the argument is the value.
+				return usagef("argument %d: want KEY=VALUE (the argument is not shown: it may be the value)", i+1)
 			}
 			values[k] = []byte(v)
 		}
-		for _, ff := range fromFiles {
+		for i, ff := range fromFiles {
 			k, p, ok := strings.Cut(ff, "=")
 			if !ok {
-				return usagef("--from-file %q: want KEY=PATH", ff)
+				return usagef("--from-file number %d: want KEY=PATH (not shown: it may be a value given by mistake)", i+1)
 			}
 			b, _, err := readRegular(p)
 			if err != nil {

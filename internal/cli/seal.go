@@ -118,10 +118,11 @@ func newCreateCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (atomically) instead of standard output; the policy covering FILE applies")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
-		for _, l := range literals {
+		for i, l := range literals {
 			k, v, ok := strings.Cut(l, "=")
 			if !ok || k == "" {
-				return usagef("--from-literal %q: want KEY=VALUE", k)
+				// Not quoted: without its KEY= the literal is the value.
+				return usagef("--from-literal number %d: want KEY=VALUE (not shown: it may be the value)", i+1)
 			}
 			values[k] = []byte(v)
 		}

@@ -109,7 +109,11 @@ func TestParseRecipientNeverQuotesKeyMaterial(t *testing.T) {
 		{"PEM key", "-----BEGIN OPENSSH PRIVATE KEY-----" + body, "a PEM private key", body},
 		{"unknown, bech32-like", "xyz1" + body, `unknown recipient type "xyz1"…`, "QQQQ"},
 		{"unknown, token", "sk_live_" + body, `unknown recipient type "sk_"…`, "live"},
-		{"unknown, base64", "c2VjcmV0IHN0dWZm" + body, `unknown recipient type "c"…`, "2VjcmV0"},
+		{"unknown, base64", "c2VjcmV0IHN0dWZm" + body, `unknown recipient type (not shown: no type prefix`, "c2Vj"},
+		{"unknown, AWS secret key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", `unknown recipient type (not shown`, "wJalr"},
+		{"identity after a recipient", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
+		{"identity after a comma", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq,AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
+		{"identity inside a KMS ARN", "arn:aws:kms:us-east-1:111122223333:key/AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
 		{"ssh key", "ssh-ed25519 AAAAC3" + body, `unknown recipient type "ssh-ed25519"…`, "AAAAC3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

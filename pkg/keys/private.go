@@ -11,15 +11,16 @@ import (
 // provider parses it: provider errors quote their input, and errors end up
 // in CI logs.
 
-// privateKeyForm names the kind of private key s is, or returns "".
-// Registered identity prefixes are compared without regard to case, since
-// bech32 keys are case-insensitive.
+// privateKeyForm names the kind of private key s holds, or returns "".
+// Registered identity prefixes are looked for anywhere in s (a key pasted
+// after a recipient, on the same line or after a comma, is still a key) and
+// compared without regard to case, since bech32 keys are case-insensitive.
 func privateKeyForm(s string) string {
 	up := strings.ToUpper(s)
 	registry.RLock()
 	defer registry.RUnlock()
 	for p := range registry.identities {
-		if strings.HasPrefix(up, strings.ToUpper(p)) {
+		if strings.Contains(up, strings.ToUpper(p)) {
 			return "an identity (" + p + "…)"
 		}
 	}
@@ -36,19 +37,32 @@ func errPrivateKey(form string) error {
 }
 
 // typePrefix returns the part of an unknown recipient string that names its
-// type, and nothing of what follows: the first word when it is short (an SSH
-// key type), otherwise the leading letters and dashes (at most 10) and the
-// separator after them (':', '1' as in bech32, '_').
+// type, and nothing of what follows: an SSH key type ("ssh-ed25519 AAAA…"),
+// or the leading letters and dashes (at most 10) when a type separator
+// follows them (':', '1' as in bech32, '_'); otherwise nothing, since the
+// string may be a secret (a passphrase's first word, a token).
 func typePrefix(s string) string {
-	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 && i <= 20 {
-		return strings.ToValidUTF8(s[:i], "")
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 && i <= 20 && isSSHKeyType(s[:i]) {
+		return s[:i]
 	}
 	end := 0
 	for end < len(s) && end < 10 && (s[end] == '-' || ('a' <= s[end]|0x20 && s[end]|0x20 <= 'z')) {
 		end++
 	}
 	if end < len(s) && strings.IndexByte(":1_", s[end]) >= 0 {
-		end++
+		return s[:end+1]
 	}
-	return s[:end]
+	// No type separator after the letters: they may be the start of a
+	// secret (an AWS secret key, a token), so nothing is shown.
+	return ""
+}
+
+// isSSHKeyType reports whether w names an SSH public key type.
+func isSSHKeyType(w string) bool {
+	for _, p := range []string{"ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-"} {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	return false
 }

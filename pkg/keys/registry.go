@@ -84,7 +84,10 @@ func ParseRecipient(s string) (Recipient, error) {
 	p, ok := longestPrefix(registry.recipients, s)
 	registry.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown recipient type %q… (known prefixes: %s)", typePrefix(s), strings.Join(recipientPrefixes(), ", "))
+		if tp := typePrefix(s); tp != "" {
+			return nil, fmt.Errorf("unknown recipient type %q… (known prefixes: %s)", tp, strings.Join(recipientPrefixes(), ", "))
+		}
+		return nil, fmt.Errorf("unknown recipient type (not shown: no type prefix such as age1 or arn: starts it; known prefixes: %s)", strings.Join(recipientPrefixes(), ", "))
 	}
 	return p(s)
 }

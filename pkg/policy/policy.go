@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -149,6 +150,12 @@ func parse(b []byte, path string, inCluster bool) (*Policy, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(p); err != nil {
 		return nil, &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	// The policy file is not read as a manifest: a Secret in a second
+	// document would be applied by kubectl and checked by nobody.
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return nil, &Error{Path: path, Line: more.Line, Msg: "holds more than one YAML document; kseal.yaml must hold the policy alone"}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {

@@ -260,3 +260,16 @@ func yamlFields(v any) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestPolicyFileHoldsThePolicyAlone: policy check does not read kseal.yaml
+// as a manifest, so a Secret hidden in a second document would never be
+// checked (kubectl -R would apply it): such a file is refused.
+//
+// Guard: the second Decode in parse.
+func TestPolicyFileHoldsThePolicyAlone(t *testing.T) {
+	text := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: hid}\nstringData: {password: hunter2}\n"
+	_, err := policy.ParseInCluster([]byte(text), "kseal.yaml")
+	if err == nil || !strings.Contains(err.Error(), "more than one YAML document") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("got %v", err)
+	}
+}

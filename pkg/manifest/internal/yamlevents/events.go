@@ -137,9 +137,12 @@ func Summarize(data []byte) (sum *Summary, err error) {
 		}
 		yaml_event_delete(&ev)
 		// Comments do not matter here; drop the ones the parser has
-		// attached, or a file of comments would grow the queue unbounded.
-		if p.comments_head > 0 && p.comments_head == len(p.comments) {
-			p.comments, p.comments_head = p.comments[:0], 0
+		// consumed (the scanner keeps one or two ahead), or a file of
+		// comments would grow the queue without bound.
+		if p.comments_head >= 64 {
+			n := copy(p.comments, p.comments[p.comments_head:])
+			clear(p.comments[n:])
+			p.comments, p.comments_head = p.comments[:n], 0
 		}
 	}
 }
