@@ -43,11 +43,11 @@ func main() {
 		// billion laughs in a Secret
 		"laughs.yaml": secretHead + laughs(),
 		// comments the parser queues: one per short line
-		"comments.yaml": strings.Repeat("- 1 #\n", n/6),
+		"comments.yaml":    strings.Repeat("- 1 #\n", n/6),
 		"comment-map.yaml": strings.Repeat("#\na: 1\n", n/7),
 		// a top-level flow sequence, and a list whose items are scalars
 		"top-seq.yaml": "[" + strings.Repeat("a,", n/2) + "a]\n",
-		"items.yaml": "kind: FooList\nitems: [" + strings.Repeat("a,", n/2) + "a]\n",
+		"items.yaml":   "kind: FooList\nitems: [" + strings.Repeat("a,", n/2) + "a]\n",
 		// block sequence lines
 		"block-seq.yaml": strings.Repeat("- a\n", n/4),
 	}
