@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -137,7 +138,6 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 		return rcpts, err
 	}
 	var rcpts []keys.Recipient
-	have := map[string]bool{}
 	for _, id := range ids {
 		if own, ok := id.(keys.OwnRecipient); ok {
 			r, err := own.OwnRecipient()
@@ -145,16 +145,9 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 				return nil, err
 			}
 			rcpts = append(rcpts, r)
-			have[r.KeyID()] = true
 		}
 	}
-	var missing []string
-	for _, id := range s.Envelope.KeyIDs() {
-		if !have[id] {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) > 0 {
+	if missing, _ := compareRecipients(s, rcpts); len(missing) > 0 {
 		return nil, hintError{
 			fmt.Errorf("changes are sealed under a fresh data key for the object's recipients, and the public keys of %s are not among your identities", strings.Join(missing, ", ")),
 			"pass them with --recipients-file or --recipient (kseal fetch-recipients for the cluster's), or keep a kseal.yaml that names them",
@@ -287,23 +280,7 @@ func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *c
 	if err != nil || p != nil || force {
 		return rcpts, err
 	}
-	have := map[string]bool{}
-	for _, id := range s.Envelope.KeyIDs() {
-		have[id] = true
-	}
-	var extra, missing []string
-	given := map[string]bool{}
-	for _, r := range rcpts {
-		given[r.KeyID()] = true
-		if !have[r.KeyID()] {
-			extra = append(extra, r.KeyID())
-		}
-	}
-	for _, id := range s.Envelope.KeyIDs() {
-		if !given[id] {
-			missing = append(missing, id)
-		}
-	}
+	missing, extra := compareRecipients(s, rcpts)
 	switch {
 	case len(extra) > 0:
 		return nil, hintError{fmt.Errorf("recipient %s is not one the object is sealed to (it has %s): it would read every value written from now on", strings.Join(extra, ", "), strings.Join(s.Envelope.KeyIDs(), ", ")),
@@ -313,6 +290,25 @@ func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *c
 			"pass every recipient of the object (kseal inspect lists them), or --force"}
 	}
 	return rcpts, nil
+}
+
+// compareRecipients lists the key IDs the object is sealed to that rcpts
+// lack, and those of rcpts the object is not sealed to.
+func compareRecipients(s *crypto.Sealed, rcpts []keys.Recipient) (missing, extra []string) {
+	object := s.Envelope.KeyIDs()
+	given := map[string]bool{}
+	for _, r := range rcpts {
+		given[r.KeyID()] = true
+		if !slices.Contains(object, r.KeyID()) && !slices.Contains(extra, r.KeyID()) {
+			extra = append(extra, r.KeyID())
+		}
+	}
+	for _, id := range object {
+		if !given[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, extra
 }
 
 // changeSealed applies change to the sealed object of file (the one named
