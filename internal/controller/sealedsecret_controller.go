@@ -155,7 +155,7 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	target := targetOf(ss)
 	opened, err := crypto.Open(ctx, sealed, target, budget.wrap(identities()))
 	var nm *keys.NoIdentityMatchError
-	if errors.As(err, &nm) && onlyMisses(nm) {
+	if errors.As(err, &nm) && nm.Unclaimed() {
 		// A key may have been restored or rotated in since the last load.
 		if lerr := r.Keyring.Load(ctx); lerr != nil {
 			return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: lerr.Error(), err: lerr}
@@ -265,16 +265,6 @@ func (r *Reconciler) deny(ctx context.Context, ss *ksealv1.SealedSecret, view po
 	return outcome{reason: ksealv1.ReasonPolicyDenied, message: msg}
 }
 
-// onlyMisses reports whether no identity even claimed a stanza.
-func onlyMisses(nm *keys.NoIdentityMatchError) bool {
-	for _, e := range nm.Errs {
-		if !errors.Is(e, keys.ErrIncorrectIdentity) {
-			return false
-		}
-	}
-	return true
-}
-
 func openFailure(err error) outcome {
 	var nm *keys.NoIdentityMatchError
 	switch {
@@ -288,7 +278,7 @@ func openFailure(err error) outcome {
 		return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
 	case errors.Is(err, crypto.ErrFormat):
 		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
-	case errors.As(err, &nm) && onlyMisses(nm):
+	case errors.As(err, &nm) && nm.Unclaimed():
 		return outcome{reason: ksealv1.ReasonNoMatchingKey, message: err.Error()}
 	}
 	return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}

@@ -235,7 +235,7 @@ func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]strin
 		for _, st := range e.stanzas(i) {
 			dek, _, err := keys.UnwrapAny(ctx, []*keys.Stanza{st}, b, ids)
 			var nm *keys.NoIdentityMatchError
-			if errors.As(err, &nm) && onlyMisses(nm) {
+			if errors.As(err, &nm) && nm.Unclaimed() {
 				continue // not ours to check
 			}
 			if errors.Is(err, keys.ErrAccessDenied) || errors.Is(err, keys.ErrUnavailable) {
@@ -251,14 +251,4 @@ func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]strin
 		}
 	}
 	return out, nil
-}
-
-// onlyMisses reports whether every identity answered "not mine".
-func onlyMisses(nm *keys.NoIdentityMatchError) bool {
-	for _, e := range nm.Errs {
-		if !errors.Is(e, keys.ErrIncorrectIdentity) {
-			return false
-		}
-	}
-	return true
 }

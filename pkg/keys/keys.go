@@ -105,6 +105,18 @@ type NoIdentityMatchError struct {
 	Errs    []error
 }
 
+// Unclaimed reports whether no identity even claimed a stanza: every one
+// answered ErrIncorrectIdentity (no key at hand), as opposed to a key that
+// was tried and failed (denied, unavailable, a bad wrap).
+func (e *NoIdentityMatchError) Unclaimed() bool {
+	for _, err := range e.Errs {
+		if !errors.Is(err, ErrIncorrectIdentity) {
+			return false
+		}
+	}
+	return true
+}
+
 func (e *NoIdentityMatchError) Error() string {
 	if len(e.Stanzas) == 0 {
 		return "no recipients in the object"
