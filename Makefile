@@ -12,7 +12,7 @@ export CGO_ENABLED ?= 0
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/...
 
 tools:
 	@bash $(TOOLS) build >/dev/null

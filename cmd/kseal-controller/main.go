@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,11 +17,16 @@ import (
 
 	"kseal.dev/kseal/internal/controller"
 	_ "kseal.dev/kseal/internal/providers"
+	"kseal.dev/kseal/internal/version"
 	"kseal.dev/kseal/pkg/keys"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return // the usage was printed: asking for help is no error
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "kseal-controller: error: %v\n", err)
 		os.Exit(1)
 	}
@@ -49,8 +55,13 @@ func run(args []string) error {
 	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the valid, current policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied); an invalid or missing policy never deletes")
 	fs.BoolVar(&o.RequirePolicy, "require-policy", false, "deny every unseal while no policy is configured (no kseal-policy ConfigMap and no kept copy of a valid one)")
 	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
+	showVersion := fs.Bool("version", false, "print the version, commit, Go version and envelope format version, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Printf("kseal-controller %s\n", version.Get())
+		return nil
 	}
 	if watch != "" {
 		o.WatchNamespaces = strings.Split(watch, ",")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kseal.dev/kseal/internal/version"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 )
@@ -102,7 +103,9 @@ standard input and writes standard output. -i rewrites files in place
 (atomically), -R walks directories.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Get().String(),
 	}
+	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newSealCmd(e, formSealed),
@@ -121,6 +124,15 @@ standard input and writes standard output. -i rewrites files in place
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version, commit, Go version and envelope format version",
+			Args:  cobra.NoArgs,
+			RunE: func(*cobra.Command, []string) error {
+				_, err := fmt.Fprintf(e.stdout, "kseal %s\n", version.Get())
+				return err
+			},
+		},
 	)
 	return root
 }
