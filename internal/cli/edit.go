@@ -2,7 +2,9 @@ package cli
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -218,7 +220,7 @@ kseal inspect / verify to see it.`,
 			}
 			b, _, err := readRegular(p)
 			if err != nil {
-				return err
+				return fromFileError(i, p, err)
 			}
 			values[k] = b
 		}
@@ -254,6 +256,12 @@ object's recipients (or the policy's) like set does.`,
 	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		for i, a := range args {
+			if crypto.CheckKey(a) != nil {
+				// Not quoted: KEY=VALUE or a bare value given by mistake.
+				return usagef("argument %d is not a Secret key (not shown: it may hold a value)", i+1)
+			}
+		}
 		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
@@ -290,6 +298,21 @@ func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *c
 			"pass every recipient of the object (kseal inspect lists them), or --force"}
 	}
 	return rcpts, nil
+}
+
+// fromFileError reports a --from-file that could not be read without its
+// path: given KEY=VALUE by mistake (for --from-literal), the path is the
+// value.
+func fromFileError(i int, path string, err error) error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	if path != "" {
+		msg = strings.ReplaceAll(msg, path, "(the path)")
+	}
+	return fmt.Errorf("--from-file number %d: %s (the path is not shown: it may be a value given by mistake)", i+1, msg)
 }
 
 // compareRecipients lists the key IDs the object is sealed to that rcpts

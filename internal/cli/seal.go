@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/rand"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -126,7 +125,7 @@ func newCreateCmd(e *env) *cobra.Command {
 			}
 			values[k] = []byte(v)
 		}
-		for _, ff := range fromFiles {
+		for i, ff := range fromFiles {
 			k, p, ok := strings.Cut(ff, "=")
 			if !ok {
 				p = ff
@@ -134,7 +133,7 @@ func newCreateCmd(e *env) *cobra.Command {
 			}
 			b, _, err := readRegular(p)
 			if err != nil {
-				return fmt.Errorf("--from-file: %w", err)
+				return fromFileError(i, p, err)
 			}
 			values[k] = b
 		}

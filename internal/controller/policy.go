@@ -71,6 +71,9 @@ type grantedIdentity struct {
 	allowed map[string]bool
 }
 
+// Remote passes on whether the wrapped identity is remote.
+func (g grantedIdentity) Remote() bool { return keys.IsRemote(g.Identity) }
+
 func (g grantedIdentity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]byte, error) {
 	if !g.allowed[s.KeyID] {
 		return nil, keys.ErrIncorrectIdentity

@@ -246,3 +246,21 @@ func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestManySectionsOnTheClusterKeyOpen: the unwrap cap counts KMS calls, not
+// keys held in memory, so an object kseal set grew past the cap (every
+// section sealed to the cluster key) still opens.
+//
+// Guard: only remote identities count against maxUnwraps.
+func TestManySectionsOnTheClusterKeyOpen(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	s := manySections(t, f.ns, "long", 70, f.recipient())
+	if err := k8s.Create(t.Context(), rawSS(t, f.ns, "long", s)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := range 70 {
+		want[fmt.Sprintf("k%d", i)] = "v"
+	}
+	waitSecret(t, f.ns, "long", want)
+}

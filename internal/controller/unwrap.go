@@ -16,15 +16,17 @@ import (
 // wrap opens, so each section costs at most one successful call.
 const maxUnwrapFailures = 4
 
-// maxUnwraps caps all unwrap attempts of one reconcile, successful ones
-// included: sealing needs only public keys (and kms:Encrypt), so a tenant
-// could build an object of 255 sections that all open, and make every
-// reconcile cost hundreds of KMS calls. A real object has a few sections;
-// one with more than this is folded with kseal rotate.
+// maxUnwraps caps the remote (KMS) unwrap attempts of one reconcile,
+// successful ones included: sealing needs only public keys (and
+// kms:Encrypt), so a tenant could build an object of 255 sections that all
+// open, and make every reconcile cost hundreds of KMS calls. Keys held in
+// memory (the cluster keys) are not counted: they cost microseconds, and an
+// object kseal set grew to 255 sections must still open. A KMS-sealed
+// object with more sections than this is folded with kseal rotate.
 const maxUnwraps = 64
 
 // errUnwrapBudget ends an open that spent its budget.
-var errUnwrapBudget = fmt.Errorf("gave up after %d failed key unwrap attempts or %d attempts in all (the limits per object; fold sections with kseal rotate)", maxUnwrapFailures, maxUnwraps)
+var errUnwrapBudget = fmt.Errorf("gave up after %d failed key unwrap attempts or %d KMS unwraps in all (the limits per object; fold sections with kseal rotate)", maxUnwrapFailures, maxUnwraps)
 
 // unwrapBudget counts the unwrap attempts of one reconcile.
 type unwrapBudget struct {
@@ -48,8 +50,8 @@ func (b *unwrapBudget) exhausted() bool {
 	return b.failures >= maxUnwrapFailures || b.attempts >= maxUnwraps
 }
 
-func (b *unwrapBudget) record(err error) {
-	if !errors.Is(err, keys.ErrIncorrectIdentity) {
+func (b *unwrapBudget) record(err error, remote bool) {
+	if remote && !errors.Is(err, keys.ErrIncorrectIdentity) {
 		b.mu.Lock()
 		b.attempts++
 		b.mu.Unlock()
@@ -78,6 +80,6 @@ func (bi budgetIdentity) Unwrap(ctx context.Context, s *keys.Stanza, bind keys.B
 		return nil, errUnwrapBudget
 	}
 	dek, err := bi.Identity.Unwrap(ctx, s, bind)
-	bi.b.record(err)
+	bi.b.record(err, keys.IsRemote(bi.Identity))
 	return dek, err
 }

@@ -84,6 +84,19 @@ type OwnRecipient interface {
 	OwnRecipient() (Recipient, error)
 }
 
+// A RemoteIdentity unwraps through a network service that may bill, throttle
+// or log each call (a cloud KMS), unlike a key held in memory. The
+// controller caps such calls per object.
+type RemoteIdentity interface {
+	Remote() bool
+}
+
+// IsRemote reports whether id unwraps through a remote service.
+func IsRemote(id Identity) bool {
+	r, ok := id.(RemoteIdentity)
+	return ok && r.Remote()
+}
+
 // ErrIncorrectIdentity is returned by Identity.Unwrap for a stanza that
 // belongs to another key.
 var ErrIncorrectIdentity = errors.New("incorrect identity for recipient stanza")

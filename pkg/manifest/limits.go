@@ -75,7 +75,22 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		// U2VjcmV0" is a Secret to it, text to a reader.
 		return false, d.errorf("", "a key, apiVersion or kind is written with a tag or an alias; write them as plain strings")
 	}
-	if sum.HasItems && sum.Incomplete > 0 {
+	if (sum.ItemsKey || sum.Root == yamlevents.RootSequence) && sum.Aliases > 0 {
+		// kubectl resolves aliases: an alias item, or items given as an
+		// alias, is a list of objects kseal would not see.
+		return false, d.errorf("", "anchors and aliases are not supported in lists (items)")
+	}
+	// kubectl keeps the last of a repeated key, kseal the first: a second
+	// items: (or data:, metadata:) would be read differently.
+	if sum.RepeatedKey != "" {
+		return false, d.errorf(sum.RepeatedKey, "key given twice")
+	}
+	for i, h := range sum.Items {
+		if h.RepeatedKey != "" {
+			return false, d.errorf(fmt.Sprintf("items[%d].%s", i, h.RepeatedKey), "key given twice")
+		}
+	}
+	if sum.HasItems && sum.Incomplete > 0 && sum.Kind != "" {
 		// apimachinery gives list items without apiVersion and kind the
 		// list's kind less "List": a SecretList of bare items is Secrets.
 		return false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)

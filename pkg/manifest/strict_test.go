@@ -99,6 +99,9 @@ func TestWhatKubectlReadsAsASecretIsSeen(t *testing.T) {
 		{"key as !!binary", "apiVersion: v1\n!!binary a2luZA==: Secret\n" + body},
 		{"SecretList of bare items", "apiVersion: v1\nkind: SecretList\nitems:\n- metadata: {name: x}\n  stringData: {password: hunter2}\n"},
 		{"ConfigMap with items", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n"},
+		{"an alias item", "apiVersion: v1\nkind: List\nx: &s\n  apiVersion: v1\n  kind: Secret\n  metadata: {name: a1}\n  stringData: {password: hunter2}\nitems:\n- *s\n"},
+		{"items given as an alias", "apiVersion: v1\nkind: ConfigMap\nx: &s [{apiVersion: v1, kind: Secret, metadata: {name: a1}, stringData: {password: hunter2}}]\nitems: *s\n"},
+		{"items given twice, the first empty", "apiVersion: v1\nkind: List\nitems: []\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: c1}, stringData: {password: hunter2}}\n"},
 		{"separator with a no-break space", "# c\n---\u00a0\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"x\"}, \"stringData\": {\"password\": \"hunter2\"}}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,5 +130,13 @@ func TestASecretWithItemsIsRefused(t *testing.T) {
 	doc := "apiVersion: v1\nkind: Secret\nmetadata: {name: outer}\nstringData: {password: hunter2}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n"
 	if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), "is a list to kubectl") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestItemsInOtherYAMLAreLeftAlone: a file that is no manifest (no kind: a
+// menu, Helm values) may hold a top-level items list of anything.
+func TestItemsInOtherYAMLAreLeftAlone(t *testing.T) {
+	if _, err := Parse([]byte("items:\n- {name: home, url: /}\n- {name: docs, url: /docs}\n")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -153,9 +153,16 @@ func parse(b []byte, path string, inCluster bool) (*Policy, error) {
 	}
 	// The policy file is not read as a manifest: a Secret in a second
 	// document would be applied by kubectl and checked by nobody.
-	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, &Error{Path: path, Line: more.Line, Msg: "holds more than one YAML document; kseal.yaml must hold the policy alone"}
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		// An empty document (a trailing "---") holds nothing to hide.
+		if err != nil || !emptyDocument(&more) {
+			return nil, &Error{Path: path, Line: more.Line, Msg: "holds more than one YAML document; kseal.yaml must hold the policy alone"}
+		}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
@@ -165,6 +172,15 @@ func parse(b []byte, path string, inCluster bool) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// emptyDocument reports whether n, a decoded document, holds nothing (or
+// only null).
+func emptyDocument(n *yaml.Node) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	return n.Kind == 0 || (n.Kind == yaml.DocumentNode && len(n.Content) == 0) || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
 func recordLines(n *yaml.Node, prefix string, out map[string]int) {

@@ -273,3 +273,11 @@ func TestPolicyFileHoldsThePolicyAlone(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestPolicyFileMayEndInAnEmptyDocument(t *testing.T) {
+	for _, tail := range []string{"---\n", "---\n# end\n", "---\n...\n"} {
+		if _, err := policy.ParseInCluster([]byte("apiVersion: kseal.dev/v1alpha1\nkind: Policy\n"+tail), "kseal.yaml"); err != nil {
+			t.Errorf("%q: %v", tail, err)
+		}
+	}
+}

@@ -118,6 +118,9 @@ type Identity struct {
 
 var defaultIdentity = &Identity{}
 
+// Remote reports that unwrapping calls the KMS.
+func (i *Identity) Remote() bool { return true }
+
 // Unwrap decrypts an awskms stanza, passing the binding recomputed from the
 // object as encryption context.
 func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]byte, error) {

@@ -118,6 +118,9 @@ func (r *Recipient) Wrap(ctx context.Context, dek []byte, b keys.Binding) (*keys
 // Identity unwraps every gcpkms stanza with Application Default Credentials.
 type Identity struct{}
 
+// Remote reports that unwrapping calls the KMS.
+func (Identity) Remote() bool { return true }
+
 // Unwrap decrypts a gcpkms stanza with the binding recomputed from the object.
 func (Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]byte, error) {
 	if s.Type != Type {

@@ -15,6 +15,9 @@ type Header struct {
 	APIVersion, Kind string
 	Duplicate        bool // apiVersion or kind appears twice
 	Merge            bool // a merge key (<<), which could supply either
+	// RepeatedKey names a key of the object that appears twice (kubectl
+	// keeps the last, a reader and kseal's tree the first).
+	RepeatedKey string
 	// Disguised: a key of the object, or its apiVersion or kind, is written
 	// with a tag (!!binary) or an alias, so that kubectl's decoder may read
 	// another string than the text says.
@@ -29,6 +32,7 @@ type Summary struct {
 	Root      RootKind
 	Header             // of the first document's root mapping
 	HasItems  bool     // the root mapping has a sequence under "items"
+	ItemsKey  bool     // the root mapping has an "items" key, whatever its value
 	Items     []Header // mapping items of the root sequence, or under items, that say anything
 	ItemLists int      // items that are sequences themselves
 	// Incomplete counts mapping items without apiVersion or kind, which
@@ -75,6 +79,7 @@ type frame struct {
 	isKey     bool // the collection is a mapping key (a complex key)
 	key       string
 	role      role
+	seen      map[string]bool // keys of a root or item mapping
 }
 
 // Summarize reads every event of data and returns its summary. It keeps
@@ -187,8 +192,21 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte)
 		parent.key = ""
 		if typ == yaml_SCALAR_EVENT {
 			parent.key = string(value)
-			if parent.key == "<<" && (parent.role == roleRoot || parent.role == roleItem) {
-				s.headerOf(parent).Merge = true
+			if parent.role == roleRoot || parent.role == roleItem {
+				h := s.headerOf(parent)
+				if parent.key == "<<" {
+					h.Merge = true
+				}
+				if parent.seen == nil {
+					parent.seen = map[string]bool{}
+				}
+				if parent.seen[parent.key] && h.RepeatedKey == "" {
+					h.RepeatedKey = parent.key
+				}
+				parent.seen[parent.key] = true
+				if parent.role == roleRoot && parent.key == "items" {
+					s.ItemsKey = true
+				}
 			}
 		}
 		if (parent.role == roleRoot || parent.role == roleItem) && (typ == yaml_ALIAS_EVENT || len(tag) > 0) {
