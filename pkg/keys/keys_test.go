@@ -113,6 +113,8 @@ func TestParseRecipientNeverQuotesKeyMaterial(t *testing.T) {
 		{"unknown, AWS secret key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", `unknown recipient type (not shown`, "wJalr"},
 		{"identity after a recipient", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
 		{"identity after a comma", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq,AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
+		{"unknown, password with a bech32-like 1", "correct1horse" + body, `unknown recipient type (not shown`, "correct"},
+		{"unknown, password with an underscore", "Summer_2024" + body, `unknown recipient type (not shown`, "Summer"},
 		{"identity inside a KMS ARN", "arn:aws:kms:us-east-1:111122223333:key/AGE-SECRET-KEY-1" + body, "a private key, not a recipient", body},
 		{"ssh key", "ssh-ed25519 AAAAC3" + body, `unknown recipient type "ssh-ed25519"…`, "AAAAC3"},
 	} {
@@ -126,5 +128,14 @@ func TestParseRecipientNeverQuotesKeyMaterial(t *testing.T) {
 				t.Fatalf("recipients file: got %v", err)
 			}
 		})
+	}
+}
+
+// TestRecipientsThatMerelyMentionAnIdentityPrefix: a KMS key ring named
+// like an identity prefix is a recipient, not a private key.
+func TestRecipientsThatMerelyMentionAnIdentityPrefix(t *testing.T) {
+	_, err := keys.ParseRecipient("gcpkms:projects/p/locations/global/keyRings/age-secret-key-ring/cryptoKeys/k")
+	if err != nil && strings.Contains(err.Error(), "private key") {
+		t.Fatalf("a KMS key name was taken for a private key: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ func privateKeyForm(s string) string {
 	registry.RLock()
 	defer registry.RUnlock()
 	for p := range registry.identities {
-		if strings.Contains(up, strings.ToUpper(p)) {
+		if keyAfter(up, strings.ToUpper(p)) {
 			return "an identity (" + p + "…)"
 		}
 	}
@@ -38,7 +38,7 @@ func errPrivateKey(form string) error {
 
 // typePrefix returns the part of an unknown recipient string that names its
 // type, and nothing of what follows: an SSH key type ("ssh-ed25519 AAAA…"),
-// or the leading letters and dashes (at most 10) when a type separator
+// or the leading letters and dashes (at most 5) when a type separator
 // follows them (':', '1' as in bech32, '_'); otherwise nothing, since the
 // string may be a secret (a passphrase's first word, a token).
 func typePrefix(s string) string {
@@ -46,8 +46,11 @@ func typePrefix(s string) string {
 		return s[:i]
 	}
 	end := 0
-	for end < len(s) && end < 10 && (s[end] == '-' || ('a' <= s[end]|0x20 && s[end]|0x20 <= 'z')) {
+	for end < len(s) && end < 6 && (s[end] == '-' || ('a' <= s[end]|0x20 && s[end]|0x20 <= 'z')) {
 		end++
+	}
+	if end > 5 {
+		return "" // a word, not a type tag: it may begin a password
 	}
 	if end < len(s) && strings.IndexByte(":1_", s[end]) >= 0 {
 		return s[:end+1]
@@ -63,6 +66,28 @@ func isSSHKeyType(w string) bool {
 		if strings.HasPrefix(w, p) {
 			return true
 		}
+	}
+	return false
+}
+
+// keyAfter reports whether up holds prefix followed by key material: at
+// least 16 characters of letters, digits or dashes (a key ring named
+// "age-secret-key-ring" is no key; "AGE-SECRET-KEY-1QQ…" is).
+func keyAfter(up, prefix string) bool {
+	for i := strings.Index(up, prefix); i >= 0; {
+		rest := up[i+len(prefix):]
+		n := 0
+		for n < len(rest) && (rest[n] == '-' || ('A' <= rest[n] && rest[n] <= 'Z') || ('0' <= rest[n] && rest[n] <= '9')) {
+			n++
+		}
+		if n >= 16 {
+			return true
+		}
+		j := strings.Index(rest, prefix)
+		if j < 0 {
+			return false
+		}
+		i += len(prefix) + j
 	}
 	return false
 }
