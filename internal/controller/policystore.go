@@ -249,13 +249,14 @@ func (v policyView) condition(generation int64) *metav1.Condition {
 // valid one stays in force and nothing is deleted.
 func forCluster(p *policy.Policy, cluster string) error {
 	var names []string
-	uses := false
+	uses, ours := false, false
 	for name := range p.Clusters {
 		names = append(names, name)
 	}
 	for _, k := range p.Keys {
 		if k != nil && k.Cluster != "" {
 			uses = true
+			ours = ours || k.Cluster == cluster
 		}
 	}
 	if !uses {
@@ -267,6 +268,9 @@ func forCluster(p *policy.Policy, cluster string) error {
 	}
 	if _, ok := p.Clusters[cluster]; !ok {
 		return fmt.Errorf("the policy grants cluster keys but does not list this controller's cluster %q (--cluster-name) under clusters: %v", cluster, names)
+	}
+	if !ours {
+		return fmt.Errorf("the policy grants cluster keys, but none of this controller's cluster %q (--cluster-name): every object sealed to them would be denied", cluster)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"kseal.dev/kseal/pkg/policy"
 )
 
 // cmStub serves ConfigMaps from a map.
@@ -73,5 +75,35 @@ func TestPolicyIsReadUnderTheLock(t *testing.T) {
 	}
 	if probe.unlocked > 0 {
 		t.Fatalf("%d ConfigMap reads happened without the store's lock", probe.unlocked)
+	}
+}
+
+// TestForCluster: a policy that grants cluster keys must name this
+// controller's cluster and grant one of its keys; otherwise every object
+// sealed to the cluster keys would look explicitly denied (and be deleted
+// with --policy-revoke-deletes). Policies with KMS keys only need nothing.
+//
+// Guard: forCluster.
+func TestForCluster(t *testing.T) {
+	const head = "apiVersion: kseal.dev/v1alpha1\nkind: Policy\n"
+	for _, tc := range []struct {
+		name, text, cluster string
+		ok                  bool
+	}{
+		{"ours", head + "clusters: {test: {recipientsFile: t.pub}}\nkeys: {c: {cluster: test}}\n", "test", true},
+		{"no --cluster-name", head + "clusters: {test: {recipientsFile: t.pub}}\nkeys: {c: {cluster: test}}\n", "", false},
+		{"renamed", head + "clusters: {prod: {recipientsFile: p.pub}}\nkeys: {c: {cluster: prod}}\n", "test", false},
+		{"listed but not granted", head + "clusters: {test: {recipientsFile: t.pub}, prod: {recipientsFile: p.pub}}\nkeys: {c: {cluster: prod}}\n", "test", false},
+		{"KMS keys only", head + "keys: {k: {awsKms: \"arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555\"}}\n", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := policy.ParseInCluster([]byte(tc.text), "kseal.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := forCluster(p, tc.cluster); (err == nil) != tc.ok {
+				t.Fatalf("forCluster: %v, want ok=%v", err, tc.ok)
+			}
+		})
 	}
 }
