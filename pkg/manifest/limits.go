@@ -100,6 +100,9 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		// merge key supplies kind: Secret for something else.
 		return false, d.errorf("", "<<: merge keys at the top of a document are not supported")
 	}
+	// Decoding it as kubectl does costs about what a tree costs; the
+	// budget says whether that fits (see checkKubectlView).
+	d.kubectlCheck = sum.Nodes <= *budget
 	want := false
 	switch sum.Root {
 	case yamlevents.RootMapping:

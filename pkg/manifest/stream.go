@@ -60,11 +60,14 @@ type Doc struct {
 
 	// Lists (list.go): a list document holds its Secrets as items; each
 	// item is a document whose parent is the list.
-	parent  *Doc
-	item    int
-	items   []*Doc
-	list    *yaml.RNode
-	listSeq *yaml.Node
+	parent *Doc
+	item   int
+	items  []*Doc
+	// kubectlCheck: the document is small enough (within the node budget)
+	// to be decoded once more the way kubectl reads it.
+	kubectlCheck bool
+	list         *yaml.RNode
+	listSeq      *yaml.Node
 }
 
 // Stream is a parsed multi-document YAML stream.
@@ -110,6 +113,11 @@ func Parse(data []byte) (s *Stream, err error) {
 		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: sep.String(), raw: body.String()}
 		if err := d.classify(&budget); err != nil {
 			return err
+		}
+		if d.kubectlCheck {
+			if err := d.checkKubectlView(); err != nil {
+				return err
+			}
 		}
 		s.Docs = append(s.Docs, d)
 		s.Docs = append(s.Docs, d.items...)

@@ -140,3 +140,22 @@ func TestItemsInOtherYAMLAreLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKubectlViewIsTheBackstop: whatever spelling slips past the rules
+// above, a document from which kubectl would apply more Secrets than kseal
+// sees is refused.
+//
+// Guard: checkKubectlView.
+func TestKubectlViewIsTheBackstop(t *testing.T) {
+	d := &Doc{Index: 1, raw: "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: x}, stringData: {password: hunter2}}\n"}
+	if err := d.checkKubectlView(); err == nil || !strings.Contains(err.Error(), "kubectl reads 1 Secret(s) in this document where kseal reads 0") {
+		t.Fatalf("got %v", err)
+	}
+	if err := (&Doc{Index: 1, raw: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"}).checkKubectlView(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: x}, stringData: {password: hunter2}}\n"))
+	if err != nil || len(s.Docs) != 2 {
+		t.Fatalf("a plain List of a Secret: %v", err)
+	}
+}
