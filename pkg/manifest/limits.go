@@ -95,10 +95,15 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		// list's kind less "List": a SecretList of bare items is Secrets.
 		return false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)
 	}
+	// kubectl applies merge keys; kseal would take a document (or list
+	// item) whose merge key supplies kind: Secret for something else.
 	if sum.Merge {
-		// kubectl applies merge keys; kseal would take a document whose
-		// merge key supplies kind: Secret for something else.
 		return false, d.errorf("", "<<: merge keys at the top of a document are not supported")
+	}
+	for i, h := range sum.Items {
+		if h.Merge {
+			return false, d.errorf(fmt.Sprintf("items[%d].<<", i), "merge keys at the top of a list item are not supported")
+		}
 	}
 	// Decoding it as kubectl does costs about what a tree costs; the
 	// budget says whether that fits (see checkKubectlView).
@@ -131,7 +136,7 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 // list it must refuse.
 func anyObject(items []yamlevents.Header) bool {
 	for _, h := range items {
-		if h.Duplicate || h.Merge || h.Disguised || headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List") {
+		if h.Duplicate || h.Disguised || headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List") {
 			return true
 		}
 	}

@@ -64,9 +64,6 @@ func (d *Doc) expandList(n *yaml.RNode, seq *yaml.Node) error {
 		if listItems(in) != nil {
 			return d.itemErr(i, c, errors.New("a list inside a list is not supported"))
 		}
-		if err := checkIdentity(c); err != nil {
-			return d.itemErr(i, c, err)
-		}
 		k := kindOf(in)
 		if k == KindOther {
 			continue

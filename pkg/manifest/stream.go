@@ -160,11 +160,6 @@ func (d *Doc) classify(budget *int) error {
 	if err != nil {
 		return d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
 	}
-	if n.YNode().Kind == yaml.MappingNode {
-		if err := checkIdentity(n.YNode()); err != nil {
-			return d.errorf("", "%v", err)
-		}
-	}
 	if seq := listItems(n); seq != nil {
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
 		return d.expandList(n, seq)

@@ -52,28 +52,6 @@ func checkStrict(n *yaml.Node, path string) error {
 	return nil
 }
 
-// checkIdentity refuses, in any document, a top-level apiVersion or kind
-// given twice and top-level merge keys: kseal would take a document for a
-// ConfigMap that kubectl reads as a Secret (and so never check it for
-// plaintext).
-func checkIdentity(n *yaml.Node) error {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if k.Kind != yaml.ScalarNode {
-			continue
-		}
-		if k.Tag == "!!merge" || k.Value == "<<" {
-			return fmt.Errorf("<<: merge keys at the top of a document are not supported")
-		}
-		if (k.Value == "apiVersion" || k.Value == "kind") && seen[k.Value] {
-			return fmt.Errorf("%s: key given twice", k.Value)
-		}
-		seen[k.Value] = true
-	}
-	return nil
-}
-
 // quoted matches what YAML parser messages quote from their input: a token,
 // an anchor name, a scalar. Any of it may be a secret value.
 var quoted = regexp.MustCompile("'[^']{2,}'|`[^`]{2,}`|\"[^\"]{2,}\"")
