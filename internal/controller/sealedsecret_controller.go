@@ -198,10 +198,18 @@ func (r *Reconciler) stillNotOwned(ctx context.Context, ss *ksealv1.SealedSecret
 		return nil
 	case err != nil:
 		return &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
-	case metav1.IsControlledBy(&cur, ss):
+	}
+	return r.notOwned(&cur, ss)
+}
+
+// notOwned says why the existing Secret cur may not be written for ss
+// (SecretNotOwned, rechecked every AdoptRecheck), or nil when ss controls
+// it or its owner consented to hand it over.
+func (r *Reconciler) notOwned(cur *corev1.Secret, ss *ksealv1.SealedSecret) *outcome {
+	if metav1.IsControlledBy(cur, ss) {
 		return nil
 	}
-	if why := adoptRefusal(&cur); why != "" {
+	if why := adoptRefusal(cur); why != "" {
 		return &outcome{reason: ksealv1.ReasonSecretNotOwned, message: why, recheck: r.AdoptRecheck}
 	}
 	return nil
@@ -303,10 +311,10 @@ func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values
 	if err != nil {
 		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
 	}
+	if out := r.notOwned(&cur, ss); out != nil {
+		return false, out
+	}
 	if !metav1.IsControlledBy(&cur, ss) {
-		if why := adoptRefusal(&cur); why != "" {
-			return false, &outcome{reason: ksealv1.ReasonSecretNotOwned, message: why, recheck: r.AdoptRecheck}
-		}
 		log.FromContext(ctx).Info("adopting Secret: its owner consented", "secret", cur.Namespace+"/"+cur.Name, "annotation", ksealv1.AnnotationAdopt)
 	}
 	if same(&cur, want) {
