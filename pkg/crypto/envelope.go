@@ -172,14 +172,11 @@ func (e *Envelope) stanzas(i int) []*keys.Stanza {
 
 // KeyIDs returns the distinct key IDs of all sections, sorted.
 func (e *Envelope) KeyIDs() []string {
-	var ids []string
+	var all []Wrap
 	for _, sec := range e.Sections {
-		for _, w := range sec.Recipients {
-			ids = append(ids, w.KeyID)
-		}
+		all = append(all, sec.Recipients...)
 	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
+	return wrapIDs(all)
 }
 
 // Fields returns, per section, the fields currently sealed in it, sorted.
