@@ -14,6 +14,11 @@ K8S_VERSION=${K8S_VERSION:-1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-3.6.16}
 KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-5.8.2}
 CONTROLLER_TOOLS_VERSION=${CONTROLLER_TOOLS_VERSION:-0.23.0}
+HELM_VERSION=${HELM_VERSION:-3.22.0}
+KUBESEAL_VERSION=${KUBESEAL_VERSION:-0.27.1}
+SOPS_VERSION=${SOPS_VERSION:-3.13.3}
+STATICCHECK_VERSION=${STATICCHECK_VERSION:-0.8.2}
+VAULT_VERSION=${VAULT_VERSION:-1.19.0}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
 K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
@@ -97,11 +102,55 @@ go_install() {
   GOBIN=$TOOLS_BIN CGO_ENABLED=0 go install "$pkg"
 }
 
+# build_vault: the Vault server for the Vault provider's tests. Newer tags do
+# not build from the module proxy; v1.19.0 does with these replaces (~7 min).
+build_vault() {
+  [ -x "$TOOLS_BIN/vault" ] && return
+  log "building vault v$VAULT_VERSION (first run only, ~7 min)"
+  local work; work=$(mktemp -d)
+  mkdir -p "$TOOLS_BIN"
+  (
+    cd "$work"
+    go mod init kseal.local/vaultbuild >/dev/null 2>&1
+    go mod edit -require="github.com/hashicorp/vault@v$VAULT_VERSION"
+    go mod edit \
+      -replace=github.com/hashicorp/vault/api=github.com/hashicorp/vault/api@v1.16.0 \
+      -replace=github.com/hashicorp/vault/api/auth/approle=github.com/hashicorp/vault/api/auth/approle@v0.1.0 \
+      -replace=github.com/hashicorp/vault/api/auth/kubernetes=github.com/hashicorp/vault/api/auth/kubernetes@v0.6.0 \
+      -replace=github.com/hashicorp/vault/api/auth/userpass=github.com/hashicorp/vault/api/auth/userpass@v0.1.0 \
+      -replace=github.com/hashicorp/vault/sdk=github.com/hashicorp/vault/sdk@v0.15.2 \
+      -replace=github.com/99designs/keyring=github.com/Jeffail/keyring@v1.2.3 \
+      -replace=github.com/ma314smith/signedxml@v1.1.1=github.com/moov-io/signedxml@v1.1.1
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/hashicorp/vault"\n' > tools.go
+    go mod tidy >/dev/null 2>&1 || go mod tidy
+  )
+  build_in_module "$work" "$TOOLS_BIN/vault" github.com/hashicorp/vault
+  rm -rf "$work"
+}
+
+# go_install_as NAME PKG@VERSION: go install under another binary name.
+go_install_as() {
+  local name=$1 pkg=$2
+  [ -x "$TOOLS_BIN/$name" ] && return
+  log "installing $pkg as $name (first run only)"
+  local gobin; gobin=$(mktemp -d)
+  GOBIN=$gobin CGO_ENABLED=0 go install "$pkg"
+  mkdir -p "$TOOLS_BIN"
+  mv "$gobin"/* "$TOOLS_BIN/$name"
+  rm -rf "$gobin"
+}
+
 build_all() {
   build_etcd
   build_k8s
   go_install kustomize "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION"
   go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
+  go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  go_install kubeseal "github.com/bitnami-labs/sealed-secrets/cmd/kubeseal@v$KUBESEAL_VERSION"
+  go_install_as sealed-secrets-controller "github.com/bitnami-labs/sealed-secrets/cmd/controller@v$KUBESEAL_VERSION"
+  go_install sops "github.com/getsops/sops/v3/cmd/sops@v$SOPS_VERSION"
+  go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
+  build_vault
 }
 
 case "${1:-build}" in
@@ -112,6 +161,12 @@ case "${1:-build}" in
     echo "export KSEAL_KUBECTL=$K8S_BIN/kubectl"
     echo "export KSEAL_KUSTOMIZE=$TOOLS_BIN/kustomize"
     echo "export KSEAL_CONTROLLER_GEN=$TOOLS_BIN/controller-gen"
+    echo "export KSEAL_HELM=$TOOLS_BIN/helm"
+    echo "export KSEAL_KUBESEAL=$TOOLS_BIN/kubeseal"
+    echo "export KSEAL_SEALED_SECRETS_CONTROLLER=$TOOLS_BIN/sealed-secrets-controller"
+    echo "export KSEAL_SOPS=$TOOLS_BIN/sops"
+    echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
+    echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
     ;;
   controller-gen)
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
