@@ -86,7 +86,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			srv.SetFault(otherName, tc.fault)
 			defer srv.SetFault(otherName, kmstest.Fault{})
 			_, err := gcpkms.Identity{}.Unwrap(ctx, s, prod)
-			var ge *gcpkms.Error
+			var ge *keys.Error
 			if !errors.As(err, &ge) || !strings.Contains(err.Error(), tc.want) || ge.Temporary() != tc.temp {
 				t.Fatalf("got %v", err)
 			}
