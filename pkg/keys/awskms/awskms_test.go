@@ -42,10 +42,7 @@ func TestMain(m *testing.M) {
 		retries.Add(1)
 		return 0, nil
 	})
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
+	for k, v := range srv.Env() {
 		os.Setenv(k, v)
 	}
 	code := m.Run()

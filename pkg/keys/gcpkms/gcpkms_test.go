@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	os.Setenv(gcpkms.EnvEndpoint, srv.Addr)
-	os.Setenv(gcpkms.EnvInsecure, "true")
+	for k, v := range srv.Env() {
+		os.Setenv(k, v)
+	}
 	code := m.Run()
 	srv.Close()
 	os.Exit(code)
