@@ -207,9 +207,14 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 	return r.backoff.Pause(), true
 }
 
+// backoff is the retry schedule: jittered, doubling from 50 ms to 2 s.
+// Tests shorten it (export_test.go).
+var backoff = gax.Backoff{Initial: 50 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
+
 func retrying() gax.CallOption {
+	b := backoff
 	return gax.WithRetry(func() gax.Retryer {
-		return &retryer{backoff: gax.Backoff{Initial: 50 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}}
+		return &retryer{backoff: b}
 	})
 }
 

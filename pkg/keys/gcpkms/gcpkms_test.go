@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"kseal.dev/kseal/internal/kmstest"
 	"kseal.dev/kseal/pkg/keys"
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	gcpkms.SetBackoffForTest(time.Millisecond)
 	for k, v := range srv.Env() {
 		os.Setenv(k, v)
 	}
