@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Unseal throughput and controller memory on a local API server.
+# Unseal throughput, first-Secret latency and controller memory on a local
+# API server, next to the API server's own ceiling measured in the same run.
 #
 #   bench/unseal.sh [N] [UNRELATED]     (defaults 1000 and 5000)
 #
 # 1. UNRELATED plain Secrets (not kseal's) are created first.
-# 2. N SealedSecrets (3 values each) sealed by one `kseal seal` process are
-#    created while no controller runs.
-# 3. kseal-controller starts; the time until all N Secrets exist is the
-#    unseal throughput (cache sync included).
-# 4. N more SealedSecrets are applied with kubectl while the controller runs
+# 2. The controller starts once with nothing to do (it generates the cluster
+#    key): its idle RSS is read.
+# 3. Ceiling: N copies of the SealedSecrets get, with as many clients as the
+#    controller reconciles in parallel (32), exactly the writes an unseal
+#    needs, a status patch and a Secret create (bench/apiload ceiling).
+# 4. N SealedSecrets (3 values each) are created while no controller runs;
+#    kseal-controller starts; the time until all N Secrets exist is the
+#    unseal throughput (cache sync included), and its ratio to the ceiling.
+# 5. N more SealedSecrets are applied with kubectl while the controller runs
 #    (live), timed from the start of the apply.
-# Peak RSS (VmHWM) of the controller is read at the end.
+# 6. 50 SealedSecrets are applied one by one with kubectl apply; the time to
+#    each Secret is the first-Secret latency (p50, p99).
+# The API requests and reconciles per unseal come from the controller's own
+# metrics; its RSS (peak and settled) from /proc.
+# KSEAL_BENCH_CONTROLLER=path runs another kseal-controller binary (e.g. an
+# older build, for a before/after in the same conditions).
 # Needs the binaries of hack/tools.sh: run `make bench-unseal`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +33,13 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/" ./cmd/kseal ./cmd/kseal-controller ./hack/localcluster
+go build -o "$work/" ./cmd/kseal ./cmd/kseal-controller ./hack/localcluster ./bench/apiload
+controller=${KSEAL_BENCH_CONTROLLER:-$work/kseal-controller}
 export KUBECONFIG=$work/kubeconfig
 "$work/localcluster" -out "$KUBECONFIG" > "$work/cluster.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 600); do [ -s "$KUBECONFIG" ] && break; sleep 0.1; done
 "$KUBECTL" apply -f config/install.yaml > /dev/null
-"$KUBECTL" create namespace bench > /dev/null
-"$KUBECTL" create namespace noise > /dev/null
+for ns in bench noise ceiling latency; do "$KUBECTL" create namespace $ns > /dev/null; done
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
@@ -38,7 +48,8 @@ calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
 mport=$((20000 + RANDOM % 20000))
 count() { { curl -fsS "http://127.0.0.1:$mport/metrics" 2>/dev/null || true; } | awk '$1 == "kseal_unseal_total" { print $2; found=1 } END { if (!found) print 0 }'; }
 apicount() { "$KUBECTL" -n bench get secrets -l kseal.dev/managed=unsealed --no-headers 2>/dev/null | wc -l; }
-gen() { # gen PREFIX COUNT: Secret manifests with 3 values each
+rss() { awk -v k="$2:" '$1 == k { print int($2 / 1024) }' "/proc/$1/status"; }
+gen() { # gen PREFIX COUNT [NAMESPACE]: Secret manifests with 3 values each
   for i in $(seq 1 "$2"); do
     printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-%d, namespace: %s}\nstringData: {username: u%d, password: p%d-%s, url: "postgres://db:5432/%d"}\n' \
       "$1" "$i" "${3:-bench}" "$i" "$i" "$RANDOM" "$i"
@@ -49,19 +60,28 @@ t0=$(now)
 [ "$unrelated" -gt 0 ] && gen noise "$unrelated" noise | "$KUBECTL" create -f - > /dev/null
 echo "created $unrelated unrelated Secrets in $(calc "$(now) - $t0") s"
 
-# Keys: start the controller once briefly so it generates and publishes.
 ctl() {
-  "$work/kseal-controller" --namespace kseal-system --log-format text --metrics-bind-address "127.0.0.1:$mport" \
-    --health-probe-bind-address 127.0.0.1:0 --recipients-bind-address 127.0.0.1:0 $KSEAL_BENCH_FLAGS "$@" > "$work/controller.log" 2>&1 &
+  "$controller" --namespace kseal-system --log-format text --metrics-bind-address "127.0.0.1:$mport" \
+    --health-probe-bind-address 127.0.0.1:0 --recipients-bind-address 127.0.0.1:0 $KSEAL_BENCH_FLAGS "$@" >> "$work/controller.log" 2>&1 &
   cpid=$!
   pids+=($cpid)
 }
+# Keys: start the controller once so it generates and publishes them; with
+# nothing to unseal, its memory is the idle figure.
 ctl
 until "$work/kseal" fetch-recipients -o "$work/cluster.pub" 2>/dev/null; do sleep 0.1; done
+sleep 3
+echo "controller idle RSS: $(rss "$cpid" VmRSS) MB (peak $(rss "$cpid" VmHWM) MB) with $unrelated unrelated Secrets"
 kill "$cpid"; wait "$cpid" 2>/dev/null || true
 
 gen a "$n" | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/a.yaml"
 gen b "$n" | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/b.yaml"
+gen c 50 latency | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/c.yaml"
+
+ceil=$("$work/apiload" ceiling -f "$work/a.yaml" -namespace ceiling -c 32)
+echo "$ceil"
+ceilrate=$(awk '{ print $(NF-2) }' <<< "$ceil")
+
 "$KUBECTL" create -f "$work/a.yaml" > /dev/null
 echo "created $n SealedSecrets while the controller was stopped"
 
@@ -74,8 +94,9 @@ while c=$(count); [ "$c" -lt "$n" ]; do
 done
 t1=$(now)
 d=$(calc "$t1 - $t0")
-echo "pending backlog: $n Secrets unsealed in $d s from controller start ($(calc "$n / $d") per second)"
-[ -n "$tf" ] && echo "  of which start-up and cache sync $(calc "$tf - $t0") s; steady state $(calc "($n - $cf) / ($t1 - $tf)") per second"
+rate=$(calc "$n / $d")
+echo "pending backlog: $n Secrets unsealed in $d s from controller start ($rate per second; $(calc "$rate / $ceilrate") of the ceiling)"
+[ -n "$tf" ] && steady=$(calc "($n - $cf) / ($t1 - $tf)") && echo "  of which start-up and cache sync $(calc "$tf - $t0") s; steady state $steady per second ($(calc "$steady / $ceilrate") of the ceiling)"
 
 t0=$(now)
 "$KUBECTL" create -f "$work/b.yaml" > /dev/null
@@ -84,9 +105,17 @@ until [ "$(count)" -ge "$((2 * n))" ]; do sleep 0.05; done
 t1=$(now)
 d=$(calc "$t1 - $t0")
 echo "live: kubectl created $n SealedSecrets in $(calc "$ta - $t0") s; all $n Secrets existed after $d s ($(calc "$n / $d") per second)"
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$cpid/status")
+
+curl -fsS "http://127.0.0.1:$mport/metrics" > "$work/metrics.txt" || true
+echo "API requests by the controller per unseal (client-go), by verb:"
+awk -v n=$((2 * n)) '/^rest_client_requests_total/ { m=$0; sub(/.*method="/, "", m); sub(/".*/, "", m); c[m]+=$NF } END { for (k in c) printf "  %-6s %.2f\n", k, c[k]/n }' "$work/metrics.txt"
+awk -v n=$((2 * n)) '/^controller_runtime_reconcile_total\{controller="sealedsecret"/ { r=$0; sub(/.*result="/, "", r); sub(/".*/, "", r); t+=$NF } END { printf "  reconciles per unseal: %.2f\n", t/n }' "$work/metrics.txt"
 cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$cpid/stat")
 echo "controller CPU time: $cpu s for $((2 * n)) unseals"
+
+"$work/apiload" latency -f "$work/c.yaml" -namespace latency -n 50
+
 echo "API server holds $(apicount) unsealed Secrets"
-echo "controller peak RSS: $((rss / 1024)) MB with $((2 * n)) SealedSecrets, $((2 * n)) unsealed and $unrelated unrelated Secrets"
+sleep 5
+echo "controller RSS: peak $(rss "$cpid" VmHWM) MB, settled $(rss "$cpid" VmRSS) MB with $((2 * n + 50)) SealedSecrets, as many unsealed and $unrelated unrelated Secrets"
 if grep -q ' p1-' "$work/controller.log"; then echo "plaintext in controller log!" >&2; exit 1; fi

@@ -26,4 +26,11 @@ const (
 	// on the SealedSecret: a tenant who may create SealedSecrets cannot
 	// hand itself a Secret it was not given.
 	AnnotationAdopt = "kseal.dev/adopt"
+
+	// AnnotationSealedHash, on an unsealed Secret, is a hash of the
+	// SealedSecret spec (ciphertext and template, never plaintext) the
+	// Secret was written from. The controller caches its Secrets as
+	// metadata only and uses it to see, without the data, whether a
+	// Secret still matches its SealedSecret.
+	AnnotationSealedHash = "kseal.dev/sealed-hash"
 )

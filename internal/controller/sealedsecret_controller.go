@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -65,7 +66,9 @@ type Reconciler struct {
 	// an existing Secret looks again (the Secret is not watched).
 	AdoptRecheck time.Duration
 
-	policy *policyStore
+	policy  *policyStore
+	written writtenSecrets
+	status  writtenStatus
 }
 
 // outcome is what one reconcile concluded, for the status.
@@ -85,6 +88,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	var ss ksealv1.SealedSecret
 	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
+			r.status.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ss.DeletionTimestamp.IsZero() {
@@ -153,6 +160,11 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	if out := r.stillNotOwned(ctx, ss); out != nil {
 		return *out
 	}
+	if keyIDs, ok := r.upToDate(ctx, ss); ok {
+		// The Secret is the one written (or verified) for this very spec:
+		// nothing to decrypt, no key service to call.
+		return r.done(ctx, ss, view, keyIDs)
+	}
 	budget := &unwrapBudget{}
 	target := targetOf(ss)
 	opened, err := crypto.Open(ctx, sealed, target, budget.wrap(identities()))
@@ -171,18 +183,56 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	for _, s := range opened.Sections {
 		keyIDs = append(keyIDs, s.KeyID)
 	}
-	changed, out := r.apply(ctx, ss, opened.Values)
+	w, out := r.apply(ctx, ss, opened.Values, keyIDs)
 	if out != nil {
 		return *out
 	}
+	if w != wroteNothing {
+		unsealTotal.Inc()
+	}
+	if w == wroteChange {
+		// A first unseal is announced by the Ready condition alone: an
+		// event per new Secret would be a third write per unseal.
+		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "updated Secret %s with keys %v", ss.Name, keyIDs)
+	}
+	return r.done(ctx, ss, view, keyIDs)
+}
+
+// done finishes an unseal whose Secret is right: the reader grants, then
+// the outcome.
+func (r *Reconciler) done(ctx context.Context, ss *ksealv1.SealedSecret, view policyView, keyIDs []string) outcome {
 	if err := r.syncReaders(ctx, view.pol, ss); err != nil {
 		return outcome{reason: ksealv1.ReasonProgressing, message: "granting readers: " + err.Error(), err: err}
 	}
-	if changed {
-		unsealTotal.Inc()
-		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "wrote Secret %s with keys %v", ss.Name, keyIDs)
-	}
 	return outcome{reason: ksealv1.ReasonUnsealed, message: fmt.Sprintf("Secret %s is up to date", ss.Name), keyIDs: keyIDs}
+}
+
+// secretMeta is an empty Secret metadata object: the cache holds unsealed
+// Secrets as metadata only (their data stays out of the controller's
+// memory) and hands them out in this form.
+func secretMeta() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
+
+// upToDate says, from the cached metadata alone, whether ss's Secret is the
+// version the controller wrote or verified for ss's current spec, and
+// returns the key IDs that opened it then.
+func (r *Reconciler) upToDate(ctx context.Context, ss *ksealv1.SealedSecret) ([]string, bool) {
+	m := secretMeta()
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), m); err != nil {
+		return nil, false
+	}
+	keyIDs, ok := r.written.get(m)
+	if !ok || !metav1.IsControlledBy(m, ss) {
+		return nil, false
+	}
+	want := r.desired(ss, nil)
+	if !maps.Equal(m.Labels, want.Labels) || !maps.Equal(m.Annotations, want.Annotations) {
+		return nil, false
+	}
+	return keyIDs, true
 }
 
 // stillNotOwned, for an object waiting for its Secret's owner to consent
@@ -259,10 +309,11 @@ func (r *Reconciler) deny(ctx context.Context, ss *ksealv1.SealedSecret, view po
 		msg += "; its Secret is kept: --policy-revoke-deletes acts only on a denial by a valid, current policy"
 	}
 	if r.RevokeDeletes && view.mayRevoke() {
-		var cur corev1.Secret
-		err := r.Client.Get(ctx, client.ObjectKey{Namespace: ss.Namespace, Name: ss.Name}, &cur)
-		if err == nil && metav1.IsControlledBy(&cur, ss) {
-			if err := r.Client.Delete(ctx, &cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
+		cur := secretMeta()
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: ss.Namespace, Name: ss.Name}, cur)
+		if err == nil && metav1.IsControlledBy(cur, ss) {
+			r.written.forget(client.ObjectKeyFromObject(ss))
+			if err := r.Client.Delete(ctx, cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
 				return outcome{reason: ksealv1.ReasonProgressing, message: "revoking Secret: " + err.Error(), err: err}
 			}
 			r.Recorder.Eventf(ss, nil, corev1.EventTypeWarning, ksealv1.ReasonPolicyDenied, "Revoke", "deleted Secret %s: the policy no longer grants it", ss.Name)
@@ -294,50 +345,68 @@ func openFailure(err error) outcome {
 	return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
 }
 
-// apply creates or updates the Secret. It returns whether it wrote, or an
-// outcome when it must not or could not.
-func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values map[string][]byte) (bool, *outcome) {
+// What apply wrote.
+type wrote int
+
+const (
+	wroteNothing wrote = iota
+	wroteNew           // created the Secret
+	wroteChange        // changed (updated, replaced or adopted) an existing one
+)
+
+// apply creates or updates the Secret. It returns what it wrote, or an
+// outcome when it must not or could not. The cache holds metadata only, so
+// an existing Secret is read in full from the API server; that happens
+// only when the cheap check (upToDate) could not vouch for it.
+func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values map[string][]byte, keyIDs []string) (wrote, *outcome) {
 	want := r.desired(ss, values)
-	var cur corev1.Secret
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), &cur) // cache: managed Secrets only
+	key := client.ObjectKeyFromObject(want)
+	err := r.Client.Get(ctx, key, secretMeta()) // cache: managed Secrets only
 	if apierrors.IsNotFound(err) {
 		if err = r.Client.Create(ctx, want); err == nil {
-			return true, nil
+			r.written.set(want, keyIDs)
+			return wroteNew, nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
-			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "creating Secret: " + err.Error(), err: err}
+			return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "creating Secret: " + err.Error(), err: err}
 		}
 		// It exists but is not managed (so not in the cache).
-		err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(want), &cur)
+	} else if err != nil {
+		return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
 	}
-	if err != nil {
-		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
+	var cur corev1.Secret
+	if err := r.APIReader.Get(ctx, key, &cur); err != nil {
+		// Not found: deleted since the cache saw it; the retry creates it.
+		return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "reading Secret: " + err.Error(), err: err}
 	}
 	if out := r.notOwned(&cur, ss); out != nil {
-		return false, out
+		return wroteNothing, out
 	}
 	if !metav1.IsControlledBy(&cur, ss) {
 		log.FromContext(ctx).Info("adopting Secret: its owner consented", "secret", cur.Namespace+"/"+cur.Name, "annotation", ksealv1.AnnotationAdopt)
 	}
 	if same(&cur, want) {
-		return false, nil
+		r.written.set(&cur, keyIDs)
+		return wroteNothing, nil
 	}
 	if cur.Immutable != nil && *cur.Immutable {
 		// An immutable Secret cannot be changed, only replaced.
 		if err := r.Client.Delete(ctx, &cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
-			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
+			return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
 		}
 		if err := r.Client.Create(ctx, want); err != nil {
-			return false, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
+			return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
 		}
-		return true, nil
+		r.written.set(want, keyIDs)
+		return wroteChange, nil
 	}
 	cur.Labels, cur.Annotations, cur.Type, cur.Immutable, cur.Data, cur.StringData = want.Labels, want.Annotations, want.Type, want.Immutable, want.Data, nil
 	cur.OwnerReferences = want.OwnerReferences
 	if err := r.Client.Update(ctx, &cur); err != nil {
-		return false, &outcome{reason: ksealv1.ReasonProgressing, message: "updating Secret: " + err.Error(), err: err}
+		return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "updating Secret: " + err.Error(), err: err}
 	}
-	return true, nil
+	r.written.set(&cur, keyIDs)
+	return wroteChange, nil
 }
 
 // desired is the Secret the SealedSecret describes.
@@ -352,8 +421,13 @@ func (r *Reconciler) desired(ss *ksealv1.SealedSecret, values map[string][]byte)
 	if typ == "" {
 		typ = corev1.SecretTypeOpaque
 	}
+	annotations := maps.Clone(t.Metadata.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[ksealv1.AnnotationSealedHash] = sealedHash(ss)
 	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: ss.Namespace, Labels: labels, Annotations: maps.Clone(t.Metadata.Annotations)},
+		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: ss.Namespace, Labels: labels, Annotations: annotations},
 		Type:       typ,
 		Immutable:  t.Immutable,
 		Data:       values,
@@ -396,10 +470,14 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 	if out.keyIDs != nil || out.reason != ksealv1.ReasonKeyServiceFailed {
 		ss.Status.KeyIDs = out.keyIDs
 	}
-	if equalStatus(before.Status, ss.Status) {
+	if equalStatus(before.Status, ss.Status) || r.status.same(ss) {
 		return nil
 	}
-	return r.Client.Status().Patch(ctx, ss, client.MergeFrom(before))
+	if err := r.Client.Status().Patch(ctx, ss, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	r.status.set(ss)
+	return nil
 }
 
 func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
@@ -421,18 +499,31 @@ func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&ksealv1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&corev1.Secret{}).
+		// Unsealed Secrets: metadata only, and not the versions this
+		// controller just wrote (the reconcile that wrote them is done).
+		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(r.notOwnWrite())).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.policyChanged), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == r.Keyring.opts.Namespace && o.GetName() == PolicyConfigMap
 		}))).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.keyChanged), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.keyChanged), builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == r.Keyring.opts.Namespace && o.GetLabels()[LabelManaged] == ManagedClusterKey
 		}))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Named("sealedsecret").
 		Complete(r)
+}
+
+// notOwnWrite drops the watch events of the Secret versions the controller
+// wrote itself: re-reconciling them would only decrypt again, and, with the
+// cache not yet holding the new status, write the status a second time.
+// Edits and deletions by anyone else still come through.
+func (r *Reconciler) notOwnWrite() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { _, own := r.written.get(e.Object); return !own },
+		UpdateFunc: func(e event.UpdateEvent) bool { _, own := r.written.get(e.ObjectNew); return !own },
+	}
 }
 
 // policyChanged enqueues every SealedSecret: grants may have changed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -74,12 +75,19 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		return nil, nil, err
 	}
 	sel := labels.NewSelector().Add(*managed)
-	copts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}:      {Label: sel},
-		&rbacv1.Role{}:        {Label: sel},
-		&rbacv1.RoleBinding{}: {Label: sel},
-		&corev1.ConfigMap{}:   {Namespaces: map[string]cache.Config{o.Namespace: {}}},
-	}}
+	// Unsealed Secrets are watched as metadata only (see
+	// Reconciler.SetupWithManager); nothing cached keeps its managed fields,
+	// and SealedSecrets drop kubectl's last-applied copy of themselves.
+	copts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&ksealv1.SealedSecret{}: {Transform: stripSealedSecret},
+			&corev1.Secret{}:        {Label: sel, Transform: cache.TransformStripManagedFields()},
+			&rbacv1.Role{}:          {Label: sel, Transform: cache.TransformStripManagedFields()},
+			&rbacv1.RoleBinding{}:   {Label: sel, Transform: cache.TransformStripManagedFields()},
+			&corev1.ConfigMap{}:     {Namespaces: map[string]cache.Config{o.Namespace: {}}, Transform: cache.TransformStripManagedFields()},
+		},
+	}
 	if len(o.WatchNamespaces) > 0 {
 		copts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range append(o.WatchNamespaces, o.Namespace) {
@@ -139,6 +147,23 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	}
 	return mgr, kr, nil
 }
+
+// stripSealedSecret drops what the controller never reads from a cached
+// SealedSecret: managed fields and kubectl's last-applied annotation (a
+// second copy of the whole object). Only the status is ever written back,
+// by a patch computed between two cached copies, so nothing is lost.
+func stripSealedSecret(in any) (any, error) {
+	if ss, ok := in.(*ksealv1.SealedSecret); ok {
+		ss.ManagedFields = nil
+		if _, ok := ss.Annotations[lastApplied]; ok {
+			ss.Annotations = maps.Clone(ss.Annotations)
+			delete(ss.Annotations, lastApplied)
+		}
+	}
+	return in, nil
+}
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // recipientsServer serves the cluster recipients over HTTP so that anyone
 // who can reach the controller (directly or through the API server's

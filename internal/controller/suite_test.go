@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -90,6 +91,8 @@ type fixture struct {
 	revoke  bool // --policy-revoke-deletes
 	require bool // --require-policy
 	ownNS   bool // --allow-controller-namespace
+	// wrap, when set, wraps the controller's transport to the API server.
+	wrap func(http.RoundTripper) http.RoundTripper
 }
 
 func newFixture(t *testing.T, renew time.Duration) *fixture {
@@ -114,7 +117,11 @@ func newFixtureWith(t *testing.T, renew time.Duration, extra []string, ids ...ke
 
 func (f *fixture) start(renew time.Duration) {
 	f.t.Helper()
-	mgr, _, err := controller.NewManager(cfg, controller.Options{
+	c := rest.CopyConfig(cfg)
+	if f.wrap != nil {
+		c.Wrap(f.wrap)
+	}
+	mgr, _, err := controller.NewManager(c, controller.Options{
 		Namespace: f.ctrlNS, WatchNamespaces: append([]string{f.ns}, f.extraNS...), RenewPeriod: renew,
 		MetricsAddr: "0", ProbeAddr: "0", RecipientsAddr: "0", Concurrency: 4, SkipNameValidation: true,
 		ExtraIdentities: func() []keys.Identity {

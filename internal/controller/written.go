@@ -1,0 +1,108 @@
+package controller
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+)
+
+// sealedHash is the value of ksealv1.AnnotationSealedHash for ss: a hash of
+// its spec (ciphertext and template). The spec is public, so the hash says
+// nothing about the plaintext; it changes whenever the Secret it describes
+// may change.
+func sealedHash(ss *ksealv1.SealedSecret) string {
+	b, err := json.Marshal(ss.Spec)
+	if err != nil {
+		return "" // never matches: the slow path decrypts and compares
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// writtenSecrets remembers, per SealedSecret, the version of its Secret the
+// controller last wrote or read in full and found right. The cache holds
+// Secrets as metadata only; while a Secret's resourceVersion is the one
+// remembered here and its hash annotation matches the spec, its data is
+// known to be right without reading or decrypting anything. Any other
+// version (an edit by hand, a restart that emptied this memory) is read in
+// full and compared.
+type writtenSecrets struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]written
+}
+
+type written struct {
+	uid    types.UID
+	rv     string
+	keyIDs []string // the keys that opened each section
+}
+
+func (w *writtenSecrets) set(o client.Object, keyIDs []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[types.NamespacedName]written{}
+	}
+	w.m[client.ObjectKeyFromObject(o)] = written{uid: o.GetUID(), rv: o.GetResourceVersion(), keyIDs: keyIDs}
+}
+
+// get returns the key IDs recorded for o when o is the version the
+// controller wrote or verified last.
+func (w *writtenSecrets) get(o client.Object) ([]string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v, ok := w.m[client.ObjectKeyFromObject(o)]
+	if !ok || v.uid != o.GetUID() || v.rv != o.GetResourceVersion() {
+		return nil, false
+	}
+	return v.keyIDs, true
+}
+
+func (w *writtenSecrets) forget(key types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.m, key)
+}
+
+// writtenStatus remembers the status the controller last wrote for each
+// SealedSecret. A reconcile that runs before the cache holds that write
+// (another event for the same object came in meanwhile) computes the same
+// status from the stale copy; it must not write it a second time.
+type writtenStatus struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]statusMemo
+}
+
+type statusMemo struct {
+	uid    types.UID
+	status ksealv1.SealedSecretStatus
+}
+
+func (w *writtenStatus) set(ss *ksealv1.SealedSecret) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[types.NamespacedName]statusMemo{}
+	}
+	w.m[client.ObjectKeyFromObject(ss)] = statusMemo{uid: ss.UID, status: *ss.Status.DeepCopy()}
+}
+
+// same says whether ss's status is the one last written for this object.
+func (w *writtenStatus) same(ss *ksealv1.SealedSecret) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v, ok := w.m[client.ObjectKeyFromObject(ss)]
+	return ok && v.uid == ss.UID && equalStatus(v.status, ss.Status)
+}
+
+func (w *writtenStatus) forget(key types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.m, key)
+}
