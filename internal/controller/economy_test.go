@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 )
@@ -95,6 +96,8 @@ func TestUnsealWriteEconomy(t *testing.T) {
 	rcp := f.recipient()
 	ctx := t.Context()
 	want := map[string]string{"user": "admin", "password": "hunter2"}
+	reconciles := func() float64 { return metricSum(t, "controller_runtime_reconcile_total", map[string]string{"controller": "sealedsecret"}) }
+	r0 := reconciles()
 	for i := range n {
 		if err := k8s.Create(ctx, sealed(t, f.ns, fmt.Sprintf("db-%d", i), want, "", rcp)); err != nil {
 			t.Fatal(err)
@@ -106,6 +109,9 @@ func TestUnsealWriteEconomy(t *testing.T) {
 	settle(t, time.Second, "requests", log.total)
 	got := log.take()
 	expect(t, "first unseal", got, map[string]int{"POST secrets": n, "PATCH sealedsecrets/status": n})
+	if d := reconciles() - r0; d != n {
+		t.Errorf("%v reconciles for %d new SealedSecrets, want one each: the controller's own writes must not bring them back", d, n)
+	}
 
 	log.mu.Lock()
 	accept := append([]string(nil), log.secretAccept...)
@@ -178,4 +184,33 @@ func expect(t *testing.T, what string, got, want map[string]int) {
 			t.Errorf("%s: 0 x %s, want %d (all requests: %v)", what, k, v, got)
 		}
 	}
+}
+
+// metricSum sums every series of a counter whose labels include labels.
+func metricSum(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue series
+				}
+			}
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
 }

@@ -363,10 +363,12 @@ func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values
 	key := client.ObjectKeyFromObject(want)
 	err := r.Client.Get(ctx, key, secretMeta()) // cache: managed Secrets only
 	if apierrors.IsNotFound(err) {
+		r.written.creating(key, ss.UID)
 		if err = r.Client.Create(ctx, want); err == nil {
 			r.written.set(want, keyIDs)
 			return wroteNew, nil
 		}
+		r.written.forget(key)
 		if !apierrors.IsAlreadyExists(err) {
 			return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "creating Secret: " + err.Error(), err: err}
 		}
@@ -521,8 +523,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 // Edits and deletions by anyone else still come through.
 func (r *Reconciler) notOwnWrite() predicate.Predicate {
 	return predicate.Funcs{
-		CreateFunc: func(e event.CreateEvent) bool { _, own := r.written.get(e.Object); return !own },
-		UpdateFunc: func(e event.UpdateEvent) bool { _, own := r.written.get(e.ObjectNew); return !own },
+		CreateFunc: func(e event.CreateEvent) bool { return !r.written.own(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool { return !r.written.own(e.ObjectNew) },
 	}
 }
 

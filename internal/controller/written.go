@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,6 +42,38 @@ type written struct {
 	uid    types.UID
 	rv     string
 	keyIDs []string // the keys that opened each section
+	// creating is the UID of the SealedSecret whose reconcile is creating
+	// the Secret right now (uid and rv are not known yet).
+	creating types.UID
+}
+
+// creating notes that the Secret key is being created for the
+// SealedSecret owner: the watch event of that create may come in before
+// the create call returns.
+func (w *writtenSecrets) creating(key types.NamespacedName, owner types.UID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[types.NamespacedName]written{}
+	}
+	w.m[key] = written{creating: owner}
+}
+
+// own says whether o is a version of a Secret this controller wrote: the
+// one remembered, or the one being created for its controlling
+// SealedSecret.
+func (w *writtenSecrets) own(o client.Object) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v, ok := w.m[client.ObjectKeyFromObject(o)]
+	switch {
+	case !ok:
+		return false
+	case v.creating != "":
+		ref := metav1.GetControllerOfNoCopy(o)
+		return ref != nil && ref.UID == v.creating
+	}
+	return v.uid == o.GetUID() && v.rv == o.GetResourceVersion()
 }
 
 func (w *writtenSecrets) set(o client.Object, keyIDs []string) {
@@ -58,7 +91,7 @@ func (w *writtenSecrets) get(o client.Object) ([]string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	v, ok := w.m[client.ObjectKeyFromObject(o)]
-	if !ok || v.uid != o.GetUID() || v.rv != o.GetResourceVersion() {
+	if !ok || v.creating != "" || v.uid != o.GetUID() || v.rv != o.GetResourceVersion() {
 		return nil, false
 	}
 	return v.keyIDs, true
