@@ -96,7 +96,9 @@ func TestUnsealWriteEconomy(t *testing.T) {
 	rcp := f.recipient()
 	ctx := t.Context()
 	want := map[string]string{"user": "admin", "password": "hunter2"}
-	reconciles := func() float64 { return metricSum(t, "controller_runtime_reconcile_total", map[string]string{"controller": "sealedsecret"}) }
+	reconciles := func() float64 {
+		return metricSum(t, "controller_runtime_reconcile_total", map[string]string{"controller": "sealedsecret"})
+	}
 	r0 := reconciles()
 	for i := range n {
 		if err := k8s.Create(ctx, sealed(t, f.ns, fmt.Sprintf("db-%d", i), want, "", rcp)); err != nil {
