@@ -18,12 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
@@ -340,3 +342,24 @@ func randInt(n int64) int64 {
 	v, _ := rand.Int(rand.Reader, big.NewInt(n))
 	return v.Int64()
 }
+
+// TestFindPlaintext checks the chaos test's scanner: the marker is found
+// raw and base64-encoded at every alignment, and only there.
+func TestFindPlaintext(t *testing.T) {
+	const m = "plain0123abcd"
+	for _, prefix := range []string{"", "x", "xy", "xyz", "postgres://"} {
+		enc := base64.StdEncoding.EncodeToString([]byte(prefix + m + "-tail"))
+		if findPlaintext(`{"msg":"`+enc+`"}`, m) == "" {
+			t.Errorf("base64 of %q not found", prefix+m)
+		}
+		if findPlaintext("x "+prefix+m, m) == "" {
+			t.Errorf("raw %q not found", prefix+m)
+		}
+	}
+	if n := findPlaintext("nothing secret here, plain0123abc", m); n != "" {
+		t.Errorf("false positive %q", n)
+	}
+}
+
+// The clients these tests build log through controller-runtime.
+func init() { ctrllog.SetLogger(logr.Discard()) }
