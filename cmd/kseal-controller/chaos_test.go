@@ -160,6 +160,9 @@ func TestChaosUnseal(t *testing.T) {
 			if strings.HasPrefix(ss.Name, "taken-") {
 				wantReason = ksealv1.ReasonSecretNotOwned
 			}
+			if c != nil && wantReason == ksealv1.ReasonSecretNotOwned && c.Reason == ksealv1.ReasonUnsealed {
+				t.Fatalf("SealedSecret %s took over the Secret another owner holds", ss.Name)
+			}
 			if c == nil || c.ObservedGeneration != ss.Generation || c.Reason != wantReason {
 				pending++
 				example = fmt.Sprintf("%s: %+v", ss.Name, c)
