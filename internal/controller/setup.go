@@ -14,12 +14,14 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -122,6 +124,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	}
 	if r.AdoptRecheck <= 0 {
 		r.AdoptRecheck = time.Minute
+	}
+	if r.statusREST, err = apiutil.RESTClientForGVK(ksealv1.GroupVersion.WithKind("SealedSecret"), true, false, cfg, serializer.NewCodecFactory(scheme), mgr.GetHTTPClient()); err != nil {
+		return nil, nil, err
 	}
 	r.policy = &policyStore{client: mgr.GetClient(), namespace: o.Namespace, cluster: o.ClusterName, require: o.RequirePolicy, recorder: r.Recorder}
 	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
