@@ -32,6 +32,10 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+
+	// identityNote says where identities were looked for and which key
+	// IDs were found; printed when no identity opens an object.
+	identityNote string
 }
 
 // usageError marks errors in how kseal was called.
@@ -64,6 +68,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var h hintError
 	if errors.As(err, &h) {
 		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+	}
+	var nm *keys.NoIdentityMatchError
+	if errors.As(err, &nm) && nm.Unclaimed() && e.identityNote != "" {
+		fmt.Fprintf(stderr, "kseal: %s\n", e.identityNote)
 	}
 	return exitCode(err)
 }
