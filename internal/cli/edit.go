@@ -365,28 +365,45 @@ object's recipients (or the policy's) like set does.`,
 }
 
 // keylessRecipients returns the recipients a key-less set or unset seals
-// its section to. Under a policy the policy decides. Otherwise they must be
-// the object's own: a recipient the object is not sealed to (a stale
+// its section to: from the policy or the flags, and they must be exactly
+// the object's own. A recipient the object is not sealed to (a stale
 // recipients file that still lists one removed by reencrypt) would read
-// every value written from now on, and a missing one could not open the
-// object at all. --force accepts the difference.
+// every value written from now on; a missing one (a partial file, or a
+// policy that dropped a key without reencrypt) could no longer open the
+// object at all. Adding and removing recipients takes a key: kseal
+// reencrypt. --force accepts the difference.
 func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, force bool) ([]keys.Recipient, error) {
 	p, err := t.policyFor(file)
 	if err != nil {
 		return nil, err
 	}
 	_, rcpts, err := t.resolve(e, file, d)
-	if err != nil || p != nil || force {
+	if err != nil || force {
 		return rcpts, err
 	}
+	has := strings.Join(s.Envelope.KeyIDs(), ", ")
 	missing, extra := compareRecipients(s, rcpts)
+	from := "recipient"
+	if p != nil {
+		from = "the policy's recipient"
+	}
 	switch {
 	case len(extra) > 0:
-		return nil, hintError{fmt.Errorf("recipient %s is not one the object is sealed to (it has %s): it would read every value written from now on", strings.Join(extra, ", "), strings.Join(s.Envelope.KeyIDs(), ", ")),
-			"add recipients with kseal reencrypt (it holds the key), or pass --force"}
+		what := from + " " + extra[0] + " is not one"
+		if len(extra) > 1 {
+			what = from + "s " + strings.Join(extra, ", ") + " are not ones"
+		}
+		hint := "add recipients with kseal reencrypt --add-recipient (it holds the key), or pass --force"
+		if p != nil {
+			hint = "seal the object to the policy's keys with kseal reencrypt (it holds the key), or pass --force"
+		}
+		return nil, hintError{fmt.Errorf("%s the object is sealed to (it has %s): it would read every value written from now on, and could not open the rest", what, has), hint}
 	case len(missing) > 0:
-		return nil, hintError{fmt.Errorf("the object is also sealed to %s, which these recipients do not cover: its holders could no longer open the object", strings.Join(missing, ", ")),
-			"pass every recipient of the object (kseal inspect lists them), or --force"}
+		hint := "pass every recipient of the object (kseal inspect lists them), or --force"
+		if p != nil {
+			hint = "the policy dropped it: revoke it with kseal reencrypt (a fresh data key for every value), or pass --force"
+		}
+		return nil, hintError{fmt.Errorf("the object is also sealed to %s, which these recipients do not cover (it has %s): its holders could no longer open the object", strings.Join(missing, ", "), has), hint}
 	}
 	return rcpts, nil
 }

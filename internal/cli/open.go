@@ -83,6 +83,11 @@ type docInfo struct {
 	Binds    string        `json:"binds"`
 	Sections []sectionInfo `json:"sections"`
 	Verified *bool         `json:"verified,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	// Dead is what kseal compact would fold: sections left with no value,
+	// and records of removed or replaced values.
+	DeadSections []int `json:"deadSections,omitempty"`
+	Removals     int   `json:"removals,omitempty"`
 }
 
 type sectionInfo struct {
@@ -114,6 +119,10 @@ func describe(file string, d *manifest.Doc, s *crypto.Sealed) docInfo {
 		for _, r := range sec.Removed {
 			si.Removes = append(si.Removes, fmt.Sprintf("%s (sealed in section %d)", r.Field, r.Section))
 		}
+		if len(si.Fields) == 0 {
+			info.DeadSections = append(info.DeadSections, i)
+		}
+		info.Removals += len(sec.Removed)
 		info.Sections = append(info.Sections, si)
 	}
 	return info
@@ -157,6 +166,10 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 			if len(s.Removes) > 0 {
 				fmt.Fprintf(w, "    removes: %s\n", strings.Join(s.Removes, ", "))
 			}
+		}
+		if len(in.Sections) > 1 || in.Removals > 0 {
+			fmt.Fprintf(w, "  compactable: %s, %s with no value left, %s of removed or replaced values (kseal compact folds them into one section)\n",
+				plural(len(in.Sections), "section"), plural(len(in.DeadSections), "section"), plural(in.Removals, "record"))
 		}
 	}
 	return nil
@@ -248,4 +261,12 @@ func newVerifyCmd(e *env) *cobra.Command {
 		return printInfo(e.stdout, infos, asJSON)
 	}
 	return cmd
+}
+
+// plural says "1 thing" or "n things".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

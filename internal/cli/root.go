@@ -125,6 +125,7 @@ standard input and writes standard output. -i rewrites files in place
 		newUnsetCmd(e),
 		newReencryptCmd(e),
 		newRotateCmd(e),
+		newCompactCmd(e),
 		newInspectCmd(e),
 		newVerifyCmd(e),
 		newKeygenCmd(e),
