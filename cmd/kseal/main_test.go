@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,6 +66,17 @@ func TestScripts(t *testing.T) {
 					awsKMS.SetFault(awsKey, f)
 				} else {
 					gcpKMS.SetFault(gcpKey, f)
+				}
+			},
+			// validjson FILE: FILE holds one valid JSON value.
+			"validjson": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: validjson FILE")
+				}
+				var v any
+				err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+				if (err == nil) == neg {
+					ts.Fatalf("validjson %s: %v", args[0], err)
 				}
 			},
 			// kmsreset: zero both servers' call counters.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -206,62 +205,6 @@ func newInspectCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func newVerifyCmd(e *env) *cobra.Command {
-	var files fileFlags
-	var idf identityFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "verify [FILE|DIR]...",
-		Short: "Check the integrity of sealed objects with a key; exit 3 on any failure",
-	}
-	files.register(cmd, false)
-	idf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, ins, err := readWithIdentities(e, &idf, &files, args)
-		if err != nil {
-			return err
-		}
-		var mu sync.Mutex
-		var infos []docInfo
-		order := map[string]int{}
-		for i, in := range ins {
-			order[in.name] = i
-		}
-		err = each(e, "verifying", files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
-			s, o, err := openDoc(e, d, ids)
-			if err != nil {
-				return err
-			}
-			checked, err := o.CheckWraps(e.ctx, ids)
-			if err != nil {
-				return d.Err(err)
-			}
-			info := describe(in.name, d, s)
-			ok := true
-			info.Verified = &ok
-			for i, sr := range o.Sections {
-				info.Sections[i].OpenedWith = sr.KeyID
-				info.Sections[i].Checked = checked[i]
-			}
-			mu.Lock()
-			infos = append(infos, info)
-			mu.Unlock()
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(infos, func(a, b docInfo) int {
-			if c := order[a.File] - order[b.File]; c != 0 {
-				return c
-			}
-			return a.Doc - b.Doc
-		})
-		return printInfo(e.stdout, infos, asJSON)
-	}
-	return cmd
-}
 
 // plural says "1 thing" or "n things".
 func plural(n int, noun string) string {
