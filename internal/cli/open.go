@@ -205,7 +205,6 @@ func newInspectCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-
 // plural says "1 thing" or "n things".
 func plural(n int, noun string) string {
 	if n == 1 {
