@@ -64,6 +64,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return ExitOK
 	}
+	var child childExit
+	if errors.As(err, &child) {
+		return child.code // the command said what it had to
+	}
 	fmt.Fprintf(stderr, "kseal: error: %v\n", err)
 	var h hintError
 	if errors.As(err, &h) {
@@ -128,6 +132,10 @@ standard input and writes standard output. -i rewrites files in place
 		newCompactCmd(e),
 		newInspectCmd(e),
 		newVerifyCmd(e),
+		newExtractCmd(e),
+		newExecEnvCmd(e),
+		newExecFileCmd(e),
+		newStatusCmd(e),
 		newKeygenCmd(e),
 		newFetchRecipientsCmd(e),
 		newKeysCmd(e),
