@@ -72,4 +72,3 @@ added.`,
 	}
 	return cmd
 }
-
