@@ -276,7 +276,7 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 func newSetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
-	var force bool
+	var force, dryRun bool
 	var fromFiles []string
 	cmd := &cobra.Command{
 		Use:   "set -f FILE KEY=VALUE... [--from-file KEY=PATH]",
@@ -292,7 +292,8 @@ kseal inspect / verify to see it.`,
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
@@ -318,7 +319,7 @@ kseal inspect / verify to see it.`,
 		if len(values) == 0 {
 			return usagef("nothing to set: pass KEY=VALUE or --from-file")
 		}
-		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
@@ -332,7 +333,7 @@ kseal inspect / verify to see it.`,
 func newUnsetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
-	var force bool
+	var force, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "unset -f FILE KEY...",
 		Short: "Remove values from a sealed file without any private key",
@@ -344,7 +345,8 @@ object's recipients (or the policy's) like set does.`,
 	target.register(cmd, false)
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		for i, a := range args {
@@ -353,7 +355,7 @@ object's recipients (or the policy's) like set does.`,
 				return usagef("argument %d is not a Secret key (not shown: it may hold a value)", i+1)
 			}
 		}
-		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
@@ -445,8 +447,8 @@ func compareRecipients(s *crypto.Sealed, rcpts []keys.Recipient) (missing, extra
 // changeSealed applies change to the sealed object of file (the one named
 // name when there are several) without any private key, and rewrites the
 // file atomically.
-func changeSealed(e *env, file, name string, change func(*manifest.Doc, *crypto.Sealed) error) error {
-	files := fileFlags{inPlace: true}
+func changeSealed(e *env, file, name string, dryRun bool, change func(*manifest.Doc, *crypto.Sealed) error) error {
+	files := fileFlags{inPlace: true, dryRun: dryRun}
 	ins, err := files.read(e, []string{file})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type fileFlags struct {
 	files     []string
 	recursive bool
 	inPlace   bool
+	dryRun    bool
 	jobs      int
 }
 
@@ -36,6 +37,7 @@ func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 	cmd.Flags().IntVarP(&f.jobs, "jobs", "j", defaultJobs, "objects processed concurrently (bounds concurrent key-service calls)")
 	if inPlace {
 		cmd.Flags().BoolVarP(&f.inPlace, "in-place", "i", false, "rewrite files in place (atomically) instead of writing to standard output")
+		f.registerDryRun(cmd)
 	}
 }
 
@@ -157,8 +159,15 @@ func realPath(p string) (string, error) {
 	return filepath.Abs(r)
 }
 
+func (f *fileFlags) registerDryRun(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list the files and objects -i would change, write nothing; exit 4 if any would change (implies -i)")
+}
+
 // read loads and parses every input. Nothing is written yet.
 func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
+	if f.dryRun {
+		f.inPlace = true
+	}
 	paths, err := f.paths(args)
 	if err != nil {
 		return nil, err
@@ -232,6 +241,9 @@ func (f *fileFlags) write(e *env, ins []*input) error {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
 		outs[i] = b
+	}
+	if f.dryRun {
+		return dryRunReport(e, ins, outs)
 	}
 	if f.inPlace {
 		for i, in := range ins {
@@ -368,4 +380,32 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 		}
 	}
 	return nil
+}
+
+// dryRunReport lists, on standard output, every file -i would rewrite and
+// the objects in it that change; it returns an ExitFindings error when
+// there is any, so that CI can tell "up to date" from "needs a run".
+func dryRunReport(e *env, ins []*input, outs [][]byte) error {
+	n := 0
+	for i, in := range ins {
+		if !in.dirty || bytes.Equal(outs[i], in.data) {
+			continue
+		}
+		n++
+		listed := false
+		for _, d := range in.strm.Docs {
+			if d.Rewritten() {
+				listed = true
+				fmt.Fprintf(e.stdout, "would change %s: doc %d: %s %s\n", in.name, d.Index, d.Kind, d.Object())
+			}
+		}
+		if !listed {
+			fmt.Fprintf(e.stdout, "would change %s\n", in.name)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(e.stderr, "kseal: dry run: nothing would change")
+		return nil
+	}
+	return exitError{ExitFindings, fmt.Errorf("dry run: %s would change; nothing written", plural(n, "file"))}
 }
