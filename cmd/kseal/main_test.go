@@ -106,6 +106,12 @@ func TestScripts(t *testing.T) {
 			} else if os.Getenv("CI") == "true" {
 				return fmt.Errorf("KSEAL_KUSTOMIZE is not set under CI=true: run make test")
 			}
+			// The real helm, for values sealed with seal --raw.
+			if h := os.Getenv("KSEAL_HELM"); h != "" {
+				path = filepath.Dir(h) + string(os.PathListSeparator) + path
+			} else if os.Getenv("CI") == "true" {
+				return fmt.Errorf("KSEAL_HELM is not set under CI=true: run make test")
+			}
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))

@@ -82,7 +82,19 @@ it in CI with kseal decrypt. stringData moves to data.`
   kseal decrypt secret.yaml | kubectl apply -f -`
 	}
 	o.register(cmd, true)
+	var raw rawOpts
+	if f == formSealed {
+		raw.register(cmd)
+		cmd.Example += `
+  printf %s "$DB_PASSWORD" | kseal seal --raw -n prod --name db --key password -r age1pq1…`
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if raw.raw {
+			return sealRaw(e, o, &raw, args)
+		}
+		if raw.name != "" || raw.key != "" {
+			return usagef("--name and --key go with --raw")
+		}
 		ins, err := o.files.read(e, args)
 		if err != nil {
 			return err
