@@ -52,6 +52,7 @@ func (h hintError) Unwrap() error { return h.error }
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := newRoot(e)
+	asKubectlPlugin(root, programName())
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
