@@ -54,8 +54,9 @@ type finding struct {
 
 // policyCheckOptions are the flags of policy check.
 type policyCheckOptions struct {
-	policy  string
-	exclude []string
+	policy        string
+	exclude       []string
+	plaintextOnly bool
 }
 
 func newPolicyCheckCmd(e *env) *cobra.Command {
@@ -77,6 +78,7 @@ plaintext guard: it reports plain Secrets holding values, last-applied
 annotations on sealed objects, and files it cannot read as manifests.`,
 	}
 	cmd.Flags().StringVar(&opts.policy, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.Flags().BoolVar(&opts.plaintextOnly, "plaintext-only", false, "only look for plaintext (as without a policy); kseal.yaml's exclude globs still apply")
 	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files not to read, relative to the current directory (repeatable; ** crosses directories)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return runPolicyCheck(e, opts, args)
@@ -116,9 +118,15 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 			}
 			return err
 		}
-	} else {
+	} else if !opts.plaintextOnly {
 		// No policy: still a guard against plaintext in the repository.
 		fmt.Fprintf(e.stderr, "kseal: policy check: no %s in %s or its parents; checking for plaintext only\n", policy.FileName, start)
+	}
+	// rules is the policy whose rules the files are held to: none in
+	// plaintext-only mode, where p only lends its exclude globs.
+	rules := p
+	if opts.plaintextOnly {
+		rules = nil
 	}
 	if len(args) == 0 {
 		dir := "."
@@ -141,6 +149,9 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 	if p != nil {
 		self := mustAbs(p.Path)
 		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == self })
+	}
+	if rules != nil {
+		self := mustAbs(p.Path)
 		nested, root, err := policy.FindAll(p.Dir)
 		if err != nil {
 			return err
@@ -166,12 +177,12 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 	objects := 0
 	for _, f := range paths {
 		if filepath.Base(f) == policy.FileName {
-			if p != nil {
+			if rules != nil {
 				found = append(found, finding{f, 1, fmt.Sprintf("nested policy file below %s: it would choose the keys of the files under it; one policy per repository, and sealing refuses files under both", p.Path)})
 			}
 			continue
 		}
-		fs, n, err := checkFile(p, f)
+		fs, n, err := checkFile(rules, f)
 		if err != nil {
 			return err
 		}
