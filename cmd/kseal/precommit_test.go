@@ -286,3 +286,66 @@ func TestPreCommitHooks(t *testing.T) {
 		})
 	}
 }
+
+// TestPreCommitTryRepo runs the real pre-commit (Debian's package) on this
+// repository's hooks: it validates .pre-commit-hooks.yaml, builds kseal
+// from the committed tree as a language: golang hook does (from the local
+// module cache, offline), and runs both hooks on a staged plaintext Secret.
+// About a minute; skipped with -short or when pre-commit is not installed.
+func TestPreCommitTryRepo(t *testing.T) {
+	needGit(t)
+	if testing.Short() {
+		t.Skip("builds kseal in pre-commit's environment (-short)")
+	}
+	if toolPath("pre-commit") == "" {
+		t.Skip("pre-commit is not installed (apt-get install pre-commit)")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(dir string, args ...string) (int, string) {
+		cmd := exec.Command("pre-commit", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PRE_COMMIT_HOME="+t.TempDir(), "GOPROXY=off", "GOFLAGS=-mod=mod",
+			"GOMODCACHE="+goEnv(t, "GOMODCACHE"), "GOCACHE="+goEnv(t, "GOCACHE"), "KSEAL_NO_PROGRESS=1")
+		out, err := cmd.CombinedOutput()
+		var xe *exec.ExitError
+		if errors.As(err, &xe) {
+			return xe.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := run(root, "validate-manifest", ".pre-commit-hooks.yaml"); code != 0 {
+		t.Fatalf("pre-commit validate-manifest: exit %d\n%s", code, out)
+	}
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	writeFile(t, filepath.Join(dir, "k8s", "plain.yaml"), plainSecret)
+	git(t, dir, "add", "-A")
+	code, out := run(dir, "try-repo", root, "--files", "k8s/plain.yaml")
+	if code != 1 {
+		t.Fatalf("pre-commit try-repo: exit %d, want 1\n%s", code, out)
+	}
+	for _, re := range []string{
+		`kseal plaintext guard\.+Failed`,
+		`kseal policy check\.+Failed`,
+		`(?m)^k8s/plain.yaml:1: Secret orders/db: plaintext Secret committed`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("pre-commit output does not match %q:\n%s", re, out)
+		}
+	}
+}
+
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
