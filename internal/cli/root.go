@@ -125,6 +125,8 @@ standard input and writes standard output. -i rewrites files in place
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		newDiffViewCmd(e),
+		newMergeDriverCmd(e),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version, commit, Go version and envelope format version",
