@@ -19,6 +19,7 @@ KUBESEAL_VERSION=${KUBESEAL_VERSION:-0.27.1}
 SOPS_VERSION=${SOPS_VERSION:-3.13.3}
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-0.8.2}
 VAULT_VERSION=${VAULT_VERSION:-1.19.0}
+PRE_COMMIT_VERSION=${PRE_COMMIT_VERSION:-3.0.4}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
 K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
@@ -140,6 +141,22 @@ go_install_as() {
   rm -rf "$gobin"
 }
 
+# install_pre_commit: pre-commit for the hook tests. Debian's package when it
+# is installed (apt-get install pre-commit), else pip into a cached venv.
+install_pre_commit() {
+  [ -x "$TOOLS_BIN/pre-commit" ] && return
+  mkdir -p "$TOOLS_BIN"
+  if command -v pre-commit >/dev/null 2>&1; then
+    ln -sf "$(command -v pre-commit)" "$TOOLS_BIN/pre-commit"
+    return
+  fi
+  log "installing pre-commit $PRE_COMMIT_VERSION into a venv (first run only)"
+  local venv=$CACHE/pre-commit-$PRE_COMMIT_VERSION
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "pre-commit==$PRE_COMMIT_VERSION"
+  ln -sf "$venv/bin/pre-commit" "$TOOLS_BIN/pre-commit"
+}
+
 build_all() {
   build_etcd
   build_k8s
@@ -151,6 +168,7 @@ build_all() {
   go_install sops "github.com/getsops/sops/v3/cmd/sops@v$SOPS_VERSION"
   go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
   build_vault
+  install_pre_commit
 }
 
 case "${1:-build}" in
@@ -167,10 +185,15 @@ case "${1:-build}" in
     echo "export KSEAL_SOPS=$TOOLS_BIN/sops"
     echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
     echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
+    echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"
     ;;
   controller-gen)
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
     echo "$TOOLS_BIN/controller-gen"
     ;;
-  *) echo "usage: $0 [build|env|controller-gen]" >&2; exit 2 ;;
+  pre-commit)
+    install_pre_commit
+    echo "$TOOLS_BIN/pre-commit"
+    ;;
+  *) echo "usage: $0 [build|env|controller-gen|pre-commit]" >&2; exit 2 ;;
 esac

@@ -51,11 +51,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// toolPath finds a real tool the scripts use: kubectl from $KSEAL_KUBECTL
-// (hack/tools.sh), anything else on PATH, or "".
+// toolPath finds a real tool the scripts use: kubectl and pre-commit from
+// $KSEAL_KUBECTL and $KSEAL_PRE_COMMIT (hack/tools.sh), else on PATH (git,
+// and pre-commit outside make test), or "".
 func toolPath(name string) string {
-	if name == "kubectl" {
+	switch name {
+	case "kubectl":
 		return os.Getenv("KSEAL_KUBECTL")
+	case "pre-commit":
+		if p := os.Getenv("KSEAL_PRE_COMMIT"); p != "" {
+			return p
+		}
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
