@@ -19,7 +19,6 @@ KUBESEAL_VERSION=${KUBESEAL_VERSION:-0.27.1}
 SOPS_VERSION=${SOPS_VERSION:-3.13.3}
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-0.8.2}
 VAULT_VERSION=${VAULT_VERSION:-1.19.0}
-PRE_COMMIT_VERSION=${PRE_COMMIT_VERSION:-3.0.4}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
 K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
@@ -141,20 +140,22 @@ go_install_as() {
   rm -rf "$gobin"
 }
 
-# install_pre_commit: pre-commit for the hook tests. Debian's package when it
-# is installed (apt-get install pre-commit), else pip into a cached venv.
+# install_pre_commit: pre-commit for the hook tests, from Debian's package
+# (the system's when installed; as root, apt-get installs it once).
 install_pre_commit() {
   [ -x "$TOOLS_BIN/pre-commit" ] && return
-  mkdir -p "$TOOLS_BIN"
-  if command -v pre-commit >/dev/null 2>&1; then
-    ln -sf "$(command -v pre-commit)" "$TOOLS_BIN/pre-commit"
-    return
+  if ! command -v pre-commit >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      log "installing Debian's pre-commit package (first run only)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q pre-commit >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pre-commit >/dev/null; }
+    else
+      echo "tools: pre-commit is missing: install it (apt-get install pre-commit)" >&2
+      return 1
+    fi
   fi
-  log "installing pre-commit $PRE_COMMIT_VERSION into a venv (first run only)"
-  local venv=$CACHE/pre-commit-$PRE_COMMIT_VERSION
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "pre-commit==$PRE_COMMIT_VERSION"
-  ln -sf "$venv/bin/pre-commit" "$TOOLS_BIN/pre-commit"
+  mkdir -p "$TOOLS_BIN"
+  ln -sf "$(command -v pre-commit)" "$TOOLS_BIN/pre-commit"
 }
 
 build_all() {
