@@ -169,7 +169,7 @@ build_all() {
   go_install sops "github.com/getsops/sops/v3/cmd/sops@v$SOPS_VERSION"
   go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
   build_vault
-  install_pre_commit
+  install_pre_commit || log "without pre-commit, TestPreCommitTryRepo skips (and fails under CI=true)"
 }
 
 case "${1:-build}" in
@@ -186,7 +186,7 @@ case "${1:-build}" in
     echo "export KSEAL_SOPS=$TOOLS_BIN/sops"
     echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
     echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
-    echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"
+    if [ -x "$TOOLS_BIN/pre-commit" ]; then echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"; fi
     ;;
   controller-gen)
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
