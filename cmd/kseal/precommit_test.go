@@ -289,8 +289,9 @@ func TestPreCommitHooks(t *testing.T) {
 
 // TestPreCommitTryRepo runs the real pre-commit (Debian's package) on this
 // repository's hooks: it validates .pre-commit-hooks.yaml, builds kseal
-// from the committed tree as a language: golang hook does (from the local
-// module cache, offline), and runs both hooks on a staged plaintext Secret.
+// from the committed tree as a language: golang hook does (sharing this
+// machine's module and build caches, which pre-commit's GOPATH would
+// otherwise hide), and runs both hooks on a staged plaintext Secret.
 // About a minute; skipped with -short, and when pre-commit is not
 // installed (outside CI=true, where hack/tools.sh provides it).
 func TestPreCommitTryRepo(t *testing.T) {
@@ -312,7 +313,7 @@ func TestPreCommitTryRepo(t *testing.T) {
 	run := func(dir string, args ...string) (int, string) {
 		cmd := exec.Command(preCommit, args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PRE_COMMIT_HOME="+t.TempDir(), "GOPROXY=off", "GOFLAGS=-mod=mod",
+		cmd.Env = append(os.Environ(), "PRE_COMMIT_HOME="+t.TempDir(),
 			"GOMODCACHE="+goEnv(t, "GOMODCACHE"), "GOCACHE="+goEnv(t, "GOCACHE"), "KSEAL_NO_PROGRESS=1")
 		out, err := cmd.CombinedOutput()
 		var xe *exec.ExitError
