@@ -51,13 +51,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// toolPath finds a real tool the scripts use: kubectl and pre-commit from
-// $KSEAL_KUBECTL and $KSEAL_PRE_COMMIT (hack/tools.sh), else on PATH (git,
-// and pre-commit outside make test), or "".
+// toolPath finds a real tool the scripts use: kubectl, sops and pre-commit
+// from $KSEAL_KUBECTL, $KSEAL_SOPS and $KSEAL_PRE_COMMIT (hack/tools.sh),
+// else on PATH (git, and pre-commit outside make test), or "".
 func toolPath(name string) string {
 	switch name {
 	case "kubectl":
 		return os.Getenv("KSEAL_KUBECTL")
+	case "sops":
+		return os.Getenv("KSEAL_SOPS")
 	case "pre-commit":
 		if p := os.Getenv("KSEAL_PRE_COMMIT"); p != "" {
 			return p
@@ -125,6 +127,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("KSEAL_BIN", filepath.Join(binDir, "kseal"))
 			e.Setenv("KUBECTL", toolPath("kubectl"))
+			e.Setenv("SOPS", toolPath("sops"))
 			path := binDir + string(os.PathListSeparator) + os.Getenv("PATH")
 			// The real kustomize from hack/tools.sh, for the KRM function.
 			if k := os.Getenv("KSEAL_KUSTOMIZE"); k != "" {

@@ -241,7 +241,10 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 		switch d.Kind {
 		case manifest.KindSecret:
-			if holdsValues(d) {
+			switch plain, sops := sopsPlaintext(d); {
+			case sops && len(plain) > 0:
+				at("sops-encrypted Secret with values left in plaintext: %s (check encrypted_regex / unencrypted_suffix in .sops.yaml)", strings.Join(plain, ", "))
+			case !sops && holdsValues(d):
 				at("plaintext Secret committed; seal it: kseal seal -i %s", file)
 			}
 			continue
@@ -317,6 +320,33 @@ func holdsValues(d *manifest.Doc) bool {
 		}
 	}
 	return false
+}
+
+// sopsPlaintext tells whether a plain Secret is a sops-encrypted file (a
+// top-level sops mapping with a mac) and, if so, which of its data and
+// stringData values sops left unencrypted (not ENC[…]): a repository
+// migrating from sops is not flagged for ciphertext, but a value that
+// encrypted_regex or unencrypted_suffix left readable is.
+func sopsPlaintext(d *manifest.Doc) (plain []string, sops bool) {
+	n := d.Node()
+	meta := n.Field("sops")
+	if meta == nil || meta.Value.YNode().Kind != yaml.MappingNode || meta.Value.Field("mac") == nil {
+		return nil, false
+	}
+	for _, f := range []string{"data", "stringData"} {
+		fn := n.Field(f)
+		if fn == nil || fn.Value.YNode().Kind != yaml.MappingNode {
+			continue
+		}
+		c := fn.Value.YNode().Content
+		for i := 0; i+1 < len(c); i += 2 {
+			v := c[i+1]
+			if v.Kind != yaml.ScalarNode || !strings.HasPrefix(v.Value, "ENC[") || !strings.HasSuffix(v.Value, "]") {
+				plain = append(plain, f+"."+c[i].Value)
+			}
+		}
+	}
+	return plain, true
 }
 
 func newPolicyExplainCmd(e *env) *cobra.Command {
