@@ -80,16 +80,17 @@ func runDiffView(e *env, opts diffViewOptions, file string) error {
 			if d.Item() < 0 && d.Index > 1 {
 				fmt.Fprintln(w, "---")
 			}
+			if d.Item() >= 0 {
+				fmt.Fprintln(w)
+			}
 			writeSealedView(e, w, d, ids)
 		case d.Item() < 0 && !hasSealedItems(strm, d):
 			io.WriteString(w, d.Text())
 		case d.Item() < 0:
-			// A list holding sealed objects: its items follow, each shown
-			// as a sealed object.
-			if d.Index > 1 {
-				fmt.Fprintln(w, "---")
-			}
-			fmt.Fprintf(w, "# doc %d: a list; its sealed items follow\n", d.Index)
+			// A list holding sealed objects: as it is (its other items
+			// may change too), then each sealed item as a sealed object.
+			io.WriteString(w, d.Text())
+			fmt.Fprintf(w, "\n# doc %d is a list; its sealed items:\n", d.Index)
 		}
 	}
 	return nil
