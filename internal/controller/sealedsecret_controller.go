@@ -385,6 +385,7 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 		}
 	}
 	meta.SetStatusCondition(&ss.Status.Conditions, cond)
+	setProgress(&ss.Status.Conditions, out, ss.Generation)
 	if pc := out.policy.condition(ss.Generation); pc != nil {
 		meta.SetStatusCondition(&ss.Status.Conditions, *pc)
 	} else if out.policy.state == policyNone {
@@ -398,6 +399,29 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 		return nil
 	}
 	return r.Client.Status().Patch(ctx, ss, client.MergeFrom(before))
+}
+
+// setProgress sets the kstatus conditions: Reconciling while a transient
+// failure is retried (out.err), Stalled for an outcome that no retry can
+// change (a terminal reason), neither once the Secret is up to date. Without
+// them, tools reading the kstatus convention (Flux, kpt, Argo CD's health
+// checks built on it) would call a SealedSecret that can never unseal
+// Current.
+func setProgress(conds *[]metav1.Condition, out outcome, gen int64) {
+	set := func(typ string) {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: out.reason, Message: out.message, ObservedGeneration: gen})
+	}
+	switch {
+	case out.reason == ksealv1.ReasonUnsealed:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionReconciling)
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionStalled)
+	case out.err != nil:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionStalled)
+		set(ksealv1.ConditionReconciling)
+	default:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionReconciling)
+		set(ksealv1.ConditionStalled)
+	}
 }
 
 func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
