@@ -73,6 +73,9 @@ type runner struct {
 	t          *testing.T
 	kubeconfig string
 	dir        string
+	// controllerKubeconfig, when set, is what startController runs the
+	// controller with (the kseal-controller ServiceAccount's token).
+	controllerKubeconfig string
 }
 
 // run executes a command with KUBECONFIG set and returns its stdout.
@@ -132,7 +135,11 @@ func (r *runner) startController(extra ...string) *controllerProc {
 	args := append([]string{"--namespace=kseal-system", "--log-format=text",
 		"--recipients-bind-address=" + p.recipients, "--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + freeAddr(r.t)}, extra...)
 	p.cmd = exec.Command(filepath.Join(bin, "kseal-controller"), args...)
-	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+r.kubeconfig)
+	kc := r.kubeconfig
+	if r.controllerKubeconfig != "" {
+		kc = r.controllerKubeconfig
+	}
+	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+kc)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		r.t.Fatal(err)

@@ -35,13 +35,20 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
+// RBAC, least privilege: every verb below is one the code uses (the
+// status is only patched; Secrets, Roles and RoleBindings are never
+// patched). Secrets need list and watch cluster-wide because the cache
+// holds the managed ones of every watched namespace (RBAC cannot select by
+// label). core/v1 events are for leader election's Lease events, in the
+// controller's namespace only.
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch,namespace=kseal-system
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=kseal-system
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete,namespace=kseal-system
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=kseal-system
 
 // Reconciler unseals SealedSecrets.
 type Reconciler struct {
