@@ -25,7 +25,7 @@ func TestEndToEnd(t *testing.T) {
 	r.must(nil, "kubectl", "create", "namespace", "demo")
 	r.asServiceAccount(cluster)
 	ctrl := r.startController("--leader-elect")
-	defer func() { noForbidden(t, ctrl.log.String()) }()
+	defer func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) }()
 
 	var pub string
 	poll(t, "cluster recipient via the API server", func() (err error) {
@@ -102,7 +102,7 @@ func TestEndToEnd(t *testing.T) {
 		r2.must([]byte(sealed), "kubectl", "apply", "-f", "-")
 		r2.asServiceAccount(empty)
 		ctrl2 := r2.startController()
-		defer func() { noForbidden(t, ctrl2.log.String()) }()
+		defer func() { ctrl2.stop(); noForbidden(t, ctrl2.log.String()) }()
 		poll(t, "Secret unsealed in the restored cluster", func() error {
 			out, err := r2.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.username}")
 			if err != nil {
