@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -15,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/internal/envtestutil"
 	"kseal.dev/kseal/internal/kmstest"
 	"kseal.dev/kseal/pkg/keys/agekey"
 	"kseal.dev/kseal/pkg/keys/gcpkms"
@@ -22,26 +27,91 @@ import (
 
 // kstatusOf reads ns/name from the API server and computes its status with
 // the kstatus library Flux and kpt use to decide whether an applied object
-// is healthy.
-func kstatusOf(ctx context.Context, ns, name string) (*status.Result, error) {
+// is healthy, and its Argo CD health with config/argocd's Lua check.
+func kstatusOf(ctx context.Context, ns, name string) (*status.Result, string, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(ksealv1.GroupVersion.WithKind("SealedSecret"))
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return status.Compute(u)
+	res, err := status.Compute(u)
+	if err != nil {
+		return nil, "", err
+	}
+	argo, err := argoHealth(u)
+	return res, argo, err
 }
 
-// waitKStatus waits until kstatus reads want for ns/name.
+// argoStatus is the Argo CD health each kstatus status must map to.
+var argoStatus = map[status.Status]string{
+	status.CurrentStatus:    "Healthy",
+	status.FailedStatus:     "Degraded",
+	status.InProgressStatus: "Progressing",
+}
+
+// argoHealth runs config/argocd/sealedsecret-health.lua on u in gopher-lua,
+// the interpreter Argo CD runs health checks in, with obj set as Argo CD
+// sets it (the object's JSON as Lua tables), and returns hs.status.
+func argoHealth(u *unstructured.Unstructured) (string, error) {
+	script, err := os.ReadFile(filepath.Join(envtestutil.RepoRoot(), "config", "argocd", "sealedsecret-health.lua"))
+	if err != nil {
+		return "", err
+	}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
+	lua.OpenBase(L)
+	L.SetGlobal("obj", toLua(L, u.Object))
+	if err := L.DoString(string(script)); err != nil {
+		return "", fmt.Errorf("sealedsecret-health.lua: %w", err)
+	}
+	hs, ok := L.Get(-1).(*lua.LTable)
+	if !ok {
+		return "", fmt.Errorf("sealedsecret-health.lua returned %s", L.Get(-1).Type())
+	}
+	return hs.RawGetString("status").String(), nil
+}
+
+func toLua(L *lua.LState, v any) lua.LValue {
+	switch v := v.(type) {
+	case map[string]any:
+		t := L.NewTable()
+		for k, e := range v {
+			t.RawSetString(k, toLua(L, e))
+		}
+		return t
+	case []any:
+		t := L.NewTable()
+		for _, e := range v {
+			t.Append(toLua(L, e))
+		}
+		return t
+	case string:
+		return lua.LString(v)
+	case bool:
+		return lua.LBool(v)
+	case int64:
+		return lua.LNumber(v)
+	case float64:
+		return lua.LNumber(v)
+	}
+	return lua.LNil
+}
+
+// waitKStatus waits until kstatus reads want for ns/name, and checks that
+// Argo CD's health check agrees.
 func waitKStatus(t *testing.T, ns, name string, want status.Status) *status.Result {
 	t.Helper()
 	var res *status.Result
 	eventually(t, fmt.Sprintf("kstatus %s for %s/%s", want, ns, name), func() (err error) {
-		if res, err = kstatusOf(t.Context(), ns, name); err != nil {
+		var argo string
+		if res, argo, err = kstatusOf(t.Context(), ns, name); err != nil {
 			return err
 		}
 		if res.Status != want {
 			return fmt.Errorf("kstatus %s: %s", res.Status, res.Message)
+		}
+		if argo != argoStatus[want] {
+			return fmt.Errorf("Argo CD health %s, want %s with kstatus %s", argo, argoStatus[want], want)
 		}
 		return nil
 	})
@@ -159,12 +229,12 @@ func TestHealthReadsAsKStatus(t *testing.T) {
 		if err := k8s.Create(ctx, sealed(t, ns, "fresh", map[string]string{"k": "v"}, "", rcp)); err != nil {
 			t.Fatal(err)
 		}
-		res, err := kstatusOf(ctx, ns, "fresh")
+		res, argo, err := kstatusOf(ctx, ns, "fresh")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Status != status.InProgressStatus {
-			t.Errorf("kstatus %s (%s), want InProgress", res.Status, res.Message)
+		if res.Status != status.InProgressStatus || argo != "Progressing" {
+			t.Errorf("kstatus %s (%s), Argo CD %s; want InProgress, Progressing", res.Status, res.Message, argo)
 		}
 	})
 }
