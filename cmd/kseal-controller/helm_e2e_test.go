@@ -177,12 +177,45 @@ func TestChartCopiesUpToDate(t *testing.T) {
 // grants the policy's reader (a Role and RoleBinding made under that RBAC)
 // and is refused nothing.
 func TestHelmInstall(t *testing.T) {
+	r := helmInstallAndUnseal(t, "")
+	r.must(nil, "kubectl", "get", "clusterrolebinding", controllerSA)
+}
+
+// TestHelmInstallWatchNamespaces: with watchNamespaces the chart binds the
+// controller's rules only where it works, and it still unseals there with
+// no refusal, while it may not touch Secrets in any other namespace.
+func TestHelmInstallWatchNamespaces(t *testing.T) {
+	r := helmInstallAndUnseal(t, "watchNamespaces: [web]\n")
+	if _, err := r.run(nil, "kubectl", "get", "clusterrolebinding", controllerSA); err == nil {
+		t.Error("a ClusterRoleBinding exists although watchNamespaces is set")
+	}
+	sa := "system:serviceaccount:" + controllerNS + ":" + controllerSA
+	for _, c := range []struct{ args, want string }{
+		{"list secrets -n web", "yes"},
+		{"create secrets -n web", "yes"},
+		{"get secrets -n " + controllerNS, "yes"},
+		{"list secrets -n default", "no"},
+		{"get secrets -n kube-system", "no"},
+		{"list secrets --all-namespaces", "no"},
+	} {
+		out, _ := r.run(nil, "kubectl", append([]string{"auth", "can-i", "--as", sa}, strings.Fields(c.args)...)...)
+		if strings.TrimSpace(out) != c.want {
+			t.Errorf("can-i %s: %q, want %s", c.args, strings.TrimSpace(out), c.want)
+		}
+	}
+}
+
+// helmInstallAndUnseal installs the chart with extra values into a new API
+// server, runs the controller as helm's Deployment and RBAC say, and checks
+// it unseals into namespace web and grants the policy's reader.
+func helmInstallAndUnseal(t *testing.T, extraValues string) *runner {
+	t.Helper()
 	helm := tool(t, "KSEAL_HELM")
 	env := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
 	if _, err := env.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer env.Stop()
+	t.Cleanup(func() { _ = env.Stop() })
 	r := &runner{t: t, kubeconfig: kubeconfig(t, env), dir: t.TempDir()}
 	values := `extraArgs: ["--cluster-name=test"]
 policy: |
@@ -194,13 +227,13 @@ policy: |
     cluster: {cluster: test}
   services:
     web: {namespaces: [web], serviceAccounts: [web-reader], keys: [cluster]}
-`
+` + extraValues
 	if err := os.WriteFile(filepath.Join(r.dir, "values.yaml"), []byte(values), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	r.must(nil, "kubectl", "create", "namespace", "web")
 	r.must(nil, helm, "install", "kseal", chart, "--namespace", controllerNS, "--create-namespace", "--values", "values.yaml")
 	r.must(nil, "kubectl", "get", "crd", "sealedsecrets.kseal.dev")
-	r.must(nil, "kubectl", "create", "namespace", "web")
 
 	var args []string
 	out := r.must(nil, "kubectl", "-n", controllerNS, "get", "deployment", controllerSA, "-o", "jsonpath={.spec.template.spec.containers[0].args}")
@@ -209,7 +242,7 @@ policy: |
 	}
 	r.asServiceAccount(env)
 	ctrl := r.startController(args...) // the Deployment's flags come last and win
-	defer func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) }()
+	t.Cleanup(func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) })
 
 	var pub string
 	poll(t, "cluster recipient", func() (err error) {
@@ -252,4 +285,5 @@ policy: |
 		}
 		return nil
 	})
+	return r
 }
