@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,12 +127,31 @@ type controllerProc struct {
 	cmd        *exec.Cmd
 	recipients string
 	metrics    string
-	log        *bytes.Buffer
+	log        *syncBuffer
+}
+
+// syncBuffer is a process's output, read by the test while the process
+// still writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (r *runner) startController(extra ...string) *controllerProc {
 	r.t.Helper()
-	p := &controllerProc{recipients: freeAddr(r.t), metrics: freeAddr(r.t), log: &bytes.Buffer{}}
+	p := &controllerProc{recipients: freeAddr(r.t), metrics: freeAddr(r.t), log: &syncBuffer{}}
 	args := append([]string{"--namespace=kseal-system", "--log-format=text",
 		"--recipients-bind-address=" + p.recipients, "--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + freeAddr(r.t)}, extra...)
 	p.cmd = exec.Command(filepath.Join(bin, "kseal-controller"), args...)

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/url"
@@ -68,7 +67,7 @@ func TestInCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &controllerProc{recipients: freeAddr(t), metrics: freeAddr(t), log: &bytes.Buffer{}}
+	p := &controllerProc{recipients: freeAddr(t), metrics: freeAddr(t), log: &syncBuffer{}}
 	args := []string{"-m", "--propagation", "private", "sh", "-c", podMount, "sh", sa,
 		filepath.Join(bin, "kseal-controller"), "--namespace=" + controllerNS, "--leader-elect", "--log-format=text",
 		"--recipients-bind-address=" + p.recipients, "--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + freeAddr(t)}
