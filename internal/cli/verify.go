@@ -31,13 +31,21 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 	idf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (always a valid JSON array, failures included)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		// With --json, standard output is JSON whatever happens.
+		setupFailed := func(err error) error {
+			if asJSON {
+				bad := false
+				_ = printInfo(e.stdout, []docInfo{{Verified: &bad, Sections: []sectionInfo{}, Error: err.Error()}}, true)
+			}
+			return err
+		}
 		ids, err := idf.resolve(e)
 		if err != nil {
-			return err
+			return setupFailed(err)
 		}
 		paths, err := files.paths(args)
 		if err != nil {
-			return err
+			return setupFailed(err)
 		}
 		if len(paths) == 0 {
 			paths = []string{"-"}
