@@ -32,6 +32,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+
+	stdinOnce stdinOnce
+	ran       bool // a command's RunE started: arguments and flags were valid
 }
 
 // usageError marks errors in how kseal was called.
@@ -64,6 +67,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var h hintError
 	if errors.As(err, &h) {
 		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+	}
+	if !e.ran {
+		// cobra refused the call before any command ran: an unknown
+		// command, a wrong number of arguments, a missing required flag.
+		return ExitUsage
 	}
 	return exitCode(err)
 }
@@ -103,6 +111,9 @@ standard input and writes standard output. -i rewrites files in place
 (atomically), -R walks directories.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runs after cobra has checked the command, its arguments and its
+		// flags (no subcommand has a PersistentPreRun of its own).
+		PersistentPreRun: func(*cobra.Command, []string) { e.ran = true },
 		Version:       version.Get().String(),
 	}
 	root.SetVersionTemplate("kseal {{.Version}}\n")

@@ -275,6 +275,14 @@ func (d *Doc) encode() (string, error) {
 	if d.list != nil {
 		n = d.list
 	}
+	if isJSON(d.raw) {
+		// JSON in, JSON out: jq must still read a rewritten file.
+		b, err := NodeJSON(n.YNode())
+		if err != nil {
+			return "", d.errorf("", "encoding: %v", err)
+		}
+		return string(b), nil
+	}
 	if err := enc.Encode(n.Document()); err != nil {
 		return "", d.errorf("", "encoding: %v", err)
 	}
