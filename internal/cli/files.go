@@ -192,7 +192,9 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 			if err == nil && f.inPlace && in.mode&fs.ModeNamedPipe != 0 {
 				return nil, usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
 			}
-			if err == nil {
+			if err == nil && in.mode&fs.ModeNamedPipe != 0 {
+				in.real = p // a pipe is read once and never rewritten
+			} else if err == nil {
 				// -i rewrites what a link points to, never the link.
 				in.real, err = realPath(p)
 			}

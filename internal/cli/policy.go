@@ -125,9 +125,9 @@ recipient drift.`,
 			fmt.Fprintf(e.stdout, "%s:%d: %s\n", f.file, f.line, f.msg)
 		}
 		if len(found) > 0 {
-			return exitError{ExitFindings, fmt.Errorf("%d findings in %d files (%d sealed objects)", len(found), len(paths), objects)}
+			return exitError{ExitFindings, fmt.Errorf("%s in %s (%s)", count(len(found), "finding"), count(len(paths), "file"), count(objects, "sealed object"))}
 		}
-		fmt.Fprintf(e.stderr, "kseal: policy check: %d files, %d sealed objects, no findings\n", len(paths), objects)
+		fmt.Fprintf(e.stderr, "kseal: policy check: %s, %s, no findings\n", count(len(paths), "file"), count(objects, "sealed object"))
 		return nil
 	}
 	return cmd

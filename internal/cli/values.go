@@ -117,7 +117,8 @@ func (v valueSet) addEnvFile(e *env, file string) error {
 		if !ok {
 			env, set := os.LookupEnv(k)
 			if !set {
-				return fmt.Errorf("%s: %s has no =VALUE and no environment variable %s is set", at, k, k)
+				// Not quoted: a bare line may be a value pasted by mistake.
+				return fmt.Errorf("%s: a line without = takes the environment variable it names, and none is set (the line is not shown: it may be a value)", at)
 			}
 			val = env
 		}
