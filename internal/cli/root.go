@@ -114,7 +114,7 @@ standard input and writes standard output. -i rewrites files in place
 		// Runs after cobra has checked the command, its arguments and its
 		// flags (no subcommand has a PersistentPreRun of its own).
 		PersistentPreRun: func(*cobra.Command, []string) { e.ran = true },
-		Version:       version.Get().String(),
+		Version:          version.Get().String(),
 	}
 	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
