@@ -111,13 +111,11 @@ standard input and writes standard output. -i rewrites files in place
 (atomically), -R walks directories.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// Runs after cobra has checked the command, its arguments and its
-		// flags (no subcommand has a PersistentPreRun of its own).
-		PersistentPreRun: func(*cobra.Command, []string) { e.ran = true },
 		Version:          version.Get().String(),
 	}
 	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	defer markRan(e, root)
 	root.AddCommand(
 		newSealCmd(e, formSealed),
 		newSealCmd(e, formEncrypted),
@@ -146,4 +144,19 @@ standard input and writes standard output. -i rewrites files in place
 		},
 	)
 	return root
+}
+
+// markRan makes every command record that it ran: an error before that is
+// cobra's (an unknown command, a wrong number of arguments, a missing
+// required flag), so a usage error.
+func markRan(e *env, c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			e.ran = true
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRan(e, sub)
+	}
 }
