@@ -111,7 +111,7 @@ standard input and writes standard output. -i rewrites files in place
 (atomically), -R walks directories.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:          version.Get().String(),
+		Version:       version.Get().String(),
 	}
 	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
