@@ -257,6 +257,13 @@ func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 		}
 	}
 	if f.inPlace {
+		for _, in := range ins {
+			// Also refused when reading; a pipe (/dev/stdin among them)
+			// must never be replaced by a file.
+			if !in.mode.IsRegular() {
+				return fmt.Errorf("%s: not a regular file: not rewritten", in.name)
+			}
+		}
 		for i, in := range ins {
 			if !in.dirty || bytes.Equal(outs[i], in.data) {
 				continue
