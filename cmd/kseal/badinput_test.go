@@ -73,7 +73,7 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 	return m
 }
 
-const plainSecret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\nstringData: {password: s3cr3t}\n"
+const badPlainSecret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\nstringData: {password: s3cr3t}\n"
 
 // TestBadInput is the bad-input table of docs/cli.md: for each input, the
 // exit code, an error naming file, document, object and field (and the
@@ -90,7 +90,7 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(base, "plain.yaml"), []byte(plainSecret), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(base, "plain.yaml"), []byte(badPlainSecret), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, sealed, errs := kseal(t, base, "seal", "--recipients-file", "k.pub", "plain.yaml")
@@ -138,7 +138,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{name: "empty file", files: map[string]string{"f.yaml": ""}, args: args([]string{"seal", "-i", "f.yaml"}, rcpt),
 			code: 1, stderr: `^kseal: error: f.yaml: empty input: no documents`},
-		{name: "non-YAML, with a line number", files: map[string]string{"a.yaml": plainSecret, "b.yaml": "apiVersion: v1\nkind: ConfigMap\n---\n" + secret("stringData:\n  x: [\n")},
+		{name: "non-YAML, with a line number", files: map[string]string{"a.yaml": badPlainSecret, "b.yaml": "apiVersion: v1\nkind: ConfigMap\n---\n" + secret("stringData:\n  x: [\n")},
 			args: args([]string{"seal", "-i", "a.yaml", "b.yaml"}, rcpt), code: 1, stderr: `b.yaml: doc 2: invalid YAML: yaml: line \d+: did not find expected node content|b.yaml: doc 2: invalid YAML: yaml: line (8|9)`},
 		{name: "bare YAML sequence", files: map[string]string{"s.yaml": "- apiVersion: v1\n  kind: Secret\n  metadata: {name: db, namespace: prod}\n  stringData: {a: b}\n"},
 			args: args([]string{"seal", "s.yaml"}, rcpt), code: 0, stdout: `(?m)^- apiVersion: kseal.dev/v1alpha1\n  kind: SealedSecret`},
@@ -162,7 +162,7 @@ func TestBadInput(t *testing.T) {
 			code: 1, stderr: `u.yaml: doc 1: invalid YAML: yaml: .*UTF-8`},
 		{name: "UTF-16 with BOM", files: map[string]string{"u.yaml": "\xff\xfea\x00:\x00 \x00b\x00\n\x00"}, args: args([]string{"seal", "-i", "u.yaml"}, rcpt),
 			code: 1, stderr: `u.yaml: not UTF-8: UTF-16 text \(byte order mark\); convert it: iconv -f UTF-16 -t UTF-8`},
-		{name: "CRLF", files: map[string]string{"c.yaml": strings.ReplaceAll(plainSecret, "\n", "\r\n")}, args: args([]string{"seal"}, rcpt, []string{"c.yaml"}),
+		{name: "CRLF", files: map[string]string{"c.yaml": strings.ReplaceAll(badPlainSecret, "\n", "\r\n")}, args: args([]string{"seal"}, rcpt, []string{"c.yaml"}),
 			code: 0, stdout: `kind: SealedSecret`},
 		// Cut mid-line, the YAML breaks (exit 1, with the line); cut at a
 		// line end, the envelope is malformed (exit 3, whichever command).
@@ -196,14 +196,14 @@ func TestBadInput(t *testing.T) {
 			code: 1, stderr: `--identity: k.pub:1: `},
 		{name: "directory with no YAML", files: map[string]string{"d/readme.txt": "x"}, args: args([]string{"seal", "d"}, rcpt),
 			code: 1, stderr: `d: no \*.yaml, \*.yml or \*.json files`},
-		{name: "symlink loop under -R", files: map[string]string{"d/ok.yaml": plainSecret}, setup: func(t *testing.T, dir string) {
+		{name: "symlink loop under -R", files: map[string]string{"d/ok.yaml": badPlainSecret}, setup: func(t *testing.T, dir string) {
 			os.Symlink("y.yaml", filepath.Join(dir, "d", "x.yaml"))
 			os.Symlink("x.yaml", filepath.Join(dir, "d", "y.yaml"))
 		}, args: args([]string{"seal", "-R", "-i", "d"}, rcpt), code: 1, stderr: `d/x.yaml: symbolic link that leads nowhere: .*too many links`},
-		{name: "unreadable file", files: map[string]string{"u.yaml": plainSecret}, setup: func(t *testing.T, dir string) {
+		{name: "unreadable file", files: map[string]string{"u.yaml": badPlainSecret}, setup: func(t *testing.T, dir string) {
 			os.Chmod(filepath.Join(dir, "u.yaml"), 0)
 		}, args: args([]string{"seal", "-i", "u.yaml"}, rcpt), code: 1, stderr: `u.yaml: permission denied`, nobody: true},
-		{name: "unwritable target with -i", files: map[string]string{"ro/u.yaml": plainSecret}, setup: func(t *testing.T, dir string) {
+		{name: "unwritable target with -i", files: map[string]string{"ro/u.yaml": badPlainSecret}, setup: func(t *testing.T, dir string) {
 			os.Chmod(filepath.Join(dir, "ro"), 0o555)
 			t.Cleanup(func() { os.Chmod(filepath.Join(dir, "ro"), 0o755) })
 		}, args: args([]string{"seal", "-i", "ro/u.yaml"}, rcpt), code: 1, stderr: `ro/\.u\.yaml\.kseal-.*permission denied`, nobody: true},
@@ -235,7 +235,7 @@ func TestBadInput(t *testing.T) {
 			if out, err := exec.Command("cp", "-r", filepath.Join("..", "..", "examples", "gitops"), filepath.Join(dir, "repo")).CombinedOutput(); err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "repo", "apps", "orders", "plain.yaml"), []byte(plainSecret), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "repo", "apps", "orders", "plain.yaml"), []byte(badPlainSecret), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}, args: []string{"policy", "check", "repo"}, code: 4, stderr: `kseal: error: 1 finding in \d+ files`},
