@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
 
 // isJSON reports whether a document's text is JSON (an object), so that a
@@ -158,6 +160,22 @@ func blockAll(n *yaml.Node) {
 }
 
 func documents(data []byte) ([]*yaml.Node, error) {
+	// The same bounds as Parse, checked on the event stream before any
+	// tree is built: converting pass-through documents must not undo
+	// them.
+	if len(data) > MaxStreamSize {
+		return nil, budgetError(len(data))
+	}
+	sum, err := yamlevents.Summarize(data)
+	if err != nil {
+		return nil, fmt.Errorf("invalid YAML: %s", redactQuoted(err.Error()))
+	}
+	if sum.Aliases > 0 {
+		return nil, ErrAlias
+	}
+	if budget := nodeBudget(len(data)); sum.Nodes > budget {
+		return nil, fmt.Errorf("%d YAML nodes, more than the %d kseal converts for %d bytes", sum.Nodes, budget, len(data))
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var nodes []*yaml.Node
 	for i := 1; ; i++ {
