@@ -227,6 +227,7 @@ func TestBadInput(t *testing.T) {
 			args: args([]string{"seal", "-i", "app.json"}, rcpt), code: 0},
 		// Every other documented exit code, on its own paths.
 		{name: "unknown command", args: []string{"nope"}, code: 2, stderr: `unknown command "nope"`},
+		{name: "unknown subcommand of a group", args: []string{"policy", "nope"}, code: 2, stderr: `unknown command "nope" for "kseal policy"`},
 		{name: "wrong argument count", args: []string{"create"}, code: 2, stderr: `accepts 1 arg\(s\), received 0`},
 		{name: "too many arguments", args: []string{"version", "x"}, code: 2, stderr: `unknown command "x" for "kseal version"`},
 		{name: "missing required flag", args: []string{"set", "a=b"}, code: 2, stderr: `required flag\(s\) "filename" not set`},

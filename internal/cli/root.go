@@ -153,7 +153,16 @@ standard input and writes standard output. -i rewrites files in place
 // cobra's (an unknown command, a wrong number of arguments, a missing
 // required flag), so a usage error.
 func markRan(e *env, c *cobra.Command) {
-	if run := c.RunE; run != nil {
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		// A command group (kseal policy, kseal keys): cobra would print
+		// its help and exit 0 for "kseal policy nope".
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	} else if run := c.RunE; run != nil {
 		c.RunE = func(cmd *cobra.Command, args []string) error {
 			e.ran = true
 			return run(cmd, args)
