@@ -42,6 +42,7 @@ func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *cry
 func newDecryptCmd(e *env) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
+	var out outputFlag
 	cmd := &cobra.Command{
 		Use:   "decrypt [FILE|DIR]...",
 		Short: "Open SealedSecrets and encrypted Secrets into plain Secrets (for CI)",
@@ -52,7 +53,11 @@ it stands for; other documents pass through. Use it in CI to apply:
 	}
 	files.register(cmd, false)
 	idf.register(cmd)
+	out.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(false); err != nil {
+			return err
+		}
 		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
@@ -67,7 +72,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 		if err != nil {
 			return err
 		}
-		return files.write(e, ins)
+		return files.writeAs(e, ins, &out)
 	}
 	return cmd
 }
@@ -168,7 +173,7 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 		}
 		if len(in.Sections) > 1 || in.Removals > 0 {
 			fmt.Fprintf(w, "  compactable: %s, %s with no value left, %s of removed or replaced values (kseal compact folds them into one section)\n",
-				plural(len(in.Sections), "section"), plural(len(in.DeadSections), "section"), plural(in.Removals, "record"))
+				countNoun(len(in.Sections), "section"), countNoun(len(in.DeadSections), "section"), countNoun(in.Removals, "record"))
 		}
 	}
 	return nil
@@ -203,12 +208,4 @@ func newInspectCmd(e *env) *cobra.Command {
 		return printInfo(e.stdout, infos, asJSON)
 	}
 	return cmd
-}
-
-// plural says "1 thing" or "n things".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -28,7 +28,7 @@ func (r *rawOpts) register(cmd *cobra.Command) {
 }
 
 // sealRaw seals the value on standard input as the only value of the
-// Secret o.namespace/r.name and prints the spec of the SealedSecret that
+// Secret NAMESPACE/r.name and prints the spec of the SealedSecret that
 // carries it: encryptedData and envelope, a whole envelope v2 object whose
 // commitment binds the value to the scope's namespace and name, to its key
 // and to an empty template. Put it under spec: of a SealedSecret of that
@@ -47,7 +47,11 @@ func sealRaw(e *env, o *sealOpts, r *rawOpts, args []string) error {
 	if err != nil {
 		return usagef("--scope: %v", err)
 	}
-	t := crypto.Target{Namespace: o.namespace, Name: r.name}
+	ns := o.namespace.flag
+	if ns == "" && scope != crypto.ScopeCluster {
+		ns = o.namespace.kubeconfigNamespace(e)
+	}
+	t := crypto.Target{Namespace: ns, Name: r.name}
 	if err := scope.Check(t); err != nil {
 		return usagef("--raw: %v (pass --name and -n as the scope needs)", err)
 	}
@@ -72,7 +76,7 @@ func sealRaw(e *env, o *sealOpts, r *rawOpts, args []string) error {
 		// be sealed, and it is not part of what the scope commits to.
 		_ = d.Node().SetName("raw")
 	}
-	if err := sealDoc(e, "", d, formSealed, &o.target, ""); err != nil {
+	if err := sealDoc(e, "", d, formSealed, &o.target, o); err != nil {
 		return err
 	}
 	spec, err := d.Node().Pipe(yaml.Lookup("spec"))

@@ -67,9 +67,9 @@ when a file cannot be read or parsed.`,
 				line := fmt.Sprintf("%s: %s", st.File, st.Status)
 				switch st.Status {
 				case "sealed":
-					line += fmt.Sprintf(" (%s)", plural(st.Sealed, "object"))
+					line += fmt.Sprintf(" (%s)", countNoun(st.Sealed, "object"))
 				case "plaintext":
-					line += fmt.Sprintf(" (%s: %s)", plural(st.Plain, "plaintext Secret"), strings.Join(plain, ", "))
+					line += fmt.Sprintf(" (%s: %s)", countNoun(st.Plain, "plaintext Secret"), strings.Join(plain, ", "))
 				}
 				fmt.Fprintln(e.stdout, line)
 			}
@@ -82,7 +82,7 @@ when a file cannot be read or parsed.`,
 			}
 		}
 		if plainFiles > 0 {
-			return exitError{ExitFindings, fmt.Errorf("plaintext Secrets in %d of %s", plainFiles, plural(len(ins), "file"))}
+			return exitError{ExitFindings, fmt.Errorf("plaintext Secrets in %d of %s", plainFiles, countNoun(len(ins), "file"))}
 		}
 		return nil
 	}

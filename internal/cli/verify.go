@@ -91,7 +91,7 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 		if noKey && e.identityNote != "" {
 			fmt.Fprintf(e.stderr, "kseal: %s\n", e.identityNote)
 		}
-		return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, plural(len(infos), "object"))}
+		return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, countNoun(len(infos), "object"))}
 	}
 	return cmd
 }
