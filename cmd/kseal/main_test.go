@@ -17,6 +17,9 @@ var (
 	binDir string
 	awsKMS *kmstest.AWS
 	gcpKMS *kmstest.GCP
+	// gcpKMSTLS is the GCP server over TLS, for sops (see gcpTLS).
+	gcpKMSTLS *kmstest.GCP
+	gcpTLSCA  string
 )
 
 const (
@@ -43,9 +46,13 @@ func TestMain(m *testing.M) {
 	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
 		panic(err)
 	}
+	if gcpKMSTLS, gcpTLSCA, err = gcpTLS(gcpKey); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	awsKMS.Close()
 	gcpKMS.Close()
+	gcpKMSTLS.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -55,6 +62,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sealedsecretskey": sealedSecretsKey,
 			// kmsfault aws|gcp none|deny|down: set the fault of the test key.
 			"kmsfault": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -94,6 +102,14 @@ func TestScripts(t *testing.T) {
 			} else if os.Getenv("CI") == "true" {
 				return fmt.Errorf("KSEAL_KUSTOMIZE is not set under CI=true: run make test")
 			}
+			// The peers' real binaries, for kseal import.
+			for _, tool := range []string{"KSEAL_KUBESEAL", "KSEAL_SOPS"} {
+				if p := os.Getenv(tool); p != "" {
+					path = filepath.Dir(p) + string(os.PathListSeparator) + path
+				} else if os.Getenv("CI") == "true" {
+					return fmt.Errorf("%s is not set under CI=true: run make test", tool)
+				}
+			}
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
@@ -102,6 +118,7 @@ func TestScripts(t *testing.T) {
 				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 				"KSEAL_GCP_KMS_ENDPOINT": gcpKMS.Addr, "KSEAL_GCP_KMS_INSECURE": "true",
 				"AWS_KEY": awsKey, "GCP_KEY": gcpKey,
+				"GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA,
 			} {
 				e.Setenv(k, v)
 			}

@@ -124,6 +124,7 @@ standard input and writes standard output. -i rewrites files in place
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		newImportCmd(e),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version, commit, Go version and envelope format version",
