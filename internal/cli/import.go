@@ -276,7 +276,7 @@ func (o *importOpts) decryptSops(in *input, converted map[*manifest.Doc]bool) er
 	}
 	for _, d := range top {
 		if !sops.Encrypted(d) {
-			return fmt.Errorf("%s: doc %d: sops encrypted this file, but this document is not a Secret it encrypted; kseal import converts Secrets only", in.name, d.Index)
+			return fmt.Errorf("%s: doc %d: sops encrypted other documents of this file, but not this one; split the file", in.name, d.Index)
 		}
 		if err := sops.CheckKeys(d); err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
@@ -294,6 +294,10 @@ func (o *importOpts) decryptSops(in *input, converted map[*manifest.Doc]bool) er
 		return fmt.Errorf("%s: sops returned %d documents for %d", in.name, len(cs.Docs), len(top))
 	}
 	for i, d := range top {
+		if k := cs.Docs[i].Kind; k != manifest.KindSecret {
+			// Its content is not shown: sops encrypted it.
+			return fmt.Errorf("%s: doc %d: sops decrypted it to something other than a plain Secret (a %s); kseal import converts Secrets only", in.name, d.Index, k)
+		}
 		if err := d.ReplaceWithSecret(cs.Docs[i].Raw()); err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}

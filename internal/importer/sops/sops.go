@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/getsops/sops/v3/decrypt"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/manifest"
 )
@@ -41,20 +42,35 @@ var usable = []string{"age", "kms", "gcp_kms"}
 // others are the sops key services it does not.
 var others = []string{"pgp", "azure_kv", "hc_vault", "hckms"}
 
-// Encrypted reports whether the document is a Secret that sops encrypted:
-// it carries sops' top-level metadata mapping.
-func Encrypted(d *manifest.Doc) bool {
-	if d.Node() == nil {
-		return false
+// metadata returns the sops metadata mapping of the document, or nil. It
+// reads the document's text: with sops' defaults even apiVersion and kind
+// are ciphertext, so kseal's parser sees no Secret.
+func metadata(d *manifest.Doc) *yaml.RNode {
+	if !strings.Contains(d.Raw(), "sops") {
+		return nil
 	}
-	f := d.Node().Field("sops")
-	return f != nil && f.Value.Field("mac") != nil
+	n, err := yaml.Parse(d.Raw())
+	if err != nil || n.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	f := n.Field("sops")
+	if f == nil || f.Value.YNode().Kind != yaml.MappingNode || f.Value.Field("mac") == nil {
+		return nil
+	}
+	return f.Value
 }
+
+// Encrypted reports whether sops encrypted the document: it carries sops'
+// top-level metadata mapping.
+func Encrypted(d *manifest.Doc) bool { return metadata(d) != nil }
 
 // CheckKeys refuses a document whose sops metadata names no key service the
 // import can use. It reads metadata only.
 func CheckKeys(d *manifest.Doc) error {
-	md := d.Node().Field("sops").Value
+	md := metadata(d)
+	if md == nil {
+		return fmt.Errorf("doc %d: %w", d.Index, errors.New("no sops metadata"))
+	}
 	var found []string
 	for _, k := range usable {
 		if f := md.Field(k); f != nil && len(f.Value.YNode().Content) > 0 {
@@ -77,7 +93,7 @@ func CheckKeys(d *manifest.Doc) error {
 		}
 	}
 	slices.Sort(found)
-	return d.Err(fmt.Errorf("sops: %w: found %s", ErrKeyType, strings.Join(slices.Compact(found), ", ")))
+	return fmt.Errorf("doc %d: sops: %w: found %s", d.Index, ErrKeyType, strings.Join(slices.Compact(found), ", "))
 }
 
 // Decrypt opens a whole sops YAML file (every document: sops computes one
@@ -98,12 +114,21 @@ func Decrypt(data []byte) (out []byte, err error) {
 		if strings.Contains(msg, "Failed to verify data integrity") || strings.Contains(msg, "Failed to decrypt original mac") {
 			return nil, ErrMAC
 		}
-		return nil, fmt.Errorf("sops: %s", firstLine(msg))
+		return nil, fmt.Errorf("sops: %s%s", msg, keyDetails(err))
 	}
 	return out, nil
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n\n")
-	return s
+// keyDetails is what sops tells a user about each key it tried (its
+// UserError, less the header and the trailer that explain key groups).
+func keyDetails(err error) string {
+	var ue interface{ UserError() string }
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	parts := strings.Split(strings.TrimSpace(ue.UserError()), "\n\n")
+	if len(parts) < 3 {
+		return ""
+	}
+	return ":\n" + strings.Join(parts[1:len(parts)-1], "\n")
 }
