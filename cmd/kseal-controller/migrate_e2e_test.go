@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kseal.dev/kseal/internal/kmstest"
 )
 
 // The cut-over of docs/migrate.md, with the peers' real binaries: a Secret
@@ -229,44 +231,73 @@ func TestCutOverFromSealedSecrets(t *testing.T) {
 	r.checkKsealOwns("db", uids["db"])
 }
 
+// TestCutOverFromSops: Secrets a CI pipeline applied with `sops -d | kubectl
+// apply` — one file encrypted to age, one to AWS KMS (the protocol-level
+// test server of internal/kmstest, reached by sops and by kseal through the
+// real AWS SDK) — are converted and handed over in place.
 func TestCutOverFromSops(t *testing.T) {
 	sops := tool(t, "KSEAL_SOPS")
+	const arn = "arn:aws:kms:eu-west-1:111122223333:key/99999999-2222-3333-4444-555555555555"
+	aws, err := kmstest.NewAWS(arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer aws.Close()
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))
 	if _, err := r.run(nil, "kubectl", "get", "namespace", "migrate"); err != nil {
 		r.must(nil, "kubectl", "create", "namespace", "migrate")
 	}
+	env := append(os.Environ(), "SOPS_AGE_KEY_FILE="+filepath.Join(r.dir, "sops.key"), "KSEAL_NO_PROGRESS=1")
+	for k, v := range aws.Env() {
+		env = append(env, k+"="+v)
+	}
+	run := func(stdin []byte, name string, args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir, cmd.Env = r.dir, env
+		if stdin != nil {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if x, ok := err.(*exec.ExitError); ok {
+				stderr = x.Stderr
+			}
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
+		}
+		return out
+	}
 	age := strings.TrimSpace(r.must(nil, "kseal", "keygen", "--x25519", "-o", "sops.key"))
-	r.write("ci.secret.yaml", fmt.Sprintf(migrateSecret, "ci-db"))
-	enc := r.must(nil, sops, "-e", "--age", age, "--encrypted-regex", "^(data|stringData)$", "ci.secret.yaml")
-	r.write("ci.yaml", enc)
-
-	// What the CI pipeline did until now.
-	plain, err := sopsDecrypt(r, sops, "ci.yaml")
-	if err != nil {
+	if err := os.Mkdir(filepath.Join(r.dir, "k8s"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.must(plain, "kubectl", "apply", "-f", "-")
-	uid := r.must(nil, "kubectl", "-n", "migrate", "get", "secret", "ci-db", "-o", "jsonpath={.metadata.uid}")
+	uids := map[string]string{}
+	for name, key := range map[string][]string{"ci-db": {"--age", age}, "ci-api": {"--kms", arn}} {
+		r.write(name+".secret.yaml", fmt.Sprintf(migrateSecret, name))
+		args := append(append([]string{"-e"}, key...), "--encrypted-regex", "^(data|stringData)$", name+".secret.yaml")
+		r.write(filepath.Join("k8s", name+".yaml"), string(run(nil, sops, args...)))
+		// What the CI pipeline did until now.
+		plain := run(nil, sops, "-d", filepath.Join("k8s", name+".yaml"))
+		r.must(plain, "kubectl", "apply", "-f", "-")
+		uids[name] = r.must(nil, "kubectl", "-n", "migrate", "get", "secret", name, "-o", "jsonpath={.metadata.uid}")
+		if a := r.must(nil, "kubectl", "-n", "migrate", "get", "secret", name, "-o", "jsonpath={.metadata.annotations}"); !strings.Contains(a, "last-applied-configuration") {
+			t.Fatalf("kubectl apply left no last-applied copy to clean up: %s", a)
+		}
+	}
+	if aws.Calls("Decrypt") == 0 {
+		t.Fatal("sops did not use the AWS KMS test server")
+	}
 
 	r.startController()
 	var pub string
 	poll(t, "cluster recipient", func() (err error) { pub, err = r.run(nil, "kseal", "fetch-recipients"); return err })
 	r.write("cluster.pub", pub)
-	cmd := exec.Command(filepath.Join(bin, "kseal"), "import", "sops", "--recipients-file", "cluster.pub", "--emit-adopt", "adopt.sh", "-i", "ci.yaml")
-	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+filepath.Join(r.dir, "sops.key"), "KSEAL_NO_PROGRESS=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("kseal import sops: %v\n%s", err, out)
-	}
+	run(nil, filepath.Join(bin, "kseal"), "import", "sops", "--recipients-file", "cluster.pub", "--emit-adopt", "adopt.sh", "-R", "-i", "k8s")
 	r.sh("adopt.sh")
-	r.must(nil, "kubectl", "apply", "-f", "ci.yaml")
-	r.checkKsealOwns("ci-db", uid)
-}
-
-func sopsDecrypt(r *runner, sops, file string) ([]byte, error) {
-	cmd := exec.Command(sops, "-d", file)
-	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+filepath.Join(r.dir, "sops.key"))
-	return cmd.Output()
+	r.must(nil, "kubectl", "apply", "-f", "k8s")
+	for name, uid := range uids {
+		r.checkKsealOwns(name, uid)
+	}
 }
