@@ -101,15 +101,19 @@ func TestScripts(t *testing.T) {
 			"kmsreset": func(ts *testscript.TestScript, neg bool, args []string) {
 				awsKMS.ResetCalls()
 				gcpKMS.ResetCalls()
+				gcpKMSTLS.ResetCalls()
 			},
-			// kmscalls aws|gcp OP N: the server served N calls of OP so far.
+			// kmscalls aws|gcp|gcptls OP N: the server served N calls of OP so far.
 			"kmscalls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 3 {
 					ts.Fatalf("usage: kmscalls aws|gcp OP N")
 				}
 				n := gcpKMS.Calls(args[1])
-				if args[0] == "aws" {
+				switch args[0] {
+				case "aws":
 					n = awsKMS.Calls(args[1])
+				case "gcptls":
+					n = gcpKMSTLS.Calls(args[1])
 				}
 				if got := strconv.Itoa(n); got != args[2] {
 					ts.Fatalf("%s %s calls: %s, want %s", args[0], args[1], got, args[2])

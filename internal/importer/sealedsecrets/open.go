@@ -24,7 +24,7 @@ const (
 	Kind                   = "SealedSecret"
 	AnnotationPrefix       = "sealedsecrets.bitnami.com/"
 	AnnotationClusterWide  = AnnotationPrefix + "cluster-wide"
-	AnnotationNamespceWide = AnnotationPrefix + "namespace-wide"
+	AnnotationNamespaceWide = AnnotationPrefix + "namespace-wide"
 )
 
 // Scope is a sealed-secrets scope.
@@ -113,7 +113,7 @@ func (s *SealedSecret) Scope() Scope {
 	switch {
 	case s.Annotations[AnnotationClusterWide] == "true":
 		return ScopeClusterWide
-	case s.Annotations[AnnotationNamespceWide] == "true":
+	case s.Annotations[AnnotationNamespaceWide] == "true":
 		return ScopeNamespaceWide
 	}
 	return ScopeStrict
