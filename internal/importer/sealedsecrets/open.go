@@ -83,7 +83,12 @@ type SealedSecret struct {
 }
 
 // Is reports whether the document text holds a bitnami SealedSecret.
-func Is(text string) bool {
+func Is(text string) (is bool) {
+	defer func() {
+		if recover() != nil {
+			is = false // third-party parser fed input from git; Parse reports it
+		}
+	}()
 	var tm metav1.TypeMeta
 	if err := yaml.Unmarshal([]byte(text), &tm); err != nil {
 		return false
@@ -92,7 +97,12 @@ func Is(text string) bool {
 }
 
 // Parse reads a bitnami SealedSecret. Unknown fields are errors.
-func Parse(text string) (*SealedSecret, error) {
+func Parse(text string) (_ *SealedSecret, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("bitnami SealedSecret: YAML parser failed")
+		}
+	}()
 	var s SealedSecret
 	if err := yaml.UnmarshalStrict([]byte(text), &s); err != nil {
 		return nil, fmt.Errorf("bitnami SealedSecret: %v", err)
