@@ -20,10 +20,10 @@ import (
 
 // API identifiers of the sealed-secrets controller.
 const (
-	APIVersion             = "bitnami.com/v1alpha1"
-	Kind                   = "SealedSecret"
-	AnnotationPrefix       = "sealedsecrets.bitnami.com/"
-	AnnotationClusterWide  = AnnotationPrefix + "cluster-wide"
+	APIVersion              = "bitnami.com/v1alpha1"
+	Kind                    = "SealedSecret"
+	AnnotationPrefix        = "sealedsecrets.bitnami.com/"
+	AnnotationClusterWide   = AnnotationPrefix + "cluster-wide"
 	AnnotationNamespaceWide = AnnotationPrefix + "namespace-wide"
 )
 
