@@ -101,6 +101,14 @@ func (d *Doc) valuesPath() []string {
 // Sealed returns the sealed object of a SealedSecret or encrypted Secret.
 // Structure is validated; nothing is decrypted.
 func (d *Doc) Sealed() (*crypto.Sealed, error) {
+	s, err := d.sealed()
+	if err != nil && !errors.Is(err, crypto.ErrFormat) {
+		err = malformed{err}
+	}
+	return s, err
+}
+
+func (d *Doc) sealed() (*crypto.Sealed, error) {
 	var env crypto.Envelope
 	switch d.Kind {
 	case KindSealedSecret:
@@ -152,10 +160,18 @@ func strictJSON(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed envelope: %v", err)
+		return fmt.Errorf("%w: %v", crypto.ErrFormat, err)
 	}
 	return nil
 }
+
+// malformed marks err as a structural fault of a sealed object (exit 3
+// whichever command finds it) without changing its message.
+type malformed struct{ error }
+
+func (m malformed) Unwrap() error { return m.error }
+
+func (malformed) Is(target error) bool { return target == crypto.ErrFormat }
 
 // envelopeNode renders env as block-style YAML in struct field order.
 func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {
