@@ -150,6 +150,7 @@ standard input and writes standard output. -i rewrites files in place
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		newImportCmd(e),
 		newDiffViewCmd(e),
 		newMergeDriverCmd(e),
 		&cobra.Command{
