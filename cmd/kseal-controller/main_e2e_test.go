@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,14 +16,17 @@ import (
 )
 
 // TestEndToEnd installs kseal with kubectl, runs the built controller
-// against the API server, seals an example with the fetched cluster
+// against the API server as the kseal-controller ServiceAccount with only
+// the RBAC config/install.yaml grants (its log must show no refusal), seals an example with the fetched cluster
 // recipient using the built kseal, applies it with kubectl and checks the
 // Secret's bytes.
 func TestEndToEnd(t *testing.T) {
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))
 	r.must(nil, "kubectl", "create", "namespace", "demo")
+	r.asServiceAccount(cluster)
 	ctrl := r.startController("--leader-elect")
+	defer func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) }()
 
 	var pub string
 	poll(t, "cluster recipient via the API server", func() (err error) {
@@ -85,6 +89,15 @@ func TestEndToEnd(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(r.dir, "backup.yaml"), []byte(backup), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// -o json: the same backup as JSON that kseal reads back.
+		asJSON := r.must(nil, "kseal", "keys", "backup", "-r", strings.TrimSpace(offline), "-o", "json")
+		if !json.Valid([]byte(asJSON)) {
+			t.Fatalf("keys backup -o json is not JSON:\n%.300s", asJSON)
+		}
+		if err := os.WriteFile(filepath.Join(r.dir, "backup.json"), []byte(asJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r.must(nil, "kseal", "verify", "--identity", "offline.key", "backup.json")
 
 		empty := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
 		if _, err := empty.Start(); err != nil {
@@ -97,7 +110,9 @@ func TestEndToEnd(t *testing.T) {
 		plain := r2.must(nil, "kseal", "decrypt", "--identity", "offline.key", "backup.yaml")
 		r2.must([]byte(plain), "kubectl", "apply", "-f", "-")
 		r2.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-		r2.startController()
+		r2.asServiceAccount(empty)
+		ctrl2 := r2.startController()
+		defer func() { ctrl2.stop(); noForbidden(t, ctrl2.log.String()) }()
 		poll(t, "Secret unsealed in the restored cluster", func() error {
 			out, err := r2.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.username}")
 			if err != nil {
