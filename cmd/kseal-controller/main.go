@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,6 +23,11 @@ import (
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The cache is most of the heap: collecting at 50% growth instead
+		// of 100% cuts peak memory by about a quarter for little CPU.
+		debug.SetGCPercent(50)
+	}
 	err := run(os.Args[1:])
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,18 +105,29 @@ func (w *writtenSecrets) forget(key types.NamespacedName) {
 	delete(w.m, key)
 }
 
-// writtenStatus remembers the status the controller last wrote for each
-// SealedSecret. A reconcile that runs before the cache holds that write
-// (another event for the same object came in meanwhile) computes the same
-// status from the stale copy; it must not write it a second time.
+// writtenStatus remembers (as a fingerprint) the status the controller last
+// wrote for each SealedSecret. A reconcile that runs before the cache holds
+// that write (another event for the same object came in meanwhile)
+// computes the same status from the stale copy; it must not write it a
+// second time.
 type writtenStatus struct {
 	mu sync.Mutex
 	m  map[types.NamespacedName]statusMemo
 }
 
 type statusMemo struct {
-	uid    types.UID
-	status ksealv1.SealedSecretStatus
+	uid types.UID
+	sum uint64
+}
+
+// statusSum fingerprints what equalStatus compares.
+func statusSum(st *ksealv1.SealedSecretStatus) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d\x00%q\x00", st.ObservedGeneration, st.KeyIDs)
+	for _, c := range st.Conditions {
+		fmt.Fprintf(h, "%q\x00%q\x00%q\x00%q\x00%d\x00", c.Type, c.Status, c.Reason, c.Message, c.ObservedGeneration)
+	}
+	return h.Sum64()
 }
 
 func (w *writtenStatus) set(ss *ksealv1.SealedSecret) {
@@ -123,15 +136,15 @@ func (w *writtenStatus) set(ss *ksealv1.SealedSecret) {
 	if w.m == nil {
 		w.m = map[types.NamespacedName]statusMemo{}
 	}
-	w.m[client.ObjectKeyFromObject(ss)] = statusMemo{uid: ss.UID, status: *ss.Status.DeepCopy()}
+	w.m[client.ObjectKeyFromObject(ss)] = statusMemo{uid: ss.UID, sum: statusSum(&ss.Status)}
 }
 
 // same says whether ss's status is the one last written for this object.
 func (w *writtenStatus) same(ss *ksealv1.SealedSecret) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	v, ok := w.m[client.ObjectKeyFromObject(ss)]
-	return ok && v.uid == ss.UID && equalStatus(v.status, ss.Status)
+	w.mu.Unlock()
+	return ok && v.uid == ss.UID && v.sum == statusSum(&ss.Status)
 }
 
 func (w *writtenStatus) forget(key types.NamespacedName) {
