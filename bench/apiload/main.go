@@ -250,7 +250,7 @@ func latency(file, ns string, n int) error {
 				}
 			case <-timeout:
 				w.Stop()
-				return fmt.Errorf("Secret %s/%s did not appear within 60 s", ns, ss.Name)
+				return fmt.Errorf("the Secret %s/%s did not appear within 60 s", ns, ss.Name)
 			}
 		}
 		ds = append(ds, time.Since(t0))
