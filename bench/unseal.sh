@@ -77,9 +77,15 @@ sleep 3
 echo "controller idle RSS: $(rss "$cpid" VmRSS) MB (peak $(rss "$cpid" VmHWM) MB) with $unrelated unrelated Secrets"
 kill "$cpid"; wait "$cpid" 2>/dev/null || true
 
-gen a "$n" | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/a.yaml"
-gen b "$n" | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/b.yaml"
-gen c 50 latency | "$work/kseal" seal --recipients-file "$work/cluster.pub" > "$work/c.yaml"
+# kseal seal bounds what one input may hold: seal in chunks of 1000.
+seal() { # seal PREFIX COUNT [NAMESPACE]
+  for ((i = 0; i < $2; i += 1000)); do
+    gen "$1" "$(($2 - i < 1000 ? $2 - i : 1000))" "${3:-bench}" | sed "s/name: $1-\([0-9]*\)/name: $1-$i-\1/" | "$work/kseal" seal --recipients-file "$work/cluster.pub"
+  done
+}
+seal a "$n" > "$work/a.yaml"
+seal b "$n" > "$work/b.yaml"
+seal c 50 latency > "$work/c.yaml"
 
 ceil=$("$work/apiload" ceiling -f "$work/a.yaml" -namespace ceiling -c 32)
 echo "$ceil"
