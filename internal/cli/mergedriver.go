@@ -96,6 +96,10 @@ func runMergeDriver(e *env, opts *mergeOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !mode.IsRegular() {
+		// The result replaces OURS: never a pipe (/dev/stdin, <(…)).
+		return usagef("%s: not a regular file (a pipe or process substitution): the merge driver writes the result there", oursPath)
+	}
 	theirs, _, err := readRegular(theirsPath)
 	if err != nil {
 		return err
