@@ -325,6 +325,11 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	if mode == 0 {
 		mode = 0o644
 	}
+	// The backstop for every writer: a pipe or device (/dev/stdout,
+	// /dev/stdin, a link to a FIFO) is never replaced by a file.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file: not replaced", path)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
