@@ -242,11 +242,18 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 		switch d.Kind {
 		case manifest.KindSecret:
-			switch plain, sops := sopsPlaintext(d); {
+			plain, sops := sopsPlaintext(d)
+			switch {
 			case sops && len(plain) > 0:
 				at("sops-encrypted Secret with values left in plaintext: %s (check encrypted_regex / unencrypted_suffix in .sops.yaml)", strings.Join(plain, ", "))
 			case !sops && holdsValues(d):
 				at("plaintext Secret committed; seal it: kseal seal -i %s", file)
+			}
+			if !sops {
+				// Also with data and stringData gone: the copy holds them.
+				for _, f := range d.LastApplied() {
+					at("%s holds a copy of the Secret as last applied (its values in base64); remove it and rotate the values", f)
+				}
 			}
 			continue
 		case manifest.KindOther:
