@@ -1,0 +1,215 @@
+package vaulttransit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"kseal.dev/kseal/internal/vaulttest"
+	"kseal.dev/kseal/pkg/keys"
+)
+
+func kube(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(kubeCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// controllerToken writes a token of kseal-system/kseal-controller to a file,
+// as the kubelet projects it into the controller's pod.
+func controllerToken(t *testing.T) string {
+	t.Helper()
+	tok, err := vaulttest.ServiceAccountToken(t.Context(), kube(t), "kseal-system", "kseal-controller", "", 3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(f, []byte(tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func rootWrap(t *testing.T, key string, b keys.Binding) *keys.Stanza {
+	t.Helper()
+	_, r := tokenIdentity(t, vaulttest.RootToken, key)
+	s, err := r.Wrap(t.Context(), bytes.Repeat([]byte{9}, 32), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestControllerLoginAndRelogin: the controller logs in with Kubernetes
+// auth, keeps its token, logs in again when the token is revoked (a 403)
+// and before it expires, and a denial after a fresh login is terminal.
+func TestControllerLoginAndRelogin(t *testing.T) {
+	requireKube(t)
+	vault.MustVault(t, `path "transit/decrypt/orders" { capabilities = ["update"] }`, "policy", "write", "test-controller", "-")
+	vault.MustVault(t, "", "write", "auth/kubernetes/role/test-controller", "bound_service_account_names=kseal-controller",
+		"bound_service_account_namespaces=kseal-system", "token_policies=test-controller", "token_ttl=1h")
+	now := time.Now()
+	id, err := NewControllerIdentity(Controller{Vault: Config{Addr: vault.Addr}, Role: "test-controller", TokenFile: controllerToken(t), Kube: kubeCfg,
+		now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := id.ts.(*kubeLogin)
+	s := rootWrap(t, "orders", binding)
+	open := func(wantLogins int) {
+		t.Helper()
+		if _, err := id.Unwrap(t.Context(), s, binding); err != nil {
+			t.Fatal(err)
+		}
+		if login.logins != wantLogins {
+			t.Fatalf("logins %d, want %d", login.logins, wantLogins)
+		}
+	}
+	open(1)
+	open(1) // the token is kept
+	vault.MustVault(t, "", "token", "revoke", login.tok)
+	open(2) // 403 → log in again → opens
+	now = now.Add(50 * time.Minute)
+	open(3) // within the last fifth of the lease: a fresh login first
+	tok := login.tok
+	_, err = id.Unwrap(t.Context(), rootWrap(t, "payments", binding), binding)
+	if !errors.Is(err, keys.ErrAccessDenied) || login.logins != 4 {
+		t.Fatalf("denied: %v (logins %d)", err, login.logins)
+	}
+	if strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), login.tok) {
+		t.Fatalf("token in %q", err)
+	}
+}
+
+func TestControllerLoginRefusedIsTerminal(t *testing.T) {
+	requireKube(t)
+	id, err := NewControllerIdentity(Controller{Vault: Config{Addr: vault.Addr}, Role: "no-such-role", TokenFile: controllerToken(t), Kube: kubeCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = id.Unwrap(t.Context(), rootWrap(t, "orders", binding), binding)
+	if !errors.Is(err, keys.ErrAccessDenied) || !strings.Contains(err.Error(), `role "no-such-role"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// applyRendered writes the rendered policies and roles to Vault with the
+// real vault CLI, in the forms docs/vault.md gives.
+func applyRendered(t *testing.T, out map[string]*VaultServer) {
+	t.Helper()
+	s := out[vault.Addr]
+	if s == nil {
+		t.Fatalf("nothing rendered for %s: %v", vault.Addr, out)
+	}
+	for name, p := range s.Policies {
+		b, _ := json.Marshal(p)
+		vault.MustVault(t, string(b), "policy", "write", name, "-")
+	}
+	for path, r := range s.Roles {
+		b, _ := json.Marshal(r)
+		vault.MustVault(t, string(b), "write", path, "-")
+	}
+}
+
+func key(t *testing.T, name string) Key {
+	k, err := ParseKeyURL(vault.KeyURL(mount, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestRenderedPoliciesPerServiceLogin applies the rendered Vault side and
+// shows that Vault lets the orders ServiceAccount open orders' objects and
+// refuses it payments', with the controller logging in as each service.
+func TestRenderedPoliciesPerServiceLogin(t *testing.T) {
+	requireKube(t)
+	svcs := []renderService{
+		{Name: "orders", Namespaces: []string{"orders"}, ServiceAccounts: []string{"orders"}, Role: "orders", Keys: []Key{key(t, "orders")}},
+		{Name: "payments", Namespaces: []string{"payments"}, ServiceAccounts: []string{"payments"}, Role: "payments", Keys: []Key{key(t, "payments")}},
+	}
+	o, err := parseRenderOptions(map[string]string{"controllerRole": "render-controller"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyRendered(t, render(svcs, o))
+	cs := kube(t)
+	for _, ns := range []string{"orders", "payments"} {
+		if _, err := vaulttest.ServiceAccountToken(t.Context(), cs, ns, ns, "", 600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The controller runs with the rendered TokenRequest RBAC only.
+	applyRBAC(t, renderRBAC(svcs, o))
+	asController := rest.CopyConfig(kubeCfg)
+	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:kseal-system:kseal-controller"}
+	id, err := NewControllerIdentity(Controller{Vault: Config{Addr: vault.Addr}, Role: "render-controller", TokenFile: controllerToken(t), Kube: asController, Audience: DefaultAudience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := &keys.Service{Name: "orders", Namespace: "orders", ServiceAccounts: []string{"orders"}, Roles: map[string]string{"vault": "orders"}}
+	payments := &keys.Service{Name: "payments", Namespace: "payments", ServiceAccounts: []string{"payments"}, Roles: map[string]string{"vault": "payments"}}
+	ob := keys.Binding{"kseal-scope": "strict", "kseal-namespace": "orders", "kseal-name": "db"}
+	pb := keys.Binding{"kseal-scope": "strict", "kseal-namespace": "payments", "kseal-name": "db"}
+	ow, pw := rootWrap(t, "orders", ob), rootWrap(t, "payments", pb)
+	ctxO, ctxP := keys.WithService(t.Context(), orders), keys.WithService(t.Context(), payments)
+
+	if _, err := id.Unwrap(ctxO, ow, ob); err != nil {
+		t.Fatalf("orders opens its own: %v", err)
+	}
+	_, err = id.Unwrap(ctxO, pw, pb)
+	if !errors.Is(err, keys.ErrAccessDenied) || !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "keys/payments") {
+		t.Fatalf("Vault must refuse orders payments' key: %v", err)
+	}
+	if _, err := id.Unwrap(ctxP, pw, pb); err != nil {
+		t.Fatalf("payments opens its own: %v", err)
+	}
+	if _, err := id.Unwrap(t.Context(), ow, ob); !errors.Is(err, keys.ErrAccessDenied) {
+		t.Fatalf("the controller's own role may open nothing here: %v", err)
+	}
+	if got := id.services.logins(); got["orders/orders/orders"] != 2 || got["payments/payments/payments"] != 1 {
+		// orders: one login, and one more after the 403 on payments' key.
+		t.Fatalf("logins per identity: %v", got)
+	}
+	// The RBAC names exactly the service's account: another is refused by
+	// the API server, before Vault is asked.
+	other := &keys.Service{Name: "orders", Namespace: "orders", ServiceAccounts: []string{"builder"}, Roles: map[string]string{"vault": "orders"}}
+	if _, err := vaulttest.ServiceAccountToken(t.Context(), cs, "orders", "builder", "", 600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = id.Unwrap(keys.WithService(t.Context(), other), ow, ob)
+	if !errors.Is(err, keys.ErrAccessDenied) || !strings.Contains(err.Error(), "ServiceAccount orders/builder: TokenRequest") {
+		t.Fatalf("TokenRequest outside the rendered RBAC: %v", err)
+	}
+}
+
+func applyRBAC(t *testing.T, l *KubeList) {
+	t.Helper()
+	cs := kube(t)
+	for _, it := range l.Items {
+		var err error
+		switch o := it.(type) {
+		case *rbacv1.Role:
+			_, err = cs.RbacV1().Roles(o.Namespace).Create(t.Context(), o, metav1.CreateOptions{})
+		case *rbacv1.RoleBinding:
+			_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(t.Context(), o, metav1.CreateOptions{})
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+}
