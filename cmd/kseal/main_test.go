@@ -97,13 +97,10 @@ func TestScripts(t *testing.T) {
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
-			for k, v := range map[string]string{
-				"AWS_ENDPOINT_URL_KMS": awsKMS.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-				"KSEAL_GCP_KMS_ENDPOINT": gcpKMS.Addr, "KSEAL_GCP_KMS_INSECURE": "true",
-				"AWS_KEY": awsKey, "GCP_KEY": gcpKey,
-			} {
-				e.Setenv(k, v)
+			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey}} {
+				for k, v := range env {
+					e.Setenv(k, v)
+				}
 			}
 			examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 	"kseal.dev/kseal/pkg/policy"
 )
@@ -301,16 +302,9 @@ func explainKeys(w interface{ Write([]byte) (int, error) }, p *policy.Policy, na
 	for _, kn := range names {
 		cur, acc := p.KeyIDs(kn)
 		k := p.Keys[kn]
-		var kind string
-		switch {
-		case k.Cluster != "":
-			kind = "cluster " + k.Cluster
-		case k.Age != "":
-			kind = "age"
-		case k.AWSKMS != "":
-			kind = "AWS KMS " + k.AWSKMS
-		case k.GCPKMS != "":
-			kind = "GCP KMS " + k.GCPKMS
+		kind := "cluster " + k.Cluster
+		if r := k.Parsed(); r != nil {
+			kind = keys.Describe(r)
 		}
 		fmt.Fprintf(w, "  %s: %s, key ID %s", kn, kind, cur)
 		if len(acc) > 1 {
@@ -336,31 +330,49 @@ func explainService(w interface{ Write([]byte) (int, error) }, p *policy.Policy,
 
 func newPolicyRenderCmd(e *env) *cobra.Command {
 	var path, admin string
+	var set []string
+	var targets []string
+	long := "render prints, as JSON, the key service's own access policy for the policy's keys of that\nprovider. Targets:\n"
+	for _, r := range keys.Renderers() {
+		targets = append(targets, r.Target)
+		long += "\n" + r.Target + ": " + r.Summary + "\n"
+		for _, o := range r.Options {
+			long += "  --set " + o + "\n"
+		}
+	}
 	cmd := &cobra.Command{
-		Use:   "render aws|gcp",
-		Short: "Emit AWS KMS key policies or GCP KMS IAM bindings from the policy, as JSON",
-		Long: `render aws prints {"KEY ARN": key policy} — apply each with
-  aws kms put-key-policy --key-id ARN --policy-name default --policy file://key.json
-render gcp prints {"CryptoKey name": IAM policy} — apply each with
-  gcloud kms keys set-iam-policy KEY policy.json`,
+		Use:       "render " + strings.Join(targets, "|"),
+		Short:     "Emit the key services' access policies (KMS key policies, IAM bindings, …) from the policy, as JSON",
+		Long:      long,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: []string{"aws", "gcp"},
+		ValidArgs: targets,
 	}
 	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
-	cmd.Flags().StringVar(&admin, "admin", "", "AWS principal keeping key administration (default: the key account's root)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "renderer option KEY=VALUE (repeatable; see the targets above)")
+	cmd.Flags().StringVar(&admin, "admin", "", "AWS principal keeping key administration (same as --set admin=ARN)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		r, ok := keys.LookupRenderer(args[0])
+		if !ok {
+			return usagef("render %q: want one of %s", args[0], strings.Join(targets, ", "))
+		}
+		opts := map[string]string{}
+		if admin != "" {
+			opts["admin"] = admin
+		}
+		for _, kv := range set {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return usagef("--set %q: want KEY=VALUE", kv)
+			}
+			opts[k] = v
+		}
 		p, err := loadPolicy(path, ".")
 		if err != nil {
 			return err
 		}
-		var v any
-		switch args[0] {
-		case "aws":
-			v = p.RenderAWS(admin)
-		case "gcp":
-			v = p.RenderGCP()
-		default:
-			return usagef("render %q: want aws or gcp", args[0])
+		v, err := r.Renderer.Render(p.Plan(), opts)
+		if err != nil {
+			return usagef("render %s: %v", args[0], err)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -48,22 +48,28 @@ type Cluster struct {
 	// RecipientsFile holds the cluster's active recipients, newest first
 	// (kseal fetch-recipients --all -o FILE), relative to the policy.
 	RecipientsFile string `yaml:"recipientsFile"`
-	// AWSRole and GCPServiceAccount are the controller's cloud identities;
-	// render grants them Decrypt.
-	AWSRole           string `yaml:"awsRole"`
-	GCPServiceAccount string `yaml:"gcpServiceAccount"`
+	// Identities are the controller's identities at key services (an IAM
+	// role ARN, a GCP service account member, …); `kseal policy render`
+	// grants them unwrap. AWSRole and GCPServiceAccount are older spellings
+	// of one entry each.
+	Identities        []string `yaml:"identities"`
+	AWSRole           string   `yaml:"awsRole"`
+	GCPServiceAccount string   `yaml:"gcpServiceAccount"`
 
 	recipients []keys.Recipient // parsed from RecipientsFile, newest first
 }
 
-// Key is a named key: exactly one of its fields is set.
+// Key is a named key: exactly one of its fields is set. Recipient takes
+// any registered provider's recipient string; Age, AWSKMS and GCPKMS are
+// aliases kept for existing policies (gcpKms may leave out "gcpkms:").
 type Key struct {
-	Cluster string `yaml:"cluster"`
-	Age     string `yaml:"age"`
-	AWSKMS  string `yaml:"awsKms"`
-	GCPKMS  string `yaml:"gcpKms"`
+	Cluster   string `yaml:"cluster"`
+	Recipient string `yaml:"recipient"`
+	Age       string `yaml:"age"`
+	AWSKMS    string `yaml:"awsKms"`
+	GCPKMS    string `yaml:"gcpKms"`
 
-	recipient keys.Recipient // parsed by validation (not set for cluster keys)
+	parsed keys.Recipient // parsed by validation (not set for cluster keys)
 }
 
 // Service is a team's application.
@@ -221,6 +227,11 @@ func (p *Policy) validate() error {
 			errs = append(errs, p.errAt(at, "cluster %q: recipientsFile is required (kseal fetch-recipients --all -o FILE)", name))
 			continue
 		}
+		for i, id := range c.Identities {
+			if keys.PrincipalKind(id) == "" {
+				errs = append(errs, p.errAt(fmt.Sprintf("%s.identities.%d", at, i), "cluster %q: identity %q: want one of: %s", name, id, keys.PrincipalKinds()))
+			}
+		}
 		if p.inCluster {
 			continue
 		}
@@ -245,13 +256,13 @@ func (p *Policy) validate() error {
 			continue
 		}
 		set := 0
-		for _, v := range []string{k.Cluster, k.Age, k.AWSKMS, k.GCPKMS} {
+		for _, v := range []string{k.Cluster, k.Recipient, k.Age, k.AWSKMS, k.GCPKMS} {
 			if v != "" {
 				set++
 			}
 		}
 		if set != 1 {
-			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, age, awsKms, gcpKms", name))
+			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, recipient (or its aliases age, awsKms, gcpKms)", name))
 			continue
 		}
 		if k.Cluster != "" {
@@ -260,12 +271,12 @@ func (p *Policy) validate() error {
 			}
 			continue
 		}
-		r, err := keys.ParseRecipient(k.recipientString())
+		r, err := keys.ParseRecipient(k.RecipientString())
 		if err != nil {
 			errs = append(errs, p.errAt(at, "key %q: %v", name, err))
 			continue
 		}
-		k.recipient = r
+		k.parsed = r
 	}
 	nsOwner := map[string]string{}
 	type pathOwner struct{ glob, owner, at string }
@@ -304,8 +315,8 @@ func (p *Policy) validate() error {
 			}
 		}
 		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {
-			if kindOfIdentity(id) == "" {
-				errs = append(errs, p.errAt(at, "service %q: identity %d %q: want an IAM role ARN or serviceAccount:/user:/group: member", name, i, id))
+			if keys.PrincipalKind(id) == "" {
+				errs = append(errs, p.errAt(at, "service %q: identity %d %q: want one of: %s", name, i, id, keys.PrincipalKinds()))
 			}
 		}
 	}
@@ -373,18 +384,12 @@ func literalPrefix(g string) string {
 	return g
 }
 
-func kindOfIdentity(id string) string {
+// RecipientString is the key's recipient as ParseRecipient takes it
+// (aliases resolved), or "" for a cluster key.
+func (k *Key) RecipientString() string {
 	switch {
-	case strings.HasPrefix(id, "arn:aws:iam::") || strings.HasPrefix(id, "arn:aws-cn:iam::") || strings.HasPrefix(id, "arn:aws-us-gov:iam::"):
-		return "aws"
-	case strings.HasPrefix(id, "serviceAccount:") || strings.HasPrefix(id, "user:") || strings.HasPrefix(id, "group:"):
-		return "gcp"
-	}
-	return ""
-}
-
-func (k *Key) recipientString() string {
-	switch {
+	case k.Recipient != "":
+		return k.Recipient
 	case k.Age != "":
 		return k.Age
 	case k.AWSKMS != "":
@@ -394,6 +399,9 @@ func (k *Key) recipientString() string {
 	}
 	return ""
 }
+
+// Parsed returns the key's recipient, or nil for a cluster key.
+func (k *Key) Parsed() keys.Recipient { return k.parsed }
 
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
