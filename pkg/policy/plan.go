@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -61,6 +62,7 @@ func (p *Policy) planService(sn string) keys.PlanService {
 		ServiceAccounts: sorted(s.ServiceAccounts),
 		Writers:         sorted(s.Writers),
 		Readers:         sorted(s.Readers),
+		Roles:           maps.Clone(s.Roles),
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"kseal.dev/kseal/pkg/keys"
 )
 
 // Config is how to reach one Vault server.
@@ -126,7 +128,7 @@ func (c *client) call(ctx context.Context, key, op, method, path, token string, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.origin+path, rd)
 	if err != nil {
-		return &Error{Key: key, Op: op, Kind: KindFailed, Err: err}
+		return newError(key, op, keys.KindFailed, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -157,7 +159,7 @@ func (c *client) call(ctx context.Context, key, op, method, path, token string, 
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return &Error{Key: key, Op: op, Kind: KindFailed, Err: fmt.Errorf("reading Vault's response: %w", err)}
+			return newError(key, op, keys.KindFailed, fmt.Errorf("reading Vault's response: %w", err))
 		}
 	}
 	return nil

@@ -99,8 +99,8 @@ func (s *serviceLogins) source(svc *keys.Service) (tokenSource, error) {
 	role := svc.Roles[Type]
 	sa := serviceAccountFor(svc.ServiceAccounts, svc.Namespace)
 	if sa == "" || strings.ContainsAny(sa, "/ ") {
-		return nil, &Error{Key: fmt.Sprintf("service %q", svc.Name), Op: "login", Kind: KindDenied,
-			Err: fmt.Errorf("the policy gives it Vault role %q but names no ServiceAccount in namespace %q to log in as", role, svc.Namespace)}
+		return nil, loginError(fmt.Sprintf("role %q for service %q", role, svc.Name), keys.KindAccessDenied,
+			fmt.Errorf("the policy names no ServiceAccount of the service in namespace %q to log in as", svc.Namespace))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

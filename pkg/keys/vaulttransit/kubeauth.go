@@ -12,6 +12,8 @@ import (
 	authv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"kseal.dev/kseal/pkg/keys"
 )
 
 // kubeLogin logs in with Vault's Kubernetes auth method and keeps the token
@@ -50,7 +52,7 @@ func (k *kubeLogin) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if resp.Auth.ClientToken == "" {
-		return "", &Error{Key: what, Op: "login", Kind: KindAuth, Err: fmt.Errorf("Vault returned no token")}
+		return "", loginError(what, keys.KindFailed, fmt.Errorf("Vault returned no token"))
 	}
 	lease := time.Duration(resp.Auth.LeaseDuration) * time.Second
 	k.tok, k.renewAt, k.logins = resp.Auth.ClientToken, k.now().Add(lease*4/5), k.logins+1
@@ -90,7 +92,7 @@ func tokenRequestJWT(cs kubernetes.Interface, namespace, name, audience string) 
 		out, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name, tr, metav1.CreateOptions{})
 		if err != nil {
 			// The API error names the account and the verb, never a token.
-			return "", &Error{Key: fmt.Sprintf("ServiceAccount %s/%s", namespace, name), Op: "TokenRequest", Kind: tokenRequestKind(err), Err: err}
+			return "", &keys.Error{Provider: fmt.Sprintf("Kubernetes ServiceAccount %s/%s", namespace, name), Op: "TokenRequest", Kind: tokenRequestKind(err), Err: err}
 		}
 		return out.Status.Token, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"kseal.dev/kseal/pkg/keys"
 )
 
 // renderService is a service as rendering needs it.
@@ -166,11 +168,11 @@ func sortedCopy(s []string) []string {
 }
 
 // serviceAccountFor is the ServiceAccount the controller logs in as for a
-// service's object in namespace: the first the policy lists that is a bare
-// name or names that namespace. The render of the TokenRequest RBAC uses
-// the same choice.
+// service's object in namespace: of the service's accounts that are a bare
+// name or name that namespace (NAMESPACE/NAME), the first in sorted order.
+// The render of the TokenRequest RBAC makes the same choice.
 func serviceAccountFor(sas []string, namespace string) string {
-	for _, a := range sas {
+	for _, a := range sortedCopy(sas) {
 		if ns, name, ok := strings.Cut(a, "/"); ok {
 			if ns == namespace {
 				return name
@@ -180,4 +182,78 @@ func serviceAccountFor(sas []string, namespace string) string {
 		return a
 	}
 	return ""
+}
+
+func init() {
+	keys.RegisterRenderer(keys.RendererInfo{
+		Target: "vault",
+		Summary: `prints {"VAULT SERVER": {"policies": {NAME: policy}, "roles": {"auth/kubernetes/role/NAME": role}}};
+  apply each with vault policy write NAME - and vault write PATH - (docs/vault.md)`,
+		Options: []string{"authMount=PATH (kubernetes)", "audience=AUD (vault)", "ttl=DURATION (10m)",
+			"controllerRole=NAME (kseal-controller)", "controllerServiceAccount=NS/NAME (kseal-system/kseal-controller)", "policyPrefix=P (kseal-)"},
+		Renderer: vaultRenderer{},
+	})
+	keys.RegisterRenderer(keys.RendererInfo{
+		Target:   "vault-rbac",
+		Summary:  "prints a List of Roles and RoleBindings letting the controller request tokens of exactly the ServiceAccounts of services with a Vault role; apply with kubectl apply -f -",
+		Options:  []string{"controllerServiceAccount=NS/NAME (kseal-system/kseal-controller)"},
+		Renderer: rbacRenderer{},
+	})
+}
+
+type vaultRenderer struct{}
+
+// Render returns the Vault policies and Kubernetes auth roles per server.
+func (vaultRenderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
+	o, err := parseRenderOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return render(servicesOf(p), o), nil
+}
+
+type rbacRenderer struct{}
+
+// Render returns the TokenRequest RBAC of per-service login.
+func (rbacRenderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
+	if err := keys.UnknownOptions(opts, "controllerServiceAccount"); err != nil {
+		return nil, err
+	}
+	o, err := parseRenderOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return renderRBAC(servicesOf(p), o), nil
+}
+
+// servicesOf collects, per service, the Vault keys the plan grants it (its
+// own and its shared secrets'), in a stable order.
+func servicesOf(p *keys.Plan) []renderService {
+	byName := map[string]*renderService{}
+	var order []string
+	for _, pk := range p.Keys {
+		r, ok := pk.Recipient.(*Recipient)
+		if !ok {
+			continue
+		}
+		for _, g := range pk.Grants {
+			for _, s := range g.Services {
+				rs := byName[s.Name]
+				if rs == nil {
+					rs = &renderService{Name: s.Name, Namespaces: s.Namespaces, ServiceAccounts: s.ServiceAccounts, Role: s.Roles[Type]}
+					byName[s.Name] = rs
+					order = append(order, s.Name)
+				}
+				if !slices.Contains(rs.Keys, r.Key) {
+					rs.Keys = append(rs.Keys, r.Key)
+				}
+			}
+		}
+	}
+	slices.Sort(order)
+	out := make([]renderService, 0, len(order))
+	for _, n := range order {
+		out = append(out, *byName[n])
+	}
+	return out
 }

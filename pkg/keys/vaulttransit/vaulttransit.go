@@ -80,6 +80,9 @@ func (r *Recipient) KeyID() string { return r.Key.URL() }
 // StanzaType returns the stanza type of Vault wraps.
 func (r *Recipient) StanzaType() string { return Type }
 
+// Describe says what the recipient is, for kseal policy explain.
+func (r *Recipient) Describe() string { return "Vault transit key " + r.Key.URL() }
+
 // String is the recipient string.
 func (r *Recipient) String() string { return Prefix + r.Key.URL() }
 
@@ -106,7 +109,7 @@ func (r *Recipient) Wrap(ctx context.Context, dek []byte, b keys.Binding) (*keys
 		return nil, err
 	}
 	if !strings.HasPrefix(resp.Data.Ciphertext, "vault:v") {
-		return nil, &Error{Key: r.Key.URL(), Op: "encrypt", Kind: KindFailed, Err: errors.New("Vault returned no ciphertext")}
+		return nil, newError(r.Key.URL(), "encrypt", keys.KindFailed, errors.New("Vault returned no ciphertext"))
 	}
 	return &keys.Stanza{Type: Type, KeyID: r.Key.URL(), Body: []byte(resp.Data.Ciphertext)}, nil
 }
@@ -130,8 +133,7 @@ func transit(ctx context.Context, c *client, ts tokenSource, k Key, op string, r
 			return err
 		}
 		err = c.call(ctx, k.URL(), op, http.MethodPost, k.path(op), tok, req, resp)
-		var ve *Error
-		if attempt == 0 && errors.As(err, &ve) && ve.Kind == KindDenied && ts.Invalidate(tok) {
+		if attempt == 0 && keys.KindOf(err) == keys.KindAccessDenied && ts.Invalidate(tok) {
 			continue
 		}
 		return err
@@ -166,7 +168,7 @@ func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) (
 	}
 	ct := string(s.Body)
 	if !strings.HasPrefix(ct, "vault:v") || len(ct) > 4096 || strings.ContainsAny(ct, " \n\"\\") {
-		return nil, &Error{Key: k.URL(), Op: "decrypt", Kind: KindRejected, Err: errors.New("the wrap is not a transit ciphertext")}
+		return nil, newError(k.URL(), "decrypt", keys.KindWrongBinding, errors.New("the wrap is not a transit ciphertext"))
 	}
 	ts := i.ts
 	if i.services != nil {
@@ -187,7 +189,7 @@ func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) (
 	}
 	dek, err := base64.StdEncoding.DecodeString(resp.Data.Plaintext)
 	if err != nil || len(dek) != 32 {
-		return nil, &Error{Key: k.URL(), Op: "decrypt", Kind: KindFailed, Err: errors.New("Vault returned no 32-byte data key")}
+		return nil, newError(k.URL(), "decrypt", keys.KindFailed, errors.New("Vault returned no 32-byte data key"))
 	}
 	return dek, nil
 }
@@ -228,12 +230,12 @@ func defaultIdentity() (keys.Identity, error) {
 
 // tokenRequestKind classifies a TokenRequest failure: missing RBAC or a
 // missing ServiceAccount is terminal, an API server outage transient.
-func tokenRequestKind(err error) string {
+func tokenRequestKind(err error) keys.Kind {
 	switch {
 	case apierrors.IsForbidden(err), apierrors.IsNotFound(err), apierrors.IsUnauthorized(err):
-		return KindDenied
+		return keys.KindAccessDenied
 	case apierrors.IsBadRequest(err), apierrors.IsInvalid(err):
-		return KindFailed
+		return keys.KindFailed
 	}
-	return KindUnavailable
+	return keys.KindUnavailable
 }

@@ -108,8 +108,7 @@ func TestMovedWrapRefusedByVault(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := id.Unwrap(t.Context(), s, tc.b)
-			var ve *Error
-			if !errors.As(err, &ve) || ve.Kind != KindRejected || !strings.Contains(err.Error(), "HTTP 400") {
+			if !errors.Is(err, keys.ErrWrongBinding) || !strings.Contains(err.Error(), "HTTP 400") {
 				t.Fatalf("got %v, want Vault's refusal", err)
 			}
 			if errors.Is(err, keys.ErrUnavailable) || errors.Is(err, keys.ErrAccessDenied) {
