@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"kseal.dev/kseal/internal/vaulttest"
 	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/policy"
 )
 
 func kube(t *testing.T) kubernetes.Interface {
@@ -138,15 +140,20 @@ func key(t *testing.T, name string) Key {
 // refuses it payments', with the controller logging in as each service.
 func TestRenderedPoliciesPerServiceLogin(t *testing.T) {
 	requireKube(t)
-	svcs := []renderService{
-		{Name: "orders", Namespaces: []string{"orders"}, ServiceAccounts: []string{"orders"}, Role: "orders", Keys: []Key{key(t, "orders")}},
-		{Name: "payments", Namespaces: []string{"payments"}, ServiceAccounts: []string{"payments"}, Role: "payments", Keys: []Key{key(t, "payments")}},
-	}
-	o, err := parseRenderOptions(map[string]string{"controllerRole": "render-controller"})
+	pol, err := policy.Parse([]byte(fmt.Sprintf(`apiVersion: kseal.dev/v1alpha1
+kind: Policy
+keys:
+  orders: {recipient: "vault:%s"}
+  payments: {recipient: "vault:%s"}
+services:
+  orders: {namespaces: [orders], serviceAccounts: [orders], keys: [orders], roles: {vault: orders}}
+  payments: {namespaces: [payments], serviceAccounts: [payments], keys: [payments], roles: {vault: payments}}
+`, vault.KeyURL(mount, "orders"), vault.KeyURL(mount, "payments"))), "kseal.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	applyRendered(t, render(svcs, o))
+	opts := map[string]string{"controllerRole": "render-controller"}
+	applyRendered(t, renderJSON[map[string]*VaultServer](t, pol, "vault", opts))
 	cs := kube(t)
 	for _, ns := range []string{"orders", "payments"} {
 		if _, err := vaulttest.ServiceAccountToken(t.Context(), cs, ns, ns, "", 600); err != nil {
@@ -154,7 +161,7 @@ func TestRenderedPoliciesPerServiceLogin(t *testing.T) {
 		}
 	}
 	// The controller runs with the rendered TokenRequest RBAC only.
-	applyRBAC(t, renderRBAC(svcs, o))
+	applyRBAC(t, renderJSON[rbacList](t, pol, "vault-rbac", nil))
 	asController := rest.CopyConfig(kubeCfg)
 	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:kseal-system:kseal-controller"}
 	id, err := NewControllerIdentity(Controller{Vault: Config{Addr: vault.Addr}, Role: "render-controller", TokenFile: controllerToken(t), Kube: asController, Audience: DefaultAudience})
@@ -197,16 +204,56 @@ func TestRenderedPoliciesPerServiceLogin(t *testing.T) {
 	}
 }
 
-func applyRBAC(t *testing.T, l *KubeList) {
+// renderJSON renders pol for target as kseal policy render does, and
+// decodes its JSON output into T.
+func renderJSON[T any](t *testing.T, pol *policy.Policy, target string, opts map[string]string) T {
+	t.Helper()
+	r, ok := keys.LookupRenderer(target)
+	if !ok {
+		t.Fatalf("no renderer %q", target)
+	}
+	v, err := r.Renderer.Render(pol.Plan(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s: %v\n%s", target, err, b)
+	}
+	return out
+}
+
+type rbacList struct {
+	Items []json.RawMessage `json:"items"`
+}
+
+func applyRBAC(t *testing.T, l rbacList) {
 	t.Helper()
 	cs := kube(t)
-	for _, it := range l.Items {
+	if len(l.Items) != 4 {
+		t.Fatalf("want a Role and a RoleBinding in each of 2 namespaces, got %d items", len(l.Items))
+	}
+	for _, raw := range l.Items {
+		var meta metav1.TypeMeta
+		_ = json.Unmarshal(raw, &meta)
 		var err error
-		switch o := it.(type) {
-		case *rbacv1.Role:
-			_, err = cs.RbacV1().Roles(o.Namespace).Create(t.Context(), o, metav1.CreateOptions{})
-		case *rbacv1.RoleBinding:
-			_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(t.Context(), o, metav1.CreateOptions{})
+		switch meta.Kind {
+		case "Role":
+			var o rbacv1.Role
+			if err = json.Unmarshal(raw, &o); err == nil {
+				_, err = cs.RbacV1().Roles(o.Namespace).Create(t.Context(), &o, metav1.CreateOptions{})
+			}
+		case "RoleBinding":
+			var o rbacv1.RoleBinding
+			if err = json.Unmarshal(raw, &o); err == nil {
+				_, err = cs.RbacV1().RoleBindings(o.Namespace).Create(t.Context(), &o, metav1.CreateOptions{})
+			}
+		default:
+			t.Fatalf("unexpected %s", raw)
 		}
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)

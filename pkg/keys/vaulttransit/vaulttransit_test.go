@@ -270,3 +270,29 @@ func TestSkipVerifyWarns(t *testing.T) {
 		t.Fatalf("warning %q", got)
 	}
 }
+
+// TestRedirectNeverCarriesTheToken: a Vault (or something at VAULT_ADDR)
+// answering with a redirect to another host does not get the token sent
+// there: redirects are not followed.
+func TestRedirectNeverCarriesTheToken(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Vault-Token") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer other.Close()
+	addr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer addr.Close()
+	c, err := newClient(Config{Addr: addr.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := &Identity{c: c, ts: &fixedToken{tok: "hvs.secret"}}
+	_, err = id.Unwrap(t.Context(), &keys.Stanza{Type: Type, KeyID: addr.URL + "/v1/transit/keys/k", Body: []byte("vault:v1:abc")}, binding)
+	if err == nil || leaked.Load() != 0 {
+		t.Fatalf("got %v; the other host saw the token %d times", err, leaked.Load())
+	}
+}
