@@ -91,7 +91,7 @@ func newClient(c Config) (*client, error) {
 			}
 			pem, err := os.ReadFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("Vault CA certificate: %w", err)
+				return nil, fmt.Errorf("vault CA certificate: %w", err)
 			}
 			if !pool.AppendCertsFromPEM(pem) && f == c.CACert {
 				return nil, fmt.Errorf("VAULT_CACERT %q: no PEM certificate in it", f)

@@ -65,7 +65,7 @@ func (f *flagValues) controller() Controller {
 // own ServiceAccount (a TokenRequest) with that role.
 func NewControllerIdentity(o Controller) (*Identity, error) {
 	if o.Role == "" {
-		return nil, fmt.Errorf("Vault: no Kubernetes auth role (--vault-auth-role)")
+		return nil, fmt.Errorf("vault: no Kubernetes auth role (--vault-auth-role)")
 	}
 	if o.AuthMount == "" {
 		o.AuthMount = "kubernetes"
@@ -113,7 +113,7 @@ func (s *serviceLogins) source(svc *keys.Service) (tokenSource, error) {
 		if cfg == nil {
 			var err error
 			if cfg, err = kubeConfig(); err != nil {
-				return nil, fmt.Errorf("Vault per-service login: %w", err)
+				return nil, fmt.Errorf("vault per-service login: %w", err)
 			}
 		}
 		cs, err := kubernetes.NewForConfig(cfg)
@@ -127,7 +127,8 @@ func (s *serviceLogins) source(svc *keys.Service) (tokenSource, error) {
 	return l, nil
 }
 
-// logins reports how many Vault logins each cached identity made (tests).
+// logins reports how many Vault logins each cached identity made; tests
+// read it.
 func (s *serviceLogins) logins() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -52,7 +52,7 @@ func (k *kubeLogin) Token(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if resp.Auth.ClientToken == "" {
-		return "", loginError(what, keys.KindFailed, fmt.Errorf("Vault returned no token"))
+		return "", loginError(what, keys.KindFailed, fmt.Errorf("vault returned no token"))
 	}
 	lease := time.Duration(resp.Auth.LeaseDuration) * time.Second
 	k.tok, k.renewAt, k.logins = resp.Auth.ClientToken, k.now().Add(lease*4/5), k.logins+1

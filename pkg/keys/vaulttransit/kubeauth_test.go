@@ -127,14 +127,6 @@ func applyRendered(t *testing.T, out map[string]*VaultServer) {
 	}
 }
 
-func key(t *testing.T, name string) Key {
-	k, err := ParseKeyURL(vault.KeyURL(mount, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 // TestRenderedPoliciesPerServiceLogin applies the rendered Vault side and
 // shows that Vault lets the orders ServiceAccount open orders' objects and
 // refuses it payments', with the controller logging in as each service.
@@ -175,8 +167,15 @@ services:
 	ow, pw := rootWrap(t, "orders", ob), rootWrap(t, "payments", pb)
 	ctxO, ctxP := keys.WithService(t.Context(), orders), keys.WithService(t.Context(), payments)
 
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	vault.MustVault(t, "", "audit", "enable", "-path=kseal-test", "file", "file_path="+audit)
+	t.Cleanup(func() { _, _ = vault.Vault("", "audit", "disable", "kseal-test") })
 	if _, err := id.Unwrap(ctxO, ow, ob); err != nil {
 		t.Fatalf("orders opens its own: %v", err)
+	}
+	// Vault's audit log names the service's ServiceAccount as the caller.
+	if !auditNames(t, audit, "transit/decrypt/orders", "orders", "orders") {
+		t.Errorf("the audit log does not name orders/orders for the decrypt")
 	}
 	_, err = id.Unwrap(ctxO, pw, pb)
 	if !errors.Is(err, keys.ErrAccessDenied) || !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "keys/payments") {
@@ -259,4 +258,32 @@ func applyRBAC(t *testing.T, l rbacList) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// auditNames reports whether the audit log at path has a request to
+// apiPath made with a token of ServiceAccount namespace/name.
+func auditNames(t *testing.T, path, apiPath, namespace, name string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var e struct {
+			Type string `json:"type"`
+			Auth struct {
+				Metadata map[string]string `json:"metadata"`
+			} `json:"auth"`
+			Request struct {
+				Path string `json:"path"`
+			} `json:"request"`
+		}
+		if json.Unmarshal(line, &e) != nil || e.Type != "request" || e.Request.Path != apiPath {
+			continue
+		}
+		if e.Auth.Metadata["service_account_namespace"] == namespace && e.Auth.Metadata["service_account_name"] == name {
+			return true
+		}
+	}
+	return false
 }

@@ -30,28 +30,28 @@ func (k Key) path(op string) string { return "/v1/" + k.Mount + "/" + op + "/" +
 func ParseKeyURL(s string) (Key, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return Key{}, fmt.Errorf("Vault key %q: want https://HOST[:PORT]/v1/MOUNT/keys/NAME", s)
+		return Key{}, fmt.Errorf("vault key %q: want https://HOST[:PORT]/v1/MOUNT/keys/NAME", s)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
-		return Key{}, fmt.Errorf("Vault key %q: no user, query or fragment allowed in a key URL", s)
+		return Key{}, fmt.Errorf("vault key %q: no user, query or fragment allowed in a key URL", s)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !IsLoopback(u.Hostname()) {
-			return Key{}, fmt.Errorf("Vault key %q: http:// only to a loopback address; use https", s)
+			return Key{}, fmt.Errorf("vault key %q: http:// only to a loopback address; use https", s)
 		}
 	default:
-		return Key{}, fmt.Errorf("Vault key %q: want an https:// URL", s)
+		return Key{}, fmt.Errorf("vault key %q: want an https:// URL", s)
 	}
 	p := u.EscapedPath()
 	i := strings.LastIndex(p, "/keys/")
 	if !strings.HasPrefix(p, "/v1/") || i < len("/v1") {
-		return Key{}, fmt.Errorf("Vault key %q: want https://HOST[:PORT]/v1/MOUNT/keys/NAME", s)
+		return Key{}, fmt.Errorf("vault key %q: want https://HOST[:PORT]/v1/MOUNT/keys/NAME", s)
 	}
 	k := Key{Origin: u.Scheme + "://" + strings.ToLower(u.Host), Mount: p[len("/v1/"):i], Name: p[i+len("/keys/"):]}
 	if !validSegments(k.Mount) || !validSegments(k.Name) || strings.Contains(k.Name, "/") {
-		return Key{}, fmt.Errorf("Vault key %q: mount and key name must be plain path segments (letters, digits, - _ .)", s)
+		return Key{}, fmt.Errorf("vault key %q: mount and key name must be plain path segments (letters, digits, - _ .)", s)
 	}
 	return k, nil
 }

@@ -109,14 +109,14 @@ func (r *Recipient) Wrap(ctx context.Context, dek []byte, b keys.Binding) (*keys
 		return nil, err
 	}
 	if !strings.HasPrefix(resp.Data.Ciphertext, "vault:v") {
-		return nil, newError(r.Key.URL(), "encrypt", keys.KindFailed, errors.New("Vault returned no ciphertext"))
+		return nil, newError(r.Key.URL(), "encrypt", keys.KindFailed, errors.New("vault returned no ciphertext"))
 	}
 	return &keys.Stanza{Type: Type, KeyID: r.Key.URL(), Body: []byte(resp.Data.Ciphertext)}, nil
 }
 
 // errOtherServer refuses a key on another server than the token's.
 func errOtherServer(k Key, addr string) error {
-	return fmt.Errorf("Vault key %s is not on VAULT_ADDR %s: kseal sends the Vault token only to VAULT_ADDR (set it to %s to use this key)", k.URL(), addr, k.Origin)
+	return fmt.Errorf("vault key %s is not on VAULT_ADDR %s: kseal sends the Vault token only to VAULT_ADDR (set it to %s to use this key)", k.URL(), addr, k.Origin)
 }
 
 // associatedData is the binding as transit's associated_data (base64).
@@ -189,7 +189,7 @@ func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) (
 	}
 	dek, err := base64.StdEncoding.DecodeString(resp.Data.Plaintext)
 	if err != nil || len(dek) != 32 {
-		return nil, newError(k.URL(), "decrypt", keys.KindFailed, errors.New("Vault returned no 32-byte data key"))
+		return nil, newError(k.URL(), "decrypt", keys.KindFailed, errors.New("vault returned no 32-byte data key"))
 	}
 	return dek, nil
 }
