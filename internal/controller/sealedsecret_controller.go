@@ -137,9 +137,6 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 			return r.deny(ctx, ss, view, err.Error())
 		}
 		svc = view.pol.Services[g.Service]
-		// Providers that can act as the service itself (Vault's
-		// Kubernetes auth as its ServiceAccount) open as the owner.
-		ctx = keys.WithService(ctx, &keys.Service{Name: g.Service, Namespace: ss.Namespace, ServiceAccounts: svc.ServiceAccounts, Roles: svc.Roles})
 		identities = func() []keys.Identity {
 			var out []keys.Identity
 			for _, id := range r.identities() {

@@ -65,9 +65,6 @@ type PlanService struct {
 	ServiceAccounts []string
 	Writers         []string // may seal outside the cluster
 	Readers         []string // may open outside the cluster
-	// Roles are the service's own identities at key services, by
-	// provider (kseal.yaml roles: {vault: orders}).
-	Roles map[string]string
 }
 
 // A Renderer turns a Plan into the key service's own access policy for

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"maps"
 	"slices"
 	"strings"
 
@@ -62,7 +61,6 @@ func (p *Policy) planService(sn string) keys.PlanService {
 		ServiceAccounts: sorted(s.ServiceAccounts),
 		Writers:         sorted(s.Writers),
 		Readers:         sorted(s.Readers),
-		Roles:           maps.Clone(s.Roles),
 	}
 }
 

@@ -80,11 +80,6 @@ type Service struct {
 	Keys            []string `yaml:"keys"`
 	Writers         []string `yaml:"writers"`
 	Readers         []string `yaml:"readers"`
-	// Roles gives the service an identity of its own at a key service,
-	// by provider: with roles: {vault: orders} the controller logs in to
-	// Vault as the service's ServiceAccount with role orders to open its
-	// objects, so that Vault decides what the service may open.
-	Roles map[string]string `yaml:"roles"`
 	// AllowTokenTypes lists the TokenTypes the service's templates may
 	// use; they are refused otherwise.
 	AllowTokenTypes []string `yaml:"allowTokenTypes"`
@@ -304,14 +299,6 @@ func (p *Policy) validate() error {
 		for i, t := range s.AllowTokenTypes {
 			if !slices.Contains(TokenTypes, t) {
 				errs = append(errs, p.errAt(fmt.Sprintf("%s.allowTokenTypes.%d", at, i), "service %q: %q is not a token type (want one of %v; other types need no grant)", name, t, TokenTypes))
-			}
-		}
-		for prov, role := range s.Roles {
-			if role == "" || strings.ContainsAny(role, "/ ") {
-				errs = append(errs, p.errAt(at+".roles."+prov, "service %q: role %q for %s: want a role name", name, role, prov))
-			}
-			if len(s.ServiceAccounts) == 0 {
-				errs = append(errs, p.errAt(at+".roles."+prov, "service %q: a %s role needs serviceAccounts to log in as", name, prov))
 			}
 		}
 		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {
