@@ -326,6 +326,13 @@ func explainService(w interface{ Write([]byte) (int, error) }, p *policy.Policy,
 	if len(s.Readers) > 0 {
 		fmt.Fprintf(w, "  may decrypt (outside the cluster): %s\n", strings.Join(s.Readers, ", "))
 	}
+	for _, pn := range slices.Sorted(maps.Keys(s.Providers)) {
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(s.Providers[pn])) {
+			kv = append(kv, k+"="+s.Providers[pn][k])
+		}
+		fmt.Fprintf(w, "  %s settings: %s\n", pn, strings.Join(kv, ", "))
+	}
 }
 
 func newPolicyRenderCmd(e *env) *cobra.Command {

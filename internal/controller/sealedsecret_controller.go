@@ -137,6 +137,8 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 			return r.deny(ctx, ss, view, err.Error())
 		}
 		svc = view.pol.Services[g.Service]
+		// Providers with per-service identities unwrap as this service.
+		ctx = keys.WithCaller(ctx, keys.Caller{Service: g.Service, Namespace: ss.Namespace, ServiceAccounts: svc.ServiceAccounts, Settings: svc.Providers})
 		identities = func() []keys.Identity {
 			var out []keys.Identity
 			for _, id := range r.identities() {

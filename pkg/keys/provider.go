@@ -65,6 +65,10 @@ type PlanService struct {
 	ServiceAccounts []string
 	Writers         []string // may seal outside the cluster
 	Readers         []string // may open outside the cluster
+	// Settings are the service's per-provider settings from kseal.yaml
+	// (services.NAME.providers.PROVIDER), each validated by the provider
+	// that registered PROVIDER; nil when the service sets none.
+	Settings map[string]map[string]string
 }
 
 // A Renderer turns a Plan into the key service's own access policy for
@@ -161,6 +165,42 @@ func PrincipalKinds() string {
 		return "none registered"
 	}
 	return strings.Join(names, ", ")
+}
+
+// A SettingsValidator checks a service's settings for one provider
+// (services.NAME.providers.PROVIDER in kseal.yaml, e.g. the Vault role
+// the service logs in as). It names the setting at fault, never a value
+// that could be secret.
+type SettingsValidator func(settings map[string]string) error
+
+var serviceSettings = map[string]SettingsValidator{}
+
+// RegisterServiceSettings makes kseal.yaml accept providers.NAME on a
+// service, checked by v.
+func RegisterServiceSettings(provider string, v SettingsValidator) {
+	registry.Lock()
+	defer registry.Unlock()
+	serviceSettings[provider] = v
+}
+
+// ValidateServiceSettings checks a service's settings for provider, which
+// must have registered them.
+func ValidateServiceSettings(provider string, settings map[string]string) error {
+	registry.RLock()
+	v, ok := serviceSettings[provider]
+	known := make([]string, 0, len(serviceSettings))
+	for n := range serviceSettings {
+		known = append(known, n)
+	}
+	registry.RUnlock()
+	if !ok {
+		sort.Strings(known)
+		if len(known) == 0 {
+			return fmt.Errorf("no provider named %q takes service settings (none does in this build)", provider)
+		}
+		return fmt.Errorf("no provider named %q takes service settings (known: %s)", provider, strings.Join(known, ", "))
+	}
+	return v(settings)
 }
 
 // UnknownOptions returns an error naming the options in opts that are not

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -61,6 +62,7 @@ func (p *Policy) planService(sn string) keys.PlanService {
 		ServiceAccounts: sorted(s.ServiceAccounts),
 		Writers:         sorted(s.Writers),
 		Readers:         sorted(s.Readers),
+		Settings:        settings(s.Providers),
 	}
 }
 
@@ -80,6 +82,17 @@ func (p *Policy) ControllerIdentities() []string {
 		}
 	}
 	return sorted(out)
+}
+
+func settings(m map[string]map[string]string) map[string]map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]map[string]string, len(m))
+	for k, v := range m {
+		out[k] = maps.Clone(v)
+	}
+	return out
 }
 
 func sorted(s []string) []string {

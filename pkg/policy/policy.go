@@ -88,6 +88,10 @@ type Service struct {
 	// DefaultDeniedAnnotations; the longest matching prefix decides.
 	AllowAnnotations []string `yaml:"allowAnnotations"`
 	DenyAnnotations  []string `yaml:"denyAnnotations"`
+	// Providers holds per-provider settings of the service (the identity
+	// it has at a key service, …), checked by the provider that registered
+	// its name (keys.RegisterServiceSettings) and handed to renderers.
+	Providers map[string]map[string]string `yaml:"providers"`
 }
 
 // Shared is a secret sealed once and allowed in the namespaces of several
@@ -299,6 +303,11 @@ func (p *Policy) validate() error {
 		for i, t := range s.AllowTokenTypes {
 			if !slices.Contains(TokenTypes, t) {
 				errs = append(errs, p.errAt(fmt.Sprintf("%s.allowTokenTypes.%d", at, i), "service %q: %q is not a token type (want one of %v; other types need no grant)", name, t, TokenTypes))
+			}
+		}
+		for _, pn := range sortedKeys(s.Providers) {
+			if err := keys.ValidateServiceSettings(pn, s.Providers[pn]); err != nil {
+				errs = append(errs, p.errAt(at+".providers."+pn, "service %q: providers.%s: %v", name, pn, err))
 			}
 		}
 		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {

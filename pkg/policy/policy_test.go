@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"kseal.dev/kseal/pkg/keys"
 	_ "kseal.dev/kseal/pkg/keys/agekey"
 	"kseal.dev/kseal/pkg/keys/awskms"
 	"kseal.dev/kseal/pkg/keys/gcpkms"
@@ -343,5 +345,40 @@ func TestPlan(t *testing.T) {
 				t.Errorf("%s %s: binding %v", k.Name, g.Rule, g.Binding)
 			}
 		}
+	}
+}
+
+func init() {
+	keys.RegisterServiceSettings("keystest", func(s map[string]string) error {
+		for k := range s {
+			if k != "role" {
+				return fmt.Errorf("unknown setting %q (known: role)", k)
+			}
+		}
+		return nil
+	})
+}
+
+// A service's providers.NAME settings are checked by the provider that
+// registered NAME, refused for any other name, and reach renderers.
+func TestServiceProviderSettings(t *testing.T) {
+	base := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: {recipient: arn:aws:kms:us-east-1:111122223333:key/k}\nservices:\n  s:\n    namespaces: [a]\n    keys: [k]\n    providers:\n"
+	p, err := policy.Parse([]byte(base+"      keystest: {role: orders}\n"), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Plan().Keys[0].Grants[0].Services[0].Settings["keystest"]["role"]; got != "orders" {
+		t.Errorf("plan settings: role %q", got)
+	}
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown provider", "      nope: {role: x}\n", `p.yaml:10: service "s": providers.nope: no provider named "nope" takes service settings (known: `},
+		{"provider refuses", "      keystest: {rol: x}\n", `p.yaml:10: service "s": providers.keystest: unknown setting "rol"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte(base+tc.yaml), "p.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
 	}
 }
