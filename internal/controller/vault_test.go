@@ -155,7 +155,7 @@ keys:
   orders: {recipient: %q}
   payments: {recipient: %q}
 services:
-  a: {namespaces: [%s], serviceAccounts: [app], keys: [orders, payments], roles: {vault: %s}}
+  a: {namespaces: [%s], serviceAccounts: [app], keys: [orders, payments], providers: {vault: {role: %s}}}
 `, "vault:"+s.KeyURL("transit", "orders"), "vault:"+s.KeyURL("transit", "payments"), a, role))
 	ctx := t.Context()
 	if err := k8s.Create(ctx, sealed(t, a, "own", map[string]string{"k": "orders"}, "", "vault:"+s.KeyURL("transit", "orders"))); err != nil {

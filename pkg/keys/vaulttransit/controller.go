@@ -95,16 +95,17 @@ type serviceLogins struct {
 // source returns the token source of svc's identity. The ServiceAccount is
 // the first the policy lists for the service: kseal never asks for a token
 // of an account the policy does not name.
-func (s *serviceLogins) source(svc *keys.Service) (tokenSource, error) {
-	role := svc.Roles[Type]
-	sa := serviceAccountFor(svc.ServiceAccounts, svc.Namespace)
+func (s *serviceLogins) source(c keys.Caller) (tokenSource, error) {
+	set := c.Settings[Type]
+	role := set["role"]
+	sa := serviceAccountFor(loginAccounts(c.ServiceAccounts, set), c.Namespace)
 	if sa == "" || strings.ContainsAny(sa, "/ ") {
-		return nil, loginError(fmt.Sprintf("role %q for service %q", role, svc.Name), keys.KindAccessDenied,
-			fmt.Errorf("the policy names no ServiceAccount of the service in namespace %q to log in as", svc.Namespace))
+		return nil, loginError(fmt.Sprintf("role %q for service %q", role, c.Service), keys.KindAccessDenied,
+			fmt.Errorf("the policy names no ServiceAccount of the service in namespace %q to log in as", c.Namespace))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := role + "\x00" + svc.Namespace + "\x00" + sa
+	key := role + "\x00" + c.Namespace + "\x00" + sa
 	if l, ok := s.m[key]; ok {
 		return l, nil
 	}
@@ -122,7 +123,7 @@ func (s *serviceLogins) source(svc *keys.Service) (tokenSource, error) {
 		}
 		s.cs = cs
 	}
-	l := &kubeLogin{c: s.c, mount: s.o.AuthMount, role: role, jwt: tokenRequestJWT(s.cs, svc.Namespace, sa, s.o.Audience), now: s.o.now}
+	l := &kubeLogin{c: s.c, mount: s.o.AuthMount, role: role, jwt: tokenRequestJWT(s.cs, c.Namespace, sa, s.o.Audience), now: s.o.now}
 	s.m[key] = l
 	return l, nil
 }

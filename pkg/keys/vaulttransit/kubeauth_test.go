@@ -138,8 +138,8 @@ keys:
   orders: {recipient: "vault:%s"}
   payments: {recipient: "vault:%s"}
 services:
-  orders: {namespaces: [orders], serviceAccounts: [orders], keys: [orders], roles: {vault: orders}}
-  payments: {namespaces: [payments], serviceAccounts: [payments], keys: [payments], roles: {vault: payments}}
+  orders: {namespaces: [orders], serviceAccounts: [orders], keys: [orders], providers: {vault: {role: orders}}}
+  payments: {namespaces: [payments], serviceAccounts: [payments], keys: [payments], providers: {vault: {role: payments}}}
 `, vault.KeyURL(mount, "orders"), vault.KeyURL(mount, "payments"))), "kseal.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -160,12 +160,12 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders := &keys.Service{Name: "orders", Namespace: "orders", ServiceAccounts: []string{"orders"}, Roles: map[string]string{"vault": "orders"}}
-	payments := &keys.Service{Name: "payments", Namespace: "payments", ServiceAccounts: []string{"payments"}, Roles: map[string]string{"vault": "payments"}}
+	orders := keys.Caller{Service: "orders", Namespace: "orders", ServiceAccounts: []string{"orders"}, Settings: map[string]map[string]string{"vault": {"role": "orders"}}}
+	payments := keys.Caller{Service: "payments", Namespace: "payments", ServiceAccounts: []string{"payments"}, Settings: map[string]map[string]string{"vault": {"role": "payments"}}}
 	ob := keys.Binding{"kseal-scope": "strict", "kseal-namespace": "orders", "kseal-name": "db"}
 	pb := keys.Binding{"kseal-scope": "strict", "kseal-namespace": "payments", "kseal-name": "db"}
 	ow, pw := rootWrap(t, "orders", ob), rootWrap(t, "payments", pb)
-	ctxO, ctxP := keys.WithService(t.Context(), orders), keys.WithService(t.Context(), payments)
+	ctxO, ctxP := keys.WithCaller(t.Context(), orders), keys.WithCaller(t.Context(), payments)
 
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	vault.MustVault(t, "", "audit", "enable", "-path=kseal-test", "file", "file_path="+audit)
@@ -193,11 +193,11 @@ services:
 	}
 	// The RBAC names exactly the service's account: another is refused by
 	// the API server, before Vault is asked.
-	other := &keys.Service{Name: "orders", Namespace: "orders", ServiceAccounts: []string{"builder"}, Roles: map[string]string{"vault": "orders"}}
+	other := keys.Caller{Service: "orders", Namespace: "orders", ServiceAccounts: []string{"orders", "builder"}, Settings: map[string]map[string]string{"vault": {"role": "orders", "serviceAccount": "builder"}}}
 	if _, err := vaulttest.ServiceAccountToken(t.Context(), cs, "orders", "builder", "", 600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = id.Unwrap(keys.WithService(t.Context(), other), ow, ob)
+	_, err = id.Unwrap(keys.WithCaller(t.Context(), other), ow, ob)
 	if !errors.Is(err, keys.ErrAccessDenied) || !strings.Contains(err.Error(), "ServiceAccount orders/builder: TokenRequest") {
 		t.Fatalf("TokenRequest outside the rendered RBAC: %v", err)
 	}

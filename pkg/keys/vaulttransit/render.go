@@ -14,7 +14,7 @@ type renderService struct {
 	Name            string
 	Namespaces      []string
 	ServiceAccounts []string
-	Role            string // the service's Vault role (kseal.yaml roles.vault), or ""
+	Role            string // the service's Vault role (providers.vault.role), or ""
 	Keys            []Key  // the Vault keys it may open (own and shared grants)
 }
 
@@ -240,7 +240,8 @@ func servicesOf(p *keys.Plan) []renderService {
 			for _, s := range g.Services {
 				rs := byName[s.Name]
 				if rs == nil {
-					rs = &renderService{Name: s.Name, Namespaces: s.Namespaces, ServiceAccounts: s.ServiceAccounts, Role: s.Roles[Type]}
+					set := s.Settings[Type]
+					rs = &renderService{Name: s.Name, Namespaces: s.Namespaces, ServiceAccounts: loginAccounts(s.ServiceAccounts, set), Role: set["role"]}
 					byName[s.Name] = rs
 					order = append(order, s.Name)
 				}

@@ -172,8 +172,8 @@ func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) (
 	}
 	ts := i.ts
 	if i.services != nil {
-		if svc := keys.ServiceFrom(ctx); svc != nil && svc.Roles[Type] != "" {
-			if ts, err = i.services.source(svc); err != nil {
+		if c, ok := keys.CallerFrom(ctx); ok && c.Settings[Type]["role"] != "" {
+			if ts, err = i.services.source(c); err != nil {
 				return nil, err
 			}
 		}
