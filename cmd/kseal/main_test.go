@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -50,6 +51,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// toolPath finds a real tool the scripts use: kubectl, sops and pre-commit
+// from $KSEAL_KUBECTL, $KSEAL_SOPS and $KSEAL_PRE_COMMIT (hack/tools.sh),
+// else on PATH (git, and pre-commit outside make test), or "".
+func toolPath(name string) string {
+	switch name {
+	case "kubectl":
+		return os.Getenv("KSEAL_KUBECTL")
+	case "sops":
+		return os.Getenv("KSEAL_SOPS")
+	case "pre-commit":
+		if p := os.Getenv("KSEAL_PRE_COMMIT"); p != "" {
+			return p
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
 // TestScripts runs testdata/script/*.txtar against the built binary.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -86,7 +108,26 @@ func TestScripts(t *testing.T) {
 				}
 			},
 		},
+		// [tool:NAME]: the real tool NAME is at hand (kubectl from
+		// $KSEAL_KUBECTL, git and pre-commit from PATH). Under CI=true a
+		// missing tool fails the script instead of skipping it.
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "tool:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if toolPath(name) != "" {
+				return true, nil
+			}
+			if os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("%s is not available under CI=true: run make test (hack/tools.sh)", name)
+			}
+			return false, nil
+		},
 		Setup: func(e *testscript.Env) error {
+			e.Setenv("KSEAL_BIN", filepath.Join(binDir, "kseal"))
+			e.Setenv("KUBECTL", toolPath("kubectl"))
+			e.Setenv("SOPS", toolPath("sops"))
 			path := binDir + string(os.PathListSeparator) + os.Getenv("PATH")
 			// The real kustomize from hack/tools.sh, for the KRM function.
 			if k := os.Getenv("KSEAL_KUSTOMIZE"); k != "" {

@@ -33,6 +33,10 @@ type Policy struct {
 	Keys       map[string]*Key     `yaml:"keys"`
 	Services   map[string]*Service `yaml:"services"`
 	Shared     []*Shared           `yaml:"shared"`
+	// Exclude lists globs, relative to kseal.yaml, of files that
+	// `kseal policy check` does not read: Helm chart templates, kustomize
+	// patches and other files that are not manifests as they stand.
+	Exclude []string `yaml:"exclude"`
 
 	// Path is the file it was read from; Dir is its directory, the root that
 	// service paths are relative to.
@@ -346,6 +350,7 @@ func (p *Policy) validate() error {
 			}
 		}
 	}
+	errs = append(errs, p.checkExclude()...)
 	return errors.Join(errs...)
 }
 
