@@ -147,6 +147,7 @@ type Identity struct {
 	// services, set for the controller with per-service login, logs in as
 	// the ServiceAccount of the service an object belongs to.
 	services *serviceLogins
+	err      error // the environment's configuration error, if any
 }
 
 // Remote reports that unwrapping calls Vault.
@@ -157,6 +158,9 @@ func (i *Identity) Remote() bool { return true }
 func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) ([]byte, error) {
 	if s.Type != Type {
 		return nil, keys.ErrIncorrectIdentity
+	}
+	if i.err != nil {
+		return nil, i.err
 	}
 	k, err := ParseKeyURL(s.KeyID)
 	if err != nil {
@@ -222,10 +226,9 @@ func defaultIdentity() (keys.Identity, error) {
 		return NewControllerIdentity(flags.controller())
 	}
 	c, ts, err := envClient()
-	if err != nil {
-		return nil, err
-	}
-	return &Identity{c: c, ts: ts}, nil
+	// A broken Vault environment (a bad VAULT_ADDR or VAULT_CACERT) fails
+	// only the opening of vault wraps, not every kseal command.
+	return &Identity{c: c, ts: ts, err: err}, nil
 }
 
 // tokenRequestKind classifies a TokenRequest failure: missing RBAC or a
