@@ -35,17 +35,27 @@ func TestCLI(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(ksealBin.dir) })
 	bin, _ := vaulttest.Binary()
+	// Scripts run in parallel: the one that seals Vault gets a server of
+	// its own.
+	sealable, err := vaulttest.Start(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sealable.Close)
+	if err := sealable.EnableTransit(mount, "orders"); err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// vaultctl seal|unseal: seal or unseal the server.
+			// vaultctl seal|unseal: seal or unseal the sealable server.
 			"vaultctl": func(ts *testscript.TestScript, neg bool, args []string) {
 				var err error
 				switch strings.Join(args, " ") {
 				case "seal":
-					err = vault.Seal()
+					err = sealable.Seal()
 				case "unseal":
-					err = vault.Unseal()
+					err = sealable.Unseal()
 				default:
 					ts.Fatalf("usage: vaultctl seal|unseal")
 				}
@@ -61,6 +71,8 @@ func TestCLI(t *testing.T) {
 			e.Setenv("ROOT_TOKEN", vaulttest.RootToken)
 			e.Setenv("ORDERS_KEY", "vault:"+vault.KeyURL(mount, "orders"))
 			e.Setenv("PAYMENTS_KEY", "vault:"+vault.KeyURL(mount, "payments"))
+			e.Setenv("SEALABLE_ADDR", sealable.Addr)
+			e.Setenv("SEALABLE_KEY", "vault:"+sealable.KeyURL(mount, "orders"))
 			return nil
 		},
 	})
