@@ -89,6 +89,11 @@ func TestVaultUnsealThroughKubernetesAuth(t *testing.T) {
 func TestVaultSealedIsTransientAndRetried(t *testing.T) {
 	s := vaultServer(t)
 	f := newFixtureWith(t, time.Hour, nil, vaultController(t, s, "ctl-sealed", decryptOrders))
+	// Logged in and working first: then Vault is sealed.
+	if err := k8s.Create(t.Context(), sealed(t, f.ns, "before", map[string]string{"k": "v"}, "", "vault:"+s.KeyURL("transit", "orders"))); err != nil {
+		t.Fatal(err)
+	}
+	waitReason(t, f.ns, "before", ksealv1.ReasonUnsealed)
 	ss := sealed(t, f.ns, "sealed", map[string]string{"k": "v"}, "", "vault:"+s.KeyURL("transit", "orders"))
 	if err := s.Seal(); err != nil {
 		t.Fatal(err)
@@ -103,7 +108,7 @@ func TestVaultSealedIsTransientAndRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := waitReason(t, f.ns, "sealed", ksealv1.ReasonKeyServiceFailed)
-	if !strings.Contains(c.Message, "keys/orders: decrypt: unavailable") {
+	if !strings.Contains(c.Message, "keys/orders: decrypt: unavailable (sealed, unreachable or overloaded): HTTP 503: Vault is sealed") {
 		t.Errorf("message %q", c.Message)
 	}
 	if err := s.Unseal(); err != nil {
