@@ -39,8 +39,12 @@ func (s *Server) EnableKubernetesAuth(ctx context.Context, cfg *rest.Config, mou
 	if _, err := s.Vault("", "auth", "enable", "-path="+mount, "kubernetes"); err != nil && !strings.Contains(err.Error(), "path is already in use") {
 		return err
 	}
+	host := cfg.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
 	_, err = s.Vault(string(cfg.CAData), "write", "auth/"+mount+"/config",
-		"kubernetes_host="+cfg.Host, "kubernetes_ca_cert=-", "token_reviewer_jwt="+tok,
+		"kubernetes_host="+host, "kubernetes_ca_cert=-", "token_reviewer_jwt="+tok,
 		"disable_iss_validation=true", "disable_local_ca_jwt=true")
 	return err
 }
