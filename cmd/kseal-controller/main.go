@@ -28,9 +28,16 @@ func main() {
 		return // the usage was printed: asking for help is no error
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "kseal-controller: error: %v\n", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
+
+// usageError is a bad command line: exit 2, as kseal's.
+type usageError struct{ error }
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("kseal-controller", flag.ContinueOnError)
@@ -58,11 +65,17 @@ func run(args []string) error {
 	keys.BindControllerFlags(fs) // providers' in-cluster authentication (e.g. --vault-auth-role)
 	showVersion := fs.Bool("version", false, "print the version, commit, Go version and envelope format version, and exit")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
-	if *showVersion {
+	switch {
+	case *showVersion || (fs.NArg() == 1 && fs.Arg(0) == "version"):
 		fmt.Printf("kseal-controller %s\n", version.Get())
 		return nil
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("unexpected argument %q: the controller takes flags only (and \"version\")", fs.Arg(0))}
 	}
 	if watch != "" {
 		o.WatchNamespaces = strings.Split(watch, ",")

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,9 @@ var (
 	binDir string
 	awsKMS *kmstest.AWS
 	gcpKMS *kmstest.GCP
+	// gcpKMSTLS is the GCP server over TLS, for sops (see gcpTLS).
+	gcpKMSTLS *kmstest.GCP
+	gcpTLSCA  string
 )
 
 const (
@@ -44,9 +48,13 @@ func TestMain(m *testing.M) {
 	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
 		panic(err)
 	}
+	if gcpKMSTLS, gcpTLSCA, err = gcpTLS(gcpKey); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	awsKMS.Close()
 	gcpKMS.Close()
+	gcpKMSTLS.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -77,6 +85,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sealedsecretskey": sealedSecretsKey,
 			// kmsfault aws|gcp none|deny|down: set the fault of the test key.
 			"kmsfault": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -89,19 +98,34 @@ func TestScripts(t *testing.T) {
 					gcpKMS.SetFault(gcpKey, f)
 				}
 			},
+			// validjson FILE: FILE holds one valid JSON value.
+			"validjson": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: validjson FILE")
+				}
+				var v any
+				err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+				if (err == nil) == neg {
+					ts.Fatalf("validjson %s: %v", args[0], err)
+				}
+			},
 			// kmsreset: zero both servers' call counters.
 			"kmsreset": func(ts *testscript.TestScript, neg bool, args []string) {
 				awsKMS.ResetCalls()
 				gcpKMS.ResetCalls()
+				gcpKMSTLS.ResetCalls()
 			},
-			// kmscalls aws|gcp OP N: the server served N calls of OP so far.
+			// kmscalls aws|gcp|gcptls OP N: the server served N calls of OP so far.
 			"kmscalls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 3 {
 					ts.Fatalf("usage: kmscalls aws|gcp OP N")
 				}
 				n := gcpKMS.Calls(args[1])
-				if args[0] == "aws" {
+				switch args[0] {
+				case "aws":
 					n = awsKMS.Calls(args[1])
+				case "gcptls":
+					n = gcpKMSTLS.Calls(args[1])
 				}
 				if got := strconv.Itoa(n); got != args[2] {
 					ts.Fatalf("%s %s calls: %s, want %s", args[0], args[1], got, args[2])
@@ -135,10 +159,19 @@ func TestScripts(t *testing.T) {
 			} else if os.Getenv("CI") == "true" {
 				return fmt.Errorf("KSEAL_KUSTOMIZE is not set under CI=true: run make test")
 			}
+			// The real tools the scripts call: helm (values sealed with
+			// seal --raw) and the peers' binaries (kseal import).
+			for _, tool := range []string{"KSEAL_HELM", "KSEAL_KUBESEAL", "KSEAL_SOPS"} {
+				if p := os.Getenv(tool); p != "" {
+					path = filepath.Dir(p) + string(os.PathListSeparator) + path
+				} else if os.Getenv("CI") == "true" {
+					return fmt.Errorf("%s is not set under CI=true: run make test", tool)
+				}
+			}
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
-			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey}} {
+			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey, "GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA}} {
 				for k, v := range env {
 					e.Setenv(k, v)
 				}

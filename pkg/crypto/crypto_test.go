@@ -384,3 +384,42 @@ func TestRewrapRefreshesStaleWraps(t *testing.T) {
 		}
 	}
 }
+
+// AddRecipients gives a new recipient every section without the others'
+// public keys; values, removals and the old wraps stay as they were, and
+// stripping the new wrap afterwards fails the commitment.
+func TestAddRecipients(t *testing.T) {
+	a, b := newKey(t, true), newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, a.rcp)
+	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{a.rcp}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{a.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := o.AddRecipients(ctx, []keys.Recipient{b.rcp, a.rcp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(added.Values, s.Values, bytes.Equal) {
+		t.Error("values changed")
+	}
+	for i, sec := range added.Envelope.Sections {
+		if len(sec.Recipients) != 2 || !bytes.Equal(sec.Recipients[0].Data, s.Envelope.Sections[i].Recipients[0].Data) {
+			t.Errorf("section %d: want the old wrap kept and one added, got %d wraps", i, len(sec.Recipients))
+		}
+	}
+	got, err := crypto.Open(ctx, added, prodDB, []keys.Identity{b.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Values["password"]) != "new" {
+		t.Errorf("password = %q", got.Values["password"])
+	}
+	stripped := clone(added)
+	stripped.Envelope.Sections[0].Recipients = stripped.Envelope.Sections[0].Recipients[:1]
+	if _, err := crypto.Open(ctx, stripped, prodDB, []keys.Identity{a.id}); !errors.Is(err, crypto.ErrIntegrity) {
+		t.Errorf("stripped the added wrap: %v, want an integrity failure", err)
+	}
+}

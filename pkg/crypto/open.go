@@ -281,3 +281,42 @@ func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]strin
 	}
 	return out, nil
 }
+
+// AddRecipients wraps every section's data key to rcpts as well, keeping
+// every existing wrap, value and removal as it is: the recipients the
+// object already has need not be named (their public keys may not be at
+// hand). The commitments are recomputed, as they cover the wraps.
+func (o *Opened) AddRecipients(ctx context.Context, rcpts []keys.Recipient) (*Sealed, error) {
+	old := o.sealed
+	s := &Sealed{
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
+		Values:   maps.Clone(old.Values),
+	}
+	b := s.Envelope.Scope.Binding(o.target)
+	for i, k := range o.keys {
+		sec := old.Envelope.Sections[i]
+		have := wrapIDs(sec.Recipients)
+		var add []keys.Recipient
+		for _, r := range rcpts {
+			if !slices.Contains(have, r.KeyID()) {
+				add = append(add, r)
+			}
+		}
+		wraps := slices.Clone(sec.Recipients)
+		if len(add) > 0 {
+			more, err := wrapAll(ctx, k.dek, b, add)
+			if err != nil {
+				return nil, err
+			}
+			wraps = append(wraps, more...)
+		}
+		if len(wraps) > maxRecipients {
+			return nil, fmt.Errorf("section %d: %d recipients (at most %d)", i, len(wraps), maxRecipients)
+		}
+		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
+	}
+	for i, k := range o.keys {
+		s.Envelope.Sections[i].MAC = k.mac(s, i, o.target)
+	}
+	return s, nil
+}

@@ -101,6 +101,14 @@ func (d *Doc) valuesPath() []string {
 // Sealed returns the sealed object of a SealedSecret or encrypted Secret.
 // Structure is validated; nothing is decrypted.
 func (d *Doc) Sealed() (*crypto.Sealed, error) {
+	s, err := d.sealed()
+	if err != nil && !errors.Is(err, crypto.ErrFormat) {
+		err = malformed{err}
+	}
+	return s, err
+}
+
+func (d *Doc) sealed() (*crypto.Sealed, error) {
 	var env crypto.Envelope
 	switch d.Kind {
 	case KindSealedSecret:
@@ -152,10 +160,18 @@ func strictJSON(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed envelope: %v", err)
+		return fmt.Errorf("%w: %v", crypto.ErrFormat, err)
 	}
 	return nil
 }
+
+// malformed marks err as a structural fault of a sealed object (exit 3
+// whichever command finds it) without changing its message.
+type malformed struct{ error }
+
+func (m malformed) Unwrap() error { return m.error }
+
+func (malformed) Is(target error) bool { return target == crypto.ErrFormat }
 
 // envelopeNode renders env as block-style YAML in struct field order.
 func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {
@@ -370,7 +386,9 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 }
 
 // SecretText renders a plain Secret holding values, for a person to read or
-// edit: UTF-8 values under stringData, anything else base64 under data.
+// edit: t's name, namespace and template (labels, annotations, type — typ
+// when not empty — and immutable), UTF-8 values under stringData, anything
+// else base64 under data.
 func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, error) {
 	n := yaml.NewMapRNode(nil)
 	n.SetApiVersion("v1")
@@ -383,8 +401,27 @@ func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, 
 			return "", err
 		}
 	}
+	for _, f := range []string{"labels", "annotations"} {
+		m := t.Template.Labels
+		if f == "annotations" {
+			m = t.Template.Annotations
+		}
+		if len(m) > 0 {
+			if err := setStringMap(n, m, "metadata", f); err != nil {
+				return "", err
+			}
+		}
+	}
+	if typ == "" {
+		typ = t.Template.Type
+	}
 	if typ != "" {
 		if err := n.PipeE(yaml.SetField("type", yaml.NewStringRNode(typ))); err != nil {
+			return "", err
+		}
+	}
+	if t.Template.Immutable {
+		if err := n.PipeE(yaml.SetField("immutable", boolNode(true))); err != nil {
 			return "", err
 		}
 	}
