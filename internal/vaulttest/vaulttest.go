@@ -28,6 +28,9 @@ const RootToken = "kseal-test-root"
 // Binary returns the vault binary: $KSEAL_VAULT, else the tools cache.
 func Binary() (string, error) {
 	if b := os.Getenv("KSEAL_VAULT"); b != "" {
+		if _, err := os.Stat(b); err != nil {
+			return "", fmt.Errorf("KSEAL_VAULT=%s: %w: run hack/tools.sh build", b, err)
+		}
 		return b, nil
 	}
 	home, _ := os.UserHomeDir()
