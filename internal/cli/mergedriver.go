@@ -239,8 +239,26 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		m.refuse("%s: the scope changed (%s, %s, %s)", at, b.s.Envelope.Scope, o.s.Envelope.Scope, t.s.Envelope.Scope)
 		return "", nil
 	}
-	// The carrier is the version whose metadata and template the result
-	// keeps; the other side's value changes are sealed on top of it.
+	// Both sides must continue the base's chain. A writer without a key can
+	// append sections (sealing values they know) but not recommit the
+	// base's: the driver must not be what seals a value taken from history
+	// (an older version, their side's "change"), or our new values under
+	// a template they chose (a chain of their own, or the base's sealed
+	// again: compact, rotate, a recipient dropped, the template changed).
+	// Both, since either side may be the writer's branch.
+	var stale []string
+	for _, v := range []*mergeSide{o, t} {
+		if !v.o.Extends(b.o) {
+			stale = append(stale, v.name)
+		}
+	}
+	if len(stale) > 0 {
+		m.refuse("%s: the %s version does not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a recipient removed or a template change); apply the other side's change by hand", at, strings.Join(stale, " and the "))
+		return "", nil
+	}
+	// The carrier is the version whose metadata the result keeps (the
+	// template is the base's on both sides now); the other side's value
+	// changes are sealed on top of it.
 	carrier := o
 	switch {
 	case t.skel == b.skel || t.skel == o.skel:

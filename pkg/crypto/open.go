@@ -140,6 +140,56 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 	return s, nil
 }
 
+// Extends reports whether o continues base's chain: the same scope,
+// object and template, and each of base's sections still in o, in its
+// place, with the same data key, the same values (ciphertexts, those removed
+// since included through their digests), the same removals and at least
+// its recipients (adding recipients rewraps and recommits a section, so
+// its commitment may differ). Whatever else o holds is in sections after
+// base's.
+//
+// It tells whoever holds a key what a writer without one could have done
+// to base: with public keys anyone can append a section, but only whoever
+// holds a section's data key can recommit it (to another template, or to
+// values taken from history). An older version of the object (a prefix of
+// base's chain, or a chain that removed a value since sealed again), an
+// object sealed anew, and one sealed again after base (compact, rotate, a
+// recipient dropped, the template changed) do not extend base. Both must
+// have been opened.
+func (o *Opened) Extends(base *Opened) bool {
+	e, be := &o.sealed.Envelope, &base.sealed.Envelope
+	if e.Scope != be.Scope || len(o.keys) != len(e.Sections) || len(base.keys) != len(be.Sections) || len(e.Sections) < len(be.Sections) {
+		return false
+	}
+	ns, name := e.Scope.bound(o.target)
+	bns, bname := be.Scope.bound(base.target)
+	if ns != bns || name != bname || !bytes.Equal(o.target.Template.digest(), base.target.Template.digest()) {
+		return false
+	}
+	for i := range be.Sections {
+		if !hmac.Equal(o.keys[i].dek, base.keys[i].dek) {
+			return false
+		}
+		if !slices.EqualFunc(sortedRemovals(e.Sections[i].Removed), sortedRemovals(be.Sections[i].Removed), func(a, b Removal) bool {
+			return a.Section == b.Section && a.Field == b.Field && bytes.Equal(a.Digest, b.Digest)
+		}) {
+			return false
+		}
+		if !slices.EqualFunc(sectionFields(o.sealed, i), sectionFields(base.sealed, i), func(a, b fieldEntry) bool {
+			return a.field == b.field && bytes.Equal(a.sum, b.sum)
+		}) {
+			return false
+		}
+		have := wrapIDs(e.Sections[i].Recipients)
+		for _, id := range wrapIDs(be.Sections[i].Recipients) {
+			if !slices.Contains(have, id) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Rewrap seals the opened object to rcpts instead of its current
 // recipients. When rcpts only adds recipients, every section keeps its data
 // key and every value its ciphertext; the keys are wrapped anew and the
