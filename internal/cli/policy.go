@@ -147,7 +147,7 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 	excludedNames := map[string]bool{}
 	files := fileFlags{recursive: true, skip: func(f string) bool {
 		if excludedFile(".", opts.exclude, f) || (p != nil && excludedFile(p.Dir, p.Exclude, f)) {
-			excludedNames[f] = true
+			excludedNames[realOrAbs(f)] = true
 			return true
 		}
 		return false
@@ -157,7 +157,7 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		return err
 	}
 	for _, f := range paths {
-		delete(excludedNames, f) // a link kept for the file it leads to
+		delete(excludedNames, realOrAbs(f)) // a link kept for the file it leads to
 	}
 	excluded := len(excludedNames)
 	var found []finding
@@ -226,6 +226,15 @@ func excludedFile(dir string, globs []string, file string) bool {
 		return ok
 	}
 	return false
+}
+
+// realOrAbs is p with its symbolic links resolved, or else absolute: the
+// file excludes are counted by.
+func realOrAbs(p string) string {
+	if r, err := realPath(p); err == nil {
+		return r
+	}
+	return mustAbs(p)
 }
 
 func mustAbs(p string) string {
