@@ -25,7 +25,9 @@ import (
 // the other branch's no longer verifies, and only its data key could
 // commit it again. So the driver opens the three versions with the
 // identities at hand (as kseal edit does), merges the plaintext values
-// three-way, seals what the other branch changed in a new section on top
+// three-way (only when both versions extend the base's chain: nothing a
+// writer without a key could not have sealed is sealed again), seals what
+// the other branch changed in a new section on top
 // of our version (Opened.Update: fresh data key, unchanged values keep
 // their ciphertext), checks that the result opens to exactly the merged
 // values, and only then replaces %A. Anything else is a conflict: exit 1,
@@ -53,10 +55,12 @@ It opens the three versions with your identities, merges the values
 three-way and seals their branch's changes in a new section of our
 version, for the recipients kseal edit would use (kseal.yaml,
 --recipient/--recipients-file, or your identities, which must cover every
-key the object is sealed to). Values changed on both branches to different
-plaintexts, changes to the template or metadata on both, recipients changed
-on both, a version it cannot open, or a result that does not verify are
-conflicts: it exits 1 and leaves OURS as it was. See docs/git.md.`,
+key the object is sealed to). A branch whose version does not extend the
+base's sections (an older version restored, an object sealed anew, compact,
+rotate, a dropped recipient, a template change), values changed on both
+branches to different plaintexts, metadata changed on both, recipients
+changed on both, a version it cannot open, or a result that does not verify
+are conflicts: it exits 1 and leaves OURS as it was. See docs/git.md.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 3 || len(args) > 4 {
 				return usagef("merge-driver takes BASE OURS THEIRS [PATH] (git passes %%O %%A %%B %%P), got %d arguments", len(args))
@@ -210,7 +214,7 @@ type mergeSide struct {
 func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	var vs [3]*mergeSide
 	for i, text := range texts {
-		v := &mergeSide{name: [...]string{"base", "our", "their"}[i]}
+		v := &mergeSide{name: [...]string{"base", "ours", "theirs"}[i]}
 		strm, err := manifest.Parse([]byte(text))
 		if err != nil || len(strm.Docs) != 1 || !isSealed(strm.Docs[0]) {
 			m.refuse("doc %d: changed on both branches, and not a sealed object in every version", index)
@@ -228,7 +232,7 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	for _, v := range vs {
 		var err error
 		if v.s, v.o, err = openDoc(m.e, v.d, m.ids); err != nil {
-			m.refuse("%s: %s version does not open with your identities (%v)", at, v.name, err)
+			m.refuse("%s: %s does not open with your identities (%v)", at, v.name, err)
 			return "", nil
 		}
 		if v.skel, err = skeleton(v.d); err != nil {
@@ -253,7 +257,11 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		}
 	}
 	if len(stale) > 0 {
-		m.refuse("%s: the %s version does not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a recipient removed or a template change); apply the other side's change by hand", at, strings.Join(stale, " and the "))
+		verb := "does"
+		if len(stale) > 1 {
+			verb = "do"
+		}
+		m.refuse("%s: %s %s not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a dropped recipient or a template change); apply the other side's change by hand", at, strings.Join(stale, " and "), verb)
 		return "", nil
 	}
 	// The carrier is the version whose metadata the result keeps (the
