@@ -2,6 +2,7 @@ package vaulttransit
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -189,3 +190,52 @@ oLxHLzZfUvmqZBn3HIECIQChMmG2fqOZbGWNjUcGOVgQEcZV3hBYWDJHRCvKvAYr
 Pg==
 -----END CERTIFICATE-----
 `
+
+// TestNamespaceHeaderReachesVault: VAULT_NAMESPACE is sent as
+// X-Vault-Namespace on every request, as Vault's own audit log shows. Vault
+// OSS has no namespaces and ignores the header (every request runs in
+// "root"), so that Enterprise routes by it is not tested here.
+func TestNamespaceHeaderReachesVault(t *testing.T) {
+	vaulttest.Require(t, vault)
+	t.Setenv("VAULT_NAMESPACE", "team-a/")
+	cfg, err := ConfigFromEnv()
+	if err != nil || cfg.Namespace != "team-a/" {
+		t.Fatalf("ConfigFromEnv: %+v %v", cfg, err)
+	}
+	log, err := vaultTLS.EnableAudit("X-Vault-Namespace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsRoundTrip(t, Config{CACert: vaultTLS.CACert, Namespace: cfg.Namespace}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsRoundTrip(t, Config{CACert: vaultTLS.CACert}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string][]string{} // path → namespace headers of its requests
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var e struct {
+			Type    string `json:"type"`
+			Request struct {
+				Path    string              `json:"path"`
+				Headers map[string][]string `json:"headers"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("audit log: %v", err)
+		}
+		if e.Type == "request" && strings.HasPrefix(e.Request.Path, mount+"/") {
+			ns := strings.Join(e.Request.Headers["x-vault-namespace"], ",")
+			seen[e.Request.Path] = append(seen[e.Request.Path], ns)
+		}
+	}
+	for _, p := range []string{mount + "/encrypt/orders", mount + "/decrypt/orders"} {
+		if got := strings.Join(seen[p], " "); got != "team-a/ " {
+			t.Errorf("%s: namespace headers %q, want %q (then none)", p, got, "team-a/ ")
+		}
+	}
+}
