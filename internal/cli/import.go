@@ -38,7 +38,7 @@ func (o *importOpts) register(cmd *cobra.Command) {
 	o.target.register(cmd, false)
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for objects that have none")
 	cmd.Flags().BoolVar(&o.encrypted, "encrypted-secret", false, "write encrypted Secrets instead of SealedSecrets")
-	cmd.Flags().StringVar(&o.emitAdopt, "emit-adopt", "", "write to FILE a shell script of kubectl commands that hand each existing Secret over to kseal-controller (see docs/migrate.md)")
+	cmd.Flags().StringVar(&o.emitAdopt, "emit-adopt", "", "write to FILE a shell script of kubectl commands that hand each existing Secret over to kseal-controller, after checking each is owned as the import assumes (see docs/migrate.md)")
 }
 
 func newImportCmd(e *env) *cobra.Command {
