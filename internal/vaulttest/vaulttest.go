@@ -8,6 +8,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -43,7 +45,10 @@ func Binary() (string, error) {
 
 // Server is a running Vault dev server.
 type Server struct {
-	Addr      string // http://127.0.0.1:PORT
+	Addr string // http://127.0.0.1:PORT, or https:// for StartTLS
+	// CACert is the CA certificate (PEM file) of a StartTLS server's
+	// certificate; empty for plain http.
+	CACert    string
 	bin       string
 	dir       string
 	cmd       *exec.Cmd
@@ -115,7 +120,15 @@ func Require(t testing.TB, s *Server) {
 
 // Start runs `vault server -dev` on a free loopback port and waits until
 // it answers.
-func Start(bin string) (*Server, error) {
+func Start(bin string) (*Server, error) { return start(bin, false) }
+
+// StartTLS runs `vault server -dev -dev-tls`: the server answers https on
+// loopback with a certificate (for 127.0.0.1 and localhost) signed by a CA
+// Vault generates; CACert is that CA's PEM file (vault-ca.pem). The vault
+// CLI run by Vault and VaultAs trusts it through VAULT_CACERT.
+func StartTLS(bin string) (*Server, error) { return start(bin, true) }
+
+func start(bin string, withTLS bool) (*Server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -127,7 +140,19 @@ func Start(bin string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Addr: "http://" + addr, bin: bin, dir: dir, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "server", "-dev", "-dev-listen-address", addr, "-dev-root-token-id", RootToken, "-dev-no-store-token")
+	args := []string{"server", "-dev", "-dev-listen-address", addr, "-dev-root-token-id", RootToken, "-dev-no-store-token"}
+	health := http.DefaultClient
+	if withTLS {
+		certs := filepath.Join(dir, "tls")
+		if err := os.Mkdir(certs, 0o700); err != nil {
+			return nil, err
+		}
+		s.Addr = "https://" + addr
+		s.CACert = filepath.Join(certs, "vault-ca.pem")
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir", certs)
+		health = &http.Client{Transport: &caTransport{file: s.CACert}}
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "HOME="+dir, "VAULT_ADDR=", "VAULT_TOKEN=")
 	// The server dies with the test binary, even one that never calls Close.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -157,7 +182,7 @@ func Start(bin string) (*Server, error) {
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(s.Addr + "/v1/sys/health")
+		resp, err := health.Get(s.Addr + "/v1/sys/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -176,6 +201,28 @@ func Start(bin string) (*Server, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return s, nil
+}
+
+// caTransport trusts the CA in file, read when it exists (Vault writes it
+// on start).
+type caTransport struct {
+	file string
+	tr   *http.Transport
+}
+
+func (c *caTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.tr == nil {
+		pem, err := os.ReadFile(c.file)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no certificate yet", c.file)
+		}
+		c.tr = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
+	return c.tr.RoundTrip(r)
 }
 
 type lockedWriter struct{ s *Server }
@@ -204,7 +251,11 @@ func (s *Server) Close() {
 
 // Env is the environment for the vault CLI (and kseal) as root.
 func (s *Server) Env() []string {
-	return []string{"VAULT_ADDR=" + s.Addr, "VAULT_TOKEN=" + RootToken}
+	env := []string{"VAULT_ADDR=" + s.Addr, "VAULT_TOKEN=" + RootToken}
+	if s.CACert != "" {
+		env = append(env, "VAULT_CACERT="+s.CACert)
+	}
+	return env
 }
 
 // Vault runs the real vault CLI with args as root and returns its stdout.
@@ -218,7 +269,8 @@ func (s *Server) VaultAs(token, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.bin, args...)
-	cmd.Env = append(os.Environ(), "VAULT_ADDR="+s.Addr, "VAULT_TOKEN="+token, "HOME="+s.dir, "VAULT_FORMAT=")
+	cmd.Env = append(os.Environ(), "VAULT_ADDR="+s.Addr, "VAULT_TOKEN="+token, "HOME="+s.dir, "VAULT_FORMAT=",
+		"VAULT_CACERT="+s.CACert, "VAULT_CAPATH=", "VAULT_SKIP_VERIFY=", "VAULT_NAMESPACE=")
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
@@ -285,4 +337,20 @@ func (s *Server) Token(policies ...string) (string, error) {
 	}
 	out, err := s.Vault("", args...)
 	return strings.TrimSpace(out), err
+}
+
+// EnableAudit turns on a file audit device and has Vault record the
+// request headers named (unhashed) in each entry's request.headers, keyed
+// in lower case. It returns the audit log's path: one JSON object a line.
+func (s *Server) EnableAudit(headers ...string) (string, error) {
+	path := filepath.Join(s.dir, "audit.log")
+	if _, err := s.Vault("", "audit", "enable", "file", "file_path="+path); err != nil && !strings.Contains(err.Error(), "already in use") {
+		return "", err
+	}
+	for _, h := range headers {
+		if _, err := s.Vault("", "write", "sys/config/auditing/request-headers/"+h, "hmac=false"); err != nil {
+			return "", err
+		}
+	}
+	return path, nil
 }

@@ -45,6 +45,13 @@ func TestCLI(t *testing.T) {
 	if err := sealable.EnableTransit(mount, "orders"); err != nil {
 		t.Fatal(err)
 	}
+	// VAULT_CAPATH: a directory holding the TLS server's CA.
+	caPath := t.TempDir()
+	if ca, err := os.ReadFile(vaultTLS.CACert); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(filepath.Join(caPath, "vault-ca.pem"), ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -73,6 +80,10 @@ func TestCLI(t *testing.T) {
 			e.Setenv("PAYMENTS_KEY", "vault:"+vault.KeyURL(mount, "payments"))
 			e.Setenv("SEALABLE_ADDR", sealable.Addr)
 			e.Setenv("SEALABLE_KEY", "vault:"+sealable.KeyURL(mount, "orders"))
+			e.Setenv("TLS_ADDR", vaultTLS.Addr)
+			e.Setenv("TLS_KEY", "vault:"+vaultTLS.KeyURL(mount, "orders"))
+			e.Setenv("TLS_CACERT", vaultTLS.CACert)
+			e.Setenv("TLS_CAPATH", caPath)
 			return nil
 		},
 	})

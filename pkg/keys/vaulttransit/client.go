@@ -27,7 +27,7 @@ type Config struct {
 	CACert    string // VAULT_CACERT: a PEM file
 	CAPath    string // VAULT_CAPATH: a directory of PEM files
 	// SkipVerify (VAULT_SKIP_VERIFY) turns off certificate checks; kseal
-	// warns every time it is used.
+	// warns once per process, when it first sends a request to Vault.
 	SkipVerify bool
 }
 
@@ -58,11 +58,18 @@ func ConfigFromEnv() (Config, error) {
 // Warn receives warnings (VAULT_SKIP_VERIFY); the CLI prints them.
 var Warn = func(msg string) { fmt.Fprintf(os.Stderr, "kseal: warning: %s\n", msg) }
 
+// warnSkipVerify is the VAULT_SKIP_VERIFY warning.
+const warnSkipVerify = "VAULT_SKIP_VERIFY is set: the Vault server's certificate is not checked, so anyone on the path can read the token and the data keys"
+
 // client talks to one Vault server.
 type client struct {
 	origin    string
 	namespace string
 	http      *http.Client
+	// skipVerify: warn (once) before the first request, so that a command
+	// that uses no Vault key prints nothing.
+	skipVerify bool
+	warnOnce   sync.Once
 }
 
 func newClient(c Config) (*client, error) {
@@ -100,11 +107,10 @@ func newClient(c Config) (*client, error) {
 		tc.RootCAs = pool
 	}
 	if c.SkipVerify {
-		Warn("VAULT_SKIP_VERIFY is set: the Vault server's certificate is not checked, so anyone on the path can read the token and the data keys")
 		tc.InsecureSkipVerify = true
 	}
 	tr.TLSClientConfig = tc
-	return &client{origin: o, namespace: c.Namespace, http: &http.Client{
+	return &client{origin: o, namespace: c.Namespace, skipVerify: c.SkipVerify, http: &http.Client{
 		Transport: tr,
 		Timeout:   30 * time.Second,
 		// A redirect could carry the token to another host.
@@ -138,10 +144,16 @@ func (c *client) call(ctx context.Context, key, op, method, path, token string, 
 		req.Header.Set("X-Vault-Namespace", c.namespace)
 	}
 	req.Header.Set("X-Vault-Request", "true")
+	if c.skipVerify {
+		c.warnOnce.Do(func() { Warn(warnSkipVerify) })
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if isCertError(err) {
+			return untrusted(key, op, err)
 		}
 		return unreachable(key, op, err)
 	}

@@ -36,7 +36,7 @@ type Controller struct {
 const DefaultAudience = "vault"
 
 type flagValues struct {
-	addr, mount, role, tokenFile, audience string
+	addr, mount, role, tokenFile, audience, caCert string
 }
 
 var flags flagValues
@@ -44,6 +44,7 @@ var flags flagValues
 func registerFlags() {
 	keys.RegisterControllerFlags("vault", func(fs *flag.FlagSet) {
 		fs.StringVar(&flags.addr, "vault-addr", "", "Vault server for vault: keys (default $VAULT_ADDR); VAULT_NAMESPACE, VAULT_CACERT, VAULT_CAPATH apply")
+		fs.StringVar(&flags.caCert, "vault-ca-cert", "", "PEM file of the CA that signed the Vault server's certificate (default $VAULT_CACERT)")
 		fs.StringVar(&flags.role, "vault-auth-role", "", "log in to Vault with its Kubernetes auth method as this role (default: use VAULT_TOKEN)")
 		fs.StringVar(&flags.mount, "vault-auth-mount", "kubernetes", "the Vault Kubernetes auth method's mount")
 		fs.StringVar(&flags.tokenFile, "vault-token-file", "/var/run/secrets/kubernetes.io/serviceaccount/token", "the controller's ServiceAccount token for the Vault login")
@@ -51,12 +52,25 @@ func registerFlags() {
 	})
 }
 
-func (f *flagValues) controller() Controller {
-	cfg, _ := ConfigFromEnv()
+// config is the environment's Config with the controller's flags, if set,
+// taking precedence (the CLI registers no flags: they stay empty).
+func (f *flagValues) config() (Config, error) {
+	cfg, err := ConfigFromEnv()
 	if f.addr != "" {
 		cfg.Addr = f.addr
 	}
-	return Controller{Vault: cfg, AuthMount: f.mount, Role: f.role, TokenFile: f.tokenFile, Audience: f.audience}
+	if f.caCert != "" {
+		cfg.CACert = f.caCert
+	}
+	return cfg, err
+}
+
+func (f *flagValues) controller() (Controller, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return Controller{}, err
+	}
+	return Controller{Vault: cfg, AuthMount: f.mount, Role: f.role, TokenFile: f.tokenFile, Audience: f.audience}, nil
 }
 
 // NewControllerIdentity returns the controller's identity: it logs in with

@@ -1,6 +1,8 @@
 package vaulttransit
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,6 +20,7 @@ const (
 	reasonUnavailable = "unavailable (sealed, unreachable or overloaded)"
 	reasonBinding     = "wrong associated data or ciphertext (moved object, or tampered wrap)"
 	reasonLogin       = "login refused"
+	reasonCert        = "the server's TLS certificate is not trusted (set VAULT_CACERT or VAULT_CAPATH to its CA, or --vault-ca-cert for the controller)"
 )
 
 // newError is a keys.Error about key (its URL) and op. It never holds a
@@ -79,6 +82,31 @@ func unreachable(key, op string, err error) *keys.Error {
 		return loginError(key, keys.KindUnavailable, err)
 	}
 	return newError(key, op, keys.KindUnavailable, err)
+}
+
+// isCertError reports whether err is a failed check of the server's
+// certificate: an unknown CA, a wrong host name, an expired certificate.
+func isCertError(err error) bool {
+	var ve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// untrusted wraps a certificate failure. It is a configuration error, not
+// an outage: retrying does not help until VAULT_CACERT/VAULT_CAPATH (or the
+// server's certificate) is fixed, so it is final (keys.KindFailed), and
+// the controller does not retry it with backoff.
+func untrusted(key, op string, err error) *keys.Error {
+	var e *keys.Error
+	if op == "login" {
+		e = loginError(key, keys.KindFailed, err)
+	} else {
+		e = newError(key, op, keys.KindFailed, err)
+	}
+	e.Reason = reasonCert
+	return e
 }
 
 // errNoToken is returned when no Vault token is configured.

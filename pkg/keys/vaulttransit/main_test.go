@@ -14,9 +14,12 @@ import (
 )
 
 var (
-	vault   *vaulttest.Server
-	kubeEnv *envtest.Environment
-	kubeCfg *rest.Config
+	vault *vaulttest.Server
+	// vaultTLS answers https with a certificate from Vault's own dev CA
+	// (vaultTLS.CACert): the VAULT_CACERT/VAULT_CAPATH tests.
+	vaultTLS *vaulttest.Server
+	kubeEnv  *envtest.Environment
+	kubeCfg  *rest.Config
 )
 
 const mount = "transit"
@@ -37,6 +40,17 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	bin, _ := vaulttest.Binary()
+	var err error
+	if vaultTLS, err = vaulttest.StartTLS(bin); err != nil {
+		fmt.Fprintln(os.Stderr, "starting vault with TLS:", err)
+		return 1
+	}
+	defer vaultTLS.Close()
+	if err := vaultTLS.EnableTransit(mount, "orders"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	kubeEnv, kubeCfg = envtestutil.Start(m)
 	if kubeEnv == nil {
 		// The render script writes roles even without an API server.
@@ -47,9 +61,11 @@ func run(m *testing.M) int {
 	}
 	if kubeEnv != nil {
 		defer kubeEnv.Stop()
-		if err := vault.EnableKubernetesAuth(context.Background(), kubeCfg, "kubernetes"); err != nil {
-			fmt.Fprintln(os.Stderr, "configuring Kubernetes auth:", err)
-			return 1
+		for _, v := range []*vaulttest.Server{vault, vaultTLS} {
+			if err := v.EnableKubernetesAuth(context.Background(), kubeCfg, "kubernetes"); err != nil {
+				fmt.Fprintln(os.Stderr, "configuring Kubernetes auth:", err)
+				return 1
+			}
 		}
 	}
 	return m.Run()

@@ -208,7 +208,7 @@ var env struct {
 
 func envClient() (*client, tokenSource, error) {
 	env.once.Do(func() {
-		cfg, err := ConfigFromEnv()
+		cfg, err := flags.config()
 		if err != nil {
 			env.err = err
 			return
@@ -223,7 +223,11 @@ func envClient() (*client, tokenSource, error) {
 // Kubernetes auth, else the environment's (VAULT_TOKEN).
 func defaultIdentity() (keys.Identity, error) {
 	if flags.role != "" {
-		return NewControllerIdentity(flags.controller())
+		o, err := flags.controller()
+		if err != nil {
+			return nil, err
+		}
+		return NewControllerIdentity(o)
 	}
 	c, ts, err := envClient()
 	// A broken Vault environment (a bad VAULT_ADDR or VAULT_CACERT) fails

@@ -258,19 +258,6 @@ func TestTokenFromEnvironment(t *testing.T) {
 	}
 }
 
-func TestSkipVerifyWarns(t *testing.T) {
-	var got string
-	old := Warn
-	Warn = func(m string) { got = m }
-	defer func() { Warn = old }()
-	if _, err := newClient(Config{Addr: "https://vault.example.com", SkipVerify: true}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(got, "VAULT_SKIP_VERIFY") {
-		t.Fatalf("warning %q", got)
-	}
-}
-
 // TestRedirectNeverCarriesTheToken: a Vault (or something at VAULT_ADDR)
 // answering with a redirect to another host does not get the token sent
 // there: redirects are not followed.
