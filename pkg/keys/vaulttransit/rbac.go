@@ -5,6 +5,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"kseal.dev/kseal/pkg/keys"
 )
 
 // LoginRoleName names the Role (and RoleBinding) that lets the controller
@@ -45,7 +47,7 @@ func renderRBAC(svcs []renderService, o renderOptions) *KubeList {
 				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
 				ObjectMeta: metav1.ObjectMeta{Name: LoginRoleName, Namespace: ns, Labels: labels},
 				Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"},
-					Verbs: []string{"create"}, ResourceNames: sortedCopy(byNS[ns])}},
+					Verbs: []string{"create"}, ResourceNames: keys.SortedSet(byNS[ns])}},
 			},
 			&rbacv1.RoleBinding{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
@@ -62,5 +64,5 @@ func sortedKeysOf[V any](m map[string]V) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	return sortedCopy(out)
+	return keys.SortedSet(out)
 }

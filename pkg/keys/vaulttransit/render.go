@@ -123,7 +123,7 @@ func render(svcs []renderService, o renderOptions) map[string]*VaultServer {
 				grant(k.Origin, o.PolicyPrefix+svc.Name, k.Mount+"/decrypt/"+k.Name)
 				server(k.Origin).Roles["auth/"+o.AuthMount+"/role/"+svc.Role] = VaultRole{
 					BoundServiceAccountNames:      saNames(svc.ServiceAccounts),
-					BoundServiceAccountNamespaces: sortedCopy(svc.Namespaces),
+					BoundServiceAccountNamespaces: keys.SortedSet(svc.Namespaces),
 					TokenPolicies:                 []string{o.PolicyPrefix + svc.Name},
 					Audience:                      o.Audience,
 					TokenTTL:                      ttl,
@@ -158,21 +158,16 @@ func saNames(sas []string) []string {
 		}
 		out = append(out, a)
 	}
-	return sortedCopy(out)
+	return keys.SortedSet(out)
 }
 
-func sortedCopy(s []string) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return slices.Compact(s)
-}
 
 // serviceAccountFor is the ServiceAccount the controller logs in as for a
 // service's object in namespace: of the service's accounts that are a bare
 // name or name that namespace (NAMESPACE/NAME), the first in sorted order.
 // The render of the TokenRequest RBAC makes the same choice.
 func serviceAccountFor(sas []string, namespace string) string {
-	for _, a := range sortedCopy(sas) {
+	for _, a := range keys.SortedSet(sas) {
 		if ns, name, ok := strings.Cut(a, "/"); ok {
 			if ns == namespace {
 				return name
