@@ -110,7 +110,6 @@ func principals(ids []string) []string {
 	return out
 }
 
-
 // sid makes a statement ID (alphanumeric only, as IAM requires).
 func sid(name, what string) string {
 	var b strings.Builder

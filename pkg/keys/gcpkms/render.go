@@ -84,4 +84,3 @@ func members(ids []string) []string {
 	}
 	return out
 }
-

@@ -161,7 +161,6 @@ func saNames(sas []string) []string {
 	return keys.SortedSet(out)
 }
 
-
 // serviceAccountFor is the ServiceAccount the controller logs in as for a
 // service's object in namespace: of the service's accounts that are a bare
 // name or name that namespace (NAMESPACE/NAME), the first in sorted order.
