@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"kseal.dev/kseal/pkg/keys"
+	_ "kseal.dev/kseal/pkg/keys/vaulttransit" // its controller flags
 )
 
 var chart = filepath.Join(root, "charts", "kseal")
@@ -286,4 +290,76 @@ policy: |
 		return nil
 	})
 	return r
+}
+
+// TestHelmVaultValues: the chart's vault values become the controller's
+// Vault flags (flags kseal-controller parses) and mount the CA from a
+// Secret or a ConfigMap; with the same settings the chart renders what the
+// kustomize component config/vault adds to config/default. No vault values:
+// no Vault flags, no volume (TestHelmChartMatchesInstall).
+func TestHelmVaultValues(t *testing.T) {
+	const addr = "https://vault.example.com:8200"
+	got := helmTemplate(t, "--set", "vault.addr="+addr, "--set", "vault.authRole=kseal-controller",
+		"--set", "vault.caCert.configMapName=kseal-vault-ca")
+	deploy := "Deployment/" + controllerNS + "/" + controllerSA
+	gc := container(t, got[deploy])
+	vaultArgs := []any{"--vault-addr=" + addr, "--vault-auth-role=kseal-controller", "--vault-ca-cert=/etc/kseal/vault-ca/ca.crt"}
+	if want := append([]any{"--namespace=" + controllerNS, "--leader-elect", "--log-format=json"}, vaultArgs...); !reflect.DeepEqual(gc["args"], want) {
+		t.Errorf("args %v, want %v", gc["args"], want)
+	}
+	fs := flag.NewFlagSet("kseal-controller", flag.ContinueOnError)
+	keys.BindControllerFlags(fs)
+	var args []string
+	for _, a := range gc["args"].([]any)[3:] {
+		args = append(args, a.(string))
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Errorf("kseal-controller does not take the chart's Vault flags: %v", err)
+	}
+
+	// The kustomize component, applied to config/default.
+	overlay := t.TempDir()
+	rel := func(dir string) string { // kustomize takes no absolute roots
+		r, err := filepath.Rel(overlay, filepath.Join(root, "config", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	k := fmt.Sprintf("resources: [%s]\ncomponents: [%s]\n", rel("default"), rel("vault"))
+	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool(t, "KSEAL_KUSTOMIZE"), "build", "--load-restrictor=LoadRestrictionsNone", overlay).Output()
+	if err != nil {
+		t.Fatalf("kustomize build config/vault: %v", err)
+	}
+	want := objects(t, "config/default + config/vault", out)
+	wc := container(t, want[deploy])
+	if !reflect.DeepEqual(gc["args"], wc["args"]) || !reflect.DeepEqual(gc["volumeMounts"], wc["volumeMounts"]) {
+		t.Errorf("container: chart has %v %v, config/vault has %v %v", gc["args"], gc["volumeMounts"], wc["args"], wc["volumeMounts"])
+	}
+	if a, b := field(t, got[deploy], "spec", "template", "spec", "volumes"), field(t, want[deploy], "spec", "template", "spec", "volumes"); !reflect.DeepEqual(a, b) {
+		t.Errorf("volumes: chart has %v, config/vault has %v", a, b)
+	}
+
+	// A Secret instead, the other flags and the namespace.
+	got = helmTemplate(t, "--set", "vault.caCert.secretName=vault-tls", "--set", "vault.caCert.key=ca.pem",
+		"--set", "vault.authMount=k8s-prod", "--set", "vault.tokenAudience=vault-prod", "--set", "vault.namespace=team-a")
+	gc = container(t, got[deploy])
+	if want := []any{"--namespace=" + controllerNS, "--leader-elect", "--log-format=json", "--vault-auth-mount=k8s-prod",
+		"--vault-token-audience=vault-prod", "--vault-ca-cert=/etc/kseal/vault-ca/ca.pem"}; !reflect.DeepEqual(gc["args"], want) {
+		t.Errorf("args %v, want %v", gc["args"], want)
+	}
+	if env := fmt.Sprint(gc["env"]); env != "[map[name:VAULT_NAMESPACE value:team-a]]" {
+		t.Errorf("env %s", env)
+	}
+	vols := fmt.Sprint(field(t, got[deploy], "spec", "template", "spec", "volumes"))
+	if vols != "[map[name:vault-ca secret:map[items:[map[key:ca.pem path:ca.pem]] secretName:vault-tls]]]" {
+		t.Errorf("volumes %s", vols)
+	}
+	if out, err := exec.Command(tool(t, "KSEAL_HELM"), "template", "kseal", chart, "--set", "vault.caCert.secretName=a",
+		"--set", "vault.caCert.configMapName=b").CombinedOutput(); err == nil || !strings.Contains(string(out), "secretName or configMapName, not both") {
+		t.Errorf("both a Secret and a ConfigMap: %v %s", err, out)
+	}
 }

@@ -68,6 +68,7 @@ func run(args []string) error {
 	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the valid, current policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied); an invalid or missing policy never deletes")
 	fs.BoolVar(&o.RequirePolicy, "require-policy", false, "deny every unseal while no policy is configured (no kseal-policy ConfigMap and no kept copy of a valid one)")
 	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
+	keys.BindControllerFlags(fs) // providers' in-cluster authentication (e.g. --vault-auth-role)
 	showVersion := fs.Bool("version", false, "print the version, commit, Go version and envelope format version, and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -103,6 +103,44 @@ func (r *runner) sh(script string) {
 	}
 }
 
+// shRefused runs a shell script that must fail, and returns its output.
+func (r *runner) shRefused(script string) string {
+	r.t.Helper()
+	cmd := exec.Command("sh", script)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+r.kubeconfig, "PATH="+os.Getenv("KUBEBUILDER_ASSETS")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		r.t.Fatalf("sh %s succeeded, want it refused:\n%s", script, out)
+	}
+	return string(out)
+}
+
+// victim creates Secret name in namespace migrate that a Deployment owns
+// (its controller): not the Secret an import from the old tool assumes.
+func (r *runner) victim(name string) {
+	r.t.Helper()
+	r.must(nil, "kubectl", "-n", "migrate", "create", "deployment", name+"-owner", "--image=registry.invalid/none")
+	uid := r.must(nil, "kubectl", "-n", "migrate", "get", "deployment", name+"-owner", "-o", "jsonpath={.metadata.uid}")
+	r.write(name+".owned.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %s
+  namespace: migrate
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: %s-owner, uid: %s, controller: true}
+stringData: {token: owned-by-the-deployment}
+`, name, name, uid))
+	r.must(nil, "kubectl", "create", "-f", name+".owned.yaml")
+}
+
+// secretsSnapshot is name, resourceVersion and owners of every Secret in
+// namespace migrate.
+func (r *runner) secretsSnapshot() string {
+	r.t.Helper()
+	return r.must(nil, "kubectl", "-n", "migrate", "get", "secrets", "-o", `jsonpath={range .items[*]}{.metadata.name} {.metadata.resourceVersion} {.metadata.ownerReferences} {.metadata.annotations}{"\n"}{end}`)
+}
+
 func (r *runner) write(name, text string) {
 	r.t.Helper()
 	if err := os.WriteFile(filepath.Join(r.dir, name), []byte(text), 0o600); err != nil {
@@ -197,6 +235,33 @@ func TestCutOverFromSealedSecrets(t *testing.T) {
 	var pub string
 	poll(t, "cluster recipient", func() (err error) { pub, err = r.run(nil, "kseal", "fetch-recipients"); return err })
 	r.write("cluster.pub", pub)
+
+	// The bitnami certificate is public: anyone can seal a SealedSecret
+	// naming a Secret that something else owns. The adopt script refuses
+	// it and changes nothing, not even the Secrets it would adopt.
+	r.victim("victim")
+	if err := os.Mkdir(filepath.Join(r.dir, "attack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.write("victim.secret.yaml", fmt.Sprintf(migrateSecret, "victim"))
+	r.must(nil, kubeseal, "--cert", "cert.pem", "-o", "yaml", "-f", "victim.secret.yaml", "-w", filepath.Join("attack", "victim.yaml"))
+	dbYAML, err := os.ReadFile(filepath.Join(r.dir, "db.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.write(filepath.Join("attack", "db.yaml"), string(dbYAML))
+	r.must(nil, "kseal", "import", "sealed-secrets", "--keys", "keys.yaml", "--recipients-file", "cluster.pub", "--emit-adopt", "attack.sh", "-R", "-i", "attack")
+	before := r.secretsSnapshot()
+	out := r.shRefused("attack.sh")
+	for _, want := range []string{"refused Secret migrate/victim: owned by 'apps/v1/Deployment/victim-owner/true;', the import expected 'bitnami.com/v1alpha1/SealedSecret/victim/true;'", "1 Secret(s) refused; nothing changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("attack.sh output lacks %q:\n%s", want, out)
+		}
+	}
+	if after := r.secretsSnapshot(); after != before {
+		t.Errorf("a refused adopt script changed Secrets:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
 	r.must(nil, "kseal", "import", "sealed-secrets", "--keys", "keys.yaml", "--recipients-file", "cluster.pub", "--emit-adopt", "adopt.sh", "-i", "db.yaml")
 
 	// The cluster moves: hand over first, then apply, then delete the old.
@@ -294,7 +359,48 @@ func TestCutOverFromSops(t *testing.T) {
 	var pub string
 	poll(t, "cluster recipient", func() (err error) { pub, err = r.run(nil, "kseal", "fetch-recipients"); return err })
 	r.write("cluster.pub", pub)
+
+	// An attacker's sops file naming a Secret a Deployment owns, next to
+	// a genuine one: the adopt script refuses and changes nothing.
+	r.victim("ci-victim")
+	if err := os.Mkdir(filepath.Join(r.dir, "attack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.write("ci-victim.secret.yaml", fmt.Sprintf(migrateSecret, "ci-victim"))
+	r.write(filepath.Join("attack", "ci-victim.yaml"), string(run(nil, sops, "-e", "--age", age, "--encrypted-regex", "^(data|stringData)$", "ci-victim.secret.yaml")))
+	r.write(filepath.Join("attack", "ci-db.yaml"), string(run(nil, "cat", filepath.Join("k8s", "ci-db.yaml"))))
+	run(nil, filepath.Join(bin, "kseal"), "import", "sops", "--recipients-file", "cluster.pub", "--emit-adopt", "attack.sh", "-R", "-i", "attack")
+	before := r.secretsSnapshot()
+	out := r.shRefused("attack.sh")
+	for _, want := range []string{"refused Secret migrate/ci-victim: owned by 'apps/v1/Deployment/ci-victim-owner/true;', the import expected 'nothing'", "1 Secret(s) refused; nothing changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("attack.sh output lacks %q:\n%s", want, out)
+		}
+	}
+	if after := r.secretsSnapshot(); after != before {
+		t.Errorf("a refused adopt script changed Secrets:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
 	run(nil, filepath.Join(bin, "kseal"), "import", "sops", "--recipients-file", "cluster.pub", "--emit-adopt", "adopt.sh", "-R", "-i", "k8s")
+	// A Secret that changes between the script's check and its patch is
+	// refused by the API server: the patch carries the UID and
+	// resourceVersion the check saw.
+	script, err := os.ReadFile(filepath.Join(r.dir, "adopt.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gate = `[ "$refused" = 0 ] ||`
+	if !strings.Contains(string(script), gate) {
+		t.Fatalf("adopt.sh has no %q line:\n%s", gate, script)
+	}
+	r.write("race.sh", strings.Replace(string(script), gate, "kubectl -n migrate annotate secret ci-db changed=meanwhile\n"+gate, 1))
+	out = r.shRefused("race.sh")
+	if !strings.Contains(out, "the object has been modified") {
+		t.Errorf("race.sh: want a conflict from the API server:\n%s", out)
+	}
+	if a, _ := r.secretField("ci-db", "{.metadata.annotations}"); strings.Contains(a, "kseal.dev/adopt") {
+		t.Errorf("a Secret that changed after the check was adopted: %s", a)
+	}
 	r.sh("adopt.sh")
 	r.must(nil, "kubectl", "apply", "-f", "k8s")
 	for name, uid := range uids {

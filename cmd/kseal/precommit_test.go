@@ -215,6 +215,12 @@ func TestPreCommitHooks(t *testing.T) {
 						"kseal-policy":    `checking for plaintext only`,
 					},
 				},
+				{
+					name:  "plaintext Secret with an upper-case extension",
+					files: map[string]string{"k8s/PLAIN.YAML": plainSecret},
+					want:  map[string]int{"kseal-plaintext": 4, "kseal-policy": 4},
+					out:   map[string]string{"kseal-plaintext": `(?m)^k8s/PLAIN.YAML:1: Secret orders/db: plaintext Secret committed`},
+				},
 			},
 		},
 		{

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,6 +18,14 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+var (
+	// errEnvKey: a sealed key exec-env cannot pass as a variable name.
+	errEnvKey = errors.New("not an environment variable name")
+	// errEnvSteering: a sealed key exec-env does not let set a variable
+	// that steers programs.
+	errEnvSteering = errors.New("would set an environment variable that steers programs, their loader or the shell")
+)
+
 // commandArgs splits FILE -- COMMAND [ARG]... as cobra passed it.
 func commandArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
@@ -28,6 +37,7 @@ func commandArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 func newExecEnvCmd(e *env) *cobra.Command {
 	var idf identityFlags
 	var name string
+	var allow []string
 	cmd := &cobra.Command{
 		Use:   "exec-env FILE -- COMMAND [ARG]...",
 		Short: "Run a command with the values of a sealed object in its environment, like sops exec-env",
@@ -35,11 +45,18 @@ func newExecEnvCmd(e *env) *cobra.Command {
 --name when FILE holds several) and runs COMMAND (no shell) with each value
 as an environment variable named after its key, on top of kseal's own
 environment. The plaintext never touches the disk. kseal exits with the
-command's status; signals kseal receives are passed on to the command.`,
+command's status; signals kseal receives are passed on to the command.
+
+Anyone with the public key can seal an object, so a sealed key may not
+steer the command: a key that is not a shell variable name
+([A-Za-z_][A-Za-z0-9_]*) and a key such as PATH, HOME, SHELL, IFS, ENV,
+BASH_ENV, PS4, PROMPT_COMMAND, LD_*, DYLD_*, GIT_*, SSH_* or KSEAL_* is
+refused (nothing runs) unless --allow-override names it.`,
 		Example: `  kseal exec-env db.yaml -- sh -c 'psql "postgres://app:$password@db/app"'`,
 	}
 	idf.register(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
+	cmd.Flags().StringArrayVar(&allow, "allow-override", nil, "let the sealed key NAME set this environment variable although it steers programs (PATH, LD_PRELOAD, ...) or is no shell variable name (repeatable)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		file, argv, err := commandArgs(cmd, args)
 		if err != nil {
@@ -52,6 +69,14 @@ command's status; signals kseal receives are passed on to the command.`,
 		env := os.Environ()
 		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
 			v := o.Values[k]
+			if !slices.Contains(allow, k) {
+				if !envIdentifier.MatchString(k) {
+					return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: %w (letters, digits and '_', not starting with a digit); use exec-file or extract, or pass --allow-override %q", k, errEnvKey, k)))
+				}
+				if steeringName(k) {
+					return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: %w; pass --allow-override %q if it is meant to", k, errEnvSteering, k)))
+				}
+			}
 			if strings.IndexByte(string(v), 0) >= 0 {
 				return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: holds a NUL byte, which an environment variable cannot (use exec-file)", k)))
 			}
@@ -114,22 +139,25 @@ kseal exits with the command's status.`,
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
+		// Signals are caught before the plaintext is written, so a stop
+		// at any moment still removes it.
+		sigs := notifySignals()
+		defer signal.Stop(sigs)
 		dir, err := privateDir(e)
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, filepath.Base(in.name))
-		if in.name == "<stdin>" {
-			path = filepath.Join(dir, "secret.yaml")
-		}
+		// A fixed name: the input's name may hold shell syntax, and
+		// {} often ends up in sh -c.
+		path := filepath.Join(dir, "secret"+textExt(text))
 		if err := os.WriteFile(path, text, 0o600); err != nil {
 			return err
 		}
 		for i, a := range argv {
 			argv[i] = strings.ReplaceAll(a, "{}", path)
 		}
-		return runChild(e, argv, os.Environ())
+		return runChildSigs(e, argv, os.Environ(), sigs)
 	}
 	return cmd
 }
@@ -160,9 +188,38 @@ func (c childExit) Error() string { return fmt.Sprintf("command exited with stat
 // childExit (nil for 0). kseal itself does not die of those signals, so the
 // caller's deferred clean-up runs.
 func runChild(e *env, argv []string, env []string) error {
+	sigs := notifySignals()
+	defer signal.Stop(sigs)
+	return runChildSigs(e, argv, env, sigs)
+}
+
+// notifySignals catches the signals runChild passes on; the caller stops
+// it.
+func notifySignals() chan os.Signal {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, editSignals...)
-	defer signal.Stop(sigs)
+	return sigs
+}
+
+// textExt is the extension of a file holding text: .json for JSON, else
+// .yaml.
+func textExt(text []byte) string {
+	if t := bytes.TrimLeft(text, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return ".json"
+	}
+	return ".yaml"
+}
+
+// runChildSigs is runChild with signals caught by the caller (see
+// notifySignals). A signal caught before the command starts stops kseal
+// without running it.
+func runChildSigs(e *env, argv []string, env []string, sigs chan os.Signal) error {
+	select {
+	case sig := <-sigs:
+		s, _ := sig.(syscall.Signal)
+		return exitError{128 + int(s), fmt.Errorf("%v: stopped before the command ran", sig)}
+	default:
+	}
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = env
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, e.stdout, e.stderr

@@ -26,6 +26,13 @@ type fileFlags struct {
 	inPlace   bool
 	dryRun    bool
 	jobs      int
+
+	// skip, when set, drops a file found by walking a directory
+	// (policy check's excludes). It is asked before files reached twice
+	// are counted once, so a link's name in a skipped directory never
+	// stands in for the file it leads to; a skipped link whose file is not
+	// skipped itself and not reached under another name is kept.
+	skip func(path string) bool
 }
 
 // defaultJobs bounds concurrent objects (and so concurrent KMS calls).
@@ -64,7 +71,15 @@ func (f *fileFlags) paths(args []string) ([]string, error) {
 	all := append(append([]string{}, f.files...), args...)
 	var out []string
 	seen := map[string]bool{}
-	add := func(path, real string) {
+	type skipped struct{ path, real string }
+	var skippedLinks []skipped
+	add := func(path, real string, link bool) {
+		if f.skip != nil && f.skip(path) {
+			if link {
+				skippedLinks = append(skippedLinks, skipped{path, real})
+			}
+			return
+		}
 		if !seen[real] {
 			seen[real] = true
 			out = append(out, path)
@@ -80,6 +95,14 @@ func (f *fileFlags) paths(args []string) ([]string, error) {
 			return nil, err
 		}
 		if !st.IsDir() {
+			if f.skip != nil && f.skip(p) {
+				// Named, yet skipped: unless it is a link to a file
+				// that is not skipped itself.
+				real, err := realPath(p)
+				if lst, lerr := os.Lstat(p); err != nil || lerr != nil || lst.Mode()&fs.ModeSymlink == 0 || f.skip(real) {
+					continue
+				}
+			}
 			out = append(out, p)
 			continue
 		}
@@ -127,11 +150,19 @@ func (f *fileFlags) paths(args []string) ([]string, error) {
 			} else if real, err = realPath(path); err != nil {
 				return err
 			}
-			add(path, real)
+			add(path, real, d.Type()&fs.ModeSymlink != 0)
 			return nil
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	// A link skipped under its own name still counts when the file it
+	// leads to is not skipped and was not reached under another name.
+	for _, l := range skippedLinks {
+		if !seen[l.real] && !f.skip(l.real) {
+			seen[l.real] = true
+			out = append(out, l.path)
 		}
 	}
 	return out, nil
@@ -324,6 +355,11 @@ func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 	if mode == 0 {
 		mode = 0o644
+	}
+	// The backstop for every writer: a pipe or device (/dev/stdout,
+	// /dev/stdin, a link to a FIFO) is never replaced by a file.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file: not replaced", path)
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {

@@ -38,7 +38,7 @@ func (o *importOpts) register(cmd *cobra.Command) {
 	o.target.register(cmd, false)
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for objects that have none")
 	cmd.Flags().BoolVar(&o.encrypted, "encrypted-secret", false, "write encrypted Secrets instead of SealedSecrets")
-	cmd.Flags().StringVar(&o.emitAdopt, "emit-adopt", "", "write to FILE a shell script of kubectl commands that hand each existing Secret over to kseal-controller (see docs/migrate.md)")
+	cmd.Flags().StringVar(&o.emitAdopt, "emit-adopt", "", "write to FILE a shell script of kubectl commands that hand each existing Secret over to kseal-controller, after checking each is owned as the import assumes (see docs/migrate.md)")
 }
 
 func newImportCmd(e *env) *cobra.Command {
@@ -201,25 +201,83 @@ func (o *importOpts) adopt(ns, name, from string) {
 // go, kubectl's last-applied copy of the plaintext goes, and the owner's
 // consent kseal.dev/adopt: "true" is written. Run it before the converted
 // files reach the cluster and before the old objects are deleted.
+//
+// The public sealing keys of the old tools let anyone write an object that
+// names any Secret, so the script first checks every Secret is the one the
+// import assumed: owned by exactly one owner, the controller reference to
+// the bitnami SealedSecret of the same name (sealed-secrets), or owned by
+// nothing (sops: applied by a pipeline). When any is not, it changes
+// nothing and exits 1, naming it. Each patch carries the UID and
+// resourceVersion the check saw, so a Secret that changed in between is
+// refused by the API server. A Secret that does not exist is skipped.
 func (o *importOpts) adoptScript() string {
 	sort.Slice(o.adopted, func(i, j int) bool {
 		a, b := o.adopted[i], o.adopted[j]
 		return a.namespace+"/"+a.name < b.namespace+"/"+b.name
 	})
 	var b strings.Builder
-	b.WriteString("#!/bin/sh\n# Written by kseal import: hands these Secrets over to kseal-controller.\n# Run it before the converted files reach the cluster (docs/migrate.md).\nset -eu\n")
-	for _, a := range o.adopted {
-		ns := ""
+	b.WriteString(adoptPrologue)
+	for i, a := range o.adopted {
+		ns, id := "", a.name
 		if a.namespace != "" {
-			ns = " -n " + shellQuote(a.namespace)
+			ns, id = " -n "+shellQuote(a.namespace), a.namespace+"/"+a.name
 		}
-		fmt.Fprintf(&b, "kubectl%s patch secret %s --type=merge -p '%s'\n", ns, shellQuote(a.name), adoptPatch)
+		want := ""
+		if a.from == "sealed-secrets" {
+			want = "bitnami.com/v1alpha1/SealedSecret/" + a.name + "/true;"
+		}
+		fmt.Fprintf(&b, "s%d=$(kubectl%s get secret %s --ignore-not-found -o %s)\n", i, ns, shellQuote(a.name), shellQuote("jsonpath="+adoptState))
+		fmt.Fprintf(&b, "check %s \"$s%d\" %s\n", shellQuote(id), i, shellQuote(want))
+	}
+	b.WriteString("[ \"$refused\" = 0 ] || { echo \"kseal adopt: $refused Secret(s) refused; nothing changed\" >&2; exit 1; }\n")
+	for i, a := range o.adopted {
+		ns, id := "", a.name
+		if a.namespace != "" {
+			ns, id = " -n "+shellQuote(a.namespace), a.namespace+"/"+a.name
+		}
+		fmt.Fprintf(&b, "adopt %s \"$s%d\" %s%s\n", shellQuote(id), i, shellQuote(a.name), ns)
 	}
 	return b.String()
 }
 
-// adoptPatch is the JSON merge patch of adoptScript.
-const adoptPatch = `{"metadata":{"ownerReferences":null,"annotations":{"kseal.dev/adopt":"true","sealedsecrets.bitnami.com/managed":null,"sealedsecrets.bitnami.com/patch":null,"kubectl.kubernetes.io/last-applied-configuration":null}}}`
+// adoptState is the kubectl JSONPath template adoptScript reads a Secret
+// with: "UID RESOURCEVERSION OWNERS", each owner as
+// APIVERSION/KIND/NAME/CONTROLLER; (none of these holds a space).
+const adoptState = `{.metadata.uid}{" "}{.metadata.resourceVersion}{" "}{range .metadata.ownerReferences[*]}{.apiVersion}/{.kind}/{.name}/{.controller};{end}`
+
+// adoptPrologue defines the functions of adoptScript. adopt's JSON merge
+// patch is one request: the UID and resourceVersion in it are
+// preconditions the API server checks.
+const adoptPrologue = `#!/bin/sh
+# Written by kseal import: hands these Secrets over to kseal-controller.
+# Run it before the converted files reach the cluster (docs/migrate.md).
+# It changes nothing unless every Secret is the one the import assumed.
+set -eu
+refused=0
+# check ID STATE WANT: STATE is "UID RESOURCEVERSION OWNERS" (empty: no
+# such Secret); OWNERS must be WANT exactly.
+check() {
+	if [ -z "$2" ]; then
+		echo "kseal adopt: skipped Secret $1: it does not exist" >&2
+		return 0
+	fi
+	owners=${2#* * }
+	if [ "$owners" != "$3" ]; then
+		echo "kseal adopt: refused Secret $1: owned by '${owners:-nothing}', the import expected '${3:-nothing}'" >&2
+		refused=$((refused + 1))
+	fi
+}
+# adopt ID STATE NAME [-n NAMESPACE]
+adopt() {
+	id=$1 state=$2 name=$3
+	shift 3
+	[ -n "$state" ] || return 0
+	uid=${state%% *} rv=${state#* }
+	rv=${rv%% *}
+	kubectl "$@" patch secret "$name" --type=merge -p '{"metadata":{"uid":"'"$uid"'","resourceVersion":"'"$rv"'","ownerReferences":null,"annotations":{"kseal.dev/adopt":"true","sealedsecrets.bitnami.com/managed":null,"sealedsecrets.bitnami.com/patch":null,"kubectl.kubernetes.io/last-applied-configuration":null}}}' >/dev/null
+	echo "kseal adopt: adopted Secret $id" >&2
+}
+`
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

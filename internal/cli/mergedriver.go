@@ -25,7 +25,9 @@ import (
 // the other branch's no longer verifies, and only its data key could
 // commit it again. So the driver opens the three versions with the
 // identities at hand (as kseal edit does), merges the plaintext values
-// three-way, seals what the other branch changed in a new section on top
+// three-way (only when both versions extend the base's chain: nothing a
+// writer without a key could not have sealed is sealed again), seals what
+// the other branch changed in a new section on top
 // of our version (Opened.Update: fresh data key, unchanged values keep
 // their ciphertext), checks that the result opens to exactly the merged
 // values, and only then replaces %A. Anything else is a conflict: exit 1,
@@ -53,10 +55,12 @@ It opens the three versions with your identities, merges the values
 three-way and seals their branch's changes in a new section of our
 version, for the recipients kseal edit would use (kseal.yaml,
 --recipient/--recipients-file, or your identities, which must cover every
-key the object is sealed to). Values changed on both branches to different
-plaintexts, changes to the template or metadata on both, recipients changed
-on both, a version it cannot open, or a result that does not verify are
-conflicts: it exits 1 and leaves OURS as it was. See docs/git.md.`,
+key the object is sealed to). A branch whose version does not extend the
+base's sections (an older version restored, an object sealed anew, compact,
+rotate, a dropped recipient, a template change), values changed on both
+branches to different plaintexts, metadata changed on both, recipients
+changed on both, a version it cannot open, or a result that does not verify
+are conflicts: it exits 1 and leaves OURS as it was. See docs/git.md.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 3 || len(args) > 4 {
 				return usagef("merge-driver takes BASE OURS THEIRS [PATH] (git passes %%O %%A %%B %%P), got %d arguments", len(args))
@@ -95,6 +99,10 @@ func runMergeDriver(e *env, opts *mergeOptions, args []string) error {
 	ours, mode, err := readRegular(oursPath)
 	if err != nil {
 		return err
+	}
+	if !mode.IsRegular() {
+		// The result replaces OURS: never a pipe (/dev/stdin, <(…)).
+		return usagef("%s: not a regular file (a pipe or process substitution): the merge driver writes the result there", oursPath)
 	}
 	theirs, _, err := readRegular(theirsPath)
 	if err != nil {
@@ -206,7 +214,7 @@ type mergeSide struct {
 func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	var vs [3]*mergeSide
 	for i, text := range texts {
-		v := &mergeSide{name: [...]string{"base", "our", "their"}[i]}
+		v := &mergeSide{name: [...]string{"base", "ours", "theirs"}[i]}
 		strm, err := manifest.Parse([]byte(text))
 		if err != nil || len(strm.Docs) != 1 || !isSealed(strm.Docs[0]) {
 			m.refuse("doc %d: changed on both branches, and not a sealed object in every version", index)
@@ -224,7 +232,7 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	for _, v := range vs {
 		var err error
 		if v.s, v.o, err = openDoc(m.e, v.d, m.ids); err != nil {
-			m.refuse("%s: %s version does not open with your identities (%v)", at, v.name, err)
+			m.refuse("%s: %s does not open with your identities (%v)", at, v.name, err)
 			return "", nil
 		}
 		if v.skel, err = skeleton(v.d); err != nil {
@@ -235,8 +243,30 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		m.refuse("%s: the scope changed (%s, %s, %s)", at, b.s.Envelope.Scope, o.s.Envelope.Scope, t.s.Envelope.Scope)
 		return "", nil
 	}
-	// The carrier is the version whose metadata and template the result
-	// keeps; the other side's value changes are sealed on top of it.
+	// Both sides must continue the base's chain. A writer without a key can
+	// append sections (sealing values they know) but not recommit the
+	// base's: the driver must not be what seals a value taken from history
+	// (an older version, their side's "change"), or our new values under
+	// a template they chose (a chain of their own, or the base's sealed
+	// again: compact, rotate, a recipient dropped, the template changed).
+	// Both, since either side may be the writer's branch.
+	var stale []string
+	for _, v := range []*mergeSide{o, t} {
+		if !v.o.Extends(b.o) {
+			stale = append(stale, v.name)
+		}
+	}
+	if len(stale) > 0 {
+		verb := "does"
+		if len(stale) > 1 {
+			verb = "do"
+		}
+		m.refuse("%s: %s %s not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a dropped recipient or a template change); apply the other side's change by hand", at, strings.Join(stale, " and "), verb)
+		return "", nil
+	}
+	// The carrier is the version whose metadata the result keeps (the
+	// template is the base's on both sides now); the other side's value
+	// changes are sealed on top of it.
 	carrier := o
 	switch {
 	case t.skel == b.skel || t.skel == o.skel:

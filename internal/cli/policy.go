@@ -141,11 +141,25 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		}
 		args = []string{dir}
 	}
-	files := fileFlags{recursive: true}
+	// Excludes are applied to each name found before a file reached under
+	// two names (through a symbolic link) counts once: a link in an
+	// excluded directory must not hide the file it leads to (see paths).
+	excludedNames := map[string]bool{}
+	files := fileFlags{recursive: true, skip: func(f string) bool {
+		if excludedFile(".", opts.exclude, f) || (p != nil && excludedFile(p.Dir, p.Exclude, f)) {
+			excludedNames[realOrAbs(f)] = true
+			return true
+		}
+		return false
+	}}
 	paths, err := files.paths(args)
 	if err != nil {
 		return err
 	}
+	for _, f := range paths {
+		delete(excludedNames, realOrAbs(f)) // a link kept for the file it leads to
+	}
+	excluded := len(excludedNames)
 	var found []finding
 	if p != nil {
 		self := mustAbs(p.Path)
@@ -163,18 +177,6 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 			}
 		}
 	}
-	excluded := 0
-	paths = slices.DeleteFunc(paths, func(f string) bool {
-		_, byFlag := policy.MatchExclude(".", opts.exclude, f)
-		byPolicy := false
-		if p != nil {
-			_, byPolicy = p.Excluded(f)
-		}
-		if byFlag || byPolicy {
-			excluded++
-		}
-		return byFlag || byPolicy
-	})
 	objects := 0
 	for _, f := range paths {
 		if filepath.Base(f) == policy.FileName {
@@ -212,6 +214,29 @@ func countNoun(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// excludedFile reports whether file matches one of globs taken relative to
+// dir, either as named or (for a file's real path) relative to dir with its
+// symbolic links resolved.
+func excludedFile(dir string, globs []string, file string) bool {
+	if _, ok := policy.MatchExclude(dir, globs, file); ok {
+		return true
+	}
+	if real, err := realPath(dir); err == nil {
+		_, ok := policy.MatchExclude(real, globs, file)
+		return ok
+	}
+	return false
+}
+
+// realOrAbs is p with its symbolic links resolved, or else absolute: the
+// file excludes are counted by.
+func realOrAbs(p string) string {
+	if r, err := realPath(p); err == nil {
+		return r
+	}
+	return mustAbs(p)
+}
+
 func mustAbs(p string) string {
 	a, _ := filepath.Abs(p)
 	return a
@@ -242,11 +267,18 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 		switch d.Kind {
 		case manifest.KindSecret:
-			switch plain, sops := sopsPlaintext(d); {
+			plain, sops := sopsPlaintext(d)
+			switch {
 			case sops && len(plain) > 0:
 				at("sops-encrypted Secret with values left in plaintext: %s (check encrypted_regex / unencrypted_suffix in .sops.yaml)", strings.Join(plain, ", "))
 			case !sops && holdsValues(d):
 				at("plaintext Secret committed; seal it: kseal seal -i %s", file)
+			}
+			if !sops {
+				// Also with data and stringData gone: the copy holds them.
+				for _, f := range d.LastApplied() {
+					at("%s holds a copy of the Secret as last applied (its values in base64); remove it and rotate the values", f)
+				}
 			}
 			continue
 		case manifest.KindOther:

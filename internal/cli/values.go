@@ -86,10 +86,12 @@ var envVarName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
 // --from-env-file does: a UTF-8 byte order mark is dropped, leading white
 // space is trimmed, blank lines and lines starting with # are skipped, the
 // value is the rest of the line after the first = (quotes are kept, as
-// kubectl keeps them), and a line without = takes the value of the
-// environment variable KEY (an unset variable is an error here, where
-// kubectl would store an empty value). Values are never quoted in errors.
-func (v valueSet) addEnvFile(e *env, file string) error {
+// kubectl keeps them). A line without = takes the value of the environment
+// variable KEY only when environ is true (kubectl always does), never for a
+// credential variable (see credentialEnv), and an unset variable is an
+// error (kubectl would store an empty value). Values are never quoted in
+// errors.
+func (v valueSet) addEnvFile(e *env, file string, environ bool) error {
 	var b []byte
 	var err error
 	if file == "-" {
@@ -115,6 +117,13 @@ func (v valueSet) addEnvFile(e *env, file string) error {
 			return fmt.Errorf("%s: not KEY=VALUE with a valid key (letters, digits, '-', '_' or '.', not starting with a digit)", at)
 		}
 		if !ok {
+			if !environ {
+				// Not quoted: a bare line may be a value pasted by mistake.
+				return fmt.Errorf("%s: a line without = would copy an environment variable of this process; pass --from-env-file-allow-environ to allow it (the line is not shown: it may be a value)", at)
+			}
+			if credentialEnv(k) {
+				return fmt.Errorf("%s: environment variable %q holds credentials and is never copied from the environment", at, k)
+			}
 			env, set := os.LookupEnv(k)
 			if !set {
 				// Not quoted: a bare line may be a value pasted by mistake.

@@ -347,6 +347,44 @@ func TestNoIdentity(t *testing.T) {
 	}
 }
 
+// staleRecipient is a recipient whose key service calls its wraps stale.
+type staleRecipient struct {
+	keys.Recipient
+	stale bool
+}
+
+func (s staleRecipient) Stale(context.Context, *keys.Stanza) (bool, error) { return s.stale, nil }
+
+// TestRewrapRefreshesStaleWraps: reencrypt to the same recipients changes
+// nothing, unless a keys.Refresher calls a wrap stale (a rotated key); then
+// that section is wrapped anew with its own data key, values untouched.
+func TestRewrapRefreshesStaleWraps(t *testing.T) {
+	x := newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []bool{false, true} {
+		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{x.rcp, stale}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := bytes.Equal(r.Envelope.Sections[0].Recipients[0].Data, s.Envelope.Sections[0].Recipients[0].Data)
+		if same == stale {
+			t.Errorf("stale %v: wrap unchanged %v", stale, same)
+		}
+		for k := range s.Values {
+			if !bytes.Equal(r.Values[k], s.Values[k]) {
+				t.Errorf("stale %v: %s: value ciphertext changed", stale, k)
+			}
+		}
+		if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err != nil {
+			t.Errorf("stale %v: %v", stale, err)
+		}
+	}
+}
+
 // AddRecipients gives a new recipient every section without the others'
 // public keys; values, removals and the old wraps stay as they were, and
 // stripping the new wrap afterwards fails the commitment.

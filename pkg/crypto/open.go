@@ -127,7 +127,7 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 			unset = append(unset, k)
 		}
 	}
-	s, err := o.reseal(ctx, t, rcpts)
+	s, err := o.reseal(ctx, t, rcpts, false)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +140,56 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 	return s, nil
 }
 
+// Extends reports whether o continues base's chain: the same scope,
+// object and template, and each of base's sections still in o, in its
+// place, with the same data key, the same values (ciphertexts, those removed
+// since included through their digests), the same removals and at least
+// its recipients (adding recipients rewraps and recommits a section, so
+// its commitment may differ). Whatever else o holds is in sections after
+// base's.
+//
+// It tells whoever holds a key what a writer without one could have done
+// to base: with public keys anyone can append a section, but only whoever
+// holds a section's data key can recommit it (to another template, or to
+// values taken from history). An older version of the object (a prefix of
+// base's chain, or a chain that removed a value since sealed again), an
+// object sealed anew, and one sealed again after base (compact, rotate, a
+// recipient dropped, the template changed) do not extend base. Both must
+// have been opened.
+func (o *Opened) Extends(base *Opened) bool {
+	e, be := &o.sealed.Envelope, &base.sealed.Envelope
+	if e.Scope != be.Scope || len(o.keys) != len(e.Sections) || len(base.keys) != len(be.Sections) || len(e.Sections) < len(be.Sections) {
+		return false
+	}
+	ns, name := e.Scope.bound(o.target)
+	bns, bname := be.Scope.bound(base.target)
+	if ns != bns || name != bname || !bytes.Equal(o.target.Template.digest(), base.target.Template.digest()) {
+		return false
+	}
+	for i := range be.Sections {
+		if !hmac.Equal(o.keys[i].dek, base.keys[i].dek) {
+			return false
+		}
+		if !slices.EqualFunc(sortedRemovals(e.Sections[i].Removed), sortedRemovals(be.Sections[i].Removed), func(a, b Removal) bool {
+			return a.Section == b.Section && a.Field == b.Field && bytes.Equal(a.Digest, b.Digest)
+		}) {
+			return false
+		}
+		if !slices.EqualFunc(sectionFields(o.sealed, i), sectionFields(base.sealed, i), func(a, b fieldEntry) bool {
+			return a.field == b.field && bytes.Equal(a.sum, b.sum)
+		}) {
+			return false
+		}
+		have := wrapIDs(e.Sections[i].Recipients)
+		for _, id := range wrapIDs(be.Sections[i].Recipients) {
+			if !slices.Contains(have, id) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Rewrap seals the opened object to rcpts instead of its current
 // recipients. When rcpts only adds recipients, every section keeps its data
 // key and every value its ciphertext; the keys are wrapped anew and the
@@ -147,19 +197,21 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 // everything is sealed again under a fresh data key in one section: the
 // dropped recipient may hold every earlier data key (from git history), so
 // nothing written from now on may use one. Values it could already read stay
-// read; only rotating the credentials themselves helps there.
+// read; only rotating the credentials themselves helps there. A wrap whose
+// recipient is a keys.Refresher that calls it stale (made with an older
+// version of a rotated key) is wrapped anew with the section's data key.
 func (o *Opened) Rewrap(ctx context.Context, rand io.Reader, rcpts []keys.Recipient) (*Sealed, error) {
 	if o.dropsRecipient(rcpts) {
 		return Seal(ctx, rand, o.Scope(), o.target, o.Values, rcpts)
 	}
-	return o.reseal(ctx, o.target, rcpts)
+	return o.reseal(ctx, o.target, rcpts, true)
 }
 
 // reseal returns the opened object's sections and values as they are,
 // committed for t and wrapped for rcpts (a section already wrapped to
 // exactly rcpts keeps its wraps, so an unchanged recipient list changes no
 // bytes). rcpts must not drop a recipient.
-func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient) (*Sealed, error) {
+func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient, refresh bool) (*Sealed, error) {
 	if len(rcpts) == 0 {
 		return nil, errors.New("no recipients")
 	}
@@ -173,7 +225,14 @@ func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient) (
 	for i, k := range o.keys {
 		sec := old.Envelope.Sections[i]
 		wraps := sec.Recipients
-		if !slices.Equal(wrapIDs(wraps), want) {
+		stale := false
+		if refresh {
+			var err error
+			if stale, err = staleWrap(ctx, wraps, rcpts); err != nil {
+				return nil, err
+			}
+		}
+		if stale || !slices.Equal(wrapIDs(wraps), want) {
 			var err error
 			if wraps, err = wrapAll(ctx, k.dek, b, rcpts); err != nil {
 				return nil, err
@@ -195,6 +254,26 @@ func recipientIDs(rcpts []keys.Recipient) []string {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// staleWrap reports whether a recipient in rcpts that is a keys.Refresher
+// calls one of ws, its own wraps, stale.
+func staleWrap(ctx context.Context, ws []Wrap, rcpts []keys.Recipient) (bool, error) {
+	for _, r := range rcpts {
+		rf, ok := r.(keys.Refresher)
+		if !ok {
+			continue
+		}
+		for _, w := range ws {
+			if w.KeyID != r.KeyID() {
+				continue
+			}
+			if st, err := rf.Stale(ctx, &keys.Stanza{Type: w.Type, KeyID: w.KeyID, Body: w.Data}); err != nil || st {
+				return st, err
+			}
+		}
+	}
+	return false, nil
 }
 
 func wrapIDs(ws []Wrap) []string {

@@ -120,36 +120,13 @@ func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
 		c = c.str(w.typ).str(w.id).bytes(w.sum)
 	}
 
-	type fieldEntry struct {
-		field string
-		sum   []byte
-	}
-	var fields []fieldEntry
-	for key, v := range s.Values {
-		if len(v) > 0 && int(v[0]) == sec {
-			fields = append(fields, fieldEntry{Field(key), digest(v)})
-		}
-	}
-	for _, later := range e.Sections[sec+1:] {
-		for _, r := range later.Removed {
-			if r.Section == sec {
-				fields = append(fields, fieldEntry{r.Field, r.Digest})
-			}
-		}
-	}
-	slices.SortFunc(fields, func(a, b fieldEntry) int { return strings.Compare(a.field, b.field) })
+	fields := sectionFields(s, sec)
 	c = c.u32(len(fields))
 	for _, f := range fields {
 		c = c.str(f.field).bytes(f.sum)
 	}
 
-	removed := slices.Clone(e.Sections[sec].Removed)
-	slices.SortFunc(removed, func(a, b Removal) int {
-		if a.Section != b.Section {
-			return a.Section - b.Section
-		}
-		return strings.Compare(a.Field, b.Field)
-	})
+	removed := sortedRemovals(e.Sections[sec].Removed)
 	c = c.u32(len(removed))
 	for _, r := range removed {
 		c = c.u32(r.Section).str(r.Field).bytes(r.Digest)
@@ -157,6 +134,46 @@ func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
 	m := hmac.New(sha256.New, k.macKey)
 	m.Write(c)
 	return m.Sum(nil)
+}
+
+// fieldEntry is one value a section sealed: its field and the SHA-256 of
+// its ciphertext.
+type fieldEntry struct {
+	field string
+	sum   []byte
+}
+
+// sectionFields returns the values sealed in section sec, sorted by field:
+// those still present with section byte sec and those a later section
+// removed (through the removal's digest).
+func sectionFields(s *Sealed, sec int) []fieldEntry {
+	var fields []fieldEntry
+	for key, v := range s.Values {
+		if len(v) > 0 && int(v[0]) == sec {
+			fields = append(fields, fieldEntry{Field(key), digest(v)})
+		}
+	}
+	for _, later := range s.Envelope.Sections[sec+1:] {
+		for _, r := range later.Removed {
+			if r.Section == sec {
+				fields = append(fields, fieldEntry{r.Field, r.Digest})
+			}
+		}
+	}
+	slices.SortFunc(fields, func(a, b fieldEntry) int { return strings.Compare(a.field, b.field) })
+	return fields
+}
+
+// sortedRemovals returns rs sorted by section, then field.
+func sortedRemovals(rs []Removal) []Removal {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b Removal) int {
+		if a.Section != b.Section {
+			return a.Section - b.Section
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+	return rs
 }
 
 func wrapAll(ctx context.Context, dek []byte, b keys.Binding, rcpts []keys.Recipient) ([]Wrap, error) {

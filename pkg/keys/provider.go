@@ -2,6 +2,7 @@ package keys
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -221,4 +222,12 @@ func UnknownOptions(opts map[string]string, known ...string) error {
 	}
 	sort.Strings(bad)
 	return fmt.Errorf("unknown option %q (known: %s)", bad[0], strings.Join(known, ", "))
+}
+
+// SortedSet returns the distinct strings of s in sorted order, in a new
+// slice, for renderers that list principals.
+func SortedSet(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
 }

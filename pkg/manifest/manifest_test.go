@@ -193,3 +193,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A SealedSecret holds only the CRD's fields: plaintext put in a template
+// (as bitnami's template data, or a Secret's stringData) is refused when the
+// file is read, never passed over by check, verify or status.
+func TestSealedSecretUnknownFieldsAreRefused(t *testing.T) {
+	const head = "apiVersion: kseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: prod}\n"
+	for _, tc := range []struct{ spec, want string }{
+		{"spec:\n  template:\n    data: {password: aHVudGVyMg==}\n", "spec.template.data: not a field"},
+		{"spec:\n  template:\n    stringData: {password: hunter2}\n", "spec.template.stringData: not a field"},
+		{"spec:\n  stringData: {password: hunter2}\n", "spec.stringData: not a field"},
+		{"spec:\n  template:\n    metadata: {name: other}\n", "spec.template.metadata.name: not a field"},
+	} {
+		_, err := manifest.Parse([]byte(head + tc.spec))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.spec, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error echoes the value: %v", tc.spec, err)
+		}
+	}
+}

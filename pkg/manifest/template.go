@@ -56,6 +56,9 @@ func (d *Doc) checkTemplate() error {
 		}
 	}
 	if d.Kind == KindSealedSecret {
+		if err := d.onlyFields(sealedFields); err != nil {
+			return err
+		}
 		if n, _ := d.node.Pipe(yaml.Lookup(meta...)); n != nil && !yaml.IsMissingOrNull(n) && n.YNode().Kind != yaml.MappingNode {
 			return fmt.Errorf("%s: must be a mapping", strings.Join(meta, "."))
 		}
@@ -71,6 +74,34 @@ func (d *Doc) checkTemplate() error {
 	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "immutable")...)); n != nil && !yaml.IsMissingOrNull(n) {
 		if v := n.YNode(); v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
 			return fmt.Errorf("%s: must be true or false", strings.Join(append(fields, "immutable"), "."))
+		}
+	}
+	return nil
+}
+
+// sealedFields are the only fields a SealedSecret's spec, template and
+// template metadata may hold (the CRD's). Anything else is refused rather
+// than passed over: a spec.template.data or stringData would be plaintext
+// in git that nothing seals, nothing authenticates and the API server
+// prunes.
+var sealedFields = map[string][]string{
+	"spec":                   {"encryptedData", "envelope", "template"},
+	"spec.template":          {"metadata", "type", "immutable"},
+	"spec.template.metadata": {"labels", "annotations"},
+}
+
+// onlyFields refuses a field not listed for its mapping in allowed.
+func (d *Doc) onlyFields(allowed map[string][]string) error {
+	for _, path := range slices.Sorted(maps.Keys(allowed)) {
+		n, err := d.node.Pipe(yaml.Lookup(strings.Split(path, ".")...))
+		if err != nil || n == nil || n.YNode().Kind != yaml.MappingNode {
+			continue // absent, or refused elsewhere as not a mapping
+		}
+		c := n.YNode().Content
+		for i := 0; i+1 < len(c); i += 2 {
+			if !slices.Contains(allowed[path], c[i].Value) {
+				return fmt.Errorf("%s.%s: not a field of a SealedSecret (%s holds only %s); values belong in spec.encryptedData, sealed", path, c[i].Value, path, strings.Join(allowed[path], ", "))
+			}
 		}
 	}
 	return nil

@@ -2,8 +2,6 @@ package awskms
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -88,11 +86,11 @@ func RenderPolicies(p *keys.Plan, adminARN string) map[string]*KeyPolicy {
 				cond["StringEquals"]["kms:EncryptionContext:"+bk] = vs
 			}
 			name := strings.Replace(g.Rule, "service ", "", 1)
-			if w = sorted(w); len(w) > 0 {
+			if w = keys.SortedSet(w); len(w) > 0 {
 				doc.Statement = append(doc.Statement, Statement{Sid: sid(name, "Seal"), Effect: "Allow", Principal: map[string][]string{"AWS": w},
 					Action: []string{"kms:Encrypt"}, Resource: "*", Condition: cond})
 			}
-			if rd = sorted(append(rd, controllers...)); len(rd) > 0 {
+			if rd = keys.SortedSet(append(rd, controllers...)); len(rd) > 0 {
 				doc.Statement = append(doc.Statement, Statement{Sid: sid(name, "Open"), Effect: "Allow", Principal: map[string][]string{"AWS": rd},
 					Action: []string{"kms:Decrypt"}, Resource: "*", Condition: cond})
 			}
@@ -110,12 +108,6 @@ func principals(ids []string) []string {
 		}
 	}
 	return out
-}
-
-func sorted(s []string) []string {
-	s = slices.Clone(s)
-	sort.Strings(s)
-	return slices.Compact(s)
 }
 
 // sid makes a statement ID (alphanumeric only, as IAM requires).

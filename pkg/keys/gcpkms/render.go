@@ -1,7 +1,6 @@
 package gcpkms
 
 import (
-	"slices"
 	"strings"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -65,10 +64,10 @@ func RenderPolicies(p *keys.Plan) map[string]*Policy {
 		}
 		dec = append(dec, members(p.Controllers)...)
 		pol := &Policy{Bindings: []Binding{}}
-		if enc = sorted(enc); len(enc) > 0 {
+		if enc = keys.SortedSet(enc); len(enc) > 0 {
 			pol.Bindings = append(pol.Bindings, Binding{Role: "roles/cloudkms.cryptoKeyEncrypter", Members: enc})
 		}
-		if dec = sorted(dec); len(dec) > 0 {
+		if dec = keys.SortedSet(dec); len(dec) > 0 {
 			pol.Bindings = append(pol.Bindings, Binding{Role: "roles/cloudkms.cryptoKeyDecrypter", Members: dec})
 		}
 		out[r.Name] = pol
@@ -84,10 +83,4 @@ func members(ids []string) []string {
 		}
 	}
 	return out
-}
-
-func sorted(s []string) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return slices.Compact(s)
 }
