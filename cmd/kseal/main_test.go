@@ -1,9 +1,8 @@
-package main_test
+package main
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,7 +13,6 @@ import (
 )
 
 var (
-	binDir string
 	awsKMS *kmstest.AWS
 	gcpKMS *kmstest.GCP
 )
@@ -24,33 +22,32 @@ const (
 	gcpKey = "projects/kseal/locations/global/keyRings/ci/cryptoKeys/prod"
 )
 
-// TestMain builds the real kseal binary once; the scripts run it as a user
-// would.
+// TestMain runs the scripts' `kseal` in this test binary (testscript.Main puts
+// a copy named kseal on PATH, as filippo.io/age does): the scripts, kustomize's
+// KRM function and git's drivers exec it as a user would, while internal/cli
+// counts in coverage and runs under the race detector.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kseal-bin-")
-	if err != nil {
-		panic(err)
-	}
-	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "kseal"), ".").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
-	binDir = dir
+	testscript.Main(withKMS{m}, map[string]func(){"kseal": func() { os.Exit(run()) }})
+}
+
+// withKMS runs the tests next to fake AWS and GCP KMS servers; only the
+// top-level test process starts them, not each `kseal` the scripts run.
+type withKMS struct{ m *testing.M }
+
+func (w withKMS) Run() int {
+	var err error
 	if awsKMS, err = kmstest.NewAWS(awsKey); err != nil {
 		panic(err)
 	}
+	defer awsKMS.Close()
 	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
 		panic(err)
 	}
-	code := m.Run()
-	awsKMS.Close()
-	gcpKMS.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	defer gcpKMS.Close()
+	return w.m.Run()
 }
 
-// TestScripts runs testdata/script/*.txtar against the built binary.
+// TestScripts runs testdata/script/*.txtar; `kseal` is this test binary.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -87,7 +84,7 @@ func TestScripts(t *testing.T) {
 			},
 		},
 		Setup: func(e *testscript.Env) error {
-			path := binDir + string(os.PathListSeparator) + os.Getenv("PATH")
+			path := os.Getenv("PATH") // testscript.Main put kseal first
 			// The real kustomize from hack/tools.sh, for the KRM function.
 			if k := os.Getenv("KSEAL_KUSTOMIZE"); k != "" {
 				path = filepath.Dir(k) + string(os.PathListSeparator) + path
