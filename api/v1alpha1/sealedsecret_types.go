@@ -68,7 +68,10 @@ type Section struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=4096
 	Removed []Removal `json:"removed,omitempty"`
-	// MAC is the section's commitment (it chains the previous section's).
+	// MAC is the section's commitment (it chains the previous section's):
+	// 32 bytes.
+	// +kubebuilder:validation:MinLength=44
+	// +kubebuilder:validation:MaxLength=44
 	MAC Base64 `json:"mac"`
 }
 
@@ -78,7 +81,9 @@ type Wrap struct {
 	Type string `json:"type"`
 	// +kubebuilder:validation:MinLength=1
 	KeyID string `json:"keyID"`
+	// Data is the wrapped data key: at most 16 KiB.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=21848
 	Data Base64 `json:"data"`
 }
 
@@ -86,8 +91,12 @@ type Wrap struct {
 type Removal struct {
 	Field string `json:"field"`
 	// +kubebuilder:validation:Minimum=0
-	Section int    `json:"section"`
-	Digest  Base64 `json:"digest"`
+	// +kubebuilder:validation:Maximum=254
+	Section int `json:"section"`
+	// Digest is the SHA-256 of the removed value: 32 bytes.
+	// +kubebuilder:validation:MinLength=44
+	// +kubebuilder:validation:MaxLength=44
+	Digest Base64 `json:"digest"`
 }
 
 // SealedSecretSpec is the sealed content and the template of the Secret.
