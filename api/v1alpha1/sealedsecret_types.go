@@ -3,8 +3,8 @@ package v1alpha1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 // GroupVersion is the API group and version of SealedSecret.
@@ -12,10 +12,16 @@ var GroupVersion = schema.GroupVersion{Group: "kseal.dev", Version: "v1alpha1"}
 
 var (
 	// SchemeBuilder registers the types of this package.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 	// AddToScheme adds the types of this package to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion, &SealedSecret{}, &SealedSecretList{})
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}
 
 // Base64 is standard base64 text.
 // +kubebuilder:validation:Pattern=`^[A-Za-z0-9+/]*={0,2}$`
@@ -181,8 +187,4 @@ type SealedSecretList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []SealedSecret `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&SealedSecret{}, &SealedSecretList{})
 }
