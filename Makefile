@@ -66,12 +66,15 @@ demo: build tools
 	$(GO) build -o $(BIN)/ ./hack/localcluster
 	@eval "$$(bash $(TOOLS) env)" && bash hack/demo.sh
 
-# Regenerate deepcopy code, the CRD and RBAC from markers, and install.yaml.
+# Regenerate deepcopy code, the CRD and RBAC from markers, install.yaml, and
+# the Helm chart's copies of the CRD and the RBAC rules.
 generate:
 	$$(bash $(TOOLS) controller-gen) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$$(bash $(TOOLS) controller-gen) crd:maxDescLen=400 paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$$(bash $(TOOLS) controller-gen) rbac:roleName=kseal-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 	$$(bash $(TOOLS) build >/dev/null; echo $${KSEAL_CACHE:-$$HOME/.cache/kseal}/tools/kustomize) build config/default > config/install.yaml
+	cp config/crd/bases/kseal.dev_sealedsecrets.yaml charts/kseal/crds/
+	cp config/rbac/role.yaml charts/kseal/files/role.yaml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -117,9 +117,17 @@ type SealedSecretSpec struct {
 	Envelope Envelope `json:"envelope"`
 }
 
-// Condition types and reasons.
+// Condition types and reasons. The conditions follow the convention Flux
+// and kstatus (sigs.k8s.io/cli-utils/pkg/kstatus) read: Ready says whether
+// the Secret is up to date; Reconciling (True) says the controller is still
+// working on the object or retrying a transient failure; Stalled (True)
+// says it cannot make progress until something changes (the object, the
+// policy, the keys, or consent on an existing Secret). At most one of
+// Reconciling and Stalled is present; neither is once the object is Ready.
 const (
-	ConditionReady = "Ready"
+	ConditionReady       = "Ready"
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
 
 	ReasonUnsealed         = "Unsealed"
 	ReasonNoMatchingKey    = "NoMatchingKey"
@@ -150,10 +158,14 @@ const (
 
 // SealedSecretStatus reports the outcome of the last unseal.
 type SealedSecretStatus struct {
-	// ObservedGeneration is the generation the status describes.
+	// ObservedGeneration is the generation the status describes; -1
+	// until the controller has handled the object.
 	// +optional
+	// +kubebuilder:default=-1
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready, with a reason.
+	// Conditions: Ready, with a reason; Reconciling while a transient
+	// failure is retried; Stalled when unsealing cannot succeed as things
+	// stand.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -171,12 +183,19 @@ type SealedSecretStatus struct {
 // +kubebuilder:resource:shortName=ss;kss,categories=kseal
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Stalled",type=string,JSONPath=`.status.conditions[?(@.type=="Stalled")].status`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type SealedSecret struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   SealedSecretSpec   `json:"spec"`
+	Spec SealedSecretSpec `json:"spec"`
+	// Status reports the outcome of the last unseal. It defaults to
+	// observedGeneration -1 so that an object the
+	// controller has not handled yet reads InProgress to kstatus, not
+	// Current.
+	// +kubebuilder:default={}
 	Status SealedSecretStatus `json:"status,omitempty"`
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,9 @@ type runner struct {
 	t          *testing.T
 	kubeconfig string
 	dir        string
+	// controllerKubeconfig, when set, is what startController runs the
+	// controller with (the kseal-controller ServiceAccount's token).
+	controllerKubeconfig string
 }
 
 // run executes a command with KUBECONFIG set and returns its stdout.
@@ -120,16 +124,39 @@ type controllerProc struct {
 	cmd        *exec.Cmd
 	recipients string
 	metrics    string
-	log        *bytes.Buffer
+	log        *syncBuffer
+}
+
+// syncBuffer is a process's output, read by the test while the process
+// still writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func (r *runner) startController(extra ...string) *controllerProc {
 	r.t.Helper()
-	p := &controllerProc{recipients: freeAddr(r.t), metrics: freeAddr(r.t), log: &bytes.Buffer{}}
+	p := &controllerProc{recipients: freeAddr(r.t), metrics: freeAddr(r.t), log: &syncBuffer{}}
 	args := append([]string{"--namespace=kseal-system", "--log-format=text",
 		"--recipients-bind-address=" + p.recipients, "--metrics-bind-address=" + p.metrics, "--health-probe-bind-address=" + freeAddr(r.t)}, extra...)
 	p.cmd = exec.Command(filepath.Join(bin, "kseal-controller"), args...)
-	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+r.kubeconfig)
+	kc := r.kubeconfig
+	if r.controllerKubeconfig != "" {
+		kc = r.controllerKubeconfig
+	}
+	p.cmd.Env = append(os.Environ(), "KUBECONFIG="+kc)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		r.t.Fatal(err)

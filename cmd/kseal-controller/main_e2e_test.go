@@ -15,7 +15,8 @@ import (
 )
 
 // TestEndToEnd installs kseal with kubectl, runs the built controller
-// against the API server, seals an example with the fetched cluster
+// against the API server as the kseal-controller ServiceAccount with only
+// the RBAC config/install.yaml grants (its log must show no refusal), seals an example with the fetched cluster
 // recipient using the built kseal, applies it with kubectl and checks the
 // Secret's bytes.
 func TestEndToEnd(t *testing.T) {
@@ -23,7 +24,9 @@ func TestEndToEnd(t *testing.T) {
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))
 	r.must(nil, "kubectl", "create", "namespace", "demo")
+	r.asServiceAccount(cluster)
 	ctrl := r.startController("--leader-elect")
+	defer func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) }()
 
 	var pub string
 	poll(t, "cluster recipient via the API server", func() (err error) {
@@ -98,7 +101,9 @@ func TestEndToEnd(t *testing.T) {
 		plain := r2.must(nil, "kseal", "decrypt", "--identity", "offline.key", "backup.yaml")
 		r2.must([]byte(plain), "kubectl", "apply", "-f", "-")
 		r2.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-		r2.startController()
+		r2.asServiceAccount(empty)
+		ctrl2 := r2.startController()
+		defer func() { ctrl2.stop(); noForbidden(t, ctrl2.log.String()) }()
 		poll(t, "Secret unsealed in the restored cluster", func() error {
 			out, err := r2.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.username}")
 			if err != nil {

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -27,6 +29,11 @@ const (
 // KRM function and git's drivers exec it as a user would, while internal/cli
 // counts in coverage and runs under the race detector.
 func TestMain(m *testing.M) {
+	// A link or copy of kseal named kubectl-kseal, run by kubectl as its
+	// plugin (testscript.Main only knows the names it put on PATH).
+	if filepath.Base(os.Args[0]) == "kubectl-kseal" {
+		os.Exit(run())
+	}
 	testscript.Main(withKMS{m}, map[string]func(){"kseal": func() { os.Exit(run()) }})
 }
 
@@ -45,6 +52,27 @@ func (w withKMS) Run() int {
 	}
 	defer gcpKMS.Close()
 	return w.m.Run()
+}
+
+// toolPath finds a real tool the scripts use: kubectl, sops and pre-commit
+// from $KSEAL_KUBECTL, $KSEAL_SOPS and $KSEAL_PRE_COMMIT (hack/tools.sh),
+// else on PATH (git, and pre-commit outside make test), or "".
+func toolPath(name string) string {
+	switch name {
+	case "kubectl":
+		return os.Getenv("KSEAL_KUBECTL")
+	case "sops":
+		return os.Getenv("KSEAL_SOPS")
+	case "pre-commit":
+		if p := os.Getenv("KSEAL_PRE_COMMIT"); p != "" {
+			return p
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // TestScripts runs testdata/script/*.txtar; `kseal` is this test binary.
@@ -83,8 +111,31 @@ func TestScripts(t *testing.T) {
 				}
 			},
 		},
+		// [tool:NAME]: the real tool NAME is at hand (kubectl from
+		// $KSEAL_KUBECTL, git and pre-commit from PATH). Under CI=true a
+		// missing tool fails the script instead of skipping it.
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "tool:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if toolPath(name) != "" {
+				return true, nil
+			}
+			if os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("%s is not available under CI=true: run make test (hack/tools.sh)", name)
+			}
+			return false, nil
+		},
 		Setup: func(e *testscript.Env) error {
-			path := os.Getenv("PATH") // testscript.Main put kseal first
+			kseal, err := exec.LookPath("kseal") // testscript.Main put it first on PATH
+			if err != nil {
+				return err
+			}
+			e.Setenv("KSEAL_BIN", kseal)
+			e.Setenv("KUBECTL", toolPath("kubectl"))
+			e.Setenv("SOPS", toolPath("sops"))
+			path := os.Getenv("PATH")
 			// The real kustomize from hack/tools.sh, for the KRM function.
 			if k := os.Getenv("KSEAL_KUSTOMIZE"); k != "" {
 				path = filepath.Dir(k) + string(os.PathListSeparator) + path
@@ -96,13 +147,10 @@ func TestScripts(t *testing.T) {
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
-			for k, v := range map[string]string{
-				"AWS_ENDPOINT_URL_KMS": awsKMS.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-				"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-				"KSEAL_GCP_KMS_ENDPOINT": gcpKMS.Addr, "KSEAL_GCP_KMS_INSECURE": "true",
-				"AWS_KEY": awsKey, "GCP_KEY": gcpKey,
-			} {
-				e.Setenv(k, v)
+			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey}} {
+				for k, v := range env {
+					e.Setenv(k, v)
+				}
 			}
 			examples, err := filepath.Abs(filepath.Join("..", "..", "examples"))
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ type recipientFlags struct {
 }
 
 func (r *recipientFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVarP(&r.recipients, "recipient", "r", nil, "recipient to seal to: age1…, age1pq1…, arn:aws:kms:…, gcpkms:projects/… (repeatable)")
+	cmd.Flags().StringArrayVarP(&r.recipients, "recipient", "r", nil, "recipient to seal to, by prefix: "+strings.Join(keys.RecipientPrefixes(), ", ")+" (repeatable)")
 	cmd.Flags().StringArrayVar(&r.files, "recipients-file", nil, "file of recipients, one per line (repeatable; default $"+EnvRecipientsFile+")")
 }
 

@@ -11,9 +11,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 	"kseal.dev/kseal/pkg/policy"
 )
@@ -50,8 +53,15 @@ type finding struct {
 	msg  string
 }
 
+// policyCheckOptions are the flags of policy check.
+type policyCheckOptions struct {
+	policy        string
+	exclude       []string
+	plaintextOnly bool
+}
+
 func newPolicyCheckCmd(e *env) *cobra.Command {
-	var path string
+	var opts policyCheckOptions
 	cmd := &cobra.Command{
 		Use:   "check [PATH]...",
 		Short: "Check the policy and every manifest under the paths, offline (CI, pre-commit)",
@@ -61,20 +71,47 @@ Secrets, sealed objects outside any service's paths, objects in a namespace
 their service does not own, and recipients that differ from what the service
 requires (missing keys, extra or retired keys). No key or cluster access is
 needed. Exit status 4 when there are findings; kseal reencrypt fixes
-recipient drift.`,
+recipient drift.
+
+Files matching the policy's exclude globs (Helm chart templates, kustomize
+patches) or --exclude are not read. Without any kseal.yaml, check is a
+plaintext guard: it reports plain Secrets holding values, last-applied
+annotations on sealed objects, and files it cannot read as manifests.`,
 	}
-	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.Flags().StringVar(&opts.policy, "policy", "", "policy file (default: kseal.yaml found upward)")
+	cmd.Flags().BoolVar(&opts.plaintextOnly, "plaintext-only", false, "only look for plaintext (as without a policy); kseal.yaml's exclude globs still apply")
+	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files not to read, relative to the current directory (repeatable; ** crosses directories)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		start := "."
-		if len(args) > 0 {
-			start = args[0]
-			if st, err := os.Stat(start); err == nil && !st.IsDir() {
-				start = filepath.Dir(start)
-			}
+		return runPolicyCheck(e, opts, args)
+	}
+	return cmd
+}
+
+func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
+	for _, g := range opts.exclude {
+		if !doublestar.ValidatePattern(g) {
+			return usagef("--exclude %q: not a valid glob", g)
 		}
-		// The nearest policy is checked; the others are findings below.
-		p, err := loadPolicyWith(policy.Find, path, start)
-		if err != nil {
+	}
+	start := "."
+	if len(args) > 0 {
+		start = args[0]
+		if st, err := os.Stat(start); err == nil && !st.IsDir() {
+			start = filepath.Dir(start)
+		}
+	}
+	// The nearest policy is checked; the others are findings below.
+	var p *policy.Policy
+	path := opts.policy
+	if path == "" {
+		var err error
+		if path, err = policy.Find(start); err != nil {
+			return err
+		}
+	}
+	if path != "" {
+		var err error
+		if p, err = policy.Load(path); err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
 				fmt.Fprintln(e.stdout, err)
@@ -82,23 +119,40 @@ recipient drift.`,
 			}
 			return err
 		}
-		if len(args) == 0 {
-			dir := p.Dir
+	} else if !opts.plaintextOnly {
+		// No policy: still a guard against plaintext in the repository.
+		fmt.Fprintf(e.stderr, "kseal: policy check: no %s in %s or its parents; checking for plaintext only\n", policy.FileName, start)
+	}
+	// rules is the policy whose rules the files are held to: none in
+	// plaintext-only mode, where p only lends its exclude globs.
+	rules := p
+	if opts.plaintextOnly {
+		rules = nil
+	}
+	if len(args) == 0 {
+		dir := "."
+		if p != nil {
+			dir = p.Dir
 			if wd, err := os.Getwd(); err == nil {
 				if rel, err := filepath.Rel(wd, dir); err == nil {
 					dir = rel
 				}
 			}
-			args = []string{dir}
 		}
-		files := fileFlags{recursive: true}
-		paths, err := files.paths(args)
-		if err != nil {
-			return err
-		}
+		args = []string{dir}
+	}
+	files := fileFlags{recursive: true}
+	paths, err := files.paths(args)
+	if err != nil {
+		return err
+	}
+	var found []finding
+	if p != nil {
 		self := mustAbs(p.Path)
 		paths = slices.DeleteFunc(paths, func(f string) bool { return mustAbs(f) == self })
-		var found []finding
+	}
+	if rules != nil {
+		self := mustAbs(p.Path)
 		nested, root, err := policy.FindAll(p.Dir)
 		if err != nil {
 			return err
@@ -108,29 +162,54 @@ recipient drift.`,
 				found = append(found, finding{n, 1, fmt.Sprintf("another policy above %s, below the repository root %s: one policy per repository; sealing refuses files under both", p.Path, root)})
 			}
 		}
-		objects := 0
-		for _, f := range paths {
-			if filepath.Base(f) == policy.FileName {
-				found = append(found, finding{f, 1, fmt.Sprintf("nested policy file below %s: it would choose the keys of the files under it; one policy per repository, and sealing refuses files under both", p.Path)})
-				continue
-			}
-			fs, n, err := checkFile(p, f)
-			if err != nil {
-				return err
-			}
-			found = append(found, fs...)
-			objects += n
-		}
-		for _, f := range found {
-			fmt.Fprintf(e.stdout, "%s:%d: %s\n", f.file, f.line, f.msg)
-		}
-		if len(found) > 0 {
-			return exitError{ExitFindings, fmt.Errorf("%d findings in %d files (%d sealed objects)", len(found), len(paths), objects)}
-		}
-		fmt.Fprintf(e.stderr, "kseal: policy check: %d files, %d sealed objects, no findings\n", len(paths), objects)
-		return nil
 	}
-	return cmd
+	excluded := 0
+	paths = slices.DeleteFunc(paths, func(f string) bool {
+		_, byFlag := policy.MatchExclude(".", opts.exclude, f)
+		byPolicy := false
+		if p != nil {
+			_, byPolicy = p.Excluded(f)
+		}
+		if byFlag || byPolicy {
+			excluded++
+		}
+		return byFlag || byPolicy
+	})
+	objects := 0
+	for _, f := range paths {
+		if filepath.Base(f) == policy.FileName {
+			if rules != nil {
+				found = append(found, finding{f, 1, fmt.Sprintf("nested policy file below %s: it would choose the keys of the files under it; one policy per repository, and sealing refuses files under both", p.Path)})
+			}
+			continue
+		}
+		fs, n, err := checkFile(rules, f)
+		if err != nil {
+			return err
+		}
+		found = append(found, fs...)
+		objects += n
+	}
+	for _, f := range found {
+		fmt.Fprintf(e.stdout, "%s:%d: %s\n", f.file, f.line, f.msg)
+	}
+	skipped := ""
+	if excluded > 0 {
+		skipped = fmt.Sprintf(", %s excluded", countNoun(excluded, "file"))
+	}
+	if len(found) > 0 {
+		return exitError{ExitFindings, fmt.Errorf("%s in %s (%s%s)", countNoun(len(found), "finding"), countNoun(len(paths), "file"), countNoun(objects, "sealed object"), skipped)}
+	}
+	fmt.Fprintf(e.stderr, "kseal: policy check: %s, %s%s, no findings\n", countNoun(len(paths), "file"), countNoun(objects, "sealed object"), skipped)
+	return nil
+}
+
+// countNoun is "1 file", "2 files".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func mustAbs(p string) string {
@@ -138,7 +217,8 @@ func mustAbs(p string) string {
 	return a
 }
 
-// checkFile returns the findings of one file and its number of sealed objects.
+// checkFile returns the findings of one file and its number of sealed
+// objects. Without a policy (p nil) it looks for plaintext only.
 func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 	data, _, err := readRegular(file)
 	if err != nil {
@@ -148,9 +228,11 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 	if err != nil {
 		return []finding{{file, 1, err.Error()}}, 0, nil
 	}
-	rule, err := p.RuleFor(file)
-	if err != nil {
-		return nil, 0, err
+	var rule *policy.Rule
+	if p != nil {
+		if rule, err = p.RuleFor(file); err != nil {
+			return nil, 0, err
+		}
 	}
 	var out []finding
 	n := 0
@@ -160,7 +242,12 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 		switch d.Kind {
 		case manifest.KindSecret:
-			at("plaintext Secret committed; seal it: kseal seal -i %s", file)
+			switch plain, sops := sopsPlaintext(d); {
+			case sops && len(plain) > 0:
+				at("sops-encrypted Secret with values left in plaintext: %s (check encrypted_regex / unencrypted_suffix in .sops.yaml)", strings.Join(plain, ", "))
+			case !sops && holdsValues(d):
+				at("plaintext Secret committed; seal it: kseal seal -i %s", file)
+			}
 			continue
 		case manifest.KindOther:
 			continue
@@ -173,6 +260,9 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		if err != nil {
 			out = append(out, finding{file, d.Line, err.Error()})
 			continue
+		}
+		if p == nil {
+			continue // no policy: nothing to hold recipients and namespaces to
 		}
 		if rule == nil {
 			at("not under the paths of any service or shared entry in %s", p.Path)
@@ -216,6 +306,48 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 	}
 	return out, n, nil
+}
+
+// holdsValues reports whether a plain Secret has any data or stringData
+// entry: one without values (a service account token Secret the token
+// controller fills, say) holds nothing to leak.
+func holdsValues(d *manifest.Doc) bool {
+	for _, f := range []string{"data", "stringData"} {
+		if fn := d.Node().Field(f); fn != nil && len(fn.Value.YNode().Content) > 0 {
+			return true
+		}
+		if fn := d.Node().Field(f); fn != nil && fn.Value.YNode().Kind == yaml.ScalarNode && fn.Value.YNode().Tag != yaml.NodeTagNull && fn.Value.YNode().Value != "" {
+			return true // not a mapping: not valid, and not empty either
+		}
+	}
+	return false
+}
+
+// sopsPlaintext tells whether a plain Secret is a sops-encrypted file (a
+// top-level sops mapping with a mac) and, if so, which of its data and
+// stringData values sops left unencrypted (not ENC[…]): a repository
+// migrating from sops is not flagged for ciphertext, but a value that
+// encrypted_regex or unencrypted_suffix left readable is.
+func sopsPlaintext(d *manifest.Doc) (plain []string, sops bool) {
+	n := d.Node()
+	meta := n.Field("sops")
+	if meta == nil || meta.Value.YNode().Kind != yaml.MappingNode || meta.Value.Field("mac") == nil {
+		return nil, false
+	}
+	for _, f := range []string{"data", "stringData"} {
+		fn := n.Field(f)
+		if fn == nil || fn.Value.YNode().Kind != yaml.MappingNode {
+			continue
+		}
+		c := fn.Value.YNode().Content
+		for i := 0; i+1 < len(c); i += 2 {
+			v := c[i+1]
+			if v.Kind != yaml.ScalarNode || !strings.HasPrefix(v.Value, "ENC[") || !strings.HasSuffix(v.Value, "]") {
+				plain = append(plain, f+"."+c[i].Value)
+			}
+		}
+	}
+	return plain, true
 }
 
 func newPolicyExplainCmd(e *env) *cobra.Command {
@@ -301,16 +433,9 @@ func explainKeys(w interface{ Write([]byte) (int, error) }, p *policy.Policy, na
 	for _, kn := range names {
 		cur, acc := p.KeyIDs(kn)
 		k := p.Keys[kn]
-		var kind string
-		switch {
-		case k.Cluster != "":
-			kind = "cluster " + k.Cluster
-		case k.Age != "":
-			kind = "age"
-		case k.AWSKMS != "":
-			kind = "AWS KMS " + k.AWSKMS
-		case k.GCPKMS != "":
-			kind = "GCP KMS " + k.GCPKMS
+		kind := "cluster " + k.Cluster
+		if r := k.Parsed(); r != nil {
+			kind = keys.Describe(r)
 		}
 		fmt.Fprintf(w, "  %s: %s, key ID %s", kn, kind, cur)
 		if len(acc) > 1 {
@@ -332,35 +457,60 @@ func explainService(w interface{ Write([]byte) (int, error) }, p *policy.Policy,
 	if len(s.Readers) > 0 {
 		fmt.Fprintf(w, "  may decrypt (outside the cluster): %s\n", strings.Join(s.Readers, ", "))
 	}
+	for _, pn := range slices.Sorted(maps.Keys(s.Providers)) {
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(s.Providers[pn])) {
+			kv = append(kv, k+"="+s.Providers[pn][k])
+		}
+		fmt.Fprintf(w, "  %s settings: %s\n", pn, strings.Join(kv, ", "))
+	}
 }
 
 func newPolicyRenderCmd(e *env) *cobra.Command {
 	var path, admin string
+	var set []string
+	var targets []string
+	long := "render prints, as JSON, the key service's own access policy for the policy's keys of that\nprovider. Targets:\n"
+	for _, r := range keys.Renderers() {
+		targets = append(targets, r.Target)
+		long += "\n" + r.Target + ": " + r.Summary + "\n"
+		for _, o := range r.Options {
+			long += "  --set " + o + "\n"
+		}
+	}
 	cmd := &cobra.Command{
-		Use:   "render aws|gcp",
-		Short: "Emit AWS KMS key policies or GCP KMS IAM bindings from the policy, as JSON",
-		Long: `render aws prints {"KEY ARN": key policy} — apply each with
-  aws kms put-key-policy --key-id ARN --policy-name default --policy file://key.json
-render gcp prints {"CryptoKey name": IAM policy} — apply each with
-  gcloud kms keys set-iam-policy KEY policy.json`,
+		Use:       "render " + strings.Join(targets, "|"),
+		Short:     "Emit the key services' access policies (KMS key policies, IAM bindings, …) from the policy, as JSON",
+		Long:      long,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: []string{"aws", "gcp"},
+		ValidArgs: targets,
 	}
 	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
-	cmd.Flags().StringVar(&admin, "admin", "", "AWS principal keeping key administration (default: the key account's root)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "renderer option KEY=VALUE (repeatable; see the targets above)")
+	cmd.Flags().StringVar(&admin, "admin", "", "AWS principal keeping key administration (same as --set admin=ARN)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		r, ok := keys.LookupRenderer(args[0])
+		if !ok {
+			return usagef("render %q: want one of %s", args[0], strings.Join(targets, ", "))
+		}
+		opts := map[string]string{}
+		if admin != "" {
+			opts["admin"] = admin
+		}
+		for _, kv := range set {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return usagef("--set %q: want KEY=VALUE", kv)
+			}
+			opts[k] = v
+		}
 		p, err := loadPolicy(path, ".")
 		if err != nil {
 			return err
 		}
-		var v any
-		switch args[0] {
-		case "aws":
-			v = p.RenderAWS(admin)
-		case "gcp":
-			v = p.RenderGCP()
-		default:
-			return usagef("render %q: want aws or gcp", args[0])
+		v, err := r.Renderer.Render(p.Plan(), opts)
+		if err != nil {
+			return usagef("render %s: %v", args[0], err)
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -52,6 +52,7 @@ func (h hintError) Unwrap() error { return h.error }
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := newRoot(e)
+	asKubectlPlugin(root, programName())
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -124,6 +125,8 @@ standard input and writes standard output. -i rewrites files in place
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		newDiffViewCmd(e),
+		newMergeDriverCmd(e),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version, commit, Go version and envelope format version",

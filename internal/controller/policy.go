@@ -30,7 +30,7 @@ const (
 )
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch,namespace=kseal-system
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 
 // allowedKeyIDs returns the key IDs of the named keys: this cluster's keys
 // for a cluster key of this cluster, the key's own ID otherwise.

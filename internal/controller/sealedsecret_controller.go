@@ -35,13 +35,20 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
+// RBAC, least privilege: every verb below is one the code uses (the
+// status is only patched; Secrets, Roles and RoleBindings are never
+// patched). Secrets need list and watch cluster-wide because the cache
+// holds the managed ones of every watched namespace (RBAC cannot select by
+// label). core/v1 events are for leader election's Lease events, in the
+// controller's namespace only.
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/status,verbs=patch
 // +kubebuilder:rbac:groups=kseal.dev,resources=sealedsecrets/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch,namespace=kseal-system
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=kseal-system
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete,namespace=kseal-system
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=kseal-system
 
 // Reconciler unseals SealedSecrets.
 type Reconciler struct {
@@ -137,6 +144,8 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 			return r.deny(ctx, ss, view, err.Error())
 		}
 		svc = view.pol.Services[g.Service]
+		// Providers with per-service identities unwrap as this service.
+		ctx = keys.WithCaller(ctx, keys.Caller{Service: g.Service, Namespace: ss.Namespace, ServiceAccounts: svc.ServiceAccounts, Settings: svc.Providers})
 		identities = func() []keys.Identity {
 			var out []keys.Identity
 			for _, id := range r.identities() {
@@ -385,6 +394,7 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 		}
 	}
 	meta.SetStatusCondition(&ss.Status.Conditions, cond)
+	setProgress(&ss.Status.Conditions, out, ss.Generation)
 	if pc := out.policy.condition(ss.Generation); pc != nil {
 		meta.SetStatusCondition(&ss.Status.Conditions, *pc)
 	} else if out.policy.state == policyNone {
@@ -398,6 +408,29 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 		return nil
 	}
 	return r.Client.Status().Patch(ctx, ss, client.MergeFrom(before))
+}
+
+// setProgress sets the kstatus conditions: Reconciling while a transient
+// failure is retried (out.err), Stalled for an outcome that no retry can
+// change (a terminal reason), neither once the Secret is up to date. Without
+// them, tools reading the kstatus convention (Flux, kpt, Argo CD's health
+// checks built on it) would call a SealedSecret that can never unseal
+// Current.
+func setProgress(conds *[]metav1.Condition, out outcome, gen int64) {
+	set := func(typ string) {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: out.reason, Message: out.message, ObservedGeneration: gen})
+	}
+	switch {
+	case out.reason == ksealv1.ReasonUnsealed:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionReconciling)
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionStalled)
+	case out.err != nil:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionStalled)
+		set(ksealv1.ConditionReconciling)
+	default:
+		meta.RemoveStatusCondition(conds, ksealv1.ConditionReconciling)
+		set(ksealv1.ConditionStalled)
+	}
 }
 
 func equalStatus(a, b ksealv1.SealedSecretStatus) bool {

@@ -63,12 +63,10 @@ func TestMain(m *testing.M) {
 	if gcpKMS, err = kmstest.NewGCP(gcpKey); err != nil {
 		panic(err)
 	}
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_KMS": awsKMS.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		gcpkms.EnvEndpoint: gcpKMS.Addr, gcpkms.EnvInsecure: "true",
-	} {
-		os.Setenv(k, v)
+	for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env()} {
+		for k, v := range env {
+			os.Setenv(k, v)
+		}
 	}
 	code := m.Run()
 	if testEnv != nil {

@@ -198,3 +198,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Env returns the environment a process needs to reach this server with
+// the real AWS SDK and no other AWS configuration: the KMS endpoint, static
+// test credentials, and no instance metadata, config or credentials file.
+func (a *AWS) Env() map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL_KMS": a.URL, "AWS_ENDPOINT_URL_STS": a.URL,
+		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+	}
+}

@@ -113,3 +113,10 @@ func gcpError(key string, err error) error {
 	}
 	return status.Error(codes.InvalidArgument, "Decryption failed: the ciphertext is invalid.")
 }
+
+// Env returns the environment a process needs to reach this server with
+// the real GCP client: the endpoint and plaintext gRPC without credentials
+// (pkg/keys/gcpkms EnvEndpoint and EnvInsecure).
+func (g *GCP) Env() map[string]string {
+	return map[string]string{"KSEAL_GCP_KMS_ENDPOINT": g.Addr, "KSEAL_GCP_KMS_INSECURE": "true"}
+}

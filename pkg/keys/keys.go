@@ -101,15 +101,6 @@ func IsRemote(id Identity) bool {
 // belongs to another key.
 var ErrIncorrectIdentity = errors.New("incorrect identity for recipient stanza")
 
-// Providers' errors match these with errors.Is, so that callers (the
-// controller) can tell a refusal from an outage without knowing providers.
-var (
-	// ErrAccessDenied: the key service refused this caller.
-	ErrAccessDenied = errors.New("access to the key denied")
-	// ErrUnavailable: throttled or unreachable; retrying later may work.
-	ErrUnavailable = errors.New("key service unavailable")
-)
-
 // NoIdentityMatchError is returned when no identity could open any of the
 // stanzas. Errs holds one error per stanza tried, so the caller sees every
 // miss rather than a bare "failed".

@@ -85,14 +85,15 @@ func ParseRecipient(s string) (Recipient, error) {
 	registry.RUnlock()
 	if !ok {
 		if tp := typePrefix(s); tp != "" {
-			return nil, fmt.Errorf("unknown recipient type %q… (known prefixes: %s)", tp, strings.Join(recipientPrefixes(), ", "))
+			return nil, fmt.Errorf("unknown recipient type %q… (known prefixes: %s)", tp, strings.Join(RecipientPrefixes(), ", "))
 		}
-		return nil, fmt.Errorf("unknown recipient type (not shown: no type prefix such as age1 or arn: starts it; known prefixes: %s)", strings.Join(recipientPrefixes(), ", "))
+		return nil, fmt.Errorf("unknown recipient type (not shown: no type prefix such as age1 or arn: starts it; known prefixes: %s)", strings.Join(RecipientPrefixes(), ", "))
 	}
 	return p(s)
 }
 
-func recipientPrefixes() []string {
+// RecipientPrefixes lists the registered recipient prefixes, sorted.
+func RecipientPrefixes() []string {
 	registry.RLock()
 	defer registry.RUnlock()
 	var ps []string

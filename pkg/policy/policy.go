@@ -33,6 +33,10 @@ type Policy struct {
 	Keys       map[string]*Key     `yaml:"keys"`
 	Services   map[string]*Service `yaml:"services"`
 	Shared     []*Shared           `yaml:"shared"`
+	// Exclude lists globs, relative to kseal.yaml, of files that
+	// `kseal policy check` does not read: Helm chart templates, kustomize
+	// patches and other files that are not manifests as they stand.
+	Exclude []string `yaml:"exclude"`
 
 	// Path is the file it was read from; Dir is its directory, the root that
 	// service paths are relative to.
@@ -48,22 +52,28 @@ type Cluster struct {
 	// RecipientsFile holds the cluster's active recipients, newest first
 	// (kseal fetch-recipients --all -o FILE), relative to the policy.
 	RecipientsFile string `yaml:"recipientsFile"`
-	// AWSRole and GCPServiceAccount are the controller's cloud identities;
-	// render grants them Decrypt.
-	AWSRole           string `yaml:"awsRole"`
-	GCPServiceAccount string `yaml:"gcpServiceAccount"`
+	// Identities are the controller's identities at key services (an IAM
+	// role ARN, a GCP service account member, …); `kseal policy render`
+	// grants them unwrap. AWSRole and GCPServiceAccount are older spellings
+	// of one entry each.
+	Identities        []string `yaml:"identities"`
+	AWSRole           string   `yaml:"awsRole"`
+	GCPServiceAccount string   `yaml:"gcpServiceAccount"`
 
 	recipients []keys.Recipient // parsed from RecipientsFile, newest first
 }
 
-// Key is a named key: exactly one of its fields is set.
+// Key is a named key: exactly one of its fields is set. Recipient takes
+// any registered provider's recipient string; Age, AWSKMS and GCPKMS are
+// aliases kept for existing policies (gcpKms may leave out "gcpkms:").
 type Key struct {
-	Cluster string `yaml:"cluster"`
-	Age     string `yaml:"age"`
-	AWSKMS  string `yaml:"awsKms"`
-	GCPKMS  string `yaml:"gcpKms"`
+	Cluster   string `yaml:"cluster"`
+	Recipient string `yaml:"recipient"`
+	Age       string `yaml:"age"`
+	AWSKMS    string `yaml:"awsKms"`
+	GCPKMS    string `yaml:"gcpKms"`
 
-	recipient keys.Recipient // parsed by validation (not set for cluster keys)
+	parsed keys.Recipient // parsed by validation (not set for cluster keys)
 }
 
 // Service is a team's application.
@@ -82,6 +92,10 @@ type Service struct {
 	// DefaultDeniedAnnotations; the longest matching prefix decides.
 	AllowAnnotations []string `yaml:"allowAnnotations"`
 	DenyAnnotations  []string `yaml:"denyAnnotations"`
+	// Providers holds per-provider settings of the service (the identity
+	// it has at a key service, …), checked by the provider that registered
+	// its name (keys.RegisterServiceSettings) and handed to renderers.
+	Providers map[string]map[string]string `yaml:"providers"`
 }
 
 // Shared is a secret sealed once and allowed in the namespaces of several
@@ -216,6 +230,11 @@ func (p *Policy) validate() error {
 			errs = append(errs, p.errAt(at, "cluster %q: recipientsFile is required (kseal fetch-recipients --all -o FILE)", name))
 			continue
 		}
+		for i, id := range c.Identities {
+			if keys.PrincipalKind(id) == "" {
+				errs = append(errs, p.errAt(fmt.Sprintf("%s.identities.%d", at, i), "cluster %q: identity %q: want one of: %s", name, id, keys.PrincipalKinds()))
+			}
+		}
 		if p.inCluster {
 			continue
 		}
@@ -240,13 +259,13 @@ func (p *Policy) validate() error {
 			continue
 		}
 		set := 0
-		for _, v := range []string{k.Cluster, k.Age, k.AWSKMS, k.GCPKMS} {
+		for _, v := range []string{k.Cluster, k.Recipient, k.Age, k.AWSKMS, k.GCPKMS} {
 			if v != "" {
 				set++
 			}
 		}
 		if set != 1 {
-			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, age, awsKms, gcpKms", name))
+			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, recipient (or its aliases age, awsKms, gcpKms)", name))
 			continue
 		}
 		if k.Cluster != "" {
@@ -255,12 +274,12 @@ func (p *Policy) validate() error {
 			}
 			continue
 		}
-		r, err := keys.ParseRecipient(k.recipientString())
+		r, err := keys.ParseRecipient(k.RecipientString())
 		if err != nil {
 			errs = append(errs, p.errAt(at, "key %q: %v", name, err))
 			continue
 		}
-		k.recipient = r
+		k.parsed = r
 	}
 	nsOwner := map[string]string{}
 	type pathOwner struct{ glob, owner, at string }
@@ -290,9 +309,14 @@ func (p *Policy) validate() error {
 				errs = append(errs, p.errAt(fmt.Sprintf("%s.allowTokenTypes.%d", at, i), "service %q: %q is not a token type (want one of %v; other types need no grant)", name, t, TokenTypes))
 			}
 		}
+		for _, pn := range sortedKeys(s.Providers) {
+			if err := keys.ValidateServiceSettings(pn, s.Providers[pn]); err != nil {
+				errs = append(errs, p.errAt(at+".providers."+pn, "service %q: providers.%s: %v", name, pn, err))
+			}
+		}
 		for i, id := range append(append([]string{}, s.Writers...), s.Readers...) {
-			if kindOfIdentity(id) == "" {
-				errs = append(errs, p.errAt(at, "service %q: identity %d %q: want an IAM role ARN or serviceAccount:/user:/group: member", name, i, id))
+			if keys.PrincipalKind(id) == "" {
+				errs = append(errs, p.errAt(at, "service %q: identity %d %q: want one of: %s", name, i, id, keys.PrincipalKinds()))
 			}
 		}
 	}
@@ -326,6 +350,7 @@ func (p *Policy) validate() error {
 			}
 		}
 	}
+	errs = append(errs, p.checkExclude()...)
 	return errors.Join(errs...)
 }
 
@@ -360,18 +385,12 @@ func literalPrefix(g string) string {
 	return g
 }
 
-func kindOfIdentity(id string) string {
+// RecipientString is the key's recipient as ParseRecipient takes it
+// (aliases resolved), or "" for a cluster key.
+func (k *Key) RecipientString() string {
 	switch {
-	case strings.HasPrefix(id, "arn:aws:iam::") || strings.HasPrefix(id, "arn:aws-cn:iam::") || strings.HasPrefix(id, "arn:aws-us-gov:iam::"):
-		return "aws"
-	case strings.HasPrefix(id, "serviceAccount:") || strings.HasPrefix(id, "user:") || strings.HasPrefix(id, "group:"):
-		return "gcp"
-	}
-	return ""
-}
-
-func (k *Key) recipientString() string {
-	switch {
+	case k.Recipient != "":
+		return k.Recipient
 	case k.Age != "":
 		return k.Age
 	case k.AWSKMS != "":
@@ -381,6 +400,9 @@ func (k *Key) recipientString() string {
 	}
 	return ""
 }
+
+// Parsed returns the key's recipient, or nil for a cluster key.
+func (k *Key) Parsed() keys.Recipient { return k.parsed }
 
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))

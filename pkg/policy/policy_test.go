@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,9 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"kseal.dev/kseal/pkg/keys"
 	_ "kseal.dev/kseal/pkg/keys/agekey"
-	_ "kseal.dev/kseal/pkg/keys/awskms"
-	_ "kseal.dev/kseal/pkg/keys/gcpkms"
+	"kseal.dev/kseal/pkg/keys/awskms"
+	"kseal.dev/kseal/pkg/keys/gcpkms"
 	"kseal.dev/kseal/pkg/policy"
 )
 
@@ -116,11 +118,11 @@ func TestValidationErrorsHaveLines(t *testing.T) {
 	}
 }
 
-// TestRenderAWS checks the key policy grammar: Version, statements with
+// TestRenderAWS checks, through the plan the policy hands to renderers, the key policy grammar: Version, statements with
 // Sid/Effect/Principal/Action/Resource, and encryption-context conditions.
 func TestRenderAWS(t *testing.T) {
 	p := load(t)
-	docs := p.RenderAWS("")
+	docs := awskms.RenderPolicies(p.Plan(), "")
 	doc := docs["arn:aws:kms:us-east-1:111122223333:key/0000-ci"]
 	if len(docs) != 1 || doc == nil {
 		t.Fatalf("rendered %d policies", len(docs))
@@ -133,7 +135,7 @@ func TestRenderAWS(t *testing.T) {
 	if err := json.Unmarshal(b, &generic); err != nil || generic.Version != "2012-10-17" {
 		t.Fatalf("%s: %v", b, err)
 	}
-	sids := map[string]policy.AWSStatement{}
+	sids := map[string]awskms.Statement{}
 	for _, s := range doc.Statement {
 		if s.Effect != "Allow" || s.Resource != "*" || len(s.Action) == 0 || len(s.Principal["AWS"]) == 0 {
 			t.Errorf("malformed statement %+v", s)
@@ -169,7 +171,7 @@ func TestRenderAWS(t *testing.T) {
 
 func TestRenderGCP(t *testing.T) {
 	p := load(t)
-	pols := p.RenderGCP()
+	pols := gcpkms.RenderPolicies(p.Plan())
 	pol := pols["projects/proj/locations/global/keyRings/r/cryptoKeys/k"]
 	if len(pols) != 1 || pol == nil || len(pol.Bindings) != 2 {
 		t.Fatalf("got %+v", pols)
@@ -279,5 +281,104 @@ func TestPolicyFileMayEndInAnEmptyDocument(t *testing.T) {
 		if _, err := policy.ParseInCluster([]byte("apiVersion: kseal.dev/v1alpha1\nkind: Policy\n"+tail), "kseal.yaml"); err != nil {
 			t.Errorf("%q: %v", tail, err)
 		}
+	}
+}
+
+// A key is {recipient: STRING} for any provider; age, awsKms and gcpKms are
+// aliases that name the same key, so existing policies keep working.
+func TestRecipientAndAliases(t *testing.T) {
+	const (
+		age = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+		arn = "arn:aws:kms:us-east-1:111122223333:key/k"
+		gcp = "projects/p/locations/l/keyRings/r/cryptoKeys/k"
+	)
+	y := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n" +
+		"  a1: {recipient: " + age + "}\n  a2: {age: " + age + "}\n" +
+		"  w1: {recipient: \"" + arn + "\"}\n  w2: {awsKms: \"" + arn + "\"}\n" +
+		"  g1: {recipient: gcpkms:" + gcp + "}\n  g2: {gcpKms: " + gcp + "}\n  g3: {gcpKms: gcpkms:" + gcp + "}\n"
+	p, err := policy.Parse([]byte(y), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][]string{{"a1", "a2"}, {"w1", "w2"}, {"g1", "g2", "g3"}} {
+		want := p.KeyRefs(pair[0])
+		if len(want) != 1 || want[0].Type == "" {
+			t.Fatalf("%s: refs %v", pair[0], want)
+		}
+		for _, other := range pair[1:] {
+			if got := p.KeyRefs(other); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: refs %v, want those of %s: %v", other, got, pair[0], want)
+			}
+		}
+	}
+	for _, tc := range []struct{ name, key, want string }{
+		{"two fields", "{recipient: " + age + ", age: " + age + "}", `key "k": set exactly one of cluster, recipient`},
+		{"unknown provider", "{recipient: \"vault9:x\"}", `key "k": unknown recipient type`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte("apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: "+tc.key+"\n"), "p.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// The plan handed to renderers carries each grant's binding and the
+// controllers' identities, from identities and the older aliases alike.
+func TestPlan(t *testing.T) {
+	p := load(t)
+	plan := p.Plan()
+	if !slices.Contains(plan.Controllers, "arn:aws:iam::111122223333:role/kseal-controller") ||
+		!slices.Contains(plan.Controllers, "serviceAccount:kseal-controller@proj.iam.gserviceaccount.com") {
+		t.Errorf("controllers %v", plan.Controllers)
+	}
+	for _, k := range plan.Keys {
+		if k.Name == "cluster" {
+			t.Errorf("a cluster key is not in the plan")
+		}
+		for _, g := range k.Grants {
+			if g.Shared != "" && (!slices.Equal(g.Binding["kseal-scope"], []string{"shared"}) || !slices.Equal(g.Binding["kseal-name"], []string{g.Shared})) {
+				t.Errorf("%s %s: binding %v", k.Name, g.Rule, g.Binding)
+			}
+			if g.Shared == "" && len(g.Binding["kseal-namespace"]) == 0 {
+				t.Errorf("%s %s: binding %v", k.Name, g.Rule, g.Binding)
+			}
+		}
+	}
+}
+
+func init() {
+	keys.RegisterServiceSettings("keystest", func(s map[string]string) error {
+		for k := range s {
+			if k != "role" {
+				return fmt.Errorf("unknown setting %q (known: role)", k)
+			}
+		}
+		return nil
+	})
+}
+
+// A service's providers.NAME settings are checked by the provider that
+// registered NAME, refused for any other name, and reach renderers.
+func TestServiceProviderSettings(t *testing.T) {
+	base := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: {recipient: arn:aws:kms:us-east-1:111122223333:key/k}\nservices:\n  s:\n    namespaces: [a]\n    keys: [k]\n    providers:\n"
+	p, err := policy.Parse([]byte(base+"      keystest: {role: orders}\n"), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Plan().Keys[0].Grants[0].Services[0].Settings["keystest"]["role"]; got != "orders" {
+		t.Errorf("plan settings: role %q", got)
+	}
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown provider", "      nope: {role: x}\n", `p.yaml:10: service "s": providers.nope: no provider named "nope" takes service settings (known: `},
+		{"provider refuses", "      keystest: {rol: x}\n", `p.yaml:10: service "s": providers.keystest: unknown setting "rol"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := policy.Parse([]byte(base+tc.yaml), "p.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -114,7 +114,7 @@ func (p *Policy) Recipients(names []string) ([]keys.Recipient, error) {
 	var out []keys.Recipient
 	for _, n := range names {
 		k := p.Keys[n]
-		r := k.recipient
+		r := k.parsed
 		if k.Cluster != "" {
 			c := p.Clusters[k.Cluster]
 			if len(c.recipients) == 0 {
@@ -138,8 +138,8 @@ func (p *Policy) KeyIDs(name string) (current string, accepted []string) {
 		for _, r := range p.Clusters[k.Cluster].recipients {
 			accepted = append(accepted, r.KeyID())
 		}
-	} else if k.recipient != nil {
-		accepted = []string{k.recipient.KeyID()}
+	} else if k.parsed != nil {
+		accepted = []string{k.parsed.KeyID()}
 	}
 	if len(accepted) > 0 {
 		current = accepted[0]
@@ -160,8 +160,8 @@ func (p *Policy) KeyRefs(name string) []KeyRef {
 	var rs []keys.Recipient
 	if k.Cluster != "" {
 		rs = p.Clusters[k.Cluster].recipients
-	} else if k.recipient != nil {
-		rs = []keys.Recipient{k.recipient}
+	} else if k.parsed != nil {
+		rs = []keys.Recipient{k.parsed}
 	}
 	var out []KeyRef
 	for _, r := range rs {

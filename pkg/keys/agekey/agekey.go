@@ -109,6 +109,14 @@ func (r *Recipient) Wrap(_ context.Context, dek []byte, _ keys.Binding) (*keys.S
 // KeyID returns the recipient's key ID.
 func (r *Recipient) KeyID() string { return r.keyID }
 
+// Describe says what the recipient is, for kseal policy explain.
+func (r *Recipient) Describe() string {
+	if r.PostQuantum() {
+		return "age ML-KEM hybrid key " + r.str
+	}
+	return "age key " + r.str
+}
+
 // StanzaType returns the stanza type of the recipient's wraps.
 func (r *Recipient) StanzaType() string { return r.typ }
 

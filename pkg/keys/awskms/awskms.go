@@ -92,6 +92,9 @@ func ParseRecipient(s string) (keys.Recipient, error) {
 	return r, nil
 }
 
+// Describe says what the recipient is, for kseal policy explain.
+func (r *Recipient) Describe() string { return "AWS KMS key " + r.ARN }
+
 // KeyID is the key (or alias) ARN.
 func (r *Recipient) KeyID() string { return r.ARN }
 
@@ -146,6 +149,34 @@ func (i *Identity) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Binding) (
 	return out.Plaintext, nil
 }
 
+// backoff, when set, replaces the SDK's jittered exponential backoff
+// between retries (SetBackoff; tests use a zero delay).
+var backoff retry.BackoffDelayer
+
+// BackoffFunc is a retry delay as a function of the attempt (1 for the
+// first retry) and the error that caused it.
+type BackoffFunc func(attempt int, err error) (time.Duration, error)
+
+// BackoffDelay implements retry.BackoffDelayer.
+func (f BackoffFunc) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	return f(attempt, err)
+}
+
+// SetBackoff replaces the delay between retries for clients created from
+// now on (nil restores the SDK's default) and drops the cached clients. The
+// number of attempts stays MaxAttempts. Tests pass a zero delay so that
+// throttling runs do not wait for real.
+func SetBackoff(f BackoffFunc) {
+	clients.mu.Lock()
+	defer clients.mu.Unlock()
+	if f == nil {
+		backoff = nil
+	} else {
+		backoff = f
+	}
+	clients.m = map[string]*kms.Client{}
+}
+
 // clientCache shares one client per region, role and profile.
 type clientCache struct {
 	mu sync.Mutex
@@ -167,6 +198,9 @@ func (cc *clientCache) get(ctx context.Context, region, role, profile string) (*
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = MaxAttempts
 				o.MaxBackoff = MaxBackoff
+				if backoff != nil {
+					o.Backoff = backoff
+				}
 				// Bulk runs meet throttling by design; the client-side
 				// retry quota would turn that into failures.
 				o.RateLimiter = ratelimit.None
@@ -190,55 +224,29 @@ func (cc *clientCache) get(ctx context.Context, region, role, profile string) (*
 	return c, nil
 }
 
-// Error is a KMS failure, classified.
-type Error struct {
-	Key  string
-	Op   string
-	Kind string // "access denied", "key not found", "wrong encryption context or ciphertext", "throttled", "unavailable", "failed"
-	Err  error
-	temp bool
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("AWS KMS key %s: %s: %s: %v", e.Key, e.Op, e.Kind, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is makes the error match keys.ErrAccessDenied or keys.ErrUnavailable.
-func (e *Error) Is(target error) bool {
-	return (target == keys.ErrAccessDenied && e.Kind == "access denied") || (target == keys.ErrUnavailable && e.temp)
-}
-
-// Temporary reports whether retrying later may succeed (throttling, outage).
-func (e *Error) Temporary() bool { return e.temp }
-
+// describe classifies an SDK error as a *keys.Error.
 func describe(key, op string, err error) error {
-	e := &Error{Key: key, Op: op, Kind: "failed", Err: err}
+	e := &keys.Error{Provider: "AWS KMS", Key: key, Op: op, Kind: keys.KindFailed, Err: err}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		// Keep the service's code and message; drop the request's bytes.
 		e.Err = errors.New(api.ErrorCode() + ": " + api.ErrorMessage())
 		switch api.ErrorCode() {
 		case "AccessDeniedException":
-			e.Kind = "access denied"
+			e.Kind = keys.KindAccessDenied
 		case "NotFoundException":
-			e.Kind = "key not found"
+			e.Kind = keys.KindNotFound
 		case "InvalidCiphertextException", "IncorrectKeyException":
-			e.Kind = "wrong encryption context or ciphertext (moved object, or tampered wrap)"
+			e.Kind, e.Reason = keys.KindWrongBinding, "wrong encryption context or ciphertext (moved object, or tampered wrap)"
 		case "DisabledException", "KMSInvalidStateException":
-			e.Kind = "key disabled or pending deletion"
+			e.Kind, e.Reason = keys.KindDisabled, "key disabled or pending deletion"
 		case "ThrottlingException", "LimitExceededException", "KMSInternalException", "DependencyTimeoutException", "ServiceUnavailable":
-			e.Kind, e.temp = "throttled or unavailable", true
+			e.Kind, e.Reason = keys.KindUnavailable, "throttled or unavailable"
 		}
 		return e
 	}
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
-		e.Kind, e.temp = "unavailable", true
-		return e
-	}
-	// Network errors, timeouts and exhausted retries: worth retrying later.
-	e.Kind, e.temp = "unavailable", true
+	// Network errors, timeouts, 5xx and exhausted retries: worth retrying
+	// later.
+	e.Kind = keys.KindUnavailable
 	return e
 }

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"kseal.dev/kseal/internal/kmstest"
 	"kseal.dev/kseal/pkg/keys"
@@ -23,6 +25,10 @@ const (
 
 var srv *kmstest.AWS
 
+// retries counts the SDK's calls for a retry delay; the delay itself is
+// zero so that throttling tests do not wait for real.
+var retries atomic.Int64
+
 // TestMain points the real SDK at the protocol-level server through the
 // SDK's standard endpoint variable.
 func TestMain(m *testing.M) {
@@ -32,10 +38,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	srv.AddAlias(aliasARN, keyARN)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
+	awskms.SetBackoff(func(int, error) (time.Duration, error) {
+		retries.Add(1)
+		return 0, nil
+	})
+	for k, v := range srv.Env() {
 		os.Setenv(k, v)
 	}
 	code := m.Run()
@@ -79,7 +86,7 @@ func TestRoundTripAndContext(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "wrong encryption context") || !strings.Contains(err.Error(), keyARN) {
 		t.Fatalf("moved object: got %v", err)
 	}
-	var ke *awskms.Error
+	var ke *keys.Error
 	if !errors.As(err, &ke) || ke.Temporary() {
 		t.Errorf("wrong context must be final: %v", err)
 	}
@@ -108,7 +115,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			srv.SetFault(otherARN, tc.fault)
 			defer srv.SetFault(otherARN, kmstest.Fault{})
 			_, err := (&awskms.Identity{}).Unwrap(ctx, s, prod)
-			var ke *awskms.Error
+			var ke *keys.Error
 			if !errors.As(err, &ke) || !strings.Contains(err.Error(), tc.want) || ke.Temporary() != tc.temp {
 				t.Fatalf("got %v (temporary %v)", err, ke != nil && ke.Temporary())
 			}
@@ -123,10 +130,13 @@ func TestErrorsAreClassified(t *testing.T) {
 func TestThrottlingIsRetriedWithBackoff(t *testing.T) {
 	srv.SetFault(keyARN, kmstest.Fault{Throttle: 2})
 	defer srv.SetFault(keyARN, kmstest.Fault{})
-	before := srv.Calls("Encrypt")
+	before, waits := srv.Calls("Encrypt"), retries.Load()
 	wrap(t, keyARN)
 	if n := srv.Calls("Encrypt") - before; n != 3 {
 		t.Errorf("%d Encrypt calls, want 3 (two throttled, one served)", n)
+	}
+	if n := retries.Load() - waits; n != 2 {
+		t.Errorf("the backoff was asked %d times, want 2 (once per retry)", n)
 	}
 }
 

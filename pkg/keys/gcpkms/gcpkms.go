@@ -77,6 +77,9 @@ func ParseRecipient(s string) (keys.Recipient, error) {
 	return &Recipient{Name: name}, nil
 }
 
+// Describe says what the recipient is, for kseal policy explain.
+func (r *Recipient) Describe() string { return "GCP KMS key " + r.Name }
+
 // KeyID is the CryptoKey resource name.
 func (r *Recipient) KeyID() string { return r.Name }
 
@@ -204,53 +207,38 @@ func (r *retryer) Retry(err error) (time.Duration, bool) {
 	return r.backoff.Pause(), true
 }
 
+// backoff is the retry schedule: jittered, doubling from 50 ms to 2 s.
+// Tests shorten it (export_test.go).
+var backoff = gax.Backoff{Initial: 50 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}
+
 func retrying() gax.CallOption {
+	b := backoff
 	return gax.WithRetry(func() gax.Retryer {
-		return &retryer{backoff: gax.Backoff{Initial: 50 * time.Millisecond, Max: 2 * time.Second, Multiplier: 2}}
+		return &retryer{backoff: b}
 	})
 }
 
-// Error is a classified KMS failure.
-type Error struct {
-	Key  string
-	Op   string
-	Kind string
-	Err  error
-	temp bool
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("GCP KMS key %s: %s: %s: %v", e.Key, e.Op, e.Kind, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is makes the error match keys.ErrAccessDenied or keys.ErrUnavailable.
-func (e *Error) Is(target error) bool {
-	return (target == keys.ErrAccessDenied && e.Kind == "access denied") || (target == keys.ErrUnavailable && e.temp)
-}
-
-// Temporary reports whether retrying later may succeed.
-func (e *Error) Temporary() bool { return e.temp }
-
+// integrity is a checksum mismatch in transit: the bytes were damaged on
+// the way, so a retry may succeed.
 func integrity(key, op, msg string) error {
-	return &Error{Key: key, Op: op, Kind: "integrity check failed in transit", Err: errors.New(msg), temp: true}
+	return &keys.Error{Provider: "GCP KMS", Key: key, Op: op, Kind: keys.KindUnavailable, Reason: "integrity check failed in transit", Err: errors.New(msg)}
 }
 
+// describe classifies a gRPC error as a *keys.Error.
 func describe(key, op string, err error) error {
 	st, _ := status.FromError(err)
-	e := &Error{Key: key, Op: op, Kind: "failed", Err: errors.New(st.Code().String() + ": " + st.Message())}
+	e := &keys.Error{Provider: "GCP KMS", Key: key, Op: op, Kind: keys.KindFailed, Err: errors.New(st.Code().String() + ": " + st.Message())}
 	switch st.Code() {
 	case codes.PermissionDenied, codes.Unauthenticated:
-		e.Kind = "access denied"
+		e.Kind = keys.KindAccessDenied
 	case codes.NotFound:
-		e.Kind = "key not found"
+		e.Kind = keys.KindNotFound
 	case codes.InvalidArgument:
-		e.Kind = "wrong additional authenticated data or ciphertext (moved object, or tampered wrap)"
+		e.Kind, e.Reason = keys.KindWrongBinding, "wrong additional authenticated data or ciphertext (moved object, or tampered wrap)"
 	case codes.FailedPrecondition:
-		e.Kind = "key disabled or destroyed"
+		e.Kind = keys.KindDisabled
 	case codes.ResourceExhausted, codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.Unknown, codes.Canceled:
-		e.Kind, e.temp = "throttled or unavailable", true
+		e.Kind, e.Reason = keys.KindUnavailable, "throttled or unavailable"
 	}
 	return e
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"kseal.dev/kseal/internal/kmstest"
 	"kseal.dev/kseal/pkg/keys"
@@ -26,8 +27,10 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	os.Setenv(gcpkms.EnvEndpoint, srv.Addr)
-	os.Setenv(gcpkms.EnvInsecure, "true")
+	gcpkms.SetBackoffForTest(time.Millisecond)
+	for k, v := range srv.Env() {
+		os.Setenv(k, v)
+	}
 	code := m.Run()
 	srv.Close()
 	os.Exit(code)
@@ -86,7 +89,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			srv.SetFault(otherName, tc.fault)
 			defer srv.SetFault(otherName, kmstest.Fault{})
 			_, err := gcpkms.Identity{}.Unwrap(ctx, s, prod)
-			var ge *gcpkms.Error
+			var ge *keys.Error
 			if !errors.As(err, &ge) || !strings.Contains(err.Error(), tc.want) || ge.Temporary() != tc.temp {
 				t.Fatalf("got %v", err)
 			}

@@ -1,0 +1,292 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"kseal.dev/kseal/internal/envtestutil"
+)
+
+var chart = filepath.Join(root, "charts", "kseal")
+
+// objects decodes a multi-document manifest, keyed by kind/namespace/name.
+func objects(t *testing.T, what string, b []byte) map[string]*unstructured.Unstructured {
+	t.Helper()
+	out := map[string]*unstructured.Unstructured{}
+	d := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	for {
+		var m map[string]any
+		err := d.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if m == nil {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: m}
+		out[u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName()] = u
+	}
+}
+
+func helmTemplate(t *testing.T, args ...string) map[string]*unstructured.Unstructured {
+	t.Helper()
+	helm := tool(t, "KSEAL_HELM")
+	cmd := exec.Command(helm, append([]string{"template", "kseal", chart, "--namespace", controllerNS, "--include-crds"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+	}
+	return objects(t, "helm template", out)
+}
+
+func field(t *testing.T, u *unstructured.Unstructured, path ...string) any {
+	t.Helper()
+	v, _, err := unstructured.NestedFieldNoCopy(u.Object, path...)
+	if err != nil {
+		t.Fatalf("%s %s: %s: %v", u.GetKind(), u.GetName(), strings.Join(path, "."), err)
+	}
+	return v
+}
+
+func container(t *testing.T, deploy *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	cs, _ := field(t, deploy, "spec", "template", "spec", "containers").([]any)
+	if len(cs) != 1 {
+		t.Fatalf("Deployment %s has %d containers", deploy.GetName(), len(cs))
+	}
+	return cs[0].(map[string]any)
+}
+
+// TestHelmChartMatchesInstall renders charts/kseal with the real helm and
+// compares it with config/install.yaml: the same RBAC objects with the same
+// rules and subjects (no more, no fewer), the same CRD, ServiceAccount and
+// Service, and a Deployment that runs the same flags under the same
+// security context. The chart's RBAC rules and CRD are copies make generate
+// keeps; this test catches a chart that drifts by hand.
+func TestHelmChartMatchesInstall(t *testing.T) {
+	if out, err := exec.Command(tool(t, "KSEAL_HELM"), "lint", "--strict", chart).CombinedOutput(); err != nil {
+		t.Fatalf("helm lint --strict: %v\n%s", err, out)
+	}
+	got := helmTemplate(t)
+	b, err := os.ReadFile(filepath.Join(root, "config", "install.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := objects(t, "config/install.yaml", b)
+
+	compare := map[string][][]string{
+		"ClusterRole":              {{"rules"}},
+		"Role":                     {{"rules"}},
+		"ClusterRoleBinding":       {{"roleRef"}, {"subjects"}},
+		"RoleBinding":              {{"roleRef"}, {"subjects"}},
+		"ServiceAccount":           {},
+		"Service":                  {{"spec"}},
+		"CustomResourceDefinition": {{"spec"}},
+		"Deployment": {
+			{"spec", "replicas"}, {"spec", "selector"},
+			{"spec", "template", "spec", "serviceAccountName"}, {"spec", "template", "spec", "securityContext"},
+		},
+	}
+	for key, w := range want {
+		paths, ok := compare[w.GetKind()]
+		if !ok {
+			continue // the Namespace: helm install --create-namespace
+		}
+		g := got[key]
+		if g == nil {
+			t.Errorf("the chart lacks %s", key)
+			continue
+		}
+		for _, p := range paths {
+			if a, b := field(t, g, p...), field(t, w, p...); !reflect.DeepEqual(a, b) {
+				t.Errorf("%s %s: chart has %v, config/install.yaml has %v", key, strings.Join(p, "."), a, b)
+			}
+		}
+	}
+	for key, g := range got {
+		if _, ok := compare[g.GetKind()]; ok && want[key] == nil {
+			t.Errorf("the chart has %s, which config/install.yaml does not", key)
+		}
+	}
+	deploy := "Deployment/" + controllerNS + "/" + controllerSA
+	if got[deploy] == nil || want[deploy] == nil {
+		t.Fatalf("no %s", deploy)
+	}
+	gc, wc := container(t, got[deploy]), container(t, want[deploy])
+	for _, k := range []string{"args", "image", "ports", "livenessProbe", "readinessProbe", "resources", "securityContext"} {
+		if !reflect.DeepEqual(gc[k], wc[k]) {
+			t.Errorf("Deployment container %s: chart has %v, config/install.yaml has %v", k, gc[k], wc[k])
+		}
+	}
+
+	t.Run("values add flags, a policy and KMS identity", func(t *testing.T) {
+		got := helmTemplate(t, "--set", "extraArgs={--cluster-name=prod,--require-policy}", "--set", "logFormat=text",
+			"--set", "policy=kind: Policy", "--set", "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/k")
+		args := container(t, got[deploy])["args"]
+		wantArgs := []any{"--namespace=" + controllerNS, "--leader-elect", "--log-format=text", "--cluster-name=prod", "--require-policy"}
+		if !reflect.DeepEqual(args, wantArgs) {
+			t.Errorf("args %v, want %v", args, wantArgs)
+		}
+		cm := got["ConfigMap/"+controllerNS+"/kseal-policy"]
+		if cm == nil || field(t, cm, "data", "kseal.yaml") != "kind: Policy\n" {
+			t.Errorf("policy ConfigMap %v", cm)
+		}
+		sa := got["ServiceAccount/"+controllerNS+"/"+controllerSA]
+		if field(t, sa, "metadata", "annotations", "eks.amazonaws.com/role-arn") != "arn:aws:iam::1:role/k" {
+			t.Errorf("ServiceAccount %v", sa.Object)
+		}
+	})
+}
+
+// TestChartCopiesUpToDate: the chart's CRD and RBAC rules are copies of
+// config/'s generated files (make generate copies them).
+func TestChartCopiesUpToDate(t *testing.T) {
+	for chartFile, src := range map[string]string{
+		filepath.Join(chart, "crds", "kseal.dev_sealedsecrets.yaml"): filepath.Join(root, "config", "crd", "bases", "kseal.dev_sealedsecrets.yaml"),
+		filepath.Join(chart, "files", "role.yaml"):                   filepath.Join(root, "config", "rbac", "role.yaml"),
+	} {
+		a, err1 := os.ReadFile(chartFile)
+		b, err2 := os.ReadFile(src)
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s is stale (%v %v): run make generate", chartFile, err1, err2)
+		}
+	}
+}
+
+// TestHelmInstall installs the chart with the real helm into an empty API
+// server (the chart brings the CRD), with a policy and a flag from values,
+// and runs the controller with the flags of the Deployment helm created, as
+// the ServiceAccount helm created, with the RBAC helm created. It unseals,
+// grants the policy's reader (a Role and RoleBinding made under that RBAC)
+// and is refused nothing.
+func TestHelmInstall(t *testing.T) {
+	r := helmInstallAndUnseal(t, "")
+	r.must(nil, "kubectl", "get", "clusterrolebinding", controllerSA)
+}
+
+// TestHelmInstallWatchNamespaces: with watchNamespaces the chart binds the
+// controller's rules only where it works, and it still unseals there with
+// no refusal, while it may not touch Secrets in any other namespace.
+func TestHelmInstallWatchNamespaces(t *testing.T) {
+	r := helmInstallAndUnseal(t, "watchNamespaces: [web]\n")
+	if _, err := r.run(nil, "kubectl", "get", "clusterrolebinding", controllerSA); err == nil {
+		t.Error("a ClusterRoleBinding exists although watchNamespaces is set")
+	}
+	sa := "system:serviceaccount:" + controllerNS + ":" + controllerSA
+	for _, c := range []struct{ args, want string }{
+		{"list secrets -n web", "yes"},
+		{"create secrets -n web", "yes"},
+		{"get secrets -n " + controllerNS, "yes"},
+		{"list secrets -n default", "no"},
+		{"get secrets -n kube-system", "no"},
+		{"list secrets --all-namespaces", "no"},
+	} {
+		out, _ := r.run(nil, "kubectl", append([]string{"auth", "can-i", "--as", sa}, strings.Fields(c.args)...)...)
+		if strings.TrimSpace(out) != c.want {
+			t.Errorf("can-i %s: %q, want %s", c.args, strings.TrimSpace(out), c.want)
+		}
+	}
+}
+
+// helmInstallAndUnseal installs the chart with extra values into a new API
+// server, runs the controller as helm's Deployment and RBAC say, and checks
+// it unseals into namespace web and grants the policy's reader.
+func helmInstallAndUnseal(t *testing.T, extraValues string) *runner {
+	t.Helper()
+	envtestutil.Require(t, cluster)
+	helm := tool(t, "KSEAL_HELM")
+	env := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
+	if _, err := env.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	r := &runner{t: t, kubeconfig: kubeconfig(t, env), dir: t.TempDir()}
+	values := `extraArgs: ["--cluster-name=test"]
+policy: |
+  apiVersion: kseal.dev/v1alpha1
+  kind: Policy
+  clusters:
+    test: {recipientsFile: test.pub}
+  keys:
+    cluster: {cluster: test}
+  services:
+    web: {namespaces: [web], serviceAccounts: [web-reader], keys: [cluster]}
+` + extraValues
+	if err := os.WriteFile(filepath.Join(r.dir, "values.yaml"), []byte(values), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.must(nil, "kubectl", "create", "namespace", "web")
+	r.must(nil, helm, "install", "kseal", chart, "--namespace", controllerNS, "--create-namespace", "--values", "values.yaml")
+	r.must(nil, "kubectl", "get", "crd", "sealedsecrets.kseal.dev")
+
+	var args []string
+	out := r.must(nil, "kubectl", "-n", controllerNS, "get", "deployment", controllerSA, "-o", "jsonpath={.spec.template.spec.containers[0].args}")
+	if err := json.Unmarshal([]byte(out), &args); err != nil {
+		t.Fatalf("Deployment args %q: %v", out, err)
+	}
+	r.asServiceAccount(env)
+	ctrl := r.startController(args...) // the Deployment's flags come last and win
+	t.Cleanup(func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) })
+
+	var pub string
+	poll(t, "cluster recipient", func() (err error) {
+		pub, err = r.run(nil, "kseal", "fetch-recipients")
+		return err
+	})
+	if err := os.WriteFile(filepath.Join(r.dir, "cluster.pub"), []byte(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: web}\nstringData: {password: helm-installed}\n"
+	if err := os.WriteFile(filepath.Join(r.dir, "db.yaml"), []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", "db.yaml")
+	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
+	poll(t, "Secret unsealed under the chart's RBAC", func() error {
+		out, err := r.run(nil, "kubectl", "-n", "web", "get", "secret", "db", "-o", "jsonpath={.data.password}")
+		if err != nil {
+			return err
+		}
+		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "helm-installed" {
+			return fmt.Errorf("password is %q", b)
+		}
+		return nil
+	})
+	poll(t, "the policy's reader may get the Secret", func() error {
+		out, _ := r.run(nil, "kubectl", "-n", "web", "auth", "can-i", "get", "secret/db", "--as", "system:serviceaccount:web:web-reader")
+		if strings.TrimSpace(out) != "yes" {
+			return fmt.Errorf("can-i: %q", out)
+		}
+		return nil
+	})
+	if out, _ := r.run(nil, "kubectl", "-n", "web", "auth", "can-i", "get", "secret/other", "--as", "system:serviceaccount:web:web-reader"); strings.TrimSpace(out) != "no" {
+		t.Errorf("the reader may get other Secrets: %q", out)
+	}
+	poll(t, "Ready condition", func() error {
+		out := r.must(nil, "kubectl", "-n", "web", "get", "sealedsecret", "db", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}")
+		if out != "Unsealed" {
+			return fmt.Errorf("reason %q", out)
+		}
+		return nil
+	})
+	return r
+}

@@ -1,0 +1,12 @@
+package manifest
+
+// Text returns a top-level document as it was read: the separator before
+// it, verbatim, and its original text, so that the Text of every top-level
+// document, concatenated, is the input again. A list item has no text of
+// its own ("").
+func (d *Doc) Text() string {
+	if d.parent != nil {
+		return ""
+	}
+	return d.sep + d.raw
+}
