@@ -20,12 +20,16 @@ func main() {
 	o.BindFlags(fs)
 	err := fs.Parse(os.Args[1:])
 	if err == nil {
-		err = app.Run(ctrl.SetupSignalHandler(), o, os.Stdout)
+		err = o.SetArgs(fs.Args())
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return // the usage was printed: asking for help is no error
 	case err != nil:
+		fmt.Fprintf(os.Stderr, "kseal-controller: error: %v\n", err)
+		os.Exit(2) // a bad command line, as kseal's
+	}
+	if err := app.Run(ctrl.SetupSignalHandler(), o, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "kseal-controller: error: %v\n", err)
 		os.Exit(1)
 	}

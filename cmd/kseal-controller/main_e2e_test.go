@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -89,6 +90,15 @@ func TestEndToEnd(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(r.dir, "backup.yaml"), []byte(backup), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// -o json: the same backup as JSON that kseal reads back.
+		asJSON := r.must(nil, "kseal", "keys", "backup", "-r", strings.TrimSpace(offline), "-o", "json")
+		if !json.Valid([]byte(asJSON)) {
+			t.Fatalf("keys backup -o json is not JSON:\n%.300s", asJSON)
+		}
+		if err := os.WriteFile(filepath.Join(r.dir, "backup.json"), []byte(asJSON), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r.must(nil, "kseal", "verify", "--identity", "offline.key", "backup.json")
 
 		empty := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
 		if _, err := empty.Start(); err != nil {

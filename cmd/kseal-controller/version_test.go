@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -22,7 +23,16 @@ func TestHelpAndVersion(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`^kseal-controller \S+ \(commit \S+, go\S+, envelope format 2\)\n$`).Match(out) {
 		t.Fatalf("--version: %v %q", err, out)
 	}
-	if out, err := exec.Command(ctrl, "--no-such-flag").CombinedOutput(); err == nil {
-		t.Fatalf("an unknown flag exited 0:\n%s", out)
+	out, err = exec.Command(ctrl, "version").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`^kseal-controller \S+ \(commit \S+, go\S+, envelope format 2\)\n$`).Match(out) {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	// A bad command line exits 2, as kseal's does.
+	for _, args := range [][]string{{"--no-such-flag"}, {"no-such-command"}} {
+		err := exec.Command(ctrl, args...).Run()
+		var x *exec.ExitError
+		if !errors.As(err, &x) || x.ExitCode() != 2 {
+			t.Errorf("%v: %v, want exit 2", args, err)
+		}
 	}
 }

@@ -148,7 +148,12 @@ before or after installing the controller:
 	}
 	cf.register(backup)
 	rf.register(backup)
+	var out outputFlag
+	out.register(backup)
 	backup.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(false); err != nil {
+			return err
+		}
 		rcpts, err := rf.resolve(e)
 		if err != nil {
 			return err
@@ -200,7 +205,10 @@ before or after installing the controller:
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "kseal: backed up %d cluster keys from %s\n", len(list.Items), cf.namespace)
+		if b, err = out.convert(b); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "kseal: backed up %s from %s\n", countNoun(len(list.Items), "cluster key"), cf.namespace)
 		_, err = e.stdout.Write(b)
 		return err
 	}

@@ -218,7 +218,7 @@ kseal inspect / verify to see it.`,
 			if !ok {
 				return usagef("--from-file number %d: want KEY=PATH (not shown: it may be a value given by mistake)", i+1)
 			}
-			b, _, err := readRegular(p)
+			b, err := readValue(e, fmt.Sprintf("--from-file number %d", i+1), p)
 			if err != nil {
 				return fromFileError(i, p, err)
 			}
@@ -226,6 +226,9 @@ kseal inspect / verify to see it.`,
 		}
 		if len(values) == 0 {
 			return usagef("nothing to set: pass KEY=VALUE or --from-file")
+		}
+		if err := checkSecretSize(values); err != nil {
+			return err
 		}
 		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
@@ -304,6 +307,10 @@ func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *c
 // path: given KEY=VALUE by mistake (for --from-literal), the path is the
 // value.
 func fromFileError(i int, path string, err error) error {
+	var u usageError
+	if errors.As(err, &u) {
+		return err
+	}
 	msg := err.Error()
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

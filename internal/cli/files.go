@@ -163,6 +163,14 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(paths) == 0 && len(f.files)+len(args) > 0 {
+		// Not standard input instead: the directories named hold nothing.
+		named := strings.Join(append(append([]string{}, f.files...), args...), ", ")
+		if !f.recursive {
+			return nil, hintError{fmt.Errorf("%s: no *.yaml, *.yml or *.json files", named), "-R walks subdirectories"}
+		}
+		return nil, fmt.Errorf("%s: no *.yaml, *.yml or *.json files", named)
+	}
 	if len(paths) == 0 {
 		if f.inPlace {
 			return nil, usagef("-i needs files (-f FILE or arguments)")
@@ -177,11 +185,16 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 			if f.inPlace {
 				return nil, usagef("-i cannot rewrite standard input")
 			}
-			in.data, err = io.ReadAll(io.LimitReader(e.stdin, maxFileSize+1))
+			in.data, err = readStdin(e, "the manifest", maxFileSize)
 			in.name = "<stdin>"
 		} else {
 			in.data, in.mode, err = readRegular(p)
-			if err == nil {
+			if err == nil && f.inPlace && in.mode&fs.ModeNamedPipe != 0 {
+				return nil, usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
+			}
+			if err == nil && in.mode&fs.ModeNamedPipe != 0 {
+				in.real = p // a pipe is read once and never rewritten
+			} else if err == nil {
 				// -i rewrites what a link points to, never the link.
 				in.real, err = realPath(p)
 			}
@@ -198,6 +211,9 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 		if len(in.data) > maxFileSize {
 			return nil, fmt.Errorf("%s: larger than %d bytes", in.name, maxFileSize)
 		}
+		if err := checkNotEmpty(in.name, in.data); err != nil {
+			return nil, err
+		}
 		if in.strm, err = manifest.Parse(in.data); err != nil {
 			return nil, fmt.Errorf("%s: %w", in.name, err)
 		}
@@ -206,34 +222,48 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 	return ins, nil
 }
 
+// readRegular reads a regular file or a pipe (process substitution,
+// /dev/stdin) up to the read cap.
 func readRegular(p string) ([]byte, fs.FileMode, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s: not a regular file", p)
-	}
-	if st.Size() > maxFileSize {
-		return nil, 0, fmt.Errorf("%s: larger than %d bytes", p, maxFileSize)
-	}
-	b, err := os.ReadFile(p)
-	return b, st.Mode().Perm(), err
+	return readSource(p, maxFileSize)
 }
 
 // write emits the results: with -i, each changed file is replaced
 // atomically; otherwise every input goes to standard output, separated by
 // "---".
 func (f *fileFlags) write(e *env, ins []*input) error {
+	return f.writeTo(e.stdout, ins)
+}
+
+func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 	outs := make([][]byte, len(ins))
+	total := 0
 	for i, in := range ins {
 		b, err := in.strm.Bytes()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
+		// Before anything is written: a file kseal could not read back.
+		if err := checkReadBack(in.name, len(b)); err != nil {
+			return err
+		}
 		outs[i] = b
+		total += len(b)
+	}
+	if !f.inPlace && len(outs) > 1 {
+		// Several files to standard output are one stream when read back.
+		if err := checkReadBack("standard output", total+4*len(outs)); err != nil {
+			return err
+		}
 	}
 	if f.inPlace {
+		for _, in := range ins {
+			// Also refused when reading; a pipe (/dev/stdin among them)
+			// must never be replaced by a file.
+			if !in.mode.IsRegular() {
+				return fmt.Errorf("%s: not a regular file: not rewritten", in.name)
+			}
+		}
 		for i, in := range ins {
 			if !in.dirty || bytes.Equal(outs[i], in.data) {
 				continue
@@ -246,14 +276,14 @@ func (f *fileFlags) write(e *env, ins []*input) error {
 	}
 	for i, b := range outs {
 		if i > 0 {
-			if _, err := io.WriteString(e.stdout, "---\n"); err != nil {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
 				return err
 			}
 		}
 		if len(b) > 0 && b[len(b)-1] != '\n' {
 			b = append(b, '\n')
 		}
-		if _, err := e.stdout.Write(b); err != nil {
+		if _, err := w.Write(b); err != nil {
 			return err
 		}
 	}

@@ -43,6 +43,7 @@ func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *cry
 func newDecryptCmd(e *env) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
+	var out outputFlag
 	cmd := &cobra.Command{
 		Use:   "decrypt [FILE|DIR]...",
 		Short: "Open SealedSecrets and encrypted Secrets into plain Secrets (for CI)",
@@ -53,7 +54,11 @@ it stands for; other documents pass through. Use it in CI to apply:
 	}
 	files.register(cmd, false)
 	idf.register(cmd)
+	out.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(false); err != nil {
+			return err
+		}
 		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
@@ -68,7 +73,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 		if err != nil {
 			return err
 		}
-		return files.write(e, ins)
+		return files.writeAs(e, ins, &out)
 	}
 	return cmd
 }

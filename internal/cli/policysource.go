@@ -111,6 +111,9 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 	}
 	if d != nil {
 		if err := p.CheckObject(rule, d.Node().GetNamespace(), d.Node().GetName()); err != nil {
+			if d.Node().GetNamespace() == "" {
+				return "", nil, fmt.Errorf("refused by policy: %w", errNoNamespace)
+			}
 			return "", nil, fmt.Errorf("refused by policy: %w", err)
 		}
 	}

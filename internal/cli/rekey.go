@@ -30,11 +30,16 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []k
 	var files fileFlags
 	var idf identityFlags
 	var target sealTarget
+	var out outputFlag
 	cmd := &cobra.Command{Use: use + " [FILE|DIR]...", Short: short}
 	files.register(cmd, true)
+	out.register(cmd)
 	idf.register(cmd)
 	target.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(files.inPlace); err != nil {
+			return err
+		}
 		ids, ins, err := readWithIdentities(e, &idf, &files, args)
 		if err != nil {
 			return err
@@ -57,7 +62,7 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []k
 		if err != nil {
 			return err
 		}
-		return files.write(e, ins)
+		return files.writeAs(e, ins, &out)
 	}
 	return cmd
 }

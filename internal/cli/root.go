@@ -32,6 +32,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+
+	stdinOnce stdinOnce
+	ran       bool // a command's RunE started: arguments and flags were valid
 }
 
 // usageError marks errors in how kseal was called.
@@ -65,6 +68,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	var h hintError
 	if errors.As(err, &h) {
 		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+	}
+	if !e.ran {
+		// cobra refused the call before any command ran: an unknown
+		// command, a wrong number of arguments, a missing required flag.
+		return ExitUsage
 	}
 	return exitCode(err)
 }
@@ -108,6 +116,7 @@ standard input and writes standard output. -i rewrites files in place
 	}
 	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	defer markRan(e, root)
 	root.AddCommand(
 		newSealCmd(e, formSealed),
 		newSealCmd(e, formEncrypted),
@@ -138,4 +147,28 @@ standard input and writes standard output. -i rewrites files in place
 		},
 	)
 	return root
+}
+
+// markRan makes every command record that it ran: an error before that is
+// cobra's (an unknown command, a wrong number of arguments, a missing
+// required flag), so a usage error.
+func markRan(e *env, c *cobra.Command) {
+	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+		// A command group (kseal policy, kseal keys): cobra would print
+		// its help and exit 0 for "kseal policy nope".
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	} else if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			e.ran = true
+			return run(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRan(e, sub)
+	}
 }

@@ -2,8 +2,7 @@ package cli
 
 import (
 	"crypto/rand"
-	"path/filepath"
-	"strings"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -19,9 +18,11 @@ const (
 )
 
 type sealOpts struct {
-	files     fileFlags
-	target    sealTarget
-	namespace string
+	files      fileFlags
+	target     sealTarget
+	namespace  namespaceFlag
+	allowEmpty bool
+	output     outputFlag
 }
 
 func (o *sealOpts) register(cmd *cobra.Command, files bool) {
@@ -29,25 +30,35 @@ func (o *sealOpts) register(cmd *cobra.Command, files bool) {
 		o.files.register(cmd, true)
 	}
 	o.target.register(cmd, true)
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for Secrets that have none")
+	cmd.Flags().StringVarP(&o.namespace.flag, "namespace", "n", "", "namespace for Secrets that have none (default: the kubeconfig context's); one that has another is an error")
+	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty-data", false, "seal a Secret that has no values")
 }
 
 // sealDoc seals one plain Secret document of file into the given form.
-func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, ns string) error {
+func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, o *sealOpts) error {
 	// Before anything reads the template: a last-applied annotation is the
 	// whole Secret again, values included.
 	if _, err := d.StripServerMetadata(); err != nil {
 		return err
 	}
-	if err := d.SetNamespace(ns); err != nil {
-		return err
+	if err := o.namespace.apply(e, d); err != nil {
+		return d.Err(err)
 	}
 	values, err := d.Plain()
 	if err != nil {
 		return err
 	}
+	if len(values) == 0 && !o.allowEmpty {
+		return d.Err(hintError{errors.New("no data: a Secret without values"), "add values, or pass --allow-empty-data"})
+	}
+	if err := checkSecretSize(values); err != nil {
+		return d.Err(err)
+	}
 	scope, rcpts, err := t.resolve(e, file, d)
 	if err != nil {
+		return d.Err(err)
+	}
+	if err := checkNamespace(scope, d.Target()); err != nil {
 		return d.Err(err)
 	}
 	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
@@ -82,88 +93,22 @@ it in CI with kseal decrypt. stringData moves to data.`
   kseal decrypt secret.yaml | kubectl apply -f -`
 	}
 	o.register(cmd, true)
+	o.output.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := o.output.check(o.files.inPlace); err != nil {
+			return err
+		}
 		ins, err := o.files.read(e, args)
 		if err != nil {
 			return err
 		}
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
-			return sealDoc(e, fileName(in), d, f, &o.target, o.namespace)
+			return sealDoc(e, fileName(in), d, f, &o.target, o)
 		})
 		if err != nil {
 			return err
 		}
-		return o.files.write(e, ins)
-	}
-	return cmd
-}
-
-func newCreateCmd(e *env) *cobra.Command {
-	o := &sealOpts{}
-	var literals, fromFiles []string
-	var typ, output string
-	var encrypted bool
-	cmd := &cobra.Command{
-		Use:     "create NAME [--from-literal KEY=VALUE] [--from-file KEY=PATH]",
-		Short:   "Create a sealed Secret from literals and files, like kubectl create secret generic",
-		Example: `  kseal create db -n prod --from-literal user=app --from-file password=./pw.txt -r age1pq1… > db.yaml`,
-		Args:    cobra.ExactArgs(1),
-	}
-	o.register(cmd, false)
-	cmd.Flags().StringArrayVar(&literals, "from-literal", nil, "KEY=VALUE (repeatable)")
-	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH or PATH (key is the file name) (repeatable)")
-	cmd.Flags().StringVar(&typ, "type", "", "Secret type (default Opaque)")
-	cmd.Flags().BoolVar(&encrypted, "encrypted-secret", false, "emit an encrypted Secret instead of a SealedSecret")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (atomically) instead of standard output; the policy covering FILE applies")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		values := map[string][]byte{}
-		for i, l := range literals {
-			k, v, ok := strings.Cut(l, "=")
-			if !ok || k == "" {
-				// Not quoted: without its KEY= the literal is the value.
-				return usagef("--from-literal number %d: want KEY=VALUE (not shown: it may be the value)", i+1)
-			}
-			values[k] = []byte(v)
-		}
-		for i, ff := range fromFiles {
-			k, p, ok := strings.Cut(ff, "=")
-			if !ok {
-				p = ff
-				k = filepath.Base(p)
-			}
-			b, _, err := readRegular(p)
-			if err != nil {
-				return fromFileError(i, p, err)
-			}
-			values[k] = b
-		}
-		if len(values) == 0 {
-			return usagef("no values: pass --from-literal or --from-file")
-		}
-		text, err := manifest.SecretText(crypto.Target{Namespace: o.namespace, Name: args[0]}, typ, values)
-		if err != nil {
-			return err
-		}
-		strm, err := manifest.Parse([]byte(text))
-		if err != nil {
-			return err
-		}
-		f := formSealed
-		if encrypted {
-			f = formEncrypted
-		}
-		if err := sealDoc(e, output, strm.Docs[0], f, &o.target, ""); err != nil {
-			return err
-		}
-		out, err := strm.Bytes()
-		if err != nil {
-			return err
-		}
-		if output != "" {
-			return writeAtomic(output, out, 0o644)
-		}
-		_, err = e.stdout.Write(out)
-		return err
+		return o.files.writeAs(e, ins, &o.output)
 	}
 	return cmd
 }

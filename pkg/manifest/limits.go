@@ -59,7 +59,7 @@ func normAPIVersion(av string) string {
 func (d *Doc) needsTree(budget *int) (bool, error) {
 	sum, err := yamlevents.Summarize([]byte(d.raw))
 	if err != nil {
-		return false, d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
+		return false, d.invalidYAML(err)
 	}
 	if sum.Documents > 1 {
 		// "--- {kind: Secret}" starts a document on the separator's own

@@ -102,6 +102,14 @@ func (d *Doc) valuesPath() []string {
 // parsed by crypto.Parse (the parser the controller uses too). Structure is
 // validated; nothing is decrypted.
 func (d *Doc) Sealed() (*crypto.Sealed, error) {
+	s, err := d.sealed()
+	if err != nil && !errors.Is(err, crypto.ErrFormat) {
+		err = malformed{err}
+	}
+	return s, err
+}
+
+func (d *Doc) sealed() (*crypto.Sealed, error) {
 	var env []byte
 	envField := "spec.envelope"
 	switch d.Kind {
@@ -142,6 +150,14 @@ func (d *Doc) Sealed() (*crypto.Sealed, error) {
 	}
 	return s, nil
 }
+
+// malformed marks err as a structural fault of a sealed object (exit 3
+// whichever command finds it) without changing its message.
+type malformed struct{ error }
+
+func (m malformed) Unwrap() error { return m.error }
+
+func (malformed) Is(target error) bool { return target == crypto.ErrFormat }
 
 // envelopeNode renders env as block-style YAML in struct field order.
 func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {

@@ -93,6 +93,9 @@ func Parse(data []byte) (s *Stream, err error) {
 	if len(data) > MaxStreamSize {
 		return nil, budgetError(len(data))
 	}
+	if err := checkEncoding(data); err != nil {
+		return nil, err
+	}
 	budget := nodeBudget(len(data))
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
@@ -158,7 +161,7 @@ func (d *Doc) classify(budget *int) error {
 	}
 	n, err := yaml.Parse(d.raw)
 	if err != nil {
-		return d.errorf("", "invalid YAML: %s", redactQuoted(err.Error()))
+		return d.invalidYAML(err)
 	}
 	if seq := listItems(n); seq != nil {
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
@@ -274,6 +277,14 @@ func (d *Doc) encode() (string, error) {
 	n := d.node
 	if d.list != nil {
 		n = d.list
+	}
+	if isJSON(d.raw) {
+		// JSON in, JSON out: jq must still read a rewritten file.
+		b, err := NodeJSON(n.YNode())
+		if err != nil {
+			return "", d.errorf("", "encoding: %v", err)
+		}
+		return string(b), nil
 	}
 	if err := enc.Encode(n.Document()); err != nil {
 		return "", d.errorf("", "encoding: %v", err)

@@ -39,6 +39,18 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.Version, "version", false, "print the version, commit, Go version and envelope format version, and exit")
 }
 
+// SetArgs takes the arguments left after the flags: none, or "version"
+// (as --version).
+func (o *Options) SetArgs(args []string) error {
+	switch {
+	case len(args) == 1 && args[0] == "version":
+		o.Version = true
+	case len(args) > 0:
+		return fmt.Errorf("unexpected argument %q: the controller takes flags only (and \"version\")", args[0])
+	}
+	return nil
+}
+
 // ClientOptions configure the client to the API server.
 type ClientOptions struct {
 	QPS   float64
