@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"encoding/base64"
+	"errors"
 
 	"sigs.k8s.io/json"
 )
@@ -15,6 +16,9 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return e.Err.Error() }
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// Is makes every ParseError match ErrFormat.
+func (e *ParseError) Is(target error) bool { return target == ErrFormat }
 
 // Parse is the one parser of sealed objects: pkg/manifest reads files
 // through it (a SealedSecret's spec, an encrypted Secret's annotation), the
@@ -39,7 +43,7 @@ func Parse(env []byte, values map[string]string) (*Sealed, error) {
 	for k, v := range values {
 		b, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
-			return nil, &ParseError{Key: k, Err: formatErr("not valid base64")}
+			return nil, &ParseError{Key: k, Err: errors.New("not valid base64")}
 		}
 		s.Values[k] = b
 	}

@@ -190,7 +190,7 @@ func TestSealedErrorsNameField(t *testing.T) {
 			name, old, new, want string
 		}{
 			{"key in another case", "scope", "Scope", envField + `: malformed envelope: unknown field "Scope"`},
-			{"value not base64", "password: ", "password: x%", valField + ": malformed envelope: not valid base64"},
+			{"value not base64", "password: ", "password: x%", valField + ": not valid base64"},
 		} {
 			t.Run(form.name+"/"+tc.name, func(t *testing.T) {
 				if !strings.Contains(sealed, tc.old) {
