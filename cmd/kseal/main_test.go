@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,9 @@ import (
 var (
 	awsKMS *kmstest.AWS
 	gcpKMS *kmstest.GCP
+	// gcpKMSTLS is the GCP server over TLS, for sops (see gcpTLS).
+	gcpKMSTLS *kmstest.GCP
+	gcpTLSCA  string
 )
 
 const (
@@ -51,6 +55,15 @@ func (w withKMS) Run() int {
 		panic(err)
 	}
 	defer gcpKMS.Close()
+	dir, err := os.MkdirTemp("", "kseal-kms-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if gcpKMSTLS, gcpTLSCA, err = gcpTLS(gcpKey, dir); err != nil {
+		panic(err)
+	}
+	defer gcpKMSTLS.Close()
 	return w.m.Run()
 }
 
@@ -80,6 +93,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sealedsecretskey": sealedSecretsKey,
 			// kmsfault aws|gcp none|deny|down: set the fault of the test key.
 			"kmsfault": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -92,19 +106,34 @@ func TestScripts(t *testing.T) {
 					gcpKMS.SetFault(gcpKey, f)
 				}
 			},
+			// validjson FILE: FILE holds one valid JSON value.
+			"validjson": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: validjson FILE")
+				}
+				var v any
+				err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+				if (err == nil) == neg {
+					ts.Fatalf("validjson %s: %v", args[0], err)
+				}
+			},
 			// kmsreset: zero both servers' call counters.
 			"kmsreset": func(ts *testscript.TestScript, neg bool, args []string) {
 				awsKMS.ResetCalls()
 				gcpKMS.ResetCalls()
+				gcpKMSTLS.ResetCalls()
 			},
-			// kmscalls aws|gcp OP N: the server served N calls of OP so far.
+			// kmscalls aws|gcp|gcptls OP N: the server served N calls of OP so far.
 			"kmscalls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 3 {
 					ts.Fatalf("usage: kmscalls aws|gcp OP N")
 				}
 				n := gcpKMS.Calls(args[1])
-				if args[0] == "aws" {
+				switch args[0] {
+				case "aws":
 					n = awsKMS.Calls(args[1])
+				case "gcptls":
+					n = gcpKMSTLS.Calls(args[1])
 				}
 				if got := strconv.Itoa(n); got != args[2] {
 					ts.Fatalf("%s %s calls: %s, want %s", args[0], args[1], got, args[2])
@@ -149,10 +178,19 @@ func TestScripts(t *testing.T) {
 				// script and still print ok.
 				return fmt.Errorf("KSEAL_KUSTOMIZE is not set: run make test (or go test -short, which skips the kustomize script)")
 			}
+			// The real tools the scripts call: helm (values sealed with
+			// seal --raw) and the peers' binaries (kseal import).
+			for _, tool := range []string{"KSEAL_HELM", "KSEAL_KUBESEAL", "KSEAL_SOPS"} {
+				if p := os.Getenv(tool); p != "" {
+					path = filepath.Dir(p) + string(os.PathListSeparator) + path
+				} else if !testing.Short() || os.Getenv("CI") == "true" {
+					return fmt.Errorf("%s is not set: run make test (hack/tools.sh builds it), or go test -short", tool)
+				}
+			}
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
-			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey}} {
+			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey, "GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA}} {
 				for k, v := range env {
 					e.Setenv(k, v)
 				}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -23,55 +24,68 @@ func newEditCmd(e *env) *cobra.Command {
 		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
 		Long: `edit opens every sealed object in FILE, shows them as plain Secrets in
 $EDITOR (a 0600 file in a private directory, removed afterwards), and
-re-seals what you save. What changed is sealed in a new section under a
-fresh data key (never under a key whoever sealed the file may know);
-unchanged values keep their exact ciphertext, so the git diff shows only
-what changed. Saving the file unchanged writes nothing. The recipients come
-from kseal.yaml, from --recipient/--recipients-file, or else from your own
-identities, which must then cover every key the object is sealed to.
-kseal rotate folds the sections into one.`,
+re-seals what you save: values, labels, annotations, type and immutable.
+What changed is sealed in a new section under a fresh data key (never under
+a key whoever sealed the file may know); unchanged values keep their exact
+ciphertext, so the git diff shows only what changed. Saving the file
+unchanged writes nothing. Text that does not parse or validate is shown
+again in the editor with the error on top; save it unchanged to give up.
+FILE changed on disk while the editor was open is not overwritten. The
+recipients come from kseal.yaml, from --recipient/--recipients-file, or
+else from your own identities, which must then cover every key the object
+is sealed to. kseal compact (or rotate) folds the sections into one.`,
 		Args: cobra.ExactArgs(1),
 	}
 	idf.register(cmd)
 	target.register(cmd, false)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, err := idf.resolve(e)
+		return runEdit(e, &idf, &target, args[0])
+	}
+	return cmd
+}
+
+// editItem is one sealed object of the file being edited.
+type editItem struct {
+	d *manifest.Doc
+	s *crypto.Sealed
+	o *crypto.Opened
+}
+
+func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error {
+	ids, err := idf.resolve(e)
+	if err != nil {
+		return err
+	}
+	files := fileFlags{inPlace: true}
+	ins, err := files.read(e, []string{file})
+	if err != nil {
+		return err
+	}
+	in := ins[0]
+	var items []editItem
+	var texts []string
+	for _, d := range in.strm.Docs {
+		if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+			continue
+		}
+		s, o, err := openDoc(e, d, ids)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, err)
+		}
+		text, err := manifest.SecretText(d.Target(), "", o.Values)
 		if err != nil {
 			return err
 		}
-		files := fileFlags{inPlace: true}
-		ins, err := files.read(e, args)
-		if err != nil {
-			return err
-		}
-		in := ins[0]
-		type item struct {
-			d *manifest.Doc
-			s *crypto.Sealed
-			o *crypto.Opened
-		}
-		var items []item
-		var texts []string
-		for _, d := range in.strm.Docs {
-			if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
-				continue
-			}
-			s, o, err := openDoc(e, d, ids)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in.name, err)
-			}
-			text, err := manifest.SecretText(d.Target(), "", o.Values)
-			if err != nil {
-				return err
-			}
-			items = append(items, item{d, s, o})
-			texts = append(texts, text)
-		}
-		if len(items) == 0 {
-			return fmt.Errorf("%s: no sealed objects to edit", in.name)
-		}
-		original := strings.Join(texts, "---\n")
-		edited, err := runEditor(e, original)
+		items = append(items, editItem{d, s, o})
+		texts = append(texts, text)
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("%s: no sealed objects to edit", in.name)
+	}
+	original := strings.Join(texts, "---\n")
+	shown := original
+	for {
+		edited, err := runEditor(e, shown)
 		if err != nil {
 			return err
 		}
@@ -79,49 +93,126 @@ kseal rotate folds the sections into one.`,
 			fmt.Fprintln(e.stderr, "kseal: no changes")
 			return nil
 		}
-		strm, err := manifest.Parse([]byte(edited))
+		if edited == shown {
+			// Shown again with an error and saved as it was: the user gave up.
+			return errors.New("edit cancelled: the text still does not apply; nothing written")
+		}
+		body := stripEditHeader(edited)
+		err = applyEdit(e, target, in, items, ids, body)
+		if err == nil {
+			break
+		}
+		var x exitError
+		if errors.As(err, &x) {
+			return err
+		}
+		// As kubectl edit and sops do: back to the editor, the text kept,
+		// the error on top.
+		fmt.Fprintf(e.stderr, "kseal: the edit does not apply (%v); reopening the editor\n", err)
+		shown = editHeader(err) + body
+	}
+	// The editor may have been open for a while: never overwrite what
+	// someone else wrote meanwhile.
+	now, _, err := readRegular(in.real)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(now, in.data) {
+		return hintError{fmt.Errorf("%s changed on disk while the editor was open; nothing written", in.name), "run kseal edit again on the new version"}
+	}
+	in.dirty = true
+	return files.write(e, ins)
+}
+
+const editHeaderPrefix = "# kseal: "
+
+// editHeader is the comment put above text that did not apply.
+func editHeader(err error) string {
+	var b strings.Builder
+	b.WriteString(editHeaderPrefix + "this edit does not apply:\n")
+	for _, l := range strings.Split(err.Error(), "\n") {
+		b.WriteString(editHeaderPrefix + "  " + l + "\n")
+	}
+	b.WriteString(editHeaderPrefix + "fix the text below and save, or save it unchanged to give up (nothing is written).\n")
+	return b.String()
+}
+
+// stripEditHeader removes the lines editHeader added.
+func stripEditHeader(text string) string {
+	for strings.HasPrefix(text, editHeaderPrefix) {
+		_, rest, ok := strings.Cut(text, "\n")
+		if !ok {
+			return ""
+		}
+		text = rest
+	}
+	return text
+}
+
+// applyEdit checks the edited text and re-seals every item from it, in
+// memory: on error nothing of in has changed that is written.
+func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []keys.Identity, edited string) error {
+	if strings.TrimSpace(edited) == "" {
+		return errors.New("edited text is empty (to delete the file, delete it)")
+	}
+	strm, err := manifest.Parse([]byte(edited))
+	if err != nil {
+		return fmt.Errorf("edited text: %w", err)
+	}
+	var docs []*manifest.Doc
+	for _, d := range strm.Docs {
+		if d.Kind != manifest.KindOther {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) != len(items) {
+		return fmt.Errorf("edited text holds %d Secrets, want %d (add or remove objects in the file itself)", len(docs), len(items))
+	}
+	type result struct {
+		s    *crypto.Sealed
+		tmpl crypto.Template
+	}
+	results := make([]result, len(items))
+	for i, it := range items {
+		nd := docs[i]
+		if nd.Kind != manifest.KindSecret {
+			return fmt.Errorf("edited text: doc %d: want a plain Secret, found a sealed one", nd.Index)
+		}
+		if was := it.d.Target(); nd.Target().Namespace != was.Namespace || nd.Target().Name != was.Name {
+			return fmt.Errorf("edited text: doc %d: Secret %s: name and namespace cannot change in edit (was %s)", nd.Index, nd.Object(), it.d.Object())
+		}
+		// A last-applied annotation is the Secret again, values included,
+		// in the old version and the new.
+		if _, err := nd.StripServerMetadata(); err != nil {
+			return fmt.Errorf("edited text: %w", err)
+		}
+		if _, err := it.d.StripServerMetadata(); err != nil {
+			return err
+		}
+		values, err := nd.Plain()
 		if err != nil {
 			return fmt.Errorf("edited text: %w", err)
 		}
-		var docs []*manifest.Doc
-		for _, d := range strm.Docs {
-			if d.Kind != manifest.KindOther {
-				docs = append(docs, d)
-			}
+		tmpl := nd.Template()
+		rcpts, err := editRecipients(e, target, in.name, it.d, it.s, ids)
+		if err != nil {
+			return exitError{ExitError, fmt.Errorf("%s: %w", in.name, it.d.Err(err))}
 		}
-		if len(docs) != len(items) {
-			return fmt.Errorf("edited text holds %d Secrets, want %d (add or remove objects in the file itself)", len(docs), len(items))
+		s, err := it.o.Update(e.ctx, rand.Reader, tmpl, values, rcpts)
+		if err != nil {
+			return fmt.Errorf("edited text: doc %d: %w", nd.Index, err)
 		}
-		for i, it := range items {
-			nd := docs[i]
-			if was := it.d.Target(); nd.Target().Namespace != was.Namespace || nd.Target().Name != was.Name {
-				return fmt.Errorf("edited text: doc %d: Secret %s: name and namespace cannot change in edit (was %s)", nd.Index, nd.Object(), it.d.Object())
-			}
-			values, err := nd.Plain()
-			if err != nil {
-				return fmt.Errorf("edited text: %w", err)
-			}
-			// Before the template is read for the new version: a
-			// last-applied annotation is the Secret again, values included.
-			if _, err := it.d.StripServerMetadata(); err != nil {
-				return err
-			}
-			rcpts, err := editRecipients(e, &target, in.name, it.d, it.s, ids)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
-			}
-			s, err := it.o.Update(e.ctx, rand.Reader, it.d.Template(), values, rcpts)
-			if err != nil {
-				return fmt.Errorf("%s: %w", in.name, it.d.Err(err))
-			}
-			if err := it.d.SetSealed(s); err != nil {
-				return err
-			}
-		}
-		in.dirty = true
-		return files.write(e, ins)
+		results[i] = result{s, tmpl}
 	}
-	return cmd
+	for i, it := range items {
+		if err := it.d.SetTemplate(results[i].tmpl); err != nil {
+			return exitError{ExitError, err}
+		}
+		if err := it.d.SetSealed(results[i].s); err != nil {
+			return exitError{ExitError, err}
+		}
+	}
+	return nil
 }
 
 // editRecipients returns the recipients an edit seals to. What changed goes
@@ -185,7 +276,7 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 func newSetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
-	var force bool
+	var force, dryRun bool
 	var fromFiles []string
 	cmd := &cobra.Command{
 		Use:   "set -f FILE KEY=VALUE... [--from-file KEY=PATH]",
@@ -201,7 +292,8 @@ kseal inspect / verify to see it.`,
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		values := map[string][]byte{}
@@ -230,7 +322,7 @@ kseal inspect / verify to see it.`,
 		if err := checkSecretSize(values); err != nil {
 			return err
 		}
-		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
@@ -244,7 +336,7 @@ kseal inspect / verify to see it.`,
 func newUnsetCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var file, name string
-	var force bool
+	var force, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "unset -f FILE KEY...",
 		Short: "Remove values from a sealed file without any private key",
@@ -256,7 +348,8 @@ object's recipients (or the policy's) like set does.`,
 	target.register(cmd, false)
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's (without a policy)")
+	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
 	_ = cmd.MarkFlagRequired("filename")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		for i, a := range args {
@@ -265,7 +358,7 @@ object's recipients (or the policy's) like set does.`,
 				return usagef("argument %d is not a Secret key (not shown: it may hold a value)", i+1)
 			}
 		}
-		return changeSealed(e, file, name, func(d *manifest.Doc, s *crypto.Sealed) error {
+		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
 			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
 			if err != nil {
 				return err
@@ -277,28 +370,45 @@ object's recipients (or the policy's) like set does.`,
 }
 
 // keylessRecipients returns the recipients a key-less set or unset seals
-// its section to. Under a policy the policy decides. Otherwise they must be
-// the object's own: a recipient the object is not sealed to (a stale
+// its section to: from the policy or the flags, and they must be exactly
+// the object's own. A recipient the object is not sealed to (a stale
 // recipients file that still lists one removed by reencrypt) would read
-// every value written from now on, and a missing one could not open the
-// object at all. --force accepts the difference.
+// every value written from now on; a missing one (a partial file, or a
+// policy that dropped a key without reencrypt) could no longer open the
+// object at all. Adding and removing recipients takes a key: kseal
+// reencrypt. --force accepts the difference.
 func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, force bool) ([]keys.Recipient, error) {
 	p, err := t.policyFor(file)
 	if err != nil {
 		return nil, err
 	}
 	_, rcpts, err := t.resolve(e, file, d)
-	if err != nil || p != nil || force {
+	if err != nil || force {
 		return rcpts, err
 	}
+	has := strings.Join(s.Envelope.KeyIDs(), ", ")
 	missing, extra := compareRecipients(s, rcpts)
+	from := "recipient"
+	if p != nil {
+		from = "the policy's recipient"
+	}
 	switch {
 	case len(extra) > 0:
-		return nil, hintError{fmt.Errorf("recipient %s is not one the object is sealed to (it has %s): it would read every value written from now on", strings.Join(extra, ", "), strings.Join(s.Envelope.KeyIDs(), ", ")),
-			"add recipients with kseal reencrypt (it holds the key), or pass --force"}
+		what := from + " " + extra[0] + " is not one"
+		if len(extra) > 1 {
+			what = from + "s " + strings.Join(extra, ", ") + " are not ones"
+		}
+		hint := "add recipients with kseal reencrypt --add-recipient (it holds the key), or pass --force"
+		if p != nil {
+			hint = "seal the object to the policy's keys with kseal reencrypt (it holds the key), or pass --force"
+		}
+		return nil, hintError{fmt.Errorf("%s the object is sealed to (it has %s): it would read every value written from now on, and could not open the rest", what, has), hint}
 	case len(missing) > 0:
-		return nil, hintError{fmt.Errorf("the object is also sealed to %s, which these recipients do not cover: its holders could no longer open the object", strings.Join(missing, ", ")),
-			"pass every recipient of the object (kseal inspect lists them), or --force"}
+		hint := "pass every recipient of the object (kseal inspect lists them), or --force"
+		if p != nil {
+			hint = "the policy dropped it: revoke it with kseal reencrypt (a fresh data key for every value), or pass --force"
+		}
+		return nil, hintError{fmt.Errorf("the object is also sealed to %s, which these recipients do not cover (it has %s): its holders could no longer open the object", strings.Join(missing, ", "), has), hint}
 	}
 	return rcpts, nil
 }
@@ -344,8 +454,8 @@ func compareRecipients(s *crypto.Sealed, rcpts []keys.Recipient) (missing, extra
 // changeSealed applies change to the sealed object of file (the one named
 // name when there are several) without any private key, and rewrites the
 // file atomically.
-func changeSealed(e *env, file, name string, change func(*manifest.Doc, *crypto.Sealed) error) error {
-	files := fileFlags{inPlace: true}
+func changeSealed(e *env, file, name string, dryRun bool, change func(*manifest.Doc, *crypto.Sealed) error) error {
+	files := fileFlags{inPlace: true, dryRun: dryRun}
 	ins, err := files.read(e, []string{file})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type fileFlags struct {
 	files     []string
 	recursive bool
 	inPlace   bool
+	dryRun    bool
 	jobs      int
 }
 
@@ -36,6 +37,7 @@ func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 	cmd.Flags().IntVarP(&f.jobs, "jobs", "j", defaultJobs, "objects processed concurrently (bounds concurrent key-service calls)")
 	if inPlace {
 		cmd.Flags().BoolVarP(&f.inPlace, "in-place", "i", false, "rewrite files in place (atomically) instead of writing to standard output")
+		f.registerDryRun(cmd)
 	}
 }
 
@@ -157,8 +159,15 @@ func realPath(p string) (string, error) {
 	return filepath.Abs(r)
 }
 
+func (f *fileFlags) registerDryRun(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "list the files and objects -i would change, write nothing; exit 4 if any would change (implies -i)")
+}
+
 // read loads and parses every input. Nothing is written yet.
 func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
+	if f.dryRun {
+		f.inPlace = true
+	}
 	paths, err := f.paths(args)
 	if err != nil {
 		return nil, err
@@ -232,20 +241,28 @@ func readRegular(p string) ([]byte, fs.FileMode, error) {
 // atomically; otherwise every input goes to standard output, separated by
 // "---".
 func (f *fileFlags) write(e *env, ins []*input) error {
+	if f.dryRun {
+		outs, err := f.render(ins)
+		if err != nil {
+			return err
+		}
+		return dryRunReport(e, ins, outs)
+	}
 	return f.writeTo(e.stdout, ins)
 }
 
-func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
+// render encodes every input, refusing output kseal could not read back.
+func (f *fileFlags) render(ins []*input) ([][]byte, error) {
 	outs := make([][]byte, len(ins))
 	total := 0
 	for i, in := range ins {
 		b, err := in.strm.Bytes()
 		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
+			return nil, fmt.Errorf("%s: %w", in.name, err)
 		}
 		// Before anything is written: a file kseal could not read back.
 		if err := checkReadBack(in.name, len(b)); err != nil {
-			return err
+			return nil, err
 		}
 		outs[i] = b
 		total += len(b)
@@ -253,8 +270,19 @@ func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 	if !f.inPlace && len(outs) > 1 {
 		// Several files to standard output are one stream when read back.
 		if err := checkReadBack("standard output", total+4*len(outs)); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return outs, nil
+}
+
+func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
+	outs, err := f.render(ins)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		return usagef("--dry-run writes nothing, to standard output neither")
 	}
 	if f.inPlace {
 		for _, in := range ins {
@@ -398,4 +426,32 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 		}
 	}
 	return nil
+}
+
+// dryRunReport lists, on standard output, every file -i would rewrite and
+// the objects in it that change; it returns an ExitFindings error when
+// there is any, so that CI can tell "up to date" from "needs a run".
+func dryRunReport(e *env, ins []*input, outs [][]byte) error {
+	n := 0
+	for i, in := range ins {
+		if !in.dirty || bytes.Equal(outs[i], in.data) {
+			continue
+		}
+		n++
+		listed := false
+		for _, d := range in.strm.Docs {
+			if d.Rewritten() {
+				listed = true
+				fmt.Fprintf(e.stdout, "would change %s: doc %d: %s %s\n", in.name, d.Index, d.Kind, d.Object())
+			}
+		}
+		if !listed {
+			fmt.Fprintf(e.stdout, "would change %s\n", in.name)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(e.stderr, "kseal: dry run: nothing would change")
+		return nil
+	}
+	return exitError{ExitFindings, fmt.Errorf("dry run: %s would change; nothing written", countNoun(n, "file"))}
 }

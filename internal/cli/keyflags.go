@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/keys/agekey"
 )
 
 // EnvRecipientsFile names a recipients file used when no recipient flag is
@@ -83,15 +84,28 @@ func defaultIdentityFile(e *env) string {
 }
 
 // resolve gathers identities from --identity, the registered default sources
-// and the default identity file.
+// and the default identity file. It records in e where it looked and which
+// key IDs it found, for the error when no identity opens an object.
 func (i *identityFlags) resolve(e *env) ([]keys.Identity, error) {
 	var ids []keys.Identity
+	var looked []string
 	for _, f := range i.files {
 		got, err := keys.ParseIdentityFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("--identity: %w", err)
 		}
+		looked = append(looked, fmt.Sprintf("--identity %s (%s)", f, countKeys(got)))
 		ids = append(ids, got...)
+	}
+	if len(i.files) == 0 {
+		looked = append(looked, "--identity (not given)")
+	}
+	for _, v := range []string{agekey.EnvKeyFile, agekey.EnvKey} {
+		state := "unset"
+		if e.getenv(v) != "" {
+			state = "set"
+		}
+		looked = append(looked, fmt.Sprintf("$%s (%s)", v, state))
 	}
 	got, err := keys.DefaultIdentities(e.ctx)
 	if err != nil {
@@ -104,8 +118,31 @@ func (i *identityFlags) resolve(e *env) ([]keys.Identity, error) {
 			if err != nil {
 				return nil, err
 			}
+			looked = append(looked, fmt.Sprintf("%s (%s)", f, countKeys(got)))
 			ids = append(ids, got...)
+		} else {
+			looked = append(looked, f+" (not found)")
 		}
 	}
+	var loaded []string
+	for _, id := range ids {
+		if k, ok := id.(interface{ KeyID() string }); ok && !keys.IsRemote(id) {
+			loaded = append(loaded, k.KeyID())
+		}
+	}
+	note := "looked for identities in " + strings.Join(looked, ", ") + "; "
+	if len(loaded) == 0 {
+		note += "no age identity loaded (no key, rather than a wrong one)"
+	} else {
+		note += "loaded age key IDs " + strings.Join(loaded, ", ") + ", none of which the object is sealed to (a wrong key)"
+	}
+	e.identityNote = note
 	return ids, nil
+}
+
+func countKeys(ids []keys.Identity) string {
+	if len(ids) == 1 {
+		return "1 identity"
+	}
+	return fmt.Sprintf("%d identities", len(ids))
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -88,6 +87,11 @@ type docInfo struct {
 	Binds    string        `json:"binds"`
 	Sections []sectionInfo `json:"sections"`
 	Verified *bool         `json:"verified,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	// Dead is what kseal compact would fold: sections left with no value,
+	// and records of removed or replaced values.
+	DeadSections []int `json:"deadSections,omitempty"`
+	Removals     int   `json:"removals,omitempty"`
 }
 
 type sectionInfo struct {
@@ -119,6 +123,10 @@ func describe(file string, d *manifest.Doc, s *crypto.Sealed) docInfo {
 		for _, r := range sec.Removed {
 			si.Removes = append(si.Removes, fmt.Sprintf("%s (sealed in section %d)", r.Field, r.Section))
 		}
+		if len(si.Fields) == 0 {
+			info.DeadSections = append(info.DeadSections, i)
+		}
+		info.Removals += len(sec.Removed)
 		info.Sections = append(info.Sections, si)
 	}
 	return info
@@ -163,6 +171,10 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 				fmt.Fprintf(w, "    removes: %s\n", strings.Join(s.Removes, ", "))
 			}
 		}
+		if len(in.Sections) > 1 || in.Removals > 0 {
+			fmt.Fprintf(w, "  compactable: %s, %s with no value left, %s of removed or replaced values (kseal compact folds them into one section)\n",
+				countNoun(len(in.Sections), "section"), countNoun(len(in.DeadSections), "section"), countNoun(in.Removals, "record"))
+		}
 	}
 	return nil
 }
@@ -193,63 +205,6 @@ func newInspectCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printInfo(e.stdout, infos, asJSON)
-	}
-	return cmd
-}
-
-func newVerifyCmd(e *env) *cobra.Command {
-	var files fileFlags
-	var idf identityFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "verify [FILE|DIR]...",
-		Short: "Check the integrity of sealed objects with a key; exit 3 on any failure",
-	}
-	files.register(cmd, false)
-	idf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ids, ins, err := readWithIdentities(e, &idf, &files, args)
-		if err != nil {
-			return err
-		}
-		var mu sync.Mutex
-		var infos []docInfo
-		order := map[string]int{}
-		for i, in := range ins {
-			order[in.name] = i
-		}
-		err = each(e, "verifying", files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
-			s, o, err := openDoc(e, d, ids)
-			if err != nil {
-				return err
-			}
-			checked, err := o.CheckWraps(e.ctx, ids)
-			if err != nil {
-				return d.Err(err)
-			}
-			info := describe(in.name, d, s)
-			ok := true
-			info.Verified = &ok
-			for i, sr := range o.Sections {
-				info.Sections[i].OpenedWith = sr.KeyID
-				info.Sections[i].Checked = checked[i]
-			}
-			mu.Lock()
-			infos = append(infos, info)
-			mu.Unlock()
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(infos, func(a, b docInfo) int {
-			if c := order[a.File] - order[b.File]; c != 0 {
-				return c
-			}
-			return a.Doc - b.Doc
-		})
 		return printInfo(e.stdout, infos, asJSON)
 	}
 	return cmd

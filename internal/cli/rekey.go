@@ -10,26 +10,27 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
-func newReencryptCmd(e *env) *cobra.Command {
-	return newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's); a dropped recipient gets no new data key",
-		func(e *env, o *crypto.Opened, rcpts []keys.Recipient) (*crypto.Sealed, error) {
-			return o.Rewrap(e.ctx, rand.Reader, rcpts)
-		})
-}
+// rekeyFunc seals the opened object o (read from d of in) again.
+type rekeyFunc func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, error)
 
 func newRotateCmd(e *env) *cobra.Command {
-	return newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)",
-		func(e *env, o *crypto.Opened, rcpts []keys.Recipient) (*crypto.Sealed, error) {
+	var target sealTarget
+	cmd := newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)", &target,
+		func(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, error) {
+			_, rcpts, err := target.resolve(e, fileName(in), d)
+			if err != nil {
+				return nil, err
+			}
 			return crypto.Seal(e.ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rcpts)
 		})
+	return cmd
 }
 
 // newRekeyCmd builds the commands that open objects with a key and seal them
-// again for a recipient list.
-func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []keys.Recipient) (*crypto.Sealed, error)) *cobra.Command {
+// again.
+func newRekeyCmd(e *env, use, short string, target *sealTarget, rekey rekeyFunc) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
-	var target sealTarget
 	var out outputFlag
 	cmd := &cobra.Command{Use: use + " [FILE|DIR]...", Short: short}
 	files.register(cmd, true)
@@ -45,19 +46,18 @@ func newRekeyCmd(e *env, use, short string, rekey func(*env, *crypto.Opened, []k
 			return err
 		}
 		err = each(e, use, files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
-			_, rcpts, err := target.resolve(e, fileName(in), d)
-			if err != nil {
-				return d.Err(err)
-			}
-			_, o, err := openDoc(e, d, ids)
+			s, o, err := openDoc(e, d, ids)
 			if err != nil {
 				return err
 			}
-			s, err := rekey(e, o, rcpts)
+			ns, err := rekey(e, in, d, s, o, ids)
 			if err != nil {
 				return d.Err(err)
 			}
-			return d.SetSealed(s)
+			if ns == nil {
+				return nil // nothing to do
+			}
+			return d.SetSealed(ns)
 		})
 		if err != nil {
 			return err

@@ -33,8 +33,11 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 
-	stdinOnce stdinOnce
-	ran       bool // a command's RunE started: arguments and flags were valid
+	// identityNote says where identities were looked for and which key
+	// IDs were found; printed when no identity opens an object.
+	identityNote string
+	stdinOnce    stdinOnce
+	ran          bool // a command's RunE started: arguments and flags were valid
 }
 
 // usageError marks errors in how kseal was called.
@@ -64,10 +67,18 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return ExitOK
 	}
+	var child childExit
+	if errors.As(err, &child) {
+		return child.code // the command said what it had to
+	}
 	fmt.Fprintf(stderr, "kseal: error: %v\n", err)
 	var h hintError
 	if errors.As(err, &h) {
 		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+	}
+	var nm *keys.NoIdentityMatchError
+	if errors.As(err, &nm) && nm.Unclaimed() && e.identityNote != "" {
+		fmt.Fprintf(stderr, "kseal: %s\n", e.identityNote)
 	}
 	if !e.ran {
 		// cobra refused the call before any command ran: an unknown
@@ -127,13 +138,19 @@ standard input and writes standard output. -i rewrites files in place
 		newUnsetCmd(e),
 		newReencryptCmd(e),
 		newRotateCmd(e),
+		newCompactCmd(e),
 		newInspectCmd(e),
 		newVerifyCmd(e),
+		newExtractCmd(e),
+		newExecEnvCmd(e),
+		newExecFileCmd(e),
+		newStatusCmd(e),
 		newKeygenCmd(e),
 		newFetchRecipientsCmd(e),
 		newKeysCmd(e),
 		newPolicyCmd(e),
 		newKRMCmd(e),
+		newImportCmd(e),
 		newDiffViewCmd(e),
 		newMergeDriverCmd(e),
 		&cobra.Command{

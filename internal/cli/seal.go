@@ -94,7 +94,19 @@ it in CI with kseal decrypt. stringData moves to data.`
 	}
 	o.register(cmd, true)
 	o.output.register(cmd)
+	var raw rawOpts
+	if f == formSealed {
+		raw.register(cmd)
+		cmd.Example += `
+  printf %s "$DB_PASSWORD" | kseal seal --raw -n prod --name db --key password -r age1pq1…`
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if raw.raw {
+			return sealRaw(e, o, &raw, args)
+		}
+		if raw.name != "" || raw.key != "" {
+			return usagef("--name and --key go with --raw")
+		}
 		if err := o.output.check(o.files.inPlace); err != nil {
 			return err
 		}

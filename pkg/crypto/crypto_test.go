@@ -346,3 +346,80 @@ func TestNoIdentity(t *testing.T) {
 		t.Fatalf("got %v, want NoIdentityMatchError", err)
 	}
 }
+
+// staleRecipient is a recipient whose key service calls its wraps stale.
+type staleRecipient struct {
+	keys.Recipient
+	stale bool
+}
+
+func (s staleRecipient) Stale(context.Context, *keys.Stanza) (bool, error) { return s.stale, nil }
+
+// TestRewrapRefreshesStaleWraps: reencrypt to the same recipients changes
+// nothing, unless a keys.Refresher calls a wrap stale (a rotated key); then
+// that section is wrapped anew with its own data key, values untouched.
+func TestRewrapRefreshesStaleWraps(t *testing.T) {
+	x := newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []bool{false, true} {
+		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{x.rcp, stale}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := bytes.Equal(r.Envelope.Sections[0].Recipients[0].Data, s.Envelope.Sections[0].Recipients[0].Data)
+		if same == stale {
+			t.Errorf("stale %v: wrap unchanged %v", stale, same)
+		}
+		for k := range s.Values {
+			if !bytes.Equal(r.Values[k], s.Values[k]) {
+				t.Errorf("stale %v: %s: value ciphertext changed", stale, k)
+			}
+		}
+		if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err != nil {
+			t.Errorf("stale %v: %v", stale, err)
+		}
+	}
+}
+
+// AddRecipients gives a new recipient every section without the others'
+// public keys; values, removals and the old wraps stay as they were, and
+// stripping the new wrap afterwards fails the commitment.
+func TestAddRecipients(t *testing.T) {
+	a, b := newKey(t, true), newKey(t, true)
+	s := seal(t, crypto.ScopeStrict, prodDB, a.rcp)
+	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{a.rcp}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{a.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := o.AddRecipients(ctx, []keys.Recipient{b.rcp, a.rcp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(added.Values, s.Values, bytes.Equal) {
+		t.Error("values changed")
+	}
+	for i, sec := range added.Envelope.Sections {
+		if len(sec.Recipients) != 2 || !bytes.Equal(sec.Recipients[0].Data, s.Envelope.Sections[i].Recipients[0].Data) {
+			t.Errorf("section %d: want the old wrap kept and one added, got %d wraps", i, len(sec.Recipients))
+		}
+	}
+	got, err := crypto.Open(ctx, added, prodDB, []keys.Identity{b.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Values["password"]) != "new" {
+		t.Errorf("password = %q", got.Values["password"])
+	}
+	stripped := clone(added)
+	stripped.Envelope.Sections[0].Recipients = stripped.Envelope.Sections[0].Recipients[:1]
+	if _, err := crypto.Open(ctx, stripped, prodDB, []keys.Identity{a.id}); !errors.Is(err, crypto.ErrIntegrity) {
+		t.Errorf("stripped the added wrap: %v, want an integrity failure", err)
+	}
+}

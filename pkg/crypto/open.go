@@ -127,7 +127,7 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 			unset = append(unset, k)
 		}
 	}
-	s, err := o.reseal(ctx, t, rcpts)
+	s, err := o.reseal(ctx, t, rcpts, false)
 	if err != nil {
 		return nil, err
 	}
@@ -147,19 +147,21 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 // everything is sealed again under a fresh data key in one section: the
 // dropped recipient may hold every earlier data key (from git history), so
 // nothing written from now on may use one. Values it could already read stay
-// read; only rotating the credentials themselves helps there.
+// read; only rotating the credentials themselves helps there. A wrap whose
+// recipient is a keys.Refresher that calls it stale (made with an older
+// version of a rotated key) is wrapped anew with the section's data key.
 func (o *Opened) Rewrap(ctx context.Context, rand io.Reader, rcpts []keys.Recipient) (*Sealed, error) {
 	if o.dropsRecipient(rcpts) {
 		return Seal(ctx, rand, o.Scope(), o.target, o.Values, rcpts)
 	}
-	return o.reseal(ctx, o.target, rcpts)
+	return o.reseal(ctx, o.target, rcpts, true)
 }
 
 // reseal returns the opened object's sections and values as they are,
 // committed for t and wrapped for rcpts (a section already wrapped to
 // exactly rcpts keeps its wraps, so an unchanged recipient list changes no
 // bytes). rcpts must not drop a recipient.
-func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient) (*Sealed, error) {
+func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient, refresh bool) (*Sealed, error) {
 	if len(rcpts) == 0 {
 		return nil, errors.New("no recipients")
 	}
@@ -173,7 +175,14 @@ func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient) (
 	for i, k := range o.keys {
 		sec := old.Envelope.Sections[i]
 		wraps := sec.Recipients
-		if !slices.Equal(wrapIDs(wraps), want) {
+		stale := false
+		if refresh {
+			var err error
+			if stale, err = staleWrap(ctx, wraps, rcpts); err != nil {
+				return nil, err
+			}
+		}
+		if stale || !slices.Equal(wrapIDs(wraps), want) {
 			var err error
 			if wraps, err = wrapAll(ctx, k.dek, b, rcpts); err != nil {
 				return nil, err
@@ -195,6 +204,26 @@ func recipientIDs(rcpts []keys.Recipient) []string {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// staleWrap reports whether a recipient in rcpts that is a keys.Refresher
+// calls one of ws, its own wraps, stale.
+func staleWrap(ctx context.Context, ws []Wrap, rcpts []keys.Recipient) (bool, error) {
+	for _, r := range rcpts {
+		rf, ok := r.(keys.Refresher)
+		if !ok {
+			continue
+		}
+		for _, w := range ws {
+			if w.KeyID != r.KeyID() {
+				continue
+			}
+			if st, err := rf.Stale(ctx, &keys.Stanza{Type: w.Type, KeyID: w.KeyID, Body: w.Data}); err != nil || st {
+				return st, err
+			}
+		}
+	}
+	return false, nil
 }
 
 func wrapIDs(ws []Wrap) []string {
@@ -251,4 +280,43 @@ func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]strin
 		}
 	}
 	return out, nil
+}
+
+// AddRecipients wraps every section's data key to rcpts as well, keeping
+// every existing wrap, value and removal as it is: the recipients the
+// object already has need not be named (their public keys may not be at
+// hand). The commitments are recomputed, as they cover the wraps.
+func (o *Opened) AddRecipients(ctx context.Context, rcpts []keys.Recipient) (*Sealed, error) {
+	old := o.sealed
+	s := &Sealed{
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
+		Values:   maps.Clone(old.Values),
+	}
+	b := s.Envelope.Scope.Binding(o.target)
+	for i, k := range o.keys {
+		sec := old.Envelope.Sections[i]
+		have := wrapIDs(sec.Recipients)
+		var add []keys.Recipient
+		for _, r := range rcpts {
+			if !slices.Contains(have, r.KeyID()) {
+				add = append(add, r)
+			}
+		}
+		wraps := slices.Clone(sec.Recipients)
+		if len(add) > 0 {
+			more, err := wrapAll(ctx, k.dek, b, add)
+			if err != nil {
+				return nil, err
+			}
+			wraps = append(wraps, more...)
+		}
+		if len(wraps) > MaxRecipients {
+			return nil, fmt.Errorf("section %d: %d recipients (at most %d)", i, len(wraps), MaxRecipients)
+		}
+		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
+	}
+	for i, k := range o.keys {
+		s.Envelope.Sections[i].MAC = k.mac(s, i, o.target)
+	}
+	return s, nil
 }

@@ -147,6 +147,9 @@ func ParseIdentities(r io.Reader, name string) ([]Identity, error) {
 		p, ok := longestPrefix(registry.identities, line)
 		registry.RUnlock()
 		if !ok {
+			if _, err := ParseRecipient(line); err == nil {
+				return nil, fmt.Errorf("%s:%d: a public key (recipient), not an identity: pass the file holding its private key", name, n)
+			}
 			return nil, fmt.Errorf("%s:%d: unknown identity type", name, n)
 		}
 		id, err := p(line)

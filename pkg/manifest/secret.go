@@ -372,7 +372,9 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 }
 
 // SecretText renders a plain Secret holding values, for a person to read or
-// edit: UTF-8 values under stringData, anything else base64 under data.
+// edit: t's name, namespace and template (labels, annotations, type — typ
+// when not empty — and immutable), UTF-8 values under stringData, anything
+// else base64 under data.
 func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, error) {
 	n := yaml.NewMapRNode(nil)
 	n.SetApiVersion("v1")
@@ -385,8 +387,27 @@ func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, 
 			return "", err
 		}
 	}
+	for _, f := range []string{"labels", "annotations"} {
+		m := t.Template.Labels
+		if f == "annotations" {
+			m = t.Template.Annotations
+		}
+		if len(m) > 0 {
+			if err := setStringMap(n, m, "metadata", f); err != nil {
+				return "", err
+			}
+		}
+	}
+	if typ == "" {
+		typ = t.Template.Type
+	}
 	if typ != "" {
 		if err := n.PipeE(yaml.SetField("type", yaml.NewStringRNode(typ))); err != nil {
+			return "", err
+		}
+	}
+	if t.Template.Immutable {
+		if err := n.PipeE(yaml.SetField("immutable", boolNode(true))); err != nil {
 			return "", err
 		}
 	}

@@ -354,3 +354,16 @@ func (d *Doc) wrap(field string, err error) error {
 	}
 	return e
 }
+
+// Rewritten reports whether the document will be written differently from
+// how it was read: changed, and its new text is not the old one.
+func (d *Doc) Rewritten() bool {
+	if !d.changed {
+		return false
+	}
+	if d.parent != nil {
+		return true
+	}
+	text, err := d.encode()
+	return err != nil || text != d.raw
+}

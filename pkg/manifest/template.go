@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -73,4 +74,117 @@ func (d *Doc) checkTemplate() error {
 		}
 	}
 	return nil
+}
+
+// SetTemplate writes t as the template of a sealed document: a
+// SealedSecret's spec.template, an encrypted Secret's own type, immutable
+// flag, labels and annotations (its envelope annotation is kept). Nothing is
+// touched when t equals the current template, so an edit that changes only
+// values changes only value lines.
+func (d *Doc) SetTemplate(t crypto.Template) error {
+	if d.Kind != KindSealedSecret && d.Kind != KindEncrypted {
+		return d.errorf("", "not sealed")
+	}
+	if sameTemplate(d.Template(), t) {
+		return nil
+	}
+	fields, meta := d.templatePath()
+	if d.Kind == KindSealedSecret {
+		if _, err := d.node.Pipe(yaml.LookupCreate(yaml.MappingNode, fields...)); err != nil {
+			return d.wrap("spec.template", err)
+		}
+	}
+	labels, annotations := maps.Clone(t.Labels), maps.Clone(t.Annotations)
+	if d.Kind == KindEncrypted {
+		if env, ok := d.node.GetAnnotations()[EnvelopeAnnotation]; ok {
+			if annotations == nil {
+				annotations = map[string]string{}
+			}
+			annotations[EnvelopeAnnotation] = env
+		}
+	}
+	for _, f := range []string{"labels", "annotations"} {
+		m := labels
+		if f == "annotations" {
+			m = annotations
+		}
+		if err := setStringMap(d.node, m, append(slices.Clone(meta), f)...); err != nil {
+			return d.wrap(strings.Join(append(slices.Clone(meta), f), "."), err)
+		}
+	}
+	parent, err := d.node.Pipe(yaml.Lookup(fields...))
+	if err != nil || parent == nil {
+		return d.wrap(strings.Join(fields, "."), err)
+	}
+	if t.Type != "" {
+		err = parent.PipeE(yaml.SetField("type", yaml.NewStringRNode(t.Type)))
+	} else {
+		err = parent.PipeE(yaml.Clear("type"))
+	}
+	if err != nil {
+		return d.wrap("type", err)
+	}
+	if t.Immutable {
+		err = parent.PipeE(yaml.SetField("immutable", boolNode(true)))
+	} else {
+		err = parent.PipeE(yaml.Clear("immutable"))
+	}
+	if err != nil {
+		return d.wrap("immutable", err)
+	}
+	if d.Kind == KindSealedSecret {
+		if m, _ := d.node.Pipe(yaml.Lookup(meta...)); m != nil && len(m.YNode().Content) == 0 {
+			_ = parent.PipeE(yaml.Clear("metadata"))
+		}
+		if len(parent.YNode().Content) == 0 {
+			_ = d.node.PipeE(yaml.Lookup("spec"), yaml.Clear("template"))
+		}
+	}
+	d.changed = true
+	return nil
+}
+
+// setStringMap replaces the mapping at path with m (sorted by key), or
+// removes it when m is empty.
+func setStringMap(n *yaml.RNode, m map[string]string, path ...string) error {
+	field := path[len(path)-1]
+	if len(m) == 0 {
+		parent, err := n.Pipe(yaml.Lookup(path[:len(path)-1]...))
+		if err != nil || parent == nil {
+			return err
+		}
+		return parent.PipeE(yaml.Clear(field))
+	}
+	parent, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, path[:len(path)-1]...))
+	if err != nil {
+		return err
+	}
+	if cur, _ := stringMap(n, path...); maps.Equal(cur, m) {
+		return nil
+	}
+	out := yaml.NewMapRNode(nil)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if err := out.PipeE(yaml.SetField(k, yaml.NewStringRNode(m[k]))); err != nil {
+			return err
+		}
+	}
+	return parent.PipeE(yaml.SetField(field, out))
+}
+
+func sameTemplate(a, b crypto.Template) bool {
+	norm := func(t string) string {
+		if t == "" {
+			return "Opaque"
+		}
+		return t
+	}
+	return norm(a.Type) == norm(b.Type) && a.Immutable == b.Immutable &&
+		maps.Equal(a.Labels, b.Labels) && len(a.Labels) == len(b.Labels) &&
+		maps.Equal(a.Annotations, b.Annotations)
+}
+
+func boolNode(b bool) *yaml.RNode {
+	n := yaml.NewScalarRNode(fmt.Sprint(b))
+	n.YNode().Tag = yaml.NodeTagBool
+	return n
 }

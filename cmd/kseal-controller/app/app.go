@@ -36,6 +36,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	o.Controller.BindFlags(fs)
 	o.Client.BindFlags(fs)
 	o.Log.BindFlags(fs)
+	keys.BindControllerFlags(fs) // providers' in-cluster authentication (e.g. --vault-auth-role)
 	fs.BoolVar(&o.Version, "version", false, "print the version, commit, Go version and envelope format version, and exit")
 }
 

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+func newReencryptCmd(e *env) *cobra.Command {
+	var target sealTarget
+	var add, rm []string
+	cmd := newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's), or add or remove one; a removed recipient gets no new data key", &target,
+		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, error) {
+			if len(add) == 0 && len(rm) == 0 {
+				_, rcpts, err := target.resolve(e, fileName(in), d)
+				if err != nil {
+					return nil, err
+				}
+				return o.Rewrap(e.ctx, rand.Reader, rcpts)
+			}
+			return addRemoveRecipients(e, &target, in, d, s, o, ids, add, rm)
+		})
+	cmd.Long = `reencrypt opens every sealed object with a key and seals it again.
+
+With --recipient/--recipients-file (or the policy's keys), the object is
+sealed to exactly that list. With --add-recipient or --rm-recipient (no
+policy, like sops updatekeys/--add-age/--rm-age), the other recipients stay.
+
+Adding keeps every data key and value ciphertext (the new recipient gets a
+wrap of each). Removing follows the revocation rule: a fresh data key, every
+value sealed again in one section, wrapped to the recipients that stay, so
+nothing written from now on opens with a key the removed one held. That needs
+the public key of every recipient that stays: kseal finds them among your
+identities, among KMS key IDs (which name their key), and in
+--recipient/--recipients-file.`
+	cmd.Example = `  kseal reencrypt --add-recipient age1… -i db.yaml
+  kseal reencrypt --rm-recipient 3a620bda526442be --recipients-file team.pub -i db.yaml`
+	cmd.Flags().StringArrayVar(&add, "add-recipient", nil, "recipient to add, keeping the others (repeatable)")
+	cmd.Flags().StringArrayVar(&rm, "rm-recipient", nil, "recipient or key ID to remove, keeping the others (repeatable; a fresh data key for every value)")
+	return cmd
+}
+
+// addRemoveRecipients applies --add-recipient and --rm-recipient to one
+// opened object.
+func addRemoveRecipients(e *env, t *sealTarget, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity, add, rm []string) (*crypto.Sealed, error) {
+	p, err := t.policyFor(fileName(in))
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		return nil, hintError{fmt.Errorf("%s decides the recipients of this file: --add-recipient and --rm-recipient are refused", p.Path),
+			"change the keys in the policy and run kseal reencrypt, or pass --no-policy"}
+	}
+	var adding []keys.Recipient
+	for _, a := range add {
+		r, err := keys.ParseRecipient(a)
+		if err != nil {
+			return nil, usagef("--add-recipient: %v", err)
+		}
+		adding = append(adding, r)
+	}
+	has := s.Envelope.KeyIDs()
+	var removing []string
+	for _, r := range rm {
+		id := r
+		if rc, err := keys.ParseRecipient(r); err == nil {
+			id = rc.KeyID()
+		}
+		if !slices.Contains(has, id) {
+			return nil, fmt.Errorf("--rm-recipient %q: the object is not sealed to it (it has %s)", id, strings.Join(has, ", "))
+		}
+		removing = append(removing, id)
+	}
+	for _, r := range adding {
+		if slices.Contains(removing, r.KeyID()) {
+			return nil, usagef("recipient %s is both added and removed", r.KeyID())
+		}
+	}
+	if len(removing) == 0 {
+		return o.AddRecipients(e.ctx, adding)
+	}
+	var stay []string
+	for _, id := range has {
+		if !slices.Contains(removing, id) {
+			stay = append(stay, id)
+		}
+	}
+	pool, err := t.pool(e)
+	if err != nil {
+		return nil, err
+	}
+	rcpts, err := publicKeysFor(stay, append(pool, adding...), ids)
+	if err != nil {
+		return nil, err
+	}
+	rcpts = append(rcpts, adding...)
+	if len(rcpts) == 0 {
+		return nil, errors.New("removing every recipient would leave nobody able to open the object")
+	}
+	// Rewrap draws a fresh data key for everything when a recipient goes.
+	return o.Rewrap(e.ctx, rand.Reader, rcpts)
+}
+
+// pool is the recipients given by flags, if any: public keys to look key
+// IDs up in.
+func (s *sealTarget) pool(e *env) ([]keys.Recipient, error) {
+	if !s.flagsGiven(e) {
+		return nil, nil
+	}
+	return s.fromFlags(e)
+}
+
+// publicKeysFor finds the recipient (public key) of every key ID in want:
+// in pool, among the identities that can name their own recipient, or the
+// key ID itself when it is a recipient string (a KMS key's ARN or name).
+func publicKeysFor(want []string, pool []keys.Recipient, ids []keys.Identity) ([]keys.Recipient, error) {
+	var out []keys.Recipient
+	var missing []string
+	for _, id := range want {
+		r := findRecipient(id, pool, ids)
+		if r == nil {
+			missing = append(missing, id)
+			continue
+		}
+		out = append(out, r)
+	}
+	if len(missing) > 0 {
+		return nil, hintError{fmt.Errorf("a fresh data key must be wrapped to every recipient that stays, and the public key of %s is not at hand", strings.Join(missing, ", ")),
+			"pass it with --recipients-file or --recipient (kseal fetch-recipients for the cluster's)"}
+	}
+	return out, nil
+}
+
+func findRecipient(id string, pool []keys.Recipient, ids []keys.Identity) keys.Recipient {
+	for _, r := range pool {
+		if r.KeyID() == id {
+			return r
+		}
+	}
+	for _, i := range ids {
+		if own, ok := i.(keys.OwnRecipient); ok {
+			if r, err := own.OwnRecipient(); err == nil && r.KeyID() == id {
+				return r
+			}
+		}
+	}
+	if r, err := keys.ParseRecipient(id); err == nil && r.KeyID() == id {
+		return r
+	}
+	return nil
+}

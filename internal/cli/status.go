@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+// fileStatus is what status reports about one file.
+type fileStatus struct {
+	File   string `json:"file"`
+	Status string `json:"status"` // sealed, plaintext or none
+	Sealed int    `json:"sealed"` // sealed objects
+	Plain  int    `json:"plain"`  // plaintext Secrets
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	var files fileFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [FILE|DIR]...",
+		Short: "Tell whether files are sealed (no key needed); exit 4 when one holds a plaintext Secret",
+		Long: `status reads each file and says "sealed" (sealed objects and no plaintext
+Secret), "plaintext" (at least one plain Secret, listed by object) or "none"
+(no Secret of either kind), like sops filestatus. No key is needed and
+nothing is decrypted or verified (kseal verify does that).
+
+Exit status: 0 when no file holds a plaintext Secret, 4 when one does, 1
+when a file cannot be read or parsed.`,
+		Example: `  kseal status k8s/db.yaml
+  kseal status -R k8s/ --json`,
+	}
+	files.register(cmd, false)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		out := []fileStatus{}
+		plainFiles := 0
+		for _, in := range ins {
+			st := fileStatus{File: in.name, Status: "none"}
+			var plain []string
+			for _, d := range in.strm.Docs {
+				switch d.Kind {
+				case manifest.KindSecret:
+					st.Plain++
+					plain = append(plain, fmt.Sprintf("doc %d Secret %s", d.Index, d.Object()))
+				case manifest.KindSealedSecret, manifest.KindEncrypted:
+					st.Sealed++
+				}
+			}
+			switch {
+			case st.Plain > 0:
+				st.Status = "plaintext"
+				plainFiles++
+			case st.Sealed > 0:
+				st.Status = "sealed"
+			}
+			out = append(out, st)
+			if !asJSON {
+				line := fmt.Sprintf("%s: %s", st.File, st.Status)
+				switch st.Status {
+				case "sealed":
+					line += fmt.Sprintf(" (%s)", countNoun(st.Sealed, "object"))
+				case "plaintext":
+					line += fmt.Sprintf(" (%s: %s)", countNoun(st.Plain, "plaintext Secret"), strings.Join(plain, ", "))
+				}
+				fmt.Fprintln(e.stdout, line)
+			}
+		}
+		if asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+		}
+		if plainFiles > 0 {
+			return exitError{ExitFindings, fmt.Errorf("plaintext Secrets in %d of %s", plainFiles, countNoun(len(ins), "file"))}
+		}
+		return nil
+	}
+	return cmd
+}

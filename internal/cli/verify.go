@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+func newVerifyCmd(e *env) *cobra.Command {
+	var files fileFlags
+	var idf identityFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify [FILE|DIR]...",
+		Short: "Check the integrity of sealed objects with a key; every failure is reported, exit 3 on any",
+		Long: `verify opens every sealed object of every file with your identities and
+checks it whole: values, template, recipients, every section in order, and
+every wrap your keys can open. It goes on past a failure: every file and
+object is checked and every failure reported, in input order (on standard
+error, or as entries with "verified": false and "error" in --json output,
+which is valid JSON whatever failed). Exit status 3 when anything failed.`,
+	}
+	files.register(cmd, false)
+	idf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (always a valid JSON array, failures included)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		// With --json, standard output is JSON whatever happens.
+		setupFailed := func(err error) error {
+			if asJSON {
+				bad := false
+				_ = printInfo(e.stdout, []docInfo{{Verified: &bad, Sections: []sectionInfo{}, Error: err.Error()}}, true)
+			}
+			return err
+		}
+		ids, err := idf.resolve(e)
+		if err != nil {
+			return setupFailed(err)
+		}
+		paths, err := files.paths(args)
+		if err != nil {
+			return setupFailed(err)
+		}
+		if len(paths) == 0 {
+			paths = []string{"-"}
+		}
+		infos := verifyAll(e, paths, ids, files.jobs)
+		failed, noKey := 0, false
+		for _, in := range infos {
+			if in.Verified != nil && *in.Verified {
+				continue
+			}
+			failed++
+			if !asJSON {
+				fmt.Fprintf(e.stderr, "kseal: error: %s\n", in.Error)
+			}
+		}
+		for _, in := range infos {
+			noKey = noKey || in.noKey
+		}
+		var ok []docInfo
+		for _, in := range infos {
+			if in.Verified != nil && *in.Verified {
+				ok = append(ok, in.docInfo)
+			}
+		}
+		var all []docInfo
+		for _, in := range infos {
+			all = append(all, in.docInfo)
+		}
+		if asJSON {
+			if all == nil {
+				all = []docInfo{}
+			}
+			err = printInfo(e.stdout, all, true)
+		} else {
+			err = printInfo(e.stdout, ok, false)
+		}
+		if err != nil {
+			return err
+		}
+		if failed == 0 {
+			return nil
+		}
+		if noKey && e.identityNote != "" {
+			fmt.Fprintf(e.stderr, "kseal: %s\n", e.identityNote)
+		}
+		return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, countNoun(len(infos), "object"))}
+	}
+	return cmd
+}
+
+// verified is one entry of verify's report.
+type verified struct {
+	docInfo
+	noKey bool // failed because no identity was at hand
+}
+
+// verifyAll checks every sealed document of every path, going on past
+// failures, and returns one entry per document (or per file that could not
+// be read) in input order.
+func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified {
+	type task struct {
+		name string
+		d    *manifest.Doc
+	}
+	var out []verified
+	var tasks []task
+	var slots []int // index in out of each task
+	for _, p := range paths {
+		in, err := readOne(e, p)
+		if err != nil {
+			out = append(out, failure(p, nil, err))
+			continue
+		}
+		for _, d := range in.strm.Docs {
+			if d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted {
+				tasks = append(tasks, task{in.name, d})
+				slots = append(slots, len(out))
+				out = append(out, verified{})
+			}
+		}
+	}
+	sem := make(chan struct{}, max(jobs, 1))
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[slots[i]] = verifyDoc(e, t.name, t.d, ids)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func verifyDoc(e *env, file string, d *manifest.Doc, ids []keys.Identity) verified {
+	s, o, err := openDoc(e, d, ids)
+	if err != nil {
+		return failure(file, d, err)
+	}
+	checked, err := o.CheckWraps(e.ctx, ids)
+	if err != nil {
+		return failure(file, d, d.Err(err))
+	}
+	info := describe(file, d, s)
+	ok := true
+	info.Verified = &ok
+	for i, sr := range o.Sections {
+		info.Sections[i].OpenedWith = sr.KeyID
+		info.Sections[i].Checked = checked[i]
+	}
+	return verified{docInfo: info}
+}
+
+func failure(file string, d *manifest.Doc, err error) verified {
+	bad := false
+	msg := err.Error()
+	if !strings.HasPrefix(msg, file+":") {
+		msg = file + ": " + msg
+	}
+	v := verified{docInfo: docInfo{File: file, Verified: &bad, Sections: []sectionInfo{}, Error: msg}}
+	if d != nil {
+		v.Doc, v.Kind, v.Object = d.Index, d.Kind.String(), d.Object()
+	}
+	var nm *keys.NoIdentityMatchError
+	v.noKey = errors.As(err, &nm) && nm.Unclaimed()
+	return v
+}
+
+// readOne reads and parses one input ("-" for standard input).
+func readOne(e *env, p string) (*input, error) {
+	in := &input{name: p}
+	var err error
+	if p == "-" {
+		in.name = "<stdin>"
+		in.data, err = io.ReadAll(io.LimitReader(e.stdin, maxFileSize+1))
+	} else {
+		in.data, in.mode, err = readRegular(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(in.data) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
+	}
+	if in.strm, err = manifest.Parse(in.data); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
