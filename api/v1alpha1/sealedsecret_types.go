@@ -3,8 +3,8 @@ package v1alpha1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
 // GroupVersion is the API group and version of SealedSecret.
@@ -12,10 +12,16 @@ var GroupVersion = schema.GroupVersion{Group: "kseal.dev", Version: "v1alpha1"}
 
 var (
 	// SchemeBuilder registers the types of this package.
-	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
+	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 	// AddToScheme adds the types of this package to a scheme.
 	AddToScheme = SchemeBuilder.AddToScheme
 )
+
+func addKnownTypes(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion, &SealedSecret{}, &SealedSecretList{})
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}
 
 // Base64 is standard base64 text.
 // +kubebuilder:validation:Pattern=`^[A-Za-z0-9+/]*={0,2}$`
@@ -68,7 +74,10 @@ type Section struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=4096
 	Removed []Removal `json:"removed,omitempty"`
-	// MAC is the section's commitment (it chains the previous section's).
+	// MAC is the section's commitment (it chains the previous section's):
+	// 32 bytes.
+	// +kubebuilder:validation:MinLength=44
+	// +kubebuilder:validation:MaxLength=44
 	MAC Base64 `json:"mac"`
 }
 
@@ -78,7 +87,9 @@ type Wrap struct {
 	Type string `json:"type"`
 	// +kubebuilder:validation:MinLength=1
 	KeyID string `json:"keyID"`
+	// Data is the wrapped data key: at most 16 KiB.
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=21848
 	Data Base64 `json:"data"`
 }
 
@@ -86,8 +97,12 @@ type Wrap struct {
 type Removal struct {
 	Field string `json:"field"`
 	// +kubebuilder:validation:Minimum=0
-	Section int    `json:"section"`
-	Digest  Base64 `json:"digest"`
+	// +kubebuilder:validation:Maximum=254
+	Section int `json:"section"`
+	// Digest is the SHA-256 of the removed value: 32 bytes.
+	// +kubebuilder:validation:MinLength=44
+	// +kubebuilder:validation:MaxLength=44
+	Digest Base64 `json:"digest"`
 }
 
 // SealedSecretSpec is the sealed content and the template of the Secret.
@@ -191,8 +206,4 @@ type SealedSecretList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []SealedSecret `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&SealedSecret{}, &SealedSecretList{})
 }

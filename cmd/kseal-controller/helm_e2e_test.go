@@ -19,6 +19,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"kseal.dev/kseal/internal/envtestutil"
 	"kseal.dev/kseal/pkg/keys"
 	_ "kseal.dev/kseal/pkg/keys/vaulttransit" // its controller flags
 )
@@ -214,6 +215,7 @@ func TestHelmInstallWatchNamespaces(t *testing.T) {
 // it unseals into namespace web and grants the policy's reader.
 func helmInstallAndUnseal(t *testing.T, extraValues string) *runner {
 	t.Helper()
+	envtestutil.Require(t, cluster)
 	helm := tool(t, "KSEAL_HELM")
 	env := &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
 	if _, err := env.Start(); err != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kseal.dev/kseal/internal/envtestutil"
 )
 
 // podMount mounts a tmpfs, in the private mount namespace unshare made,
@@ -52,6 +54,7 @@ func unshareTool(t *testing.T) string {
 // namespace in /var/run/secrets/kubernetes.io/serviceaccount (a tmpfs in a
 // private mount namespace). It must unseal, with no RBAC refusal.
 func TestInCluster(t *testing.T) {
+	envtestutil.Require(t, cluster)
 	unshare := unshareTool(t)
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	r.must(nil, "kubectl", "apply", "-f", filepath.Join(root, "config", "install.yaml"))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"kseal.dev/kseal/internal/envtestutil"
 	"kseal.dev/kseal/internal/vaulttest"
 )
 
@@ -20,6 +21,7 @@ import (
 // Kubernetes auth (--vault-auth-role), and opens each service's objects as
 // that service's own ServiceAccount — its own role may open nothing.
 func TestVaultEndToEnd(t *testing.T) {
+	envtestutil.Require(t, cluster)
 	v := vaulttest.Shared(t)
 	if err := v.EnableTransit("transit", "orders", "payments"); err != nil {
 		t.Fatal(err)

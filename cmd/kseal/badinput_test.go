@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"bytes"
@@ -24,12 +24,16 @@ func kseal(t *testing.T, dir string, args ...string) (int, string, string) {
 // runs as root (permissions do not stop root).
 func ksealAs(t *testing.T, unprivileged bool, dir string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "kseal"), args...)
+	bin := ksealBin(t)
+	cmd := exec.Command(bin, args...)
 	if unprivileged && os.Geteuid() == 0 {
-		cmd = exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", filepath.Join(binDir, "kseal")}, args...)...)
+		cmd = exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
 	}
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, ".config"), "KSEAL_NO_PROGRESS=1", "KUBECONFIG=" + filepath.Join(dir, "no-kubeconfig")}
+	if d := os.Getenv("GOCOVERDIR"); d != "" {
+		cmd.Env = append(cmd.Env, "GOCOVERDIR="+d) // go test -cover: the run counts
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -42,6 +46,17 @@ func ksealAs(t *testing.T, unprivileged bool, dir string, args ...string) (int, 
 	}
 	t.Fatalf("kseal %v: %v", args, err)
 	return 0, "", ""
+}
+
+// ksealBin is the kseal that testscript.Main put first on PATH: this test
+// binary, which runs kseal's main under that name.
+func ksealBin(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("kseal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // snapshot hashes every file under dir (links by their target name).
@@ -250,7 +265,9 @@ func TestBadInput(t *testing.T) {
 				}
 				// nobody must reach the binary and the work directory
 				// (os.MkdirTemp and t.TempDir make them 0700).
-				os.Chmod(binDir, 0o755)
+				for d := filepath.Dir(ksealBin(t)); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+					os.Chmod(d, 0o755)
+				}
 				for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
 					os.Chmod(d, 0o755)
 				}

@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"crypto/rand"
@@ -72,8 +72,8 @@ data:
 
 // gcpTLS serves the GCP KMS test server over TLS with a certificate for
 // 127.0.0.1, for clients that cannot be told to speak plaintext (sops):
-// they trust it through SSL_CERT_FILE.
-func gcpTLS(keyName string) (*kmstest.GCP, string, error) {
+// they trust it through SSL_CERT_FILE, which it writes in dir.
+func gcpTLS(keyName, dir string) (*kmstest.GCP, string, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, "", err
@@ -88,7 +88,7 @@ func gcpTLS(keyName string) (*kmstest.GCP, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	caFile := filepath.Join(binDir, "gcpkms-ca.pem")
+	caFile := filepath.Join(dir, "gcpkms-ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return nil, "", err
 	}

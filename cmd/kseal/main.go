@@ -11,9 +11,12 @@ import (
 	_ "kseal.dev/kseal/internal/providers"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run is kseal's whole entry point; the tests run it in the test binary
+// (testscript.Main), so the scripts count in coverage and run under -race.
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

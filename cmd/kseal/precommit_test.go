@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"bytes"
@@ -88,7 +88,7 @@ func runHook(t *testing.T, dir string, h hook) (int, string) {
 	if h.PassFilenames == nil || *h.PassFilenames {
 		argv = append(argv, files...)
 	}
-	path := binDir + string(os.PathListSeparator) + os.Getenv("PATH")
+	path := os.Getenv("PATH") // testscript.Main put kseal (this test binary) first
 	cmd := exec.Command(lookPath(t, argv[0], path), argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PATH="+path, "KSEAL_NO_PROGRESS=1")

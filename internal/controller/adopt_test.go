@@ -19,6 +19,7 @@ import (
 // a Secret there that it was not given. Only an annotation on the Secret,
 // written by whoever may write the Secret, hands it over.
 func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
@@ -134,6 +135,7 @@ func settled(t *testing.T, ns, name string) {
 // private cluster keys; a SealedSecret there is refused before any key is
 // used, unless the operator allows it.
 func TestNeverUnsealsIntoItsOwnNamespace(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()

@@ -36,6 +36,7 @@ func (c *callerRecorder) Unwrap(ctx context.Context, s *keys.Stanza, b keys.Bind
 // granted to (its namespace, ServiceAccounts and settings for providers),
 // which is what a per-service login at a key service needs.
 func TestUnwrapKnowsTheService(t *testing.T) {
+	needsAPIServer(t)
 	key, err := agekey.Generate(true)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestUnsealUpdateAndDriftRepair(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
@@ -73,6 +74,7 @@ func TestUnsealUpdateAndDriftRepair(t *testing.T) {
 }
 
 func TestBadInputIsTerminal(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
@@ -140,6 +142,7 @@ func TestBadInputIsTerminal(t *testing.T) {
 }
 
 func TestAdmissionRejectsMalformedObjects(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ss := sealed(t, f.ns, "bad", map[string]string{"k": "v"}, "", rcp)
@@ -156,6 +159,7 @@ func TestAdmissionRejectsMalformedObjects(t *testing.T) {
 }
 
 func TestKeyRotationAndRestart(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, 2*time.Second)
 	ctx := t.Context()
 	first := f.recipient()

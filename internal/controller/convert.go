@@ -1,38 +1,35 @@
 package controller
 
 import (
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/crypto"
 )
 
-// sealedFromAPI turns a SealedSecret's spec into the envelope types of
-// pkg/crypto. The API and the envelope share field names, so a JSON round
-// trip converts them and decodes base64 in one step.
+// sealedFromAPI parses a SealedSecret's spec with crypto.Parse, the parser
+// the CLI reads files with. The API and the envelope share field names, so
+// the spec's envelope as JSON is the envelope's JSON.
 func sealedFromAPI(ss *ksealv1.SealedSecret) (*crypto.Sealed, error) {
-	j, err := json.Marshal(ss.Spec.Envelope)
+	env, err := json.Marshal(ss.Spec.Envelope)
 	if err != nil {
 		return nil, err
 	}
-	var env crypto.Envelope
-	if err := json.Unmarshal(j, &env); err != nil {
-		return nil, fmt.Errorf("spec.envelope: %w", err)
-	}
-	s := &crypto.Sealed{Envelope: env, Values: make(map[string][]byte, len(ss.Spec.EncryptedData))}
+	values := make(map[string]string, len(ss.Spec.EncryptedData))
 	for k, v := range ss.Spec.EncryptedData {
-		b, err := base64.StdEncoding.DecodeString(string(v))
-		if err != nil {
-			return nil, fmt.Errorf("spec.encryptedData.%s: not valid base64", k)
-		}
-		s.Values[k] = b
+		values[k] = string(v)
 	}
-	if err := s.Validate(); err != nil {
-		return nil, err
+	s, err := crypto.Parse(env, values)
+	var pe *crypto.ParseError
+	switch {
+	case errors.As(err, &pe) && pe.Key == "":
+		return nil, fmt.Errorf("spec.envelope: %w", err)
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("spec.encryptedData.%s: %w", pe.Key, err)
 	}
-	return s, nil
+	return s, err
 }
 
 // targetOf is the object ss's values are bound to: its namespace and name,

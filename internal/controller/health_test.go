@@ -125,6 +125,7 @@ func waitKStatus(t *testing.T, ns, name string, want status.Status) *status.Resu
 // the outage ends — and one the controller has not handled yet as
 // InProgress (the CRD defaults status.observedGeneration to -1).
 func TestHealthReadsAsKStatus(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
@@ -242,6 +243,7 @@ func TestHealthReadsAsKStatus(t *testing.T) {
 // TestPolicyDenialReadsFailed: a SealedSecret the policy does not grant
 // cannot unseal until the policy changes: Stalled, kstatus Failed.
 func TestPolicyDenialReadsFailed(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	f.halt()

@@ -18,6 +18,7 @@ import (
 )
 
 func TestUnsealWithKMSOnly(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	for _, tc := range []struct{ name, recipient string }{
 		{"aws", awsKey},
@@ -35,6 +36,7 @@ func TestUnsealWithKMSOnly(t *testing.T) {
 }
 
 func TestKMSOutageIsTransientAndRetried(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	ss := sealed(t, f.ns, "outage", map[string]string{"k": "v"}, "", awsKey)
 	awsKMS.SetFault(awsKey, kmstest.Fault{Down: true})
@@ -62,6 +64,7 @@ func TestKMSOutageIsTransientAndRetried(t *testing.T) {
 }
 
 func TestKMSDenialIsTerminal(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	ss := sealed(t, f.ns, "denied", map[string]string{"k": "v"}, "", gcpkms.Prefix+gcpKey)
 	gcpKMS.SetFault(gcpKey, kmstest.Fault{Deny: true})
@@ -85,6 +88,7 @@ func TestKMSDenialIsTerminal(t *testing.T) {
 // open) and to a KMS key granted only to B must not make the controller call
 // B's KMS key: NoMatchingKey, zero Decrypt calls on that key.
 func TestNamespaceCannotUseAnotherNamespacesKMSKey(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	offline, err := agekey.Generate(true) // granted to A; the controller has no identity for it
 	if err != nil {
@@ -135,6 +139,7 @@ services:
 // 64 wraps the KMS refuses) costs at most the per-object cap of KMS calls,
 // not sections × wraps.
 func TestUnwrapAttemptsAreCapped(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	ss := sealed(t, f.ns, "hostile", map[string]string{"k": "v"}, "", awsKey)
 	junk := make([]byte, 64)

@@ -125,7 +125,7 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{ss.Name}, Verbs: []string{"get"}}}
 		return controllerutil.SetControllerReference(ss, role, r.Scheme)
 	}); err != nil {
-		return fmt.Errorf("Role %s: %w", role.Name, err)
+		return fmt.Errorf("writing Role %s: %w", role.Name, err)
 	}
 	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, binding, func() error {
 		if err := ownedOrNew(binding, ss); err != nil {
@@ -138,7 +138,7 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		}
 		return controllerutil.SetControllerReference(ss, binding, r.Scheme)
 	}); err != nil {
-		return fmt.Errorf("RoleBinding %s: %w", binding.Name, err)
+		return fmt.Errorf("writing RoleBinding %s: %w", binding.Name, err)
 	}
 	return nil
 }

@@ -94,6 +94,7 @@ func canGet(t *testing.T, ns, secret, sa string) bool {
 }
 
 func TestPolicyIsEnforced(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	ctx := t.Context()
 	cluster := p.recipient()
@@ -207,6 +208,7 @@ func TestPolicyIsEnforced(t *testing.T) {
 }
 
 func TestPolicyRevokeDeletes(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixtureRevoke(t, true)
 	ctx := t.Context()
 	p.setPolicy(t, "a-key")

@@ -43,6 +43,7 @@ func policyState(t *testing.T, state string) float64 {
 // ConfigMap is loud and keeps enforcing, across a restart too; with no
 // valid policy known every unseal is denied, still without deleting.
 func TestBrokenPolicyNeverDeletes(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixtureRevoke(t, true)
 	ctx := t.Context()
 	p.setPolicy(t, "a-key")
@@ -125,6 +126,7 @@ func TestBrokenPolicyNeverDeletes(t *testing.T) {
 // TestRequirePolicy: with --require-policy and no policy at all, nothing
 // unseals.
 func TestRequirePolicy(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	p.halt()
 	p.require = true

@@ -73,6 +73,7 @@ func manySections(t *testing.T, ns, name string, n int, rcpts ...string) *crypto
 //
 // Guard: attempts in unwrapBudget.
 func TestAllUnwrapsAreCapped(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	stranger, _ := agekey.Generate(true)
 	s := manySections(t, f.ns, "costly", 100, awsKey)
@@ -100,6 +101,7 @@ func TestAllUnwrapsAreCapped(t *testing.T) {
 //
 // Guard: stillNotOwned before any key is used.
 func TestWaitingForConsentCostsNoKMSCall(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	if err := k8s.Create(t.Context(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "squat"}, StringData: map[string]string{"x": "y"}}); err != nil {
 		t.Fatal(err)
@@ -121,6 +123,7 @@ func TestWaitingForConsentCostsNoKMSCall(t *testing.T) {
 //
 // Guard: forCluster in the policy store.
 func TestAPolicyWithoutThisClusterNeverDeletes(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixtureRevoke(t, true)
 	cluster := p.recipient()
 	p.setPolicy(t, "cluster")
@@ -153,6 +156,7 @@ func TestAPolicyWithoutThisClusterNeverDeletes(t *testing.T) {
 //
 // Guard: copyBad in the policy store.
 func TestABrokenPolicyCopyFailsClosed(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	cluster := p.recipient()
 	p.setPolicy(t, "cluster")
@@ -208,6 +212,7 @@ func TestABrokenPolicyCopyFailsClosed(t *testing.T) {
 //
 // Guard: the IsControlledBy checks in syncReaders.
 func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	ctx := t.Context()
 	p.setPolicy(t, "a-key")
@@ -253,6 +258,7 @@ func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
 //
 // Guard: only remote identities count against maxUnwraps.
 func TestManySectionsOnTheClusterKeyOpen(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	s := manySections(t, f.ns, "long", 70, f.recipient())
 	if err := k8s.Create(t.Context(), rawSS(t, f.ns, "long", s)); err != nil {

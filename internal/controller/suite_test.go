@@ -52,13 +52,11 @@ var (
 // runs its own controller watching its own namespaces.
 func TestMain(m *testing.M) {
 	testEnv, cfg = envtestutil.Start(m)
-	if testEnv == nil {
-		os.Exit(0)
-	}
 	var err error
-	k8s, err = client.New(cfg, client.Options{Scheme: controller.Scheme()})
-	if err != nil {
-		panic(err)
+	if testEnv != nil {
+		if k8s, err = client.New(cfg, client.Options{Scheme: controller.Scheme()}); err != nil {
+			panic(err)
+		}
 	}
 	if awsKMS, err = kmstest.NewAWS(awsKey, awsKey2); err != nil {
 		panic(err)
@@ -72,8 +70,17 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	_ = testEnv.Stop()
+	if testEnv != nil {
+		_ = testEnv.Stop()
+	}
 	os.Exit(code)
+}
+
+// needsAPIServer skips a test that needs the API server under -short; every
+// such test calls it first (newFixture does too).
+func needsAPIServer(t *testing.T) {
+	t.Helper()
+	envtestutil.Require(t, testEnv)
 }
 
 var nsCounter atomic.Int64
@@ -103,6 +110,7 @@ func newFixture(t *testing.T, renew time.Duration) *fixture {
 // the controller the extra identities.
 func newFixtureWith(t *testing.T, renew time.Duration, extra []string, ids ...keys.Identity) *fixture {
 	t.Helper()
+	needsAPIServer(t)
 	n := nsCounter.Add(1)
 	f := &fixture{t: t, ns: fmt.Sprintf("app-%d", n), ctrlNS: fmt.Sprintf("kseal-%d", n), extraNS: extra, ids: ids}
 	for _, ns := range append([]string{f.ns, f.ctrlNS}, extra...) {

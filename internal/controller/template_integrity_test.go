@@ -19,6 +19,7 @@ import (
 // Guard: targetOf binds spec.template (internal/controller/convert.go), and
 // the commitment covers it (pkg/crypto).
 func TestTemplateChangedWithoutKey(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()

@@ -19,6 +19,7 @@ const saToken = "  annotations: {kubernetes.io/service-account.name: default}\nt
 // the token controllers mint a credential, nor ask a replicator to copy the
 // Secret out of its namespace, unless the policy allows it for the service.
 func TestTemplatesCannotMintSideEffectSecrets(t *testing.T) {
+	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
 	rcp := f.recipient()
 	ctx := t.Context()
@@ -51,6 +52,7 @@ func TestTemplatesCannotMintSideEffectSecrets(t *testing.T) {
 // allowTokenTypes (and the annotation prefix the type needs) gets its token
 // Secret; another service does not.
 func TestPolicyAllowsTokenTypesPerService(t *testing.T) {
+	needsAPIServer(t)
 	p := newPolicyFixture(t)
 	text := strings.Replace(p.policyText("a-key"), "keys: [a-key]}", `keys: [a-key], allowTokenTypes: [kubernetes.io/service-account-token], allowAnnotations: ["kubernetes.io/service-account."]}`, 1)
 	p.setPolicyText(t, text)

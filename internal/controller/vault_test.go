@@ -73,6 +73,7 @@ func vaultController(t *testing.T, s *vaulttest.Server, role, policy string) key
 const decryptOrders = `path "transit/decrypt/orders" { capabilities = ["update"] }`
 
 func TestVaultUnsealThroughKubernetesAuth(t *testing.T) {
+	needsAPIServer(t)
 	s := vaultServer(t)
 	f := newFixtureWith(t, time.Hour, nil, vaultController(t, s, "ctl-unseal", decryptOrders))
 	ss := sealed(t, f.ns, "vault", map[string]string{"token": "from-vault"}, "", "vault:"+s.KeyURL("transit", "orders"))
@@ -87,6 +88,7 @@ func TestVaultUnsealThroughKubernetesAuth(t *testing.T) {
 }
 
 func TestVaultSealedIsTransientAndRetried(t *testing.T) {
+	needsAPIServer(t)
 	s := vaultServer(t)
 	f := newFixtureWith(t, time.Hour, nil, vaultController(t, s, "ctl-sealed", decryptOrders))
 	// Logged in and working first: then Vault is sealed.
@@ -121,6 +123,7 @@ func TestVaultSealedIsTransientAndRetried(t *testing.T) {
 }
 
 func TestVaultPolicyDenialIsKeyAccessDenied(t *testing.T) {
+	needsAPIServer(t)
 	s := vaultServer(t)
 	f := newFixtureWith(t, time.Hour, nil, vaultController(t, s, "ctl-denied", decryptOrders))
 	ss := sealed(t, f.ns, "denied", map[string]string{"k": "v"}, "", "vault:"+s.KeyURL("transit", "payments"))
@@ -138,6 +141,7 @@ func TestVaultPolicyDenialIsKeyAccessDenied(t *testing.T) {
 // Vault's policy for that role — not the controller — refuses a's object
 // sealed to a key kseal.yaml grants a but Vault does not.
 func TestVaultPerServiceLogin(t *testing.T) {
+	needsAPIServer(t)
 	s := vaultServer(t)
 	n := nsCounter.Add(1)
 	a := fmt.Sprintf("svc-vault-%d", n)

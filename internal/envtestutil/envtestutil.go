@@ -1,9 +1,11 @@
 // Package envtestutil starts the real kube-apiserver and etcd that
-// hack/tools.sh builds, for tests. Under CI=true a missing binary fails the
-// test run instead of skipping it.
+// hack/tools.sh builds, for tests. Under -short it starts nothing and the
+// tests that need them skip, each saying so; otherwise a missing binary
+// fails the test run instead of letting it print ok.
 package envtestutil
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -36,18 +38,22 @@ func Assets() (string, error) {
 	return dir, nil
 }
 
-// Start starts an API server with the kseal CRDs. It returns nil (and the
-// caller should skip) only outside CI when the binaries are absent; under
-// CI=true it exits the test binary with an error instead.
+// Start starts an API server with the kseal CRDs, from a TestMain. Under
+// -short it starts nothing and returns nil: the package's unit tests run,
+// and those that need the server skip (Require). Otherwise a missing
+// binary exits the test binary with an error saying how to get it.
 func Start(m *testing.M) (*envtest.Environment, *rest.Config) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		fmt.Fprintln(os.Stderr, "SKIP: -short: the tests that need kube-apiserver and etcd skip (run make test)")
+		return nil, nil
+	}
 	assets, err := Assets()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-			os.Exit(1)
-		}
-		fmt.Fprintf(os.Stderr, "skipping API server tests: %v\n", err)
-		return nil, nil
+		fmt.Fprintf(os.Stderr, "FAIL: %v (or run the unit tests alone with go test -short)\n", err)
+		os.Exit(1)
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
@@ -60,6 +66,31 @@ func Start(m *testing.M) (*envtest.Environment, *rest.Config) {
 		os.Exit(1)
 	}
 	return env, cfg
+}
+
+// Require skips t, loudly, when Start started no API server (-short).
+func Require(t testing.TB, env *envtest.Environment) {
+	t.Helper()
+	if env == nil {
+		t.Skip("needs kube-apiserver and etcd, which -short does not start (run make test)")
+	}
+}
+
+// Tool returns the path of a tool hack/tools.sh built and exported in env
+// (KSEAL_KUSTOMIZE, KSEAL_HELM, ...). When it is not set, a -short run
+// skips t and a full run fails it: a full run never passes by skipping.
+func Tool(t testing.TB, env string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	switch {
+	case p != "":
+		return p
+	case testing.Short() && os.Getenv("CI") != "true":
+		t.Skipf("needs %s, which only -short runs may lack (run make test)", env)
+	default:
+		t.Fatalf("%s is not set: run make test (it builds the tools with hack/tools.sh), or go test -short", env)
+	}
+	return ""
 }
 
 // Eventually polls cond every interval until it returns nil, and fails the

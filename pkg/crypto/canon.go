@@ -7,22 +7,15 @@ import (
 
 // Domain separation strings. Changing any of them is a format change.
 const (
-	labelValueKey  = "kseal.dev/v2 value key"
-	labelMACKey    = "kseal.dev/v2 commitment key"
-	labelValueAD   = "kseal.dev/v2 value"
-	labelMACInput  = "kseal.dev/v2 commitment"
-	labelTemplate  = "kseal.dev/v2 template"
-	fieldPrefix    = "data."
-	dekSize        = 32
-	nonceSize      = 24
-	tagSize        = 16
-	maxSections    = 255
-	maxRecipients  = 64
-	maxValues      = 4096
-	maxValueSize   = 1 << 20
-	maxWrapSize    = 16 << 10
-	macSize        = sha256.Size
-	removalDigestN = sha256.Size
+	labelValueKey = "kseal.dev/v2 value key"
+	labelMACKey   = "kseal.dev/v2 commitment key"
+	labelValueAD  = "kseal.dev/v2 value"
+	labelMACInput = "kseal.dev/v2 commitment"
+	labelTemplate = "kseal.dev/v2 template"
+	fieldPrefix   = "data."
+	dekSize       = 32
+	nonceSize     = 24
+	tagSize       = 16
 )
 
 // canon is the canonical encoding used for additional data and commitments:

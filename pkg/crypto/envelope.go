@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,6 +14,27 @@ import (
 // Version 1 (before the template was committed and removals were
 // authenticated) is no longer read: nothing had shipped.
 const FormatVersion = 2
+
+// Limits of the format. Validate enforces them, and the SealedSecret CRD
+// states the same numbers (a test in api/v1alpha1 keeps them equal), so the
+// API server refuses what the controller would.
+const (
+	// MaxSections is the most sections one object has.
+	MaxSections = 255
+	// MaxRecipients is the most wraps one section has.
+	MaxRecipients = 64
+	// MaxValues is the most values one object has, and the most removals
+	// one section records.
+	MaxValues = 4096
+	// MaxWrapSize is the largest wrap, in bytes.
+	MaxWrapSize = 16 << 10
+	// MaxValueSize is the largest plaintext value, in bytes.
+	MaxValueSize = 1 << 20
+	// MACSize is the size of a section's commitment, in bytes.
+	MACSize = sha256.Size
+	// DigestSize is the size of a removal's digest, in bytes.
+	DigestSize = sha256.Size
+)
 
 // Envelope is everything about a sealed object except the value
 // ciphertexts: the scope (the one place it is recorded) and the sections
@@ -86,24 +108,27 @@ func (s *Sealed) Validate() error {
 	if _, err := ParseScope(string(e.Scope)); err != nil || e.Scope == "" {
 		return formatErr("scope %q: want strict, namespace, shared or cluster", e.Scope)
 	}
-	if len(e.Sections) == 0 || len(e.Sections) > maxSections {
-		return formatErr("%d sections (want 1 to %d)", len(e.Sections), maxSections)
+	if len(e.Sections) == 0 || len(e.Sections) > MaxSections {
+		return formatErr("%d sections (want 1 to %d)", len(e.Sections), MaxSections)
 	}
 	for i, sec := range e.Sections {
-		if len(sec.Recipients) == 0 || len(sec.Recipients) > maxRecipients {
-			return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), maxRecipients)
+		if len(sec.Recipients) == 0 || len(sec.Recipients) > MaxRecipients {
+			return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), MaxRecipients)
 		}
-		if len(sec.MAC) != macSize {
-			return formatErr("section %d: mac is %d bytes, want %d", i, len(sec.MAC), macSize)
+		if len(sec.Removed) > MaxValues {
+			return formatErr("section %d: %d removals (at most %d)", i, len(sec.Removed), MaxValues)
+		}
+		if len(sec.MAC) != MACSize {
+			return formatErr("section %d: mac is %d bytes, want %d", i, len(sec.MAC), MACSize)
 		}
 		for j, w := range sec.Recipients {
-			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 || len(w.Data) > maxWrapSize {
-				return formatErr("section %d recipient %d: needs type, keyID and data (at most %d bytes)", i, j, maxWrapSize)
+			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 || len(w.Data) > MaxWrapSize {
+				return formatErr("section %d recipient %d: needs type, keyID and data (at most %d bytes)", i, j, MaxWrapSize)
 			}
 		}
 	}
-	if len(s.Values) > maxValues {
-		return formatErr("%d values (at most %d)", len(s.Values), maxValues)
+	if len(s.Values) > MaxValues {
+		return formatErr("%d values (at most %d)", len(s.Values), MaxValues)
 	}
 	for k, v := range s.Values {
 		if err := CheckKey(k); err != nil {
@@ -124,8 +149,8 @@ func (s *Sealed) Validate() error {
 	seen := map[removalKey]bool{}
 	for j, sec := range e.Sections {
 		for _, r := range sec.Removed {
-			if r.Section < 0 || r.Section >= j || len(r.Digest) != removalDigestN {
-				return formatErr("section %d: removed %q: must name an earlier section and carry a %d-byte digest", j, r.Field, removalDigestN)
+			if r.Section < 0 || r.Section >= j || len(r.Digest) != DigestSize {
+				return formatErr("section %d: removed %q: must name an earlier section and carry a %d-byte digest", j, r.Field, DigestSize)
 			}
 			if err := CheckKey(trimField(r.Field)); err != nil || r.Field == trimField(r.Field) {
 				return formatErr("section %d: removed %q: want data.KEY", j, r.Field)
@@ -155,7 +180,7 @@ func splitValue(v []byte) (section int, nonce, ct []byte, err error) {
 	if len(v) < 1+nonceSize+tagSize {
 		return 0, nil, nil, formatErr("value is %d bytes, shorter than the minimum %d (truncated?)", len(v), 1+nonceSize+tagSize)
 	}
-	if len(v) > maxValueSize+1+nonceSize+tagSize {
+	if len(v) > MaxValueSize+1+nonceSize+tagSize {
 		return 0, nil, nil, formatErr("value is %d bytes, larger than a Secret can hold", len(v))
 	}
 	return int(v[0]), v[1 : 1+nonceSize], v[1+nonceSize:], nil

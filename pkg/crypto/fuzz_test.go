@@ -3,32 +3,40 @@ package crypto_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 )
 
-// FuzzParseEnvelope feeds arbitrary JSON to the envelope parser and
-// validator: it must never panic, and whatever validates must survive a
-// round trip.
-func FuzzParseEnvelope(f *testing.F) {
+// FuzzParse feeds arbitrary envelope JSON and a value to crypto.Parse, the
+// parser the CLI and the controller share: it must never panic, every error
+// must match ErrFormat, and whatever parses must survive a round trip and
+// an attempt to open.
+func FuzzParse(f *testing.F) {
 	x := newKey(f, true)
 	s := seal(f, crypto.ScopeStrict, prodDB, x.rcp)
 	good, _ := json.Marshal(s.Envelope)
-	f.Add(good, []byte("password"), s.Values["password"])
-	f.Add([]byte(`{"version":2,"scope":"strict","sections":[]}`), []byte("k"), []byte{0})
-	f.Add([]byte(`{"version":2,"scope":"cluster","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"mac":"AA=="},{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":9}],"mac":"AA=="}]}`), []byte("k"), []byte{1, 2})
-	f.Add([]byte(`{"version":2,"scope":"shared","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":0}],"mac":"AA=="}]}`), []byte("k"), []byte{0, 2})
-	f.Fuzz(func(t *testing.T, env, key, value []byte) {
-		var e crypto.Envelope
-		if json.Unmarshal(env, &e) != nil {
+	b64 := base64.StdEncoding.EncodeToString
+	f.Add(good, "password", b64(s.Values["password"]))
+	f.Add([]byte(`{"version":2,"scope":"strict","sections":[]}`), "k", "AA==")
+	f.Add([]byte(`{"version":2,"Version":3,"scope":"strict","sections":[]}`), "k", "AA==")
+	f.Add([]byte(`{"version":2,"scope":"cluster","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"mac":"AA=="},{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":9}],"mac":"AA=="}]}`), "k", "AQI=")
+	f.Add([]byte(`{"version":2,"scope":"shared","sections":[{"recipients":[{"type":"x","keyID":"y","data":"AA=="}],"removed":[{"field":"data.k","section":0}],"mac":"AA=="}]}`), "k", "AAI=")
+	f.Fuzz(func(t *testing.T, env []byte, key, value string) {
+		sl, err := crypto.Parse(env, map[string]string{key: value})
+		if err != nil {
+			if !errors.Is(err, crypto.ErrFormat) {
+				t.Fatalf("error does not match ErrFormat: %v", err)
+			}
 			return
 		}
-		sl := &crypto.Sealed{Envelope: e, Values: map[string][]byte{string(key): value}}
-		if sl.Validate() != nil {
-			return
+		again, _ := json.Marshal(sl.Envelope)
+		if _, err := crypto.Parse(again, map[string]string{key: b64(sl.Values[key])}); err != nil {
+			t.Fatalf("parsed envelope does not parse again: %v\n%s", err, again)
 		}
 		_ = sl.Fields()
 		_, _ = crypto.Open(ctx, sl, prodDB, []keys.Identity{x.id})

@@ -360,8 +360,8 @@ func (o *Opened) AddRecipients(ctx context.Context, rcpts []keys.Recipient) (*Se
 			}
 			wraps = append(wraps, more...)
 		}
-		if len(wraps) > maxRecipients {
-			return nil, fmt.Errorf("section %d: %d recipients (at most %d)", i, len(wraps), maxRecipients)
+		if len(wraps) > MaxRecipients {
+			return nil, fmt.Errorf("section %d: %d recipients (at most %d)", i, len(wraps), MaxRecipients)
 		}
 		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
 	}

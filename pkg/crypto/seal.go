@@ -180,8 +180,8 @@ func wrapAll(ctx context.Context, dek []byte, b keys.Binding, rcpts []keys.Recip
 	if len(rcpts) == 0 {
 		return nil, errors.New("no recipients")
 	}
-	if len(rcpts) > maxRecipients {
-		return nil, fmt.Errorf("%d recipients (at most %d)", len(rcpts), maxRecipients)
+	if len(rcpts) > MaxRecipients {
+		return nil, fmt.Errorf("%d recipients (at most %d)", len(rcpts), MaxRecipients)
 	}
 	out := make([]Wrap, 0, len(rcpts))
 	seen := map[string]bool{}
@@ -218,7 +218,7 @@ func Seal(ctx context.Context, rand io.Reader, scope Scope, t Target, values map
 // values replace.
 func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, values map[string][]byte, unset []string, rcpts []keys.Recipient) error {
 	sec := len(s.Envelope.Sections)
-	if sec >= maxSections {
+	if sec >= MaxSections {
 		return fmt.Errorf("object already has %d sections; run kseal edit or rotate with a key to fold them", sec)
 	}
 	for _, key := range unset {

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -162,6 +163,51 @@ func TestErrorsNameDocObjectAndField(t *testing.T) {
 	}
 	if _, err := manifest.Parse([]byte("a: [b\n")); err == nil || !strings.Contains(err.Error(), "doc 1: invalid YAML") {
 		t.Errorf("invalid YAML: got %v", err)
+	}
+}
+
+// TestSealedErrorsNameField: sealed documents are read by crypto.Parse (the
+// controller's parser too), strictly, and its errors name the document's
+// field: an envelope key in another case, which the API server would drop
+// and a lenient decoder would read, is refused.
+func TestSealedErrorsNameField(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("testdata", "golden", "basic", "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, form := range []struct {
+		name      string
+		encrypted bool
+	}{{"SealedSecret", false}, {"encrypted Secret", true}} {
+		s := reparse(t, in)
+		sealAll(t, s, form.encrypted)
+		sealed := string(bytesOf(t, s))
+		envField, valField := "spec.envelope", "spec.encryptedData.password"
+		if form.encrypted {
+			envField, valField = "metadata.annotations[kseal.dev/envelope]", "data.password"
+		}
+		for _, tc := range []struct {
+			name, old, new, want string
+		}{
+			{"key in another case", "scope", "Scope", envField + `: malformed envelope: unknown field "Scope"`},
+			{"value not base64", "password: ", "password: x%", valField + ": not valid base64"},
+		} {
+			t.Run(form.name+"/"+tc.name, func(t *testing.T) {
+				if !strings.Contains(sealed, tc.old) {
+					t.Fatalf("%q not in the sealed document", tc.old)
+				}
+				bad := reparse(t, []byte(strings.Replace(sealed, tc.old, tc.new, 1)))
+				var err error
+				for _, d := range bad.Docs {
+					if d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted {
+						_, err = d.Sealed()
+					}
+				}
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, crypto.ErrFormat) {
+					t.Errorf("got %v\nwant %s (matching crypto.ErrFormat)", err, tc.want)
+				}
+			})
+		}
 	}
 }
 

@@ -98,8 +98,9 @@ func (d *Doc) valuesPath() []string {
 	return []string{"data"}
 }
 
-// Sealed returns the sealed object of a SealedSecret or encrypted Secret.
-// Structure is validated; nothing is decrypted.
+// Sealed returns the sealed object of a SealedSecret or encrypted Secret,
+// parsed by crypto.Parse (the parser the controller uses too). Structure is
+// validated; nothing is decrypted.
 func (d *Doc) Sealed() (*crypto.Sealed, error) {
 	s, err := d.sealed()
 	if err != nil && !errors.Is(err, crypto.ErrFormat) {
@@ -109,25 +110,20 @@ func (d *Doc) Sealed() (*crypto.Sealed, error) {
 }
 
 func (d *Doc) sealed() (*crypto.Sealed, error) {
-	var env crypto.Envelope
+	var env []byte
+	envField := "spec.envelope"
 	switch d.Kind {
 	case KindSealedSecret:
 		n, err := d.node.Pipe(yaml.Lookup("spec", "envelope"))
 		if err != nil || n == nil {
-			return nil, d.errorf("spec.envelope", "missing")
+			return nil, d.errorf(envField, "missing")
 		}
-		j, err := n.MarshalJSON()
-		if err != nil {
-			return nil, d.wrap("spec.envelope", err)
-		}
-		if err := strictJSON(j, &env); err != nil {
-			return nil, d.wrap("spec.envelope", err)
+		if env, err = n.MarshalJSON(); err != nil {
+			return nil, d.wrap(envField, err)
 		}
 	case KindEncrypted:
-		a := d.node.GetAnnotations()[EnvelopeAnnotation]
-		if err := strictJSON([]byte(a), &env); err != nil {
-			return nil, d.wrap("metadata.annotations["+EnvelopeAnnotation+"]", err)
-		}
+		envField = "metadata.annotations[" + EnvelopeAnnotation + "]"
+		env = []byte(d.node.GetAnnotations()[EnvelopeAnnotation])
 	default:
 		return nil, d.errorf("", "not sealed")
 	}
@@ -142,27 +138,17 @@ func (d *Doc) sealed() (*crypto.Sealed, error) {
 			return nil, d.errorf("stringData", "an encrypted Secret must not carry stringData (plaintext next to ciphertext)")
 		}
 	}
-	s := &crypto.Sealed{Envelope: env, Values: map[string][]byte{}}
-	for k, v := range raw {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-		if err != nil {
-			return nil, d.errorf(field+"."+k, "not valid base64")
-		}
-		s.Values[k] = b
-	}
-	if err := s.Validate(); err != nil {
+	s, err := crypto.Parse(env, raw)
+	var pe *crypto.ParseError
+	switch {
+	case errors.As(err, &pe) && pe.Key == "":
+		return nil, d.wrap(envField, err)
+	case errors.As(err, &pe):
+		return nil, d.wrap(field+"."+pe.Key, err)
+	case err != nil:
 		return nil, d.wrap("", err)
 	}
 	return s, nil
-}
-
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", crypto.ErrFormat, err)
-	}
-	return nil
 }
 
 // malformed marks err as a structural fault of a sealed object (exit 3

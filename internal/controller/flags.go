@@ -1,0 +1,47 @@
+package controller
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"time"
+)
+
+// BindFlags binds the controller's flags to o and sets their defaults, as
+// cert-manager's and Flux's option structs do: a new option is a field of
+// Options and a line here, and docs/controller.md's flag table, which a test
+// keeps in step with the flags, says what it does.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	o.LeaderElectionID = "kseal-controller.kseal.dev"
+	ns := os.Getenv("KSEAL_NAMESPACE")
+	if ns == "" {
+		ns = "kseal-system"
+	}
+	fs.StringVar(&o.Namespace, "namespace", ns, "the controller's namespace: cluster keys, published recipients, leader lease ($KSEAL_NAMESPACE)")
+	fs.Var((*commaList)(&o.WatchNamespaces), "watch-namespaces", "comma-separated namespaces to watch (default: all)")
+	fs.DurationVar(&o.RenewPeriod, "key-renew-period", 30*24*time.Hour, "generate a new cluster key this often; old keys keep opening")
+	fs.BoolVar(&o.X25519, "x25519", false, "generate classic X25519 cluster keys instead of the post-quantum hybrid")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "address serving /debug/pprof (0 disables)")
+	fs.StringVar(&o.RecipientsAddr, "recipients-bind-address", ":8082", "address serving /v1/recipients (0 disables)")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "use a Lease so only one replica unseals and rotates keys")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "SealedSecrets reconciled in parallel")
+	fs.StringVar(&o.ClusterName, "cluster-name", "", "this cluster's name in the policy (kseal.yaml clusters:), whose keys are the controller's")
+	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the valid, current policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied); an invalid or missing policy never deletes")
+	fs.BoolVar(&o.RequirePolicy, "require-policy", false, "deny every unseal while no policy is configured (no kseal-policy ConfigMap and no kept copy of a valid one)")
+	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
+}
+
+// commaList is a flag holding a comma-separated list.
+type commaList []string
+
+func (l *commaList) String() string { return strings.Join(*l, ",") }
+
+func (l *commaList) Set(s string) error {
+	*l = nil
+	if s != "" {
+		*l = strings.Split(s, ",")
+	}
+	return nil
+}
