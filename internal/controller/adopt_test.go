@@ -186,3 +186,34 @@ func TestNeverUnsealsIntoItsOwnNamespace(t *testing.T) {
 		}
 	})
 }
+
+// TestImmutableSecretIsAdoptedInPlace: a consenting immutable Secret that
+// already holds what the SealedSecret seals (a cut-over from another
+// controller) is taken over by a metadata update, never deleted and
+// recreated: its UID stays and it does not disappear for a moment.
+func TestImmutableSecretIsAdoptedInPlace(t *testing.T) {
+	needsAPIServer(t)
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ctx := t.Context()
+	yes := true
+	old := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "frozen", Annotations: map[string]string{ksealv1.AnnotationAdopt: "true"}},
+		Immutable:  &yes, Type: corev1.SecretTypeOpaque, StringData: map[string]string{"k": "same"},
+	}
+	if err := k8s.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	ss := sealed(t, f.ns, "frozen", map[string]string{"k": "same"}, "immutable: true\n", rcp)
+	if err := k8s.Create(ctx, ss); err != nil {
+		t.Fatal(err)
+	}
+	waitReason(t, f.ns, "frozen", ksealv1.ReasonUnsealed)
+	s := waitSecret(t, f.ns, "frozen", map[string]string{"k": "same"})
+	if s.UID != old.UID {
+		t.Errorf("the immutable Secret was replaced (UID %s, was %s): it disappeared during the hand-over", s.UID, old.UID)
+	}
+	if !metav1.IsControlledBy(s, ss) {
+		t.Error("adopted Secret lacks the owner reference")
+	}
+}

@@ -167,3 +167,21 @@ func TestUnwrapAttemptsAreCapped(t *testing.T) {
 		t.Errorf("%d Decrypt calls for one hostile object, want at most 4", n)
 	}
 }
+
+// TestKMSRefusingTheBindingIsIntegrityFailed: an object sealed only to a
+// KMS key and moved to another name is refused by the key service itself
+// (its encryption context names the object); that is as final as a failed
+// MAC, so it reads IntegrityFailed (Stalled), not a retried DecryptError.
+func TestKMSRefusingTheBindingIsIntegrityFailed(t *testing.T) {
+	needsAPIServer(t)
+	f := newFixture(t, time.Hour)
+	ss := sealed(t, f.ns, "kms-orig", map[string]string{"k": "v"}, "", awsKey)
+	ss.Name = "kms-moved"
+	if err := k8s.Create(t.Context(), ss); err != nil {
+		t.Fatal(err)
+	}
+	c := waitReason(t, f.ns, "kms-moved", ksealv1.ReasonIntegrityFailed)
+	if strings.Contains(c.Message, "\"v\"") {
+		t.Errorf("message holds the value: %q", c.Message)
+	}
+}

@@ -345,7 +345,9 @@ func openFailure(err error) outcome {
 		return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: err.Error(), err: err}
 	case errors.Is(err, keys.ErrAccessDenied):
 		return outcome{reason: ksealv1.ReasonKeyAccessDenied, message: err.Error()}
-	case errors.Is(err, crypto.ErrIntegrity):
+	case errors.Is(err, crypto.ErrIntegrity), errors.Is(err, keys.ErrWrongBinding):
+		// A key service refusing the binding is a wrap moved to another
+		// object (or tampered with): as final as a failed MAC.
 		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
 	case errors.Is(err, errUnwrapBudget):
 		return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
@@ -403,8 +405,11 @@ func (r *Reconciler) apply(ctx context.Context, ss *ksealv1.SealedSecret, values
 		r.written.set(&cur, keyIDs)
 		return wroteNothing, nil
 	}
-	if cur.Immutable != nil && *cur.Immutable {
-		// An immutable Secret cannot be changed, only replaced.
+	if cur.Immutable != nil && *cur.Immutable && !sameContent(&cur, want) {
+		// An immutable Secret's data and type cannot be changed, only
+		// replaced. Its metadata can: a Secret handed over with the same
+		// content (an adoption, a label change) is updated in place and
+		// never disappears.
 		if err := r.Client.Delete(ctx, &cur, client.Preconditions{UID: &cur.UID}); err != nil && !apierrors.IsNotFound(err) {
 			return wroteNothing, &outcome{reason: ksealv1.ReasonProgressing, message: "replacing immutable Secret: " + err.Error(), err: err}
 		}
@@ -452,9 +457,15 @@ func (r *Reconciler) desired(ss *ksealv1.SealedSecret, values map[string][]byte)
 
 func same(cur, want *corev1.Secret) bool {
 	return maps.Equal(cur.Labels, want.Labels) && maps.Equal(cur.Annotations, want.Annotations) &&
-		cur.Type == want.Type && boolEq(cur.Immutable, want.Immutable) && len(cur.StringData) == 0 &&
-		maps.EqualFunc(cur.Data, want.Data, func(a, b []byte) bool { return string(a) == string(b) }) &&
+		sameContent(cur, want) &&
 		len(cur.OwnerReferences) == len(want.OwnerReferences) && metav1.IsControlledBy(cur, &metav1.ObjectMeta{UID: want.OwnerReferences[0].UID})
+}
+
+// sameContent: what an immutable Secret keeps for good (type, data, the
+// flag itself) is what want holds.
+func sameContent(cur, want *corev1.Secret) bool {
+	return cur.Type == want.Type && boolEq(cur.Immutable, want.Immutable) && len(cur.StringData) == 0 &&
+		maps.EqualFunc(cur.Data, want.Data, func(a, b []byte) bool { return string(a) == string(b) })
 }
 
 func boolEq(a, b *bool) bool {
