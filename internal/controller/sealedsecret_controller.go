@@ -345,12 +345,14 @@ func openFailure(err error) outcome {
 		return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: err.Error(), err: err}
 	case errors.Is(err, keys.ErrAccessDenied):
 		return outcome{reason: ksealv1.ReasonKeyAccessDenied, message: err.Error()}
-	case errors.Is(err, crypto.ErrIntegrity), errors.Is(err, keys.ErrWrongBinding):
-		// A key service refusing the binding is a wrap moved to another
-		// object (or tampered with): as final as a failed MAC.
+	case errors.Is(err, crypto.ErrIntegrity):
 		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
 	case errors.Is(err, errUnwrapBudget):
 		return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
+	case errors.Is(err, keys.ErrWrongBinding):
+		// A key service refusing the binding is a wrap moved to another
+		// object (or tampered with): as final as a failed MAC.
+		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
 	case errors.Is(err, crypto.ErrFormat):
 		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	case errors.As(err, &nm) && nm.Unclaimed():
