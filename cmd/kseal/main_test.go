@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -21,11 +22,16 @@ var (
 	// gcpKMSTLS is the GCP server over TLS, for sops (see gcpTLS).
 	gcpKMSTLS *kmstest.GCP
 	gcpTLSCA  string
+	// kmsBase holds each script's counters at its kmsreset, by $WORK.
+	kmsBase sync.Map
 )
 
 const (
 	awsKey = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
-	gcpKey = "projects/kseal/locations/global/keyRings/ci/cryptoKeys/prod"
+	// awsKeySops is import_sops's own key, so that its calls are not
+	// counted by kms.txtar running at the same time.
+	awsKeySops = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-666666666666"
+	gcpKey     = "projects/kseal/locations/global/keyRings/ci/cryptoKeys/prod"
 )
 
 // TestMain runs the scripts' `kseal` in this test binary (testscript.Main puts
@@ -47,7 +53,7 @@ type withKMS struct{ m *testing.M }
 
 func (w withKMS) Run() int {
 	var err error
-	if awsKMS, err = kmstest.NewAWS(awsKey); err != nil {
+	if awsKMS, err = kmstest.NewAWS(awsKey, awsKeySops); err != nil {
 		panic(err)
 	}
 	defer awsKMS.Close()
@@ -117,25 +123,34 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("validjson %s: %v", args[0], err)
 				}
 			},
-			// kmsreset: zero both servers' call counters.
+			// kmsreset: count this script's KMS calls from here on.
+			// Scripts run in parallel on shared servers, so nothing is
+			// zeroed: the counters are copied and kmscalls subtracts.
 			"kmsreset": func(ts *testscript.TestScript, neg bool, args []string) {
-				awsKMS.ResetCalls()
-				gcpKMS.ResetCalls()
-				gcpKMSTLS.ResetCalls()
+				kmsBase.Store(ts.Getenv("WORK"), map[string]map[string]int{
+					"aws": awsKMS.Counts(), "gcp": gcpKMS.Counts(), "gcptls": gcpKMSTLS.Counts(),
+				})
 			},
-			// kmscalls aws|gcp|gcptls OP N: the server served N calls of OP so far.
+			// kmscalls aws|gcp|gcptls OP N: the server served N calls of
+			// OP since the script's kmsreset; for aws, on the script's own
+			// key ($AWS_KEY).
 			"kmscalls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 3 {
-					ts.Fatalf("usage: kmscalls aws|gcp OP N")
+					ts.Fatalf("usage: kmscalls aws|gcp|gcptls OP N")
 				}
-				n := gcpKMS.Calls(args[1])
-				switch args[0] {
-				case "aws":
-					n = awsKMS.Calls(args[1])
-				case "gcptls":
-					n = gcpKMSTLS.Calls(args[1])
+				srv := map[string]interface{ Counts() map[string]int }{"aws": awsKMS, "gcp": gcpKMS, "gcptls": gcpKMSTLS}[args[0]]
+				if srv == nil {
+					ts.Fatalf("kmscalls: unknown server %q", args[0])
 				}
-				if got := strconv.Itoa(n); got != args[2] {
+				counter := args[1]
+				if args[0] == "aws" {
+					counter += " " + ts.Getenv("AWS_KEY")
+				}
+				var before int
+				if b, ok := kmsBase.Load(ts.Getenv("WORK")); ok {
+					before = b.(map[string]map[string]int)[args[0]][counter]
+				}
+				if got := strconv.Itoa(srv.Counts()[counter] - before); got != args[2] {
 					ts.Fatalf("%s %s calls: %s, want %s", args[0], args[1], got, args[2])
 				}
 			},
@@ -190,7 +205,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("PATH", path)
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
-			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "GCP_KEY": gcpKey, "GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA}} {
+			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "AWS_KEY_SOPS": awsKeySops, "GCP_KEY": gcpKey, "GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA}} {
 				for k, v := range env {
 					e.Setenv(k, v)
 				}

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -80,6 +81,18 @@ func (c *core) KeyCalls(op, key string) int {
 		key = k
 	}
 	return c.keyOps[op+" "+key]
+}
+
+// Counts returns a copy of every counter: "OP" for all calls of OP, "OP
+// KEY" for those on KEY. Tests sharing one server subtract an earlier copy
+// instead of resetting the counters under each other's feet.
+func (c *core) Counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	maps.Copy(out, c.calls)
+	maps.Copy(out, c.keyOps)
+	return out
 }
 
 // ResetCalls zeroes the call counters.
