@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -197,4 +198,35 @@ func httpGet(ctx context.Context, url string) (string, error) {
 		return "", fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return string(b), err
+}
+
+// sealClusterSecret waits for the cluster recipient, seals secret (a Secret
+// manifest) to it, applies the SealedSecret and waits until the Secret
+// ns/name holds want under key.
+func (r *runner) sealClusterSecret(what, secret, ns, name, key, want string) {
+	t := r.t
+	t.Helper()
+	var pub string
+	poll(t, "cluster recipient", func() (err error) {
+		pub, err = r.run(nil, "kseal", "fetch-recipients")
+		return err
+	})
+	if err := os.WriteFile(filepath.Join(r.dir, "cluster.pub"), []byte(pub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, name+".yaml"), []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", name+".yaml")
+	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
+	poll(t, what, func() error {
+		out, err := r.run(nil, "kubectl", "-n", ns, "get", "secret", name, "-o", "jsonpath={.data."+key+"}")
+		if err != nil {
+			return err
+		}
+		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != want {
+			return fmt.Errorf("%s is %q", key, b)
+		}
+		return nil
+	})
 }

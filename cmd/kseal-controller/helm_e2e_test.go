@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -250,30 +249,9 @@ policy: |
 	ctrl := r.startController(args...) // the Deployment's flags come last and win
 	t.Cleanup(func() { ctrl.stop(); noForbidden(t, ctrl.log.String()) })
 
-	var pub string
-	poll(t, "cluster recipient", func() (err error) {
-		pub, err = r.run(nil, "kseal", "fetch-recipients")
-		return err
-	})
-	if err := os.WriteFile(filepath.Join(r.dir, "cluster.pub"), []byte(pub), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: web}\nstringData: {password: helm-installed}\n"
-	if err := os.WriteFile(filepath.Join(r.dir, "db.yaml"), []byte(secret), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", "db.yaml")
-	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-	poll(t, "Secret unsealed under the chart's RBAC", func() error {
-		out, err := r.run(nil, "kubectl", "-n", "web", "get", "secret", "db", "-o", "jsonpath={.data.password}")
-		if err != nil {
-			return err
-		}
-		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "helm-installed" {
-			return fmt.Errorf("password is %q", b)
-		}
-		return nil
-	})
+	r.sealClusterSecret("Secret unsealed under the chart's RBAC",
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: web}\nstringData: {password: helm-installed}\n",
+		"web", "db", "password", "helm-installed")
 	poll(t, "the policy's reader may get the Secret", func() error {
 		out, _ := r.run(nil, "kubectl", "-n", "web", "auth", "can-i", "get", "secret/db", "--as", "system:serviceaccount:web:web-reader")
 		if strings.TrimSpace(out) != "yes" {

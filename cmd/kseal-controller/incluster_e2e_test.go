@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/url"
 	"os"
@@ -95,30 +94,9 @@ func TestInCluster(t *testing.T) {
 		}
 	}()
 
-	var pub string
-	poll(t, "cluster recipient", func() (err error) {
-		pub, err = r.run(nil, "kseal", "fetch-recipients")
-		return err
-	})
-	if err := os.WriteFile(filepath.Join(r.dir, "cluster.pub"), []byte(pub), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: pod, namespace: incluster}\nstringData: {token: in-cluster-t0k3n}\n"
-	if err := os.WriteFile(filepath.Join(r.dir, "pod.yaml"), []byte(secret), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", "pod.yaml")
-	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-	poll(t, "Secret unsealed by the in-cluster controller", func() error {
-		out, err := r.run(nil, "kubectl", "-n", "incluster", "get", "secret", "pod", "-o", "jsonpath={.data.token}")
-		if err != nil {
-			return err
-		}
-		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "in-cluster-t0k3n" {
-			return fmt.Errorf("token is %q", b)
-		}
-		return nil
-	})
+	r.sealClusterSecret("Secret unsealed by the in-cluster controller",
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: pod, namespace: incluster}\nstringData: {token: in-cluster-t0k3n}\n",
+		"incluster", "pod", "token", "in-cluster-t0k3n")
 	if _, err := os.Stat("/var/run/secrets/kubernetes.io/serviceaccount/token"); err == nil {
 		t.Error("the service-account mount leaked out of the private mount namespace")
 	}
