@@ -11,7 +11,7 @@ import (
 
 	authv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"kseal.dev/kseal/pkg/keys"
 )
@@ -82,14 +82,14 @@ func fileJWT(path string) func(context.Context) (string, error) {
 
 // tokenRequestJWT asks the API server (TokenRequest) for a short-lived token
 // of ServiceAccount namespace/name with the given audience.
-func tokenRequestJWT(cs kubernetes.Interface, namespace, name, audience string) func(context.Context) (string, error) {
+func tokenRequestJWT(cs corev1client.CoreV1Interface, namespace, name, audience string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		exp := int64(600) // the shortest the API server issues
 		tr := &authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}
 		if audience != "" {
 			tr.Spec.Audiences = []string{audience}
 		}
-		out, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name, tr, metav1.CreateOptions{})
+		out, err := cs.ServiceAccounts(namespace).CreateToken(ctx, name, tr, metav1.CreateOptions{})
 		if err != nil {
 			// The API error names the account and the verb, never a token.
 			return "", &keys.Error{Provider: fmt.Sprintf("Kubernetes ServiceAccount %s/%s", namespace, name), Op: "TokenRequest", Kind: tokenRequestKind(err), Err: err}
