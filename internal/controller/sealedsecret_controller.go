@@ -126,9 +126,15 @@ func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) ou
 		// able to write (or adopt) anything next to them.
 		return outcome{reason: ksealv1.ReasonNamespaceRefused, message: fmt.Sprintf("namespace %q is the controller's own; it unseals there only with --allow-controller-namespace", ss.Namespace)}
 	}
-	sealed, err := sealedFromAPI(ss)
-	if err != nil {
-		return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
+	// A stripped copy (settled, ciphertext not cached) parsed when it was
+	// unsealed; its ciphertext is read and parsed only if it must be
+	// decrypted again.
+	var sealed *crypto.Sealed
+	if !stripped(ss) {
+		var err error
+		if sealed, err = sealedFromAPI(ss); err != nil {
+			return outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
+		}
 	}
 	view, err := r.policy.current(ctx)
 	if err != nil {
@@ -146,13 +152,13 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	identities := r.identities
 	var svc *policy.Service
 	if view.pol != nil {
-		g, err := view.pol.GrantFor(ss.Namespace, ss.Name, sealed.Envelope.Scope)
+		g, err := view.pol.GrantFor(ss.Namespace, ss.Name, crypto.Scope(ss.Spec.Envelope.Scope))
 		if err != nil {
 			return r.deny(ctx, ss, view, "policy: "+err.Error())
 		}
 		allowed := r.allowedKeyIDs(view.pol, g.Keys)
 		granted := fmt.Sprintf("keys %s under %s", strings.Join(g.Keys, ", "), g.Rule)
-		if err := checkGrants(sectionKeyIDs(sealed), allowed, granted, ss.Namespace); err != nil {
+		if err := checkGrants(specKeyIDs(ss), allowed, granted, ss.Namespace); err != nil {
 			return r.deny(ctx, ss, view, err.Error())
 		}
 		svc = view.pol.Services[g.Service]
@@ -176,6 +182,12 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 		// The Secret is the one written (or verified) for this very spec:
 		// nothing to decrypt, no key service to call.
 		return r.done(ctx, ss, view, keyIDs)
+	}
+	if sealed == nil {
+		var out *outcome
+		if sealed, out = r.fullSpec(ctx, ss); out != nil {
+			return *out
+		}
 	}
 	budget := &unwrapBudget{}
 	target := targetOf(ss)
@@ -299,17 +311,6 @@ func (r *Reconciler) identities() []keys.Identity {
 		ids = append(ids, r.ExtraIdentities()...)
 	}
 	return ids
-}
-
-// sectionKeyIDs lists the key IDs of each section's wraps.
-func sectionKeyIDs(s *crypto.Sealed) [][]string {
-	out := make([][]string, len(s.Envelope.Sections))
-	for i, sec := range s.Envelope.Sections {
-		for _, w := range sec.Recipients {
-			out[i] = append(out[i], w.KeyID)
-		}
-	}
-	return out
 }
 
 // deny records a policy denial. With RevokeDeletes, and only when the
@@ -446,7 +447,7 @@ func (r *Reconciler) desired(ss *ksealv1.SealedSecret, values map[string][]byte)
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[ksealv1.AnnotationSealedHash] = sealedHash(ss)
+	annotations[ksealv1.AnnotationSealedHash] = specHash(ss)
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: ss.Name, Namespace: ss.Namespace, Labels: labels, Annotations: annotations},
 		Type:       typ,
@@ -567,7 +568,7 @@ func equalStatus(a, b ksealv1.SealedSecretStatus) bool {
 // Secrets (re-try objects no key could open).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&ksealv1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		For(&ksealv1.SealedSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, annotationsChanged()))).
 		// Unsealed Secrets: metadata only, and not the versions this
 		// controller just wrote (the reconcile that wrote them is done).
 		Owns(&corev1.Secret{}, builder.OnlyMetadata, builder.WithPredicates(r.notOwnWrite())).

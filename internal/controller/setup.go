@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -79,7 +78,8 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	sel := labels.NewSelector().Add(*managed)
 	// Unsealed Secrets are watched as metadata only (see
 	// Reconciler.SetupWithManager); nothing cached keeps its managed fields,
-	// and SealedSecrets drop kubectl's last-applied copy of themselves.
+	// and SealedSecrets drop kubectl's last-applied copy of themselves and,
+	// once settled, their ciphertext (see stripSealedSecret).
 	copts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
@@ -152,23 +152,6 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	}
 	return mgr, kr, nil
 }
-
-// stripSealedSecret drops what the controller never reads from a cached
-// SealedSecret: managed fields and kubectl's last-applied annotation (a
-// second copy of the whole object). Only the status is ever written back,
-// by a patch computed between two cached copies, so nothing is lost.
-func stripSealedSecret(in any) (any, error) {
-	if ss, ok := in.(*ksealv1.SealedSecret); ok {
-		ss.ManagedFields = nil
-		if _, ok := ss.Annotations[lastApplied]; ok {
-			ss.Annotations = maps.Clone(ss.Annotations)
-			delete(ss.Annotations, lastApplied)
-		}
-	}
-	return in, nil
-}
-
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // recipientsServer serves the cluster recipients over HTTP so that anyone
 // who can reach the controller (directly or through the API server's
