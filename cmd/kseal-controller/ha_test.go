@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,18 +26,55 @@ import (
 	"kseal.dev/kseal/internal/envtestutil"
 )
 
-// TestLeaderFailover runs two replicas with leader election, kills the
-// leader (SIGKILL: no lease release) in the middle of 600 unseals, and
-// checks that the standby unsealed nothing while it was standing by, takes
-// over, finishes the work, and that no Secret was ever written twice: every
-// Secret has exactly one version, its creation, with the right bytes. The
-// failover time (kill to the new leader's first unseal) is logged.
+// Leader election timings of TestLeaderFailover: short, so that waiting out
+// a lease takes seconds, not the default 15 s.
+const (
+	haLease = 8 * time.Second
+	haRenew = 5 * time.Second
+	haRetry = 500 * time.Millisecond
+)
+
+// TestLeaderFailover runs two replicas with leader election (lease 8 s,
+// renew deadline 5 s, retry 0.5 s), stops the leader in the middle of 600
+// unseals, and checks that the standby unsealed nothing while it was
+// standing by, takes over, finishes the work, and that no Secret was ever
+// written twice: every Secret has exactly one version, its creation, with
+// the right bytes. The failover time (signal to the new leader, and to its
+// first unseal) is logged.
+//
+// SIGKILL leaves the Lease held: the standby must wait it out, so it leads
+// no sooner than half a lease after the signal, and within the lease plus
+// 3 s, well before the default 15 s lease would end (the flags reach the
+// elector). SIGTERM is a graceful stop: the leader finishes its reconciles
+// and then releases the Lease (LeaderElectionReleaseOnCancel), so the
+// standby leads within about one retry period of that, well under half a
+// lease.
 func TestLeaderFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP under -short: the failover test runs two controllers against a real API server and waits out a lease")
 	}
+	t.Run("SIGKILL", func(t *testing.T) {
+		leadAfter := failover(t, "SIGKILL", syscall.SIGKILL)
+		if leadAfter < haLease/2 {
+			t.Errorf("after SIGKILL the standby led after %v, before the held Lease (%v) could have expired", leadAfter, haLease)
+		}
+		// With the default 15 s lease it took 14-19 s.
+		if latest := haLease + 3*time.Second; leadAfter >= latest {
+			t.Errorf("after SIGKILL the standby led after %v, not within --leader-elect-lease-duration=%v (+3 s)", leadAfter, haLease)
+		}
+	})
+	t.Run("SIGTERM", func(t *testing.T) {
+		if leadAfter := failover(t, "SIGTERM", syscall.SIGTERM); leadAfter >= haLease/2 {
+			t.Errorf("after SIGTERM the standby led after %v: the stopped leader did not release the Lease (lease %v)", leadAfter, haLease)
+		}
+	})
+}
+
+// failover runs TestLeaderFailover with the leader stopped by sig (named
+// signame) and returns how long after the signal the standby led.
+func failover(t *testing.T, signame string, sig syscall.Signal) time.Duration {
 	const n = 600
-	const ns, ctrlNS = "ha-app", "kseal-ha"
+	ns, ctrlNS := "ha-"+strings.ToLower(signame)+"-app", "kseal-ha-"+strings.ToLower(signame)
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	cfg, err := clientcmd.BuildConfigFromFlags("", r.kubeconfig)
 	if err != nil {
@@ -53,7 +91,9 @@ func TestLeaderFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	args := []string{"--leader-elect", "--namespace=" + ctrlNS, "--watch-namespaces=" + ns}
+	args := []string{"--leader-elect", "--namespace=" + ctrlNS, "--watch-namespaces=" + ns,
+		"--leader-elect-lease-duration=" + haLease.String(), "--leader-elect-renew-deadline=" + haRenew.String(),
+		"--leader-elect-retry-period=" + haRetry.String()}
 	a := r.startController(args...)
 	poll(t, "replica a leads", func() error { return leads(a, true) })
 	b := r.startController(args...)
@@ -112,22 +152,35 @@ func TestLeaderFailover(t *testing.T) {
 		t.Errorf("the standby unsealed %v SealedSecrets while a leader ran", v)
 	}
 	before := count()
-	_ = a.cmd.Process.Kill()
-	killed := time.Now()
-	_ = a.cmd.Wait()
+	if err := a.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	exited := make(chan time.Duration, 1)
+	go func() {
+		_ = a.cmd.Wait()
+		exited <- time.Since(signalled)
+	}()
 	var leadAfter, workAfter time.Duration
 	envtestutil.Eventually(t, "replica b takes over", 90*time.Second, 50*time.Millisecond, func() error {
 		if leadAfter == 0 && leads(b, true) == nil {
-			leadAfter = time.Since(killed)
+			leadAfter = time.Since(signalled)
 		}
 		if metricValue(t, b, "kseal_unseal_total") == 0 {
 			return fmt.Errorf("replica b has not unsealed yet")
 		}
-		workAfter = time.Since(killed)
+		workAfter = time.Since(signalled)
 		return nil
 	})
-	t.Logf("FIGURE failover after kill -9 of the leader with %d of %d unsealed: new leader after %v, its first unseal after %v",
-		before, n, leadAfter.Round(10*time.Millisecond), workAfter.Round(10*time.Millisecond))
+	exitAfter := <-exited
+	if sig == syscall.SIGTERM && a.cmd.ProcessState.ExitCode() != 0 {
+		t.Errorf("the leader stopped by SIGTERM exited %v:\n%s", a.cmd.ProcessState, a.log)
+	}
+	if before >= n {
+		t.Errorf("the leader had unsealed all %d before it was stopped: not mid-work", n)
+	}
+	t.Logf("FIGURE failover after %s of the leader with %d of %d unsealed (lease %v, renew %v, retry %v): it exited after %v, new leader after %v, its first unseal after %v",
+		signame, before, n, haLease, haRenew, haRetry, exitAfter.Round(10*time.Millisecond), leadAfter.Round(10*time.Millisecond), workAfter.Round(10*time.Millisecond))
 
 	poll(t, "every SealedSecret unsealed", func() error {
 		var l ksealv1.SealedSecretList
@@ -161,6 +214,7 @@ func TestLeaderFailover(t *testing.T) {
 			}
 		}
 	}
+	return leadAfter
 }
 
 // leads says whether the replica's leader election status is want.

@@ -157,6 +157,15 @@ func TestHelmChartMatchesInstall(t *testing.T) {
 			t.Errorf("ServiceAccount %v", sa.Object)
 		}
 	})
+	t.Run("values set the leader election timings", func(t *testing.T) {
+		got := helmTemplate(t, "--set", "leaderElection.leaseDuration=30s", "--set", "leaderElection.renewDeadline=20s", "--set", "leaderElection.retryPeriod=4s")
+		args := container(t, got[deploy])["args"]
+		wantArgs := []any{"--namespace=" + controllerNS, "--leader-elect", "--leader-elect-lease-duration=30s",
+			"--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=4s", "--log-format=json"}
+		if !reflect.DeepEqual(args, wantArgs) {
+			t.Errorf("args %v, want %v", args, wantArgs)
+		}
+	})
 }
 
 // TestChartCopiesUpToDate: the chart's CRD and RBAC rules are copies of

@@ -28,6 +28,9 @@ func main() {
 	if err == nil {
 		err = o.SetArgs(fs.Args())
 	}
+	if err == nil {
+		err = o.Validate()
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return // the usage was printed: asking for help is no error

@@ -1,10 +1,14 @@
 package controller
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/tools/leaderelection"
 )
 
 // BindFlags binds the controller's flags to o and sets their defaults, as
@@ -26,11 +30,56 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "0", "address serving /debug/pprof (0 disables)")
 	fs.StringVar(&o.RecipientsAddr, "recipients-bind-address", ":8082", "address serving /v1/recipients (0 disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "use a Lease so only one replica unseals and rotates keys")
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long a standby waits before taking a Lease its leader stopped renewing (a leader that dies without releasing it)")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps retrying to renew its Lease before it stops; shorter than the lease duration")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "how often replicas try to acquire or renew the Lease; a Lease released by a stopped leader is taken within about this long")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "SealedSecrets reconciled in parallel")
 	fs.StringVar(&o.ClusterName, "cluster-name", "", "this cluster's name in the policy (kseal.yaml clusters:), whose keys are the controller's")
 	fs.BoolVar(&o.PolicyRevokeDeletes, "policy-revoke-deletes", false, "when the valid, current policy stops granting a SealedSecret, delete the Secret it had produced (default: keep it, mark PolicyDenied); an invalid or missing policy never deletes")
 	fs.BoolVar(&o.RequirePolicy, "require-policy", false, "deny every unseal while no policy is configured (no kseal-policy ConfigMap and no kept copy of a valid one)")
 	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
+}
+
+// ErrLeaderElection marks leader election timings that cannot work together.
+var ErrLeaderElection = errors.New("leader election timings")
+
+// Validate checks what single flags cannot: the leader election timings
+// client-go's elector would refuse at start, named by their flags. The
+// renew deadline must exceed the retry period with its jitter (×1.2), so
+// that the leader gets more than one try to renew before it gives up, and
+// stay under the lease duration, so that it gives up leading before a
+// standby may take the Lease.
+func (o *Options) Validate() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"--leader-elect-lease-duration", o.LeaseDuration},
+		{"--leader-elect-renew-deadline", o.RenewDeadline},
+		{"--leader-elect-retry-period", o.RetryPeriod},
+	} {
+		if d.v <= 0 {
+			return fmt.Errorf("%w: %s=%v: must be above zero", ErrLeaderElection, d.flag, d.v)
+		}
+	}
+	if o.RenewDeadline >= o.LeaseDuration {
+		return fmt.Errorf("%w: --leader-elect-renew-deadline=%v must be shorter than --leader-elect-lease-duration=%v: the leader must stop leading before a standby may take the Lease",
+			ErrLeaderElection, o.RenewDeadline, o.LeaseDuration)
+	}
+	if o.RenewDeadline <= time.Duration(leaderelection.JitterFactor*float64(o.RetryPeriod)) {
+		return fmt.Errorf("%w: --leader-elect-retry-period=%v must be shorter than --leader-elect-renew-deadline=%v with its jitter (×1.2): the leader retries renewing within the deadline",
+			ErrLeaderElection, o.RetryPeriod, o.RenewDeadline)
+	}
+	return nil
+}
+
+// setDuration is d for ctrl.Options, nil (controller-runtime's default)
+// when unset.
+func setDuration(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }
 
 // commaList is a flag holding a comma-separated list.

@@ -43,6 +43,11 @@ type Options struct {
 	Concurrency      int
 	ExtraIdentities  func() []keys.Identity
 	LeaderElectionID string
+	// LeaseDuration, RenewDeadline and RetryPeriod time leader election
+	// (zero: controller-runtime's 15 s, 10 s and 2 s); Validate checks them.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
 	// ClusterName is this cluster's name in kseal.yaml (its cluster keys).
 	ClusterName string
 	// PolicyRevokeDeletes deletes the Secret of a SealedSecret the policy
@@ -107,6 +112,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		LeaderElectionID:              o.LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 setDuration(o.LeaseDuration),
+		RenewDeadline:                 setDuration(o.RenewDeadline),
+		RetryPeriod:                   setDuration(o.RetryPeriod),
 		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
 	})
 	if err != nil {

@@ -52,6 +52,12 @@ func (o *Options) SetArgs(args []string) error {
 	return nil
 }
 
+// Validate checks the options together, once the flags are parsed; an
+// error is a bad command line.
+func (o *Options) Validate() error {
+	return o.Controller.Validate()
+}
+
 // ClientOptions configure the client to the API server.
 type ClientOptions struct {
 	QPS   float64
