@@ -84,8 +84,14 @@ func shownDefault(f *flag.Flag) string {
 		}
 		return "on"
 	}
-	if _, err := time.ParseDuration(v); err == nil && strings.ContainsAny(v, "hms") {
-		v = strings.TrimSuffix(strings.TrimSuffix(v, "0s"), "0m")
+	if _, err := time.ParseDuration(v); err == nil {
+		// "720h0m0s" -> "720h", "1m0s" -> "1m"; "10s" stays "10s".
+		if strings.HasSuffix(v, "m0s") {
+			v = strings.TrimSuffix(v, "0s")
+		}
+		if strings.HasSuffix(v, "h0m") {
+			v = strings.TrimSuffix(v, "0m")
+		}
 	}
 	if slices.Contains([]string{"", "[]"}, v) {
 		return ""
