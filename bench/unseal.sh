@@ -40,7 +40,9 @@ go build -o "$work/" ./cmd/kseal ./cmd/kseal-controller ./hack/localcluster ./be
 controller=${KSEAL_BENCH_CONTROLLER:-$work/kseal-controller}
 export KUBECONFIG=$work/kubeconfig
 "$work/localcluster" -out "$KUBECONFIG" > "$work/cluster.log" 2>&1 & pids+=($!)
+lc=$!
 for _ in $(seq 1 600); do [ -s "$KUBECONFIG" ] && break; sleep 0.1; done
+servers=$(pgrep -d, -P "$lc") # kube-apiserver and etcd
 "$KUBECTL" apply -f config/install.yaml > /dev/null
 for ns in bench noise ceiling latency; do "$KUBECTL" create namespace $ns > /dev/null; done
 
@@ -52,6 +54,8 @@ mport=$((20000 + RANDOM % 20000))
 count() { { curl -fsS "http://127.0.0.1:$mport/metrics" 2>/dev/null || true; } | awk '$1 == "kseal_unseal_total" { print $2; found=1 } END { if (!found) print 0 }'; }
 apicount() { "$KUBECTL" -n bench get secrets -l kseal.dev/managed=unsealed --no-headers 2>/dev/null | wc -l; }
 rss() { awk -v k="$2:" '$1 == k { print int($2 / 1024) }' "/proc/$1/status"; }
+# cpu PID...: CPU seconds (user + system) the processes have used so far.
+cpu() { for p in ${1//,/ }; do cat "/proc/$p/stat"; done | sed 's/.*) //' | awk -v hz="$(getconf CLK_TCK)" '{ t += $12 + $13 } END { printf "%.2f", t / hz }'; }
 gen() { # gen PREFIX COUNT [NAMESPACE]: Secret manifests with 3 values each
   for i in $(seq 1 "$2"); do
     printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-%d, namespace: %s}\nstringData: {username: u%d, password: p%d-%s, url: "postgres://db:5432/%d"}\n' \
@@ -87,17 +91,18 @@ seal a "$n" > "$work/a.yaml"
 seal b "$n" > "$work/b.yaml"
 seal c 50 latency > "$work/c.yaml"
 
-ceil=$("$work/apiload" ceiling -f "$work/a.yaml" -namespace ceiling -c 32)
+ceil=$("$work/apiload" ceiling -f "$work/a.yaml" -namespace ceiling -c 32 -server-pids "$servers")
 echo "$ceil"
-ceilrate=$(awk '{ print $(NF-2) }' <<< "$ceil")
-ceilw=$("$work/apiload" ceiling -watch -f "$work/a.yaml" -namespace ceiling -c 32)
+ceilrate=$(sed 's/.*: \([0-9.]*\) per second.*/\1/' <<< "$ceil")
+ceilw=$("$work/apiload" ceiling -watch -f "$work/a.yaml" -namespace ceiling -c 32 -server-pids "$servers")
 echo "$ceilw"
-ceilwrate=$(awk '{ print $(NF-2) }' <<< "$ceilw")
+ceilwrate=$(sed 's/.*: \([0-9.]*\) per second.*/\1/' <<< "$ceilw")
 
 "$KUBECTL" create -f "$work/a.yaml" > /dev/null
 echo "created $n SealedSecrets while the controller was stopped"
 
 t0=$(now)
+s0=$(cpu "$servers")
 ctl
 tf=""
 while c=$(count); [ "$c" -lt "$n" ]; do
@@ -105,9 +110,12 @@ while c=$(count); [ "$c" -lt "$n" ]; do
   sleep 0.05
 done
 t1=$(now)
+s1=$(cpu "$servers")
+c1=$(cpu "$cpid")
 d=$(calc "$t1 - $t0")
 rate=$(calc "$n / $d")
 echo "pending backlog: $n Secrets unsealed in $d s from controller start ($rate per second; $(calc "$rate / $ceilrate") of the bare ceiling, $(calc "$rate / $ceilwrate") of the watched one)"
+echo "  CPU per unseal (cache sync included): API server and etcd $(calc "($s1 - $s0) * 1000 / $n") ms, controller $(calc "$c1 * 1000 / $n") ms"
 [ -n "$tf" ] && steady=$(calc "($n - $cf) / ($t1 - $tf)") && echo "  of which start-up and cache sync $(calc "$tf - $t0") s; steady state $steady per second ($(calc "$steady / $ceilrate") of the bare ceiling, $(calc "$steady / $ceilwrate") of the watched one)"
 
 t0=$(now)

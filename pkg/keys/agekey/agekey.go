@@ -6,7 +6,9 @@
 // A wrap is a complete binary age file whose payload is the 32-byte data
 // key, encrypted to exactly one recipient. age's own file key is 128 bits;
 // going through age.Encrypt rather than Recipient.Wrap keeps the 256-bit data
-// key intact and uses only age's public, stable API. The stanza's KeyID is
+// key intact and uses only age's public, stable API (to open a wrap, its
+// header goes through age and its one-chunk payload is read as the age
+// format defines it: see openWrap). The stanza's KeyID is
 // the first 16 hex digits of SHA-256 over the recipient string.
 //
 // Importing the package registers the recipient prefixes "age1" and
@@ -22,7 +24,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,16 +187,9 @@ func (i *Identity) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]
 	if s.Type != i.typ || s.KeyID != i.keyID {
 		return nil, keys.ErrIncorrectIdentity
 	}
-	r, err := age.Decrypt(bytes.NewReader(s.Body), i.id)
+	dek, err := openWrap(s.Body, i.id)
 	if err != nil {
 		return nil, fmt.Errorf("age wrap for key %s does not open: %w", i.keyID, err)
-	}
-	dek, err := io.ReadAll(io.LimitReader(r, dekSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("age wrap for key %s does not open: %w", i.keyID, err)
-	}
-	if len(dek) != dekSize {
-		return nil, fmt.Errorf("age wrap for key %s holds %d bytes, want %d", i.keyID, len(dek), dekSize)
 	}
 	return dek, nil
 }
