@@ -98,8 +98,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	start := time.Now()
 	defer func() { reconcileDuration.Observe(time.Since(start).Seconds()) }()
 
+	// The cached object itself, not a deep copy: the reconcile reads its
+	// metadata and spec and changes only its status, which it copies first.
 	var ss ksealv1.SealedSecret
-	if err := r.Client.Get(ctx, req.NamespacedName, &ss); err != nil {
+	if err := r.Client.Get(ctx, req.NamespacedName, &ss, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
 			r.status.forget(req.NamespacedName)
@@ -109,9 +111,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !ss.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil // the owner reference deletes the Secret
 	}
-	before := ss.DeepCopy()
+	before := ss // shares the cache's maps and slices: read only
+	ss.Status = *ss.Status.DeepCopy()
 	out := r.reconcile(ctx, &ss)
-	if err := r.setStatus(ctx, before, &ss, out); err != nil {
+	if err := r.setStatus(ctx, &before, &ss, out); err != nil {
 		return ctrl.Result{}, err
 	}
 	if out.err == nil && out.recheck > 0 {
@@ -599,7 +602,7 @@ func (r *Reconciler) notOwnWrite() predicate.Predicate {
 // policyChanged enqueues every SealedSecret: grants may have changed.
 func (r *Reconciler) policyChanged(ctx context.Context, _ client.Object) []ctrl.Request {
 	var list ksealv1.SealedSecretList
-	if err := r.Client.List(ctx, &list); err != nil {
+	if err := r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil { // read only
 		return nil
 	}
 	reqs := make([]ctrl.Request, 0, len(list.Items))
@@ -615,7 +618,7 @@ func (r *Reconciler) keyChanged(ctx context.Context, _ client.Object) []ctrl.Req
 		log.FromContext(ctx).Error(err, "reloading cluster keys")
 	}
 	var list ksealv1.SealedSecretList
-	if err := r.Client.List(ctx, &list); err != nil {
+	if err := r.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil { // read only
 		return nil
 	}
 	var reqs []ctrl.Request
