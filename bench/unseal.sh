@@ -21,7 +21,10 @@
 # 6. 50 SealedSecrets are applied one by one with kubectl apply; the time to
 #    each Secret is the first-Secret latency (p50, p99).
 # The API requests and reconciles per unseal come from the controller's own
-# metrics; its RSS (peak and settled) from /proc.
+# metrics; its RSS (peak and settled) from /proc; the CPU time per object of
+# the API server and etcd, of apiload's client and of the controller from
+# /proc too (the ceiling's over its timed part, the backlog's from the
+# controller's start).
 # KSEAL_BENCH_CONTROLLER=path runs another kseal-controller binary (e.g. an
 # older build, for a before/after in the same conditions).
 # Needs the binaries of hack/tools.sh: run `make bench-unseal`.
