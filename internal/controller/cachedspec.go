@@ -2,6 +2,9 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"maps"
 
@@ -59,7 +62,7 @@ func stripSealedSecret(in any) (any, error) {
 		}
 		return ss, nil
 	}
-	h := sealedHash(ss)
+	h := specDigest(ss)
 	if h == "" {
 		return ss, nil
 	}
@@ -99,10 +102,22 @@ func stripped(ss *ksealv1.SealedSecret) bool {
 	return ok
 }
 
+// specDigest is the full SHA-256 of ss's spec ("sha256:" and 64 hex
+// digits); sealedHash is its first half. The cache keeps the whole digest:
+// it is what ties a stripped copy to the ciphertext read back.
+func specDigest(ss *ksealv1.SealedSecret) string {
+	b, err := json.Marshal(ss.Spec)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // specHash is sealedHash of ss's full spec, also for a stripped copy.
 func specHash(ss *ksealv1.SealedSecret) string {
-	if h, ok := ss.Annotations[annotationCachedSpec]; ok {
-		return h
+	if h, ok := ss.Annotations[annotationCachedSpec]; ok && len(h) == len("sha256:")+64 {
+		return h[:len("sha256:")+32]
 	}
 	return sealedHash(ss)
 }
@@ -126,7 +141,9 @@ func (r *Reconciler) fullSpec(ctx context.Context, ss *ksealv1.SealedSecret) (*c
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(ss), &full); err != nil {
 		return nil, &outcome{reason: ksealv1.ReasonProgressing, message: "reading SealedSecret: " + err.Error(), err: err}
 	}
-	if full.UID != ss.UID || sealedHash(&full) != specHash(ss) {
+	// The same object at the same generation (any spec change bumps it)
+	// with the very spec the cache hashed.
+	if full.UID != ss.UID || full.Generation != ss.Generation || specDigest(&full) != ss.Annotations[annotationCachedSpec] {
 		return nil, &outcome{reason: ksealv1.ReasonProgressing, message: errSpecChanged.Error(), err: errSpecChanged}
 	}
 	sealed, err := sealedFromAPI(&full)

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,10 +82,21 @@ func TestSettledObjectsCachedWithoutCiphertext(t *testing.T) {
 		if reason, err := controller.FullSpec(ctx, k8s, cached); err != nil || reason != "" {
 			t.Fatalf("reading back the spec of an unchanged object: %s %v", reason, err)
 		}
+		// The whole SHA-256 ties them, not the half the Secret's
+		// sealed-hash annotation shows.
+		digest := cached.Annotations[controller.AnnotationCachedSpec]
+		if len(digest) != len("sha256:")+64 {
+			t.Fatalf("cached digest %q: want sha256: and 64 hex digits", digest)
+		}
 		other := cached.DeepCopy()
-		other.Annotations[controller.AnnotationCachedSpec] = "sha256:00000000000000000000000000000000"
+		other.Annotations[controller.AnnotationCachedSpec] = digest[:len(digest)-32] + strings.Repeat("0", 32)
 		if _, err := controller.FullSpec(ctx, k8s, other); !errors.Is(err, controller.ErrSpecChanged) {
-			t.Errorf("a spec that does not hash to the cached hash was taken: %v", err)
+			t.Errorf("a spec whose digest matches only in its first half was taken: %v", err)
+		}
+		stale := cached.DeepCopy()
+		stale.Generation--
+		if _, err := controller.FullSpec(ctx, k8s, stale); !errors.Is(err, controller.ErrSpecChanged) {
+			t.Errorf("the spec of another generation was taken: %v", err)
 		}
 		moved := cached.DeepCopy()
 		moved.UID = "00000000-0000-0000-0000-000000000000"

@@ -515,13 +515,16 @@ func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSe
 // patchStatus sends the change from before to ss's status as a merge patch
 // of the status subresource.
 func (r *Reconciler) patchStatus(ctx context.Context, before, ss *ksealv1.SealedSecret) error {
-	if r.statusREST == nil {
-		return r.Client.Status().Patch(ctx, ss, client.MergeFrom(before))
-	}
 	// The patch is computed between two status-only copies: cheaper than
-	// between whole objects, and the same patch.
+	// between whole objects, and the same patch. ss shares its metadata and
+	// spec with the cache, so no reply may be decoded into it.
 	from := &ksealv1.SealedSecret{Status: before.Status}
 	to := &ksealv1.SealedSecret{Status: ss.Status}
+	if r.statusREST == nil {
+		meta := metav1.ObjectMeta{Namespace: ss.Namespace, Name: ss.Name}
+		from.ObjectMeta, to.ObjectMeta = meta, meta
+		return r.Client.Status().Patch(ctx, to, client.MergeFrom(from))
+	}
 	data, err := client.MergeFrom(from).Data(to)
 	if err != nil {
 		return err

@@ -32,7 +32,11 @@ func openWrap(body []byte, id age.Identity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// age parses only canonical headers: the one re-encoded is the prefix.
+	// age parses only canonical headers, so the one re-encoded is the
+	// prefix; checked anyway, should a later age accept other encodings.
+	if len(hdr) > len(body) || !bytes.Equal(body[:len(hdr)], hdr) {
+		return nil, errors.New("the age header is not in its canonical encoding")
+	}
 	payload := body[len(hdr):]
 	if n := len(payload) - payloadNonceSize - chacha20poly1305.Overhead; n != dekSize {
 		return nil, &sizeError{n}
