@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 )
@@ -193,28 +192,9 @@ func expect(t *testing.T, what string, got, want map[string]int) {
 // metricSum sums every series of a counter whose labels include labels.
 func metricSum(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := ctrlmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
-			}
-			sum += m.GetCounter().GetValue()
-		}
+	for _, m := range series(t, name, labels) {
+		sum += m.GetCounter().GetValue()
 	}
 	return sum
 }

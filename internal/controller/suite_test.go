@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -296,38 +297,55 @@ func waitSecret(t *testing.T, ns, name string, want map[string]string) *corev1.S
 	return &s
 }
 
-// metric returns the value of a counter or gauge, or the sample count of a
-// histogram, from the controller's metrics registry; labels select one
-// series (all of them must match).
-func metric(t *testing.T, name string, labels map[string]string) float64 {
+// series returns the series of metric name in the controller's metrics
+// registry whose labels include labels.
+func series(t *testing.T, name string, labels map[string]string) []*dto.Metric {
 	t.Helper()
 	mfs, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []*dto.Metric
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
 		}
-	series:
 		for _, m := range mf.GetMetric() {
 			have := map[string]string{}
 			for _, lp := range m.GetLabel() {
 				have[lp.GetName()] = lp.GetValue()
 			}
-			for k, v := range labels {
-				if have[k] != v {
-					continue series
-				}
+			if matches(have, labels) {
+				out = append(out, m)
 			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue()
-			case m.Gauge != nil:
-				return m.Gauge.GetValue()
-			case m.Histogram != nil:
-				return float64(m.Histogram.GetSampleCount())
-			}
+		}
+	}
+	return out
+}
+
+// matches: have holds every label of want with its value.
+func matches(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// metric returns the value of a counter or gauge, or the sample count of a
+// histogram, from the controller's metrics registry; labels select one
+// series (all of them must match).
+func metric(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	for _, m := range series(t, name, labels) {
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
 		}
 	}
 	return 0
