@@ -30,8 +30,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +44,7 @@ import (
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
+	"kseal.dev/kseal/internal/workpool"
 )
 
 func main() {
@@ -116,6 +115,17 @@ func newClient() (client.WithWatch, error) {
 	return client.NewWithWatch(cfg, client.Options{Scheme: controller.Scheme()})
 }
 
+// load connects to the API server and reads the SealedSecrets of file,
+// placed in ns.
+func load(file, ns string) (client.WithWatch, []*ksealv1.SealedSecret, error) {
+	k, err := newClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	items, err := readSealed(file, ns)
+	return k, items, err
+}
+
 func readSealed(file, ns string) ([]*ksealv1.SealedSecret, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -139,41 +149,13 @@ func readSealed(file, ns string) ([]*ksealv1.SealedSecret, error) {
 	}
 }
 
-// parallel runs f for each index with c workers and returns the first error.
-func parallel(n, c int, f func(i int) error) error {
-	var next atomic.Int64
-	var first error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range c {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
-}
-
 func ceiling(file, ns string, c int, watchToo bool) error {
 	ctx := context.Background()
-	k, err := newClient()
+	k, items, err := load(file, ns)
 	if err != nil {
 		return err
 	}
-	items, err := readSealed(file, ns)
-	if err != nil {
-		return err
-	}
-	if err := parallel(len(items), c, func(i int) error { return k.Create(ctx, items[i]) }); err != nil {
+	if err := workpool.Run(len(items), c, func(i int) error { return k.Create(ctx, items[i]) }); err != nil {
 		return fmt.Errorf("creating SealedSecrets: %w", err)
 	}
 	gvk, err := apiutil.GVKForObject(&ksealv1.SealedSecret{}, k.Scheme())
@@ -198,7 +180,7 @@ func ceiling(file, ns string, c int, watchToo bool) error {
 		}
 	}
 	t0, s0, c0 := time.Now(), cpuOf(serverPIDs...), cpuOf("self")
-	err = parallel(len(items), c, func(i int) error {
+	err = workpool.Run(len(items), c, func(i int) error {
 		ss := items[i]
 		before := ss.DeepCopy()
 		meta.SetStatusCondition(&ss.Status.Conditions, metav1.Condition{Type: ksealv1.ConditionReady, Status: metav1.ConditionTrue, Reason: ksealv1.ReasonUnsealed, Message: "Secret " + ss.Name + " is up to date", ObservedGeneration: ss.Generation})
@@ -234,11 +216,7 @@ func ceiling(file, ns string, c int, watchToo bool) error {
 
 func latency(file, ns string, n int) error {
 	ctx := context.Background()
-	k, err := newClient()
-	if err != nil {
-		return err
-	}
-	items, err := readSealed(file, ns)
+	k, items, err := load(file, ns)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"math/big"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +29,7 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
+	"kseal.dev/kseal/internal/workpool"
 )
 
 // chaosN is how many SealedSecrets the chaos test unseals.
@@ -108,7 +108,7 @@ func TestChaosUnseal(t *testing.T) {
 	var created atomic.Int64
 	createDone := make(chan error, 1)
 	go func() {
-		createDone <- parallel(len(items), 8, func(i int) error {
+		createDone <- workpool.Run(len(items), 8, func(i int) error {
 			err := retryAPI(ctx, func() error { return client.IgnoreAlreadyExists(k.Create(ctx, items[i].DeepCopy())) })
 			created.Add(1)
 			return err
@@ -287,30 +287,6 @@ func decodeSealed(t *testing.T, text string) []*ksealv1.SealedSecret {
 			out = append(out, &ss)
 		}
 	}
-}
-
-// parallel runs f for each index with c workers; the first error wins.
-func parallel(n, c int, f func(i int) error) error {
-	var next atomic.Int64
-	var first error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range c {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 // retryAPI retries f for up to a minute: the API server may be restarting.

@@ -24,6 +24,7 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
+	"kseal.dev/kseal/internal/workpool"
 )
 
 // Leader election timings of TestLeaderFailover: short, so that waiting out
@@ -140,7 +141,7 @@ func failover(t *testing.T, signame string, sig syscall.Signal) time.Duration {
 	}
 
 	go func() {
-		_ = parallel(len(items), 8, func(i int) error { return k.Create(ctx, items[i]) })
+		_ = workpool.Run(len(items), 8, func(i int) error { return k.Create(ctx, items[i]) })
 	}()
 	poll(t, "work under way", func() error {
 		if c := count(); c < n/6 {
