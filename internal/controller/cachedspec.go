@@ -2,9 +2,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"maps"
 
@@ -102,22 +99,10 @@ func stripped(ss *ksealv1.SealedSecret) bool {
 	return ok
 }
 
-// specDigest is the full SHA-256 of ss's spec ("sha256:" and 64 hex
-// digits); sealedHash is its first half. The cache keeps the whole digest:
-// it is what ties a stripped copy to the ciphertext read back.
-func specDigest(ss *ksealv1.SealedSecret) string {
-	b, err := json.Marshal(ss.Spec)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
 // specHash is sealedHash of ss's full spec, also for a stripped copy.
 func specHash(ss *ksealv1.SealedSecret) string {
-	if h, ok := ss.Annotations[annotationCachedSpec]; ok && len(h) == len("sha256:")+64 {
-		return h[:len("sha256:")+32]
+	if h, ok := ss.Annotations[annotationCachedSpec]; ok {
+		return shortHash(h)
 	}
 	return sealedHash(ss)
 }
