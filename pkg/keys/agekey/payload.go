@@ -39,7 +39,7 @@ func openWrap(body []byte, id age.Identity) ([]byte, error) {
 	}
 	payload := body[len(hdr):]
 	if n := len(payload) - payloadNonceSize - chacha20poly1305.Overhead; n != dekSize {
-		return nil, &sizeError{n}
+		return nil, fmt.Errorf("the age payload holds %d bytes, want %d", max(n, 0), dekSize)
 	}
 	key, err := hkdf.Key(sha256.New, fileKey, payload[:payloadNonceSize], "payload", chacha20poly1305.KeySize)
 	if err != nil {
@@ -56,11 +56,4 @@ func openWrap(body []byte, id age.Identity) ([]byte, error) {
 		return nil, errors.New("the age payload does not authenticate")
 	}
 	return dek, nil
-}
-
-// sizeError: the payload is not one chunk holding a data key.
-type sizeError struct{ n int }
-
-func (e *sizeError) Error() string {
-	return fmt.Sprintf("the age payload holds %d bytes, want %d", max(e.n, 0), dekSize)
 }
