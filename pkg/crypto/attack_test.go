@@ -126,169 +126,6 @@ func TestTemplateIsAuthenticated(t *testing.T) {
 	})
 }
 
-// history is the life of one object: each version adds to the one before
-// with key-less set/unset, a branch forks off after the first set, and the
-// last version is an edit with the key.
-type history struct {
-	versions []*crypto.Sealed
-	states   []map[string]string
-}
-
-func makeHistory(t *testing.T) history {
-	t.Helper()
-	var h history
-	add := func(s *crypto.Sealed) {
-		h.versions = append(h.versions, clone(s))
-		o, err := crypto.Open(ctx, s, prodDB, clearIDs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.states = append(h.states, strs(o.Values))
-	}
-	s, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, prodDB, plain(map[string]string{"a": "a0", "b": "b0", "c": "c0"}), clearRcpt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	add(s)
-	steps := []func() error{
-		func() error { return s.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"a": "a1"}), clearRcpt) },
-		func() error {
-			// Another branch forks here and adds a section of its own.
-			fork := clone(s)
-			if err := fork.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"e": "e-branch"}), clearRcpt); err != nil {
-				return err
-			}
-			add(fork)
-			return s.Unset(ctx, rand.Reader, prodDB, []string{"b"}, clearRcpt)
-		},
-		func() error { return s.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"d": "d3"}), clearRcpt) },
-		func() error { return s.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"b": "b4"}), clearRcpt) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-		add(s)
-	}
-	o, err := crypto.Open(ctx, s, prodDB, clearIDs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := maps.Clone(o.Values)
-	vals["c"] = []byte("c4")
-	u, err := o.Update(ctx, rand.Reader, prodDB.Template, vals, clearRcpt) // a new section for what changed
-	if err != nil {
-		t.Fatal(err)
-	}
-	add(u)
-	return h
-}
-
-// TestNoMixedStates builds objects from the pieces of every version of one
-// object's history (a fork included) — any prefix of sections, each section (with its
-// removals) taken from any version or given any version's removal list,
-// each value from any version or left out — and requires that whatever
-// opens is exactly the state of one version.
-//
-// Guards: the chain (previous MAC in mac), the removals in the commitment
-// of the section that made them, the removal checks in Validate.
-func TestNoMixedStates(t *testing.T) {
-	h := makeHistory(t)
-	sectionsAt := make([][]crypto.Section, 0)
-	var removalLists [][]crypto.Removal
-	for _, v := range h.versions {
-		for i, sec := range v.Envelope.Sections {
-			for len(sectionsAt) <= i {
-				sectionsAt = append(sectionsAt, nil)
-			}
-			sectionsAt[i] = appendUnique(sectionsAt[i], sec)
-			removalLists = appendUniqueList(removalLists, sec.Removed)
-		}
-	}
-	fields := []string{"a", "b", "c", "d", "e"}
-	valueChoices := map[string][][]byte{}
-	for _, f := range fields {
-		choices := [][]byte{nil} // left out
-		for _, v := range h.versions {
-			if ct, ok := v.Values[f]; ok && !slices.ContainsFunc(choices, func(c []byte) bool { return bytes.Equal(c, ct) }) {
-				choices = append(choices, ct)
-			}
-		}
-		valueChoices[f] = choices
-	}
-	isState := func(got map[string]string) bool {
-		return slices.ContainsFunc(h.states, func(s map[string]string) bool { return maps.Equal(s, got) })
-	}
-
-	tried, opened := 0, 0
-	var sections func(prefix []crypto.Section)
-	sections = func(prefix []crypto.Section) {
-		if len(prefix) > 0 {
-			// Every assignment of values to this list of sections.
-			var assign func(i int, vals map[string][]byte)
-			assign = func(i int, vals map[string][]byte) {
-				if i == len(fields) {
-					s := &crypto.Sealed{Envelope: crypto.Envelope{Version: crypto.FormatVersion, Scope: crypto.ScopeStrict, Sections: prefix}, Values: maps.Clone(vals)}
-					tried++
-					o, err := crypto.Open(ctx, s, prodDB, clearIDs)
-					if err != nil {
-						return
-					}
-					opened++
-					if got := strs(o.Values); !isState(got) {
-						t.Fatalf("a mix of versions opened to %v, which no version had (versions: %v)", got, h.states)
-					}
-					return
-				}
-				for _, ct := range valueChoices[fields[i]] {
-					if ct == nil {
-						delete(vals, fields[i])
-					} else {
-						vals[fields[i]] = ct
-					}
-					assign(i+1, vals)
-				}
-				delete(vals, fields[i])
-			}
-			assign(0, map[string][]byte{})
-		}
-		i := len(prefix)
-		if i == len(sectionsAt) {
-			return
-		}
-		for _, sec := range sectionsAt[i] {
-			for _, rl := range removalLists {
-				sec := sec
-				sec.Removed = rl
-				sections(append(slices.Clone(prefix), sec))
-			}
-		}
-	}
-	sections(nil)
-	if opened < len(h.versions) {
-		t.Fatalf("only %d of %d mixes opened; every version itself should", opened, tried)
-	}
-	t.Logf("%d mixes tried, %d opened, each to a state a version had", tried, opened)
-}
-
-func appendUnique(list []crypto.Section, s crypto.Section) []crypto.Section {
-	for _, c := range list {
-		if bytes.Equal(c.MAC, s.MAC) {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
-func appendUniqueList(lists [][]crypto.Removal, l []crypto.Removal) [][]crypto.Removal {
-	for _, c := range lists {
-		if fmt.Sprint(c) == fmt.Sprint(l) {
-			return lists
-		}
-	}
-	return append(lists, l)
-}
-
 // TestReviewRollbackAttack is the attack the review found against version
 // 1: bring back a value replaced by `set` while keeping a later change, by
 // putting the old ciphertext back, deleting its removal record and
@@ -376,76 +213,97 @@ func (c clearAs) Wrap(ctx context.Context, dek []byte, b keys.Binding) (*keys.St
 func (c clearAs) KeyID() string { return string(c) }
 
 // TestRemovedRecipientReadsNothingNew: once a recipient is dropped, nothing
-// sealed afterwards opens with any data key it held.
+// sealed afterwards opens with any data key it held: Rewrap and Update seal
+// everything again in one section under a fresh data key, also for an
+// object of one section whose values did not change (where nothing else
+// would draw a fresh key).
 //
 // Guard: dropsRecipient in Rewrap and Update (a fresh data key).
 func TestRemovedRecipientReadsNothingNew(t *testing.T) {
 	stay, gone := clearAs("stays"), clearAs("removed")
-	s, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, prodDB, values(), []keys.Recipient{stay, gone})
+	one, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, prodDB, values(), []keys.Recipient{stay, gone})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"token": "t"}), []keys.Recipient{stay, gone}); err != nil {
+	two := clone(one)
+	if err := two.Set(ctx, rand.Reader, prodDB, plain(map[string]string{"token": "t"}), []keys.Recipient{stay, gone}); err != nil {
 		t.Fatal(err)
 	}
-	// Everything the removed recipient could unwrap from this version.
-	var held []keys.Identity
-	for _, sec := range s.Envelope.Sections {
-		for _, w := range sec.Recipients {
-			if w.KeyID == "removed" {
-				held = append(held, keptKey{w.Data})
+	for _, obj := range []struct {
+		name string
+		s    *crypto.Sealed
+	}{{"one section", one}, {"two sections", two}} {
+		// Everything the removed recipient could unwrap from this version.
+		var held []keys.Identity
+		for _, sec := range obj.s.Envelope.Sections {
+			for _, w := range sec.Recipients {
+				if w.KeyID == "removed" {
+					held = append(held, keptKey{w.Data})
+				}
 			}
 		}
-	}
-	o, err := crypto.Open(ctx, s, prodDB, clearIDs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opensWithHeld := func(t *testing.T, r *crypto.Sealed) {
-		t.Helper()
-		for _, id := range held {
-			if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{id}); err == nil {
-				t.Fatal("a data key the removed recipient held still opens what was written after its removal")
+		o, err := crypto.Open(ctx, obj.s, prodDB, clearIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// freshlySealed: one section under a data key the removed
+		// recipient never held, opening to want.
+		freshlySealed := func(t *testing.T, r *crypto.Sealed, want map[string][]byte) {
+			t.Helper()
+			if n := len(r.Envelope.Sections); n != 1 {
+				t.Fatalf("%d sections after a recipient was dropped, want everything sealed again in one", n)
+			}
+			for _, id := range held {
+				if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{id}); err == nil {
+					t.Fatal("a data key the removed recipient held still opens what was written after its removal")
+				}
+			}
+			got, err := crypto.Open(ctx, r, prodDB, clearIDs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.EqualFunc(got.Values, want, bytes.Equal) {
+				t.Fatalf("opens to %q, want %q", got.Values, want)
 			}
 		}
+		changed := maps.Clone(o.Values)
+		changed["password"] = []byte("after removal")
+		t.Run(obj.name+": reencrypt without it", func(t *testing.T) {
+			r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{stay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			freshlySealed(t, r, o.Values)
+			// And edits after that keep the fresh key.
+			o2, err := crypto.Open(ctx, r, prodDB, clearIDs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := o2.Update(ctx, rand.Reader, prodDB.Template, changed, []keys.Recipient{stay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range held {
+				if _, err := crypto.Open(ctx, u, prodDB, []keys.Identity{id}); err == nil {
+					t.Fatal("a data key the removed recipient held opens an edit made after its removal")
+				}
+			}
+		})
+		t.Run(obj.name+": edit to the policy's recipients, which dropped it, values unchanged", func(t *testing.T) {
+			u, err := o.Update(ctx, rand.Reader, prodDB.Template, o.Values, []keys.Recipient{stay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			freshlySealed(t, u, o.Values)
+		})
+		t.Run(obj.name+": edit to the policy's recipients, which dropped it, a value changed", func(t *testing.T) {
+			u, err := o.Update(ctx, rand.Reader, prodDB.Template, changed, []keys.Recipient{stay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			freshlySealed(t, u, changed)
+		})
 	}
-	t.Run("reencrypt without it", func(t *testing.T) {
-		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{stay})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opensWithHeld(t, r)
-		// And edits after that keep the fresh key.
-		o2, err := crypto.Open(ctx, r, prodDB, clearIDs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals := maps.Clone(o2.Values)
-		vals["password"] = []byte("after removal")
-		u, err := o2.Update(ctx, rand.Reader, prodDB.Template, vals, []keys.Recipient{stay})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opensWithHeld(t, u)
-	})
-	t.Run("edit to the policy's recipients, which dropped it", func(t *testing.T) {
-		vals := maps.Clone(o.Values)
-		vals["password"] = []byte("after removal")
-		u, err := o.Update(ctx, rand.Reader, prodDB.Template, vals, []keys.Recipient{stay})
-		if err != nil {
-			t.Fatal(err)
-		}
-		opensWithHeld(t, u)
-	})
-	t.Run("adding a recipient keeps data keys (nobody was removed)", func(t *testing.T) {
-		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{stay, gone, clearAs("new")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(r.Values["password"], s.Values["password"]) {
-			t.Error("adding a recipient changed a ciphertext")
-		}
-	})
 }
 
 // TestSharedScopeBindsTheName: a shared secret opens in any namespace under
@@ -553,6 +411,93 @@ func TestValidateRemovals(t *testing.T) {
 			err := c.Validate()
 			if !errors.Is(err, crypto.ErrFormat) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a format error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// onlyKey opens the see-through stanzas of one key ID: a recipient that
+// holds its own key and no other.
+type onlyKey string
+
+func (k onlyKey) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]byte, error) {
+	if s.Type != testkeys.ClearType || s.KeyID != string(k) {
+		return nil, keys.ErrIncorrectIdentity
+	}
+	return s.Body, nil
+}
+
+// TestNoRollbackAfterRecommit is the attack of issue 17 (property 3): a key
+// holder changes the template or adds a recipient to an object whose
+// password was rotated by a later section. A writer without any key then
+// drops the later sections and puts the leaked password's ciphertext back
+// from git history. The removal digest the dropped section carried still
+// matches it, so an earlier section committed again for the new template
+// or recipients would verify, and the leaked value would open under the
+// new template, or for the new recipient, which never held it.
+//
+// Guard: an operation that would commit an existing section anew folds
+// everything into one section under a fresh data key (mustFold in open.go).
+func TestNoRollbackAfterRecommit(t *testing.T) {
+	a, b := clearAs("a"), clearAs("b")
+	orig := prodDB
+	evil := prodDB
+	evil.Template = crypto.Template{Annotations: map[string]string{"team": "payments"}}
+	v1, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, orig, plain(map[string]string{"password": "leaked", "user": "u"}), []keys.Recipient{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := clone(v1)
+	if err := v2.Set(ctx, rand.Reader, orig, plain(map[string]string{"password": "rotated"}), []keys.Recipient{a}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := crypto.Open(ctx, v2, orig, clearIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken := maps.Clone(o.Values)
+	withToken["token"] = []byte("t")
+	for _, tc := range []struct {
+		name string
+		op   func() (*crypto.Sealed, error)
+		tg   crypto.Target // the object's template after the operation
+		id   keys.Identity // who opens it afterwards
+	}{
+		{"edit changes the template", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, evil.Template, o.Values, []keys.Recipient{a})
+		}, evil, onlyKey("a")},
+		{"edit changes the template and a value", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, evil.Template, withToken, []keys.Recipient{a})
+		}, evil, onlyKey("a")},
+		{"reencrypt adds a recipient", func() (*crypto.Sealed, error) {
+			return o.Rewrap(ctx, rand.Reader, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"edit under a policy that added a recipient", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, orig.Template, withToken, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"edit under a policy that added a recipient, values unchanged", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, orig.Template, o.Values, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"reencrypt refreshes a stale wrap", func() (*crypto.Sealed, error) {
+			return o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{a, true}})
+		}, orig, onlyKey("a")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := tc.op()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := crypto.Open(ctx, r, tc.tg, []keys.Identity{tc.id}); err != nil {
+				t.Fatalf("test set-up: the result does not open: %v", err)
+			}
+			// The attacker keeps section 0 and what was sealed in it, and
+			// puts the leaked password back.
+			c := clone(r)
+			c.Envelope.Sections = c.Envelope.Sections[:1]
+			maps.DeleteFunc(c.Values, func(_ string, v []byte) bool { return v[0] != 0 })
+			c.Values["password"] = v1.Values["password"]
+			if o, err := crypto.Open(ctx, c, tc.tg, []keys.Identity{tc.id}); err == nil {
+				t.Fatalf("the rotated-away password opened after the later sections were dropped: %v", strs(o.Values))
 			}
 		})
 	}

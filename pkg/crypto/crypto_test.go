@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -233,6 +234,29 @@ func TestRewrapAddingKeepsValues(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	t.Run("several sections are sealed again in one", func(t *testing.T) {
+		if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{x.rcp}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{x.rcp, y.rcp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Envelope.Sections) != 1 || bytes.Equal(r.Values["username"], s.Values["username"]) {
+			t.Errorf("want every value sealed again in one section, got %d sections", len(r.Envelope.Sections))
+		}
+		got, err := crypto.Open(ctx, r, prodDB, []keys.Identity{y.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.EqualFunc(got.Values, o.Values, bytes.Equal) {
+			t.Errorf("got %q, want %q", got.Values, o.Values)
+		}
+	})
 }
 
 func TestRewrapReplacing(t *testing.T) {
@@ -356,44 +380,57 @@ type staleRecipient struct {
 func (s staleRecipient) Stale(context.Context, *keys.Stanza) (bool, error) { return s.stale, nil }
 
 // TestRewrapRefreshesStaleWraps: reencrypt to the same recipients changes
-// nothing, unless a keys.Refresher calls a wrap stale (a rotated key); then
-// that section is wrapped anew with its own data key, values untouched.
+// nothing, unless a keys.Refresher calls a wrap stale (a rotated key). Then
+// an object of one section is wrapped anew with its own data key, values
+// untouched; one of several sections is sealed again in one section under
+// a fresh data key, like any recommit of several sections (mustFold).
 func TestRewrapRefreshesStaleWraps(t *testing.T) {
 	x := newKey(t, true)
 	s := seal(t, crypto.ScopeStrict, prodDB, x.rcp)
-	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{x.id})
-	if err != nil {
+	two := clone(s)
+	if err := two.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{x.rcp}); err != nil {
 		t.Fatal(err)
 	}
-	for _, stale := range []bool{false, true} {
-		r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{x.rcp, stale}})
+	for _, obj := range []*crypto.Sealed{s, two} {
+		o, err := crypto.Open(ctx, obj, prodDB, []keys.Identity{x.id})
 		if err != nil {
 			t.Fatal(err)
 		}
-		same := bytes.Equal(r.Envelope.Sections[0].Recipients[0].Data, s.Envelope.Sections[0].Recipients[0].Data)
-		if same == stale {
-			t.Errorf("stale %v: wrap unchanged %v", stale, same)
-		}
-		for k := range s.Values {
-			if !bytes.Equal(r.Values[k], s.Values[k]) {
-				t.Errorf("stale %v: %s: value ciphertext changed", stale, k)
+		for _, stale := range []bool{false, true} {
+			r, err := o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{x.rcp, stale}})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err != nil {
-			t.Errorf("stale %v: %v", stale, err)
+			n := len(obj.Envelope.Sections)
+			if _, err := crypto.Open(ctx, r, prodDB, []keys.Identity{x.id}); err != nil {
+				t.Errorf("%d sections, stale %v: %v", n, stale, err)
+			}
+			switch {
+			case !stale || n == 1:
+				same := bytes.Equal(r.Envelope.Sections[0].Recipients[0].Data, obj.Envelope.Sections[0].Recipients[0].Data)
+				if same == stale {
+					t.Errorf("%d sections, stale %v: wrap unchanged %v", n, stale, same)
+				}
+				if !maps.EqualFunc(r.Values, obj.Values, bytes.Equal) {
+					t.Errorf("%d sections, stale %v: a value ciphertext changed", n, stale)
+				}
+			case len(r.Envelope.Sections) != 1 || bytes.Equal(r.Values["username"], obj.Values["username"]):
+				t.Errorf("%d sections, stale: want everything sealed again in one section, got %d sections", n, len(r.Envelope.Sections))
+			}
 		}
 	}
 }
 
-// AddRecipients gives a new recipient every section without the others'
-// public keys; values, removals and the old wraps stay as they were, and
-// stripping the new wrap afterwards fails the commitment.
+// AddRecipients gives a new recipient an object of one section without the
+// others' public keys; the values and the old wrap stay as they were, and
+// stripping the new wrap afterwards fails the commitment. An object of
+// several sections is refused: committing its sections anew would let a
+// writer drop the later ones (TestNoRollbackAfterRecommit).
+//
+// Guard: the section count in AddRecipients.
 func TestAddRecipients(t *testing.T) {
 	a, b := newKey(t, true), newKey(t, true)
 	s := seal(t, crypto.ScopeStrict, prodDB, a.rcp)
-	if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{a.rcp}); err != nil {
-		t.Fatal(err)
-	}
 	o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{a.id})
 	if err != nil {
 		t.Fatal(err)
@@ -405,16 +442,14 @@ func TestAddRecipients(t *testing.T) {
 	if !maps.EqualFunc(added.Values, s.Values, bytes.Equal) {
 		t.Error("values changed")
 	}
-	for i, sec := range added.Envelope.Sections {
-		if len(sec.Recipients) != 2 || !bytes.Equal(sec.Recipients[0].Data, s.Envelope.Sections[i].Recipients[0].Data) {
-			t.Errorf("section %d: want the old wrap kept and one added, got %d wraps", i, len(sec.Recipients))
-		}
+	if sec := added.Envelope.Sections[0]; len(sec.Recipients) != 2 || !bytes.Equal(sec.Recipients[0].Data, s.Envelope.Sections[0].Recipients[0].Data) {
+		t.Errorf("want the old wrap kept and one added, got %d wraps", len(sec.Recipients))
 	}
 	got, err := crypto.Open(ctx, added, prodDB, []keys.Identity{b.id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got.Values["password"]) != "new" {
+	if string(got.Values["password"]) != "hunter2" {
 		t.Errorf("password = %q", got.Values["password"])
 	}
 	stripped := clone(added)
@@ -422,4 +457,25 @@ func TestAddRecipients(t *testing.T) {
 	if _, err := crypto.Open(ctx, stripped, prodDB, []keys.Identity{a.id}); !errors.Is(err, crypto.ErrIntegrity) {
 		t.Errorf("stripped the added wrap: %v, want an integrity failure", err)
 	}
+
+	t.Run("several sections", func(t *testing.T) {
+		if err := s.Set(ctx, rand.Reader, prodDB, map[string][]byte{"password": []byte("new")}, []keys.Recipient{a.rcp}); err != nil {
+			t.Fatal(err)
+		}
+		o, err := crypto.Open(ctx, s, prodDB, []keys.Identity{a.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := o.AddRecipients(ctx, []keys.Recipient{b.rcp}); err == nil {
+			t.Fatalf("a recipient added to %d sections by committing them anew", len(r.Envelope.Sections))
+		}
+		// A recipient every section has already: nothing to commit anew.
+		same, err := o.AddRecipients(ctx, []keys.Recipient{a.rcp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(same.Envelope, s.Envelope) || !maps.EqualFunc(same.Values, s.Values, bytes.Equal) {
+			t.Error("adding a recipient the object has changed it")
+		}
+	})
 }

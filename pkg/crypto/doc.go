@@ -19,6 +19,16 @@
 // goes under an existing data key, which whoever sealed it may know.
 // `kseal rotate` folds everything back into one.
 //
+// A section is committed anew (its commitment recomputed for other wraps)
+// only in an object of one section that stays one: adding a recipient to it
+// or refreshing a stale wrap keeps its data key and ciphertexts. Any other
+// operation that would commit an existing section anew — a template change,
+// a recipient added to an object of several sections, a recipient dropped —
+// seals every value again in one section under a fresh data key instead
+// (it folds). Otherwise anyone could drop the sections after a recommitted
+// one and bring back, under the new template or for the new recipient, a
+// value a dropped section had replaced.
+//
 // # Values
 //
 // Each value is sealed with XChaCha20-Poly1305 under valueKey:
@@ -47,8 +57,10 @@
 //
 // Because the commitment is keyed from the DEK it also commits the
 // ciphertexts to that key: a value cannot be made to open under another one.
-// Because each section commits to the previous one, and removals to the
-// section that made them, every state that opens is one some author wrote:
-// nobody without a key can bring back a removed value while keeping later
-// changes, drop or reorder sections, or change the template.
+// Because each section commits to the previous one, removals to the
+// section that made them, and no section of a longer chain is ever
+// committed anew, every state that opens is one some author wrote: nobody
+// without a key can bring back a removed value while keeping later changes,
+// drop or reorder sections, or change the template, also after a key
+// holder changed the template or the recipients.
 package crypto

@@ -15,7 +15,8 @@ import (
 // base's chain (review findings: a rotated-away value brought back by
 // restoring an older version; a keyless writer's template laundered).
 // Guards: the section count, the data keys, the template digest, the
-// values sealed per section and the recipients per section in Extends.
+// values sealed per section and the recipients per section in Extends;
+// mustFold (a recipient added to several sections folds them).
 func TestExtends(t *testing.T) {
 	ctx := context.Background()
 	newID := func() (*agekey.Identity, keys.Recipient) {
@@ -77,10 +78,26 @@ func TestExtends(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, r3 := newID()
-	widened, err := base.AddRecipients(ctx, []keys.Recipient{r3})
+	// Adding a recipient keeps the data key of an object of one section
+	// and folds one of several into a fresh one.
+	widened, err := old.AddRecipients(ctx, []keys.Recipient{r3})
 	if err != nil {
 		t.Fatal(err)
 	}
+	widenedFolded, err := base.Rewrap(ctx, rand.Reader, []keys.Recipient{r1, r2, r3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same removal made twice: the two differ only in the last
+	// section's data key (and so its wraps and commitment).
+	unset := func() *Opened {
+		u := sb.clone()
+		if err := u.Unset(ctx, rand.Reader, tg, []string{"username"}, []keys.Recipient{r1}); err != nil {
+			t.Fatal(err)
+		}
+		return open(u, tg)
+	}
+	unsetBase, unsetAgain := unset(), unset()
 	narrowed, err := base.Rewrap(ctx, rand.Reader, []keys.Recipient{r1})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +106,7 @@ func TestExtends(t *testing.T) {
 	// Whoever sealed the base's sections knows their data keys (sealing
 	// needs public keys only) and can recommit them: to another template,
 	// to other values, or without a recipient. Same data keys throughout.
-	recommitted, err := base.reseal(ctx, evilTg, []keys.Recipient{r1, r2}, false)
+	recommitted, err := base.reseal(ctx, evilTg, []keys.Recipient{r1, r2}, make([]bool, len(base.keys)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,23 +137,30 @@ func TestExtends(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		o    *Opened
+		base *Opened // base when nil
 		want bool
 	}{
-		{"itself", base, true},
-		{"a section appended without a key", open(appended, tg), true},
-		{"a value removed without a key", open(removed, tg), true},
-		{"edited with a key", open(edited, tg), true},
-		{"a recipient added", open(widened, tg), true},
-		{"the older version", old, false},
-		{"sealed anew", open(fresh, tg), false},
-		{"the template changed", open(templated, evilTg), false},
-		{"a recipient dropped", open(narrowed, tg), false},
-		{"recommitted to another template", open(recommitted, evilTg), false},
-		{"recommitted to another value", open(swapped, tg), false},
-		{"recommitted without a recipient", open(stripped, tg), false},
-		{"a removal taken back", open(undone, tg), false},
+		{"itself", base, nil, true},
+		{"a section appended without a key", open(appended, tg), nil, true},
+		{"a value removed without a key", open(removed, tg), nil, true},
+		{"edited with a key", open(edited, tg), nil, true},
+		{"a recipient added to one section", open(widened, tg), old, true},
+		{"a recipient added to several sections", open(widenedFolded, tg), nil, false},
+		{"the older version", old, nil, false},
+		{"sealed anew", open(fresh, tg), nil, false},
+		{"the template changed", open(templated, evilTg), nil, false},
+		{"a recipient dropped", open(narrowed, tg), nil, false},
+		{"recommitted to another template", open(recommitted, evilTg), nil, false},
+		{"recommitted to another value", open(swapped, tg), nil, false},
+		{"recommitted without a recipient", open(stripped, tg), nil, false},
+		{"a removal taken back", open(undone, tg), nil, false},
+		{"only the data key differs", unsetAgain, unsetBase, false},
 	} {
-		if got := c.o.Extends(base); got != c.want {
+		b := c.base
+		if b == nil {
+			b = base
+		}
+		if got := c.o.Extends(b); got != c.want {
 			t.Errorf("%s: Extends = %v, want %v", c.name, got, c.want)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -103,12 +102,14 @@ func (o *Opened) Target() Target { return o.target }
 //
 // New plaintext never goes under an existing data key: whoever sealed an
 // earlier section needed only public keys and may know its data key. What
-// changed (values added or replaced, values removed, the template) goes
-// into a section of its own under a fresh data key, which also closes the
-// chain with a key only the recipients hold; unchanged values keep their
-// exact ciphertext, so diffs show only what changed. When rcpts drops a
-// recipient any section had, everything is sealed again in one section
-// under a fresh data key (see Rewrap).
+// changed (values added, replaced or removed) goes into a section of its
+// own under a fresh data key, which also closes the chain with a key only
+// the recipients hold; unchanged values keep their exact ciphertext, so
+// diffs show only what changed. Everything is sealed again in one section
+// under a fresh data key instead when rcpts drops a recipient any section
+// had (see Rewrap), when tmpl is another template, or when a section would
+// be wrapped for a recipient it lacks while the result holds more than one
+// section (see mustFold).
 func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, values map[string][]byte, rcpts []keys.Recipient) (*Sealed, error) {
 	t := o.target
 	t.Template = tmpl
@@ -127,12 +128,17 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 			unset = append(unset, k)
 		}
 	}
-	s, err := o.reseal(ctx, t, rcpts, false)
+	appends := len(set) > 0 || len(unset) > 0
+	plan, err := o.rewrapPlan(ctx, rcpts, false)
 	if err != nil {
 		return nil, err
 	}
-	if len(set) == 0 && len(unset) == 0 && bytes.Equal(tmpl.digest(), o.target.Template.digest()) {
-		return s, nil
+	if o.mustFold(t, plan, appends) {
+		return Seal(ctx, rand, o.Scope(), t, values, rcpts)
+	}
+	s, err := o.reseal(ctx, t, rcpts, plan)
+	if err != nil || !appends {
+		return s, err
 	}
 	if err := s.addSection(ctx, rand, t, set, unset, rcpts); err != nil {
 		return nil, err
@@ -144,9 +150,9 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 // object and template, and each of base's sections still in o, in its
 // place, with the same data key, the same values (ciphertexts, those removed
 // since included through their digests), the same removals and at least
-// its recipients (adding recipients rewraps and recommits a section, so
-// its commitment may differ). Whatever else o holds is in sections after
-// base's.
+// its recipients (adding a recipient to an object of one section commits
+// that section anew, so its commitment may differ). Whatever else o holds
+// is in sections after base's.
 //
 // It tells whoever holds a key what a writer without one could have done
 // to base: with public keys anyone can append a section, but only whoever
@@ -154,8 +160,8 @@ func (o *Opened) Update(ctx context.Context, rand io.Reader, tmpl Template, valu
 // values taken from history). An older version of the object (a prefix of
 // base's chain, or a chain that removed a value since sealed again), an
 // object sealed anew, and one sealed again after base (compact, rotate, a
-// recipient dropped, the template changed) do not extend base. Both must
-// have been opened.
+// recipient dropped, the template changed, a recipient added to several
+// sections) do not extend base. Both must have been opened.
 func (o *Opened) Extends(base *Opened) bool {
 	e, be := &o.sealed.Envelope, &base.sealed.Envelope
 	if e.Scope != be.Scope || len(o.keys) != len(e.Sections) || len(base.keys) != len(be.Sections) || len(e.Sections) < len(be.Sections) {
@@ -190,116 +196,6 @@ func (o *Opened) Extends(base *Opened) bool {
 	return true
 }
 
-// Rewrap seals the opened object to rcpts instead of its current
-// recipients. When rcpts only adds recipients, every section keeps its data
-// key and every value its ciphertext; the keys are wrapped anew and the
-// commitments recomputed. When rcpts drops a recipient any section had,
-// everything is sealed again under a fresh data key in one section: the
-// dropped recipient may hold every earlier data key (from git history), so
-// nothing written from now on may use one. Values it could already read stay
-// read; only rotating the credentials themselves helps there. A wrap whose
-// recipient is a keys.Refresher that calls it stale (made with an older
-// version of a rotated key) is wrapped anew with the section's data key.
-func (o *Opened) Rewrap(ctx context.Context, rand io.Reader, rcpts []keys.Recipient) (*Sealed, error) {
-	if o.dropsRecipient(rcpts) {
-		return Seal(ctx, rand, o.Scope(), o.target, o.Values, rcpts)
-	}
-	return o.reseal(ctx, o.target, rcpts, true)
-}
-
-// reseal returns the opened object's sections and values as they are,
-// committed for t and wrapped for rcpts (a section already wrapped to
-// exactly rcpts keeps its wraps, so an unchanged recipient list changes no
-// bytes). rcpts must not drop a recipient.
-func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient, refresh bool) (*Sealed, error) {
-	if len(rcpts) == 0 {
-		return nil, errors.New("no recipients")
-	}
-	want := recipientIDs(rcpts)
-	old := o.sealed
-	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
-		Values:   maps.Clone(old.Values),
-	}
-	b := s.Envelope.Scope.Binding(t)
-	for i, k := range o.keys {
-		sec := old.Envelope.Sections[i]
-		wraps := sec.Recipients
-		stale := false
-		if refresh {
-			var err error
-			if stale, err = staleWrap(ctx, wraps, rcpts); err != nil {
-				return nil, err
-			}
-		}
-		if stale || !slices.Equal(wrapIDs(wraps), want) {
-			var err error
-			if wraps, err = wrapAll(ctx, k.dek, b, rcpts); err != nil {
-				return nil, err
-			}
-		}
-		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
-	}
-	// In order: each commitment chains the one before it.
-	for i, k := range o.keys {
-		s.Envelope.Sections[i].MAC = k.mac(s, i, t)
-	}
-	return s, nil
-}
-
-func recipientIDs(rcpts []keys.Recipient) []string {
-	ids := make([]string, 0, len(rcpts))
-	for _, r := range rcpts {
-		ids = append(ids, r.KeyID())
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
-}
-
-// staleWrap reports whether a recipient in rcpts that is a keys.Refresher
-// calls one of ws, its own wraps, stale.
-func staleWrap(ctx context.Context, ws []Wrap, rcpts []keys.Recipient) (bool, error) {
-	for _, r := range rcpts {
-		rf, ok := r.(keys.Refresher)
-		if !ok {
-			continue
-		}
-		for _, w := range ws {
-			if w.KeyID != r.KeyID() {
-				continue
-			}
-			if st, err := rf.Stale(ctx, &keys.Stanza{Type: w.Type, KeyID: w.KeyID, Body: w.Data}); err != nil || st {
-				return st, err
-			}
-		}
-	}
-	return false, nil
-}
-
-func wrapIDs(ws []Wrap) []string {
-	ids := make([]string, 0, len(ws))
-	for _, w := range ws {
-		ids = append(ids, w.KeyID)
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
-}
-
-// dropsRecipient reports whether some section of the opened object is
-// wrapped to a key that rcpts does not include.
-func (o *Opened) dropsRecipient(rcpts []keys.Recipient) bool {
-	want := map[string]bool{}
-	for _, r := range rcpts {
-		want[r.KeyID()] = true
-	}
-	for _, id := range o.sealed.Envelope.KeyIDs() {
-		if !want[id] {
-			return true
-		}
-	}
-	return false
-}
-
 // CheckWraps unwraps, with ids, every wrap of every section that ids can
 // open (not just the first; a key service that refuses or is down counts
 // as one it cannot open), and fails if any of them holds another data
@@ -330,43 +226,4 @@ func (o *Opened) CheckWraps(ctx context.Context, ids []keys.Identity) ([][]strin
 		}
 	}
 	return out, nil
-}
-
-// AddRecipients wraps every section's data key to rcpts as well, keeping
-// every existing wrap, value and removal as it is: the recipients the
-// object already has need not be named (their public keys may not be at
-// hand). The commitments are recomputed, as they cover the wraps.
-func (o *Opened) AddRecipients(ctx context.Context, rcpts []keys.Recipient) (*Sealed, error) {
-	old := o.sealed
-	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
-		Values:   maps.Clone(old.Values),
-	}
-	b := s.Envelope.Scope.Binding(o.target)
-	for i, k := range o.keys {
-		sec := old.Envelope.Sections[i]
-		have := wrapIDs(sec.Recipients)
-		var add []keys.Recipient
-		for _, r := range rcpts {
-			if !slices.Contains(have, r.KeyID()) {
-				add = append(add, r)
-			}
-		}
-		wraps := slices.Clone(sec.Recipients)
-		if len(add) > 0 {
-			more, err := wrapAll(ctx, k.dek, b, add)
-			if err != nil {
-				return nil, err
-			}
-			wraps = append(wraps, more...)
-		}
-		if len(wraps) > MaxRecipients {
-			return nil, fmt.Errorf("section %d: %d recipients (at most %d)", i, len(wraps), MaxRecipients)
-		}
-		s.Envelope.Sections = append(s.Envelope.Sections, Section{Recipients: wraps, Removed: sec.Removed})
-	}
-	for i, k := range o.keys {
-		s.Envelope.Sections[i].MAC = k.mac(s, i, o.target)
-	}
-	return s, nil
 }

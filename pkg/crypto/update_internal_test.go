@@ -18,8 +18,9 @@ import (
 // afterwards with edit must not open under that key, and the commitment key
 // derived from it must not let the sealer change the template.
 //
-// Guard: Update puts what changed in a section of its own under a fresh
-// data key (review finding F2).
+// Guards: Update puts what changed in a section of its own under a fresh
+// data key (review finding F2); a template change always seals everything
+// under a fresh data key (mustFold).
 func TestEditNeverUsesASealerKnownKey(t *testing.T) {
 	ctx := context.Background()
 	id, err := agekey.Generate(true)
@@ -79,5 +80,21 @@ func TestEditNeverUsesASealerKnownKey(t *testing.T) {
 	}
 	if bytes.Equal(u.Envelope.Sections[0].MAC, forged.Envelope.Sections[0].MAC) {
 		t.Fatal("test set-up: the forged commitment is the real one")
+	}
+
+	// Nor when the key holder changed only the template (say, to remove an
+	// annotation the sealer chose): the result is not committed under the
+	// sealer's data key, so only a fresh seal of every value (a diff that
+	// changes every ciphertext) could put the sealer's template back.
+	fixed := Template{Annotations: map[string]string{"reviewed": "true"}}
+	u, err = o.Update(ctx, &testkeys.Reader{Seed: "key holder"}, fixed, o.Values, []keys.Recipient{rcpt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged = &Sealed{Envelope: u.Envelope, Values: u.Values}
+	forged.Envelope.Sections = []Section{u.Envelope.Sections[0]}
+	forged.Envelope.Sections[0].MAC = sk.mac(forged, 0, evil)
+	if _, err := Open(ctx, forged, evil, []keys.Identity{id}); err == nil {
+		t.Fatal("the sealer changed the template back after a template-only edit")
 	}
 }
