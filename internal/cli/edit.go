@@ -27,7 +27,10 @@ $EDITOR (a 0600 file in a private directory, removed afterwards), and
 re-seals what you save: values, labels, annotations, type and immutable.
 What changed is sealed in a new section under a fresh data key (never under
 a key whoever sealed the file may know); unchanged values keep their exact
-ciphertext, so the git diff shows only what changed. Saving the file
+ciphertext, so the git diff shows only what changed. A template change or
+a recipient dropped seals every value again in one section under a fresh
+data key, and so does a recipient added unless the object is one section
+and nothing else changed (docs/format.md, the recommit rule). Saving the file
 unchanged writes nothing. Text that does not parse or validate is shown
 again in the editor with the error on top; save it unchanged to give up.
 FILE changed on disk while the editor was open is not overwritten. The

@@ -57,7 +57,8 @@ version, for the recipients kseal edit would use (kseal.yaml,
 --recipient/--recipients-file, or your identities, which must cover every
 key the object is sealed to). A branch whose version does not extend the
 base's sections (an older version restored, an object sealed anew, compact,
-rotate, a dropped recipient, a template change), values changed on both
+rotate, a dropped recipient, a template change, a recipient added to an
+object of several sections), values changed on both
 branches to different plaintexts, metadata changed on both, recipients
 changed on both, a version it cannot open, or a result that does not verify
 are conflicts: it exits 1 and leaves OURS as it was. See docs/git.md.`,
@@ -248,7 +249,8 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	// base's: the driver must not be what seals a value taken from history
 	// (an older version, their side's "change"), or our new values under
 	// a template they chose (a chain of their own, or the base's sealed
-	// again: compact, rotate, a recipient dropped, the template changed).
+	// again: compact, rotate, a recipient dropped, the template changed, a
+	// recipient added to several sections).
 	// Both, since either side may be the writer's branch.
 	var stale []string
 	for _, v := range []*mergeSide{o, t} {
@@ -261,7 +263,7 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		if len(stale) > 1 {
 			verb = "do"
 		}
-		m.refuse("%s: %s %s not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a dropped recipient or a template change); apply the other side's change by hand", at, strings.Join(stale, " and "), verb)
+		m.refuse("%s: %s %s not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a dropped recipient, a template change or a recipient added to several sections); apply the other side's change by hand", at, strings.Join(stale, " and "), verb)
 		return "", nil
 	}
 	// The carrier is the version whose metadata the result keeps (the

@@ -34,12 +34,16 @@ With --recipient/--recipients-file (or the policy's keys), the object is
 sealed to exactly that list. With --add-recipient or --rm-recipient (no
 policy, like sops updatekeys/--add-age/--rm-age), the other recipients stay.
 
-Adding keeps every data key and value ciphertext (the new recipient gets a
-wrap of each). Removing follows the revocation rule: a fresh data key, every
-value sealed again in one section, wrapped to the recipients that stay, so
-nothing written from now on opens with a key the removed one held. That needs
-the public key of every recipient that stays: kseal finds them among your
-identities, among KMS key IDs (which name their key), and in
+Adding to an object of one section keeps its data key and every value
+ciphertext (the new recipient gets a wrap of it). An object of several
+sections (after set, unset or edit) is sealed again in one section under a
+fresh data key instead: committing its sections anew for the new recipient
+would let anyone drop the later ones and bring back values they replaced.
+Removing follows the revocation rule: a fresh data key, every value sealed
+again in one section, wrapped to the recipients that stay, so nothing
+written from now on opens with a key the removed one held. A fresh data key
+needs the public key of every recipient that stays: kseal finds them among
+your identities, among KMS key IDs (which name their key), and in
 --recipient/--recipients-file.`
 	cmd.Example = `  kseal reencrypt --add-recipient age1… -i db.yaml
   kseal reencrypt --rm-recipient 3a620bda526442be --recipients-file team.pub -i db.yaml`
@@ -84,7 +88,7 @@ func addRemoveRecipients(e *env, t *sealTarget, in *input, d *manifest.Doc, s *c
 			return nil, usagef("recipient %s is both added and removed", r.KeyID())
 		}
 	}
-	if len(removing) == 0 {
+	if len(removing) == 0 && len(s.Envelope.Sections) == 1 {
 		return o.AddRecipients(e.ctx, adding)
 	}
 	var stay []string
@@ -105,7 +109,8 @@ func addRemoveRecipients(e *env, t *sealTarget, in *input, d *manifest.Doc, s *c
 	if len(rcpts) == 0 {
 		return nil, errors.New("removing every recipient would leave nobody able to open the object")
 	}
-	// Rewrap draws a fresh data key for everything when a recipient goes.
+	// Rewrap draws a fresh data key for everything when a recipient goes,
+	// or when one is added to an object of several sections.
 	return o.Rewrap(e.ctx, rand.Reader, rcpts)
 }
 
