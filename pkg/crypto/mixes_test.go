@@ -7,6 +7,7 @@ package crypto_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"maps"
@@ -14,9 +15,97 @@ import (
 	"strings"
 	"testing"
 
+	"kseal.dev/kseal/internal/testkeys"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
 )
+
+// onlyKey opens the see-through stanzas of one key ID: a recipient that
+// holds its own key and no other.
+type onlyKey string
+
+func (k onlyKey) Unwrap(_ context.Context, s *keys.Stanza, _ keys.Binding) ([]byte, error) {
+	if s.Type != testkeys.ClearType || s.KeyID != string(k) {
+		return nil, keys.ErrIncorrectIdentity
+	}
+	return s.Body, nil
+}
+
+// TestNoRollbackAfterRecommit is the attack of issue 17 (property 3): a key
+// holder changes the template or adds a recipient to an object whose
+// password was rotated by a later section. A writer without any key then
+// drops the later sections and puts the leaked password's ciphertext back
+// from git history. The removal digest the dropped section carried still
+// matches it, so an earlier section committed again for the new template
+// or recipients would verify, and the leaked value would open under the
+// new template, or for the new recipient, which never held it.
+//
+// Guard: an operation that would commit an existing section anew folds
+// everything into one section under a fresh data key (mustFold in open.go).
+func TestNoRollbackAfterRecommit(t *testing.T) {
+	a, b := clearAs("a"), clearAs("b")
+	orig := prodDB
+	evil := prodDB
+	evil.Template = crypto.Template{Annotations: map[string]string{"team": "payments"}}
+	v1, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, orig, plain(map[string]string{"password": "leaked", "user": "u"}), []keys.Recipient{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := clone(v1)
+	if err := v2.Set(ctx, rand.Reader, orig, plain(map[string]string{"password": "rotated"}), []keys.Recipient{a}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := crypto.Open(ctx, v2, orig, clearIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withToken := maps.Clone(o.Values)
+	withToken["token"] = []byte("t")
+	for _, tc := range []struct {
+		name string
+		op   func() (*crypto.Sealed, error)
+		tg   crypto.Target // the object's template after the operation
+		id   keys.Identity // who opens it afterwards
+	}{
+		{"edit changes the template", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, evil.Template, o.Values, []keys.Recipient{a})
+		}, evil, onlyKey("a")},
+		{"edit changes the template and a value", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, evil.Template, withToken, []keys.Recipient{a})
+		}, evil, onlyKey("a")},
+		{"reencrypt adds a recipient", func() (*crypto.Sealed, error) {
+			return o.Rewrap(ctx, rand.Reader, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"edit under a policy that added a recipient", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, orig.Template, withToken, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"edit under a policy that added a recipient, values unchanged", func() (*crypto.Sealed, error) {
+			return o.Update(ctx, rand.Reader, orig.Template, o.Values, []keys.Recipient{a, b})
+		}, orig, onlyKey("b")},
+		{"reencrypt refreshes a stale wrap", func() (*crypto.Sealed, error) {
+			return o.Rewrap(ctx, rand.Reader, []keys.Recipient{staleRecipient{a, true}})
+		}, orig, onlyKey("a")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := tc.op()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := crypto.Open(ctx, r, tc.tg, []keys.Identity{tc.id}); err != nil {
+				t.Fatalf("test set-up: the result does not open: %v", err)
+			}
+			// The attacker keeps section 0 and what was sealed in it, and
+			// puts the leaked password back.
+			c := clone(r)
+			c.Envelope.Sections = c.Envelope.Sections[:1]
+			maps.DeleteFunc(c.Values, func(_ string, v []byte) bool { return v[0] != 0 })
+			c.Values["password"] = v1.Values["password"]
+			if o, err := crypto.Open(ctx, c, tc.tg, []keys.Identity{tc.id}); err == nil {
+				t.Fatalf("the rotated-away password opened after the later sections were dropped: %v", strs(o.Values))
+			}
+		})
+	}
+}
 
 // written is one version of an object as its author wrote it: the object,
 // the target (and so the template) it was written for, and its values.
