@@ -171,7 +171,10 @@ func TestRenderAWS(t *testing.T) {
 
 func TestRenderGCP(t *testing.T) {
 	p := load(t)
-	pols := gcpkms.RenderPolicies(p.Plan())
+	pols, err := gcpkms.RenderPolicies(p.Plan())
+	if err != nil {
+		t.Fatal(err)
+	}
 	pol := pols["projects/proj/locations/global/keyRings/r/cryptoKeys/k"]
 	if len(pols) != 1 || pol == nil || len(pol.Bindings) != 2 {
 		t.Fatalf("got %+v", pols)
