@@ -55,7 +55,7 @@ shared:
 // only.
 //
 // Guards: the encryption-context conditions of the grant statements, and
-// AdminActions instead of kms:* in the KeyAdministration statement.
+// adminActions instead of kms:* in the KeyAdministration statement.
 func TestRenderedKeyPoliciesLendNoKey(t *testing.T) {
 	docs := renderAWS(t, renderPolicy)
 	const acct = "arn:aws:iam::111122223333:"
