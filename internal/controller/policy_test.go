@@ -18,11 +18,12 @@ import (
 )
 
 // policyFixture: services a (namespace A, service account a-reader) and b
-// (namespace B), a third namespace C owned by nobody, and a secret "shared"
+// (namespace B), a third namespace C owned by nobody, a service d (namespace
+// D) outside the shared entry but holding its key, and a secret "shared"
 // that a and b share.
 type policyFixture struct {
 	*fixture
-	a, b, c    string
+	a, b, c, d string
 	aKey, bKey *agekey.Identity
 }
 
@@ -32,14 +33,14 @@ func newPolicyFixtureRevoke(t *testing.T, revoke bool) *policyFixture {
 	aKey, _ := agekey.Generate(true)
 	bKey, _ := agekey.Generate(true)
 	n := nsCounter.Add(1)
-	a, b, c := fmt.Sprintf("svc-a-%d", n), fmt.Sprintf("svc-b-%d", n), fmt.Sprintf("other-%d", n)
-	f := newFixtureWith(t, time.Hour, []string{a, b, c}, aKey, bKey)
+	a, b, c, d := fmt.Sprintf("svc-a-%d", n), fmt.Sprintf("svc-b-%d", n), fmt.Sprintf("other-%d", n), fmt.Sprintf("svc-d-%d", n)
+	f := newFixtureWith(t, time.Hour, []string{a, b, c, d}, aKey, bKey)
 	if revoke {
 		f.halt()
 		f.revoke = true
 		f.start(time.Hour)
 	}
-	return &policyFixture{fixture: f, a: a, b: b, c: c, aKey: aKey, bKey: bKey}
+	return &policyFixture{fixture: f, a: a, b: b, c: c, d: d, aKey: aKey, bKey: bKey}
 }
 
 // policyText is the fixture's policy with aKeys as service a's keys.
@@ -55,9 +56,10 @@ keys:
 services:
   a: {namespaces: [%s], serviceAccounts: [a-reader], keys: [%s]}
   b: {namespaces: [%s], keys: [b-key]}
+  d: {namespaces: [%s], keys: [cluster]}
 shared:
   - {name: shared, services: [a, b], keys: [cluster]}
-`, p.aKey.Recipient(), p.bKey.Recipient(), p.a, aKeys, p.b)
+`, p.aKey.Recipient(), p.bKey.Recipient(), p.a, aKeys, p.b, p.d)
 }
 
 func (p *policyFixture) setPolicy(t *testing.T, aKeys string) {
@@ -146,13 +148,19 @@ func TestPolicyIsEnforced(t *testing.T) {
 			t.Error("RBAC grants more than the one Secret to the listed account")
 		}
 	})
+	// Guard (both third namespaces): in policy.GrantFor, a shared secret
+	// opens only where one of the entry's services owns the namespace. D's
+	// service holds the entry's key (cluster), so only that guard keeps the
+	// secret out of D.
 	t.Run("a shared secret unseals in both services' namespaces, not a third", func(t *testing.T) {
 		create(sealedShared(t, p.a, "shared", map[string]string{"k": "shared"}, cluster))
 		create(sealedShared(t, p.b, "shared", map[string]string{"k": "shared"}, cluster))
 		create(sealedShared(t, p.c, "shared", map[string]string{"k": "shared"}, cluster))
+		create(sealedShared(t, p.d, "shared", map[string]string{"k": "shared"}, cluster))
 		waitSecret(t, p.a, "shared", map[string]string{"k": "shared"})
 		waitSecret(t, p.b, "shared", map[string]string{"k": "shared"})
 		denied(p.c, "shared", `shared secret "shared" is allowed in the namespaces of [a b], not "`+p.c+`"`)
+		denied(p.d, "shared", `shared secret "shared" is allowed in the namespaces of [a b], not "`+p.d+`"`)
 	})
 	t.Run("a shared secret copied under another name does not unseal", func(t *testing.T) {
 		cp := sealedShared(t, p.a, "shared", map[string]string{"k": "shared"}, cluster)

@@ -31,6 +31,9 @@ func TestGrantFor(t *testing.T) {
 		// Only the entry's keys: not cluster, which both services hold.
 		{"shared in a sharing namespace", "payments", "webhook", crypto.ScopeShared, []string{"ci-aws"}, "shared webhook", ""},
 		{"shared in a third namespace", "default", "webhook", crypto.ScopeShared, nil, "", `allowed in the namespaces of [orders payments], not "default"`},
+		// Guard: the namespace must be owned by one of the entry's services,
+		// not just by some service (billing holds the entry's key, ci-aws).
+		{"shared in a namespace of a service outside the entry", "billing", "webhook", crypto.ScopeShared, nil, "", `allowed in the namespaces of [orders payments], not "billing"`},
 		{"shared under another name", "orders", "db", crypto.ScopeShared, nil, "", `no shared entry names "db"`},
 		{"cluster scope named like the entry", "orders", "webhook", crypto.ScopeCluster, nil, "", "scope cluster binds no name"},
 		{"cluster scope in own namespace", "orders", "db", crypto.ScopeCluster, nil, "", "opens nowhere"},

@@ -50,7 +50,9 @@ type Policy struct {
 // Cluster is a cluster running kseal-controller.
 type Cluster struct {
 	// RecipientsFile holds the cluster's active recipients, newest first
-	// (kseal fetch-recipients --all -o FILE), relative to the policy.
+	// (kseal fetch-recipients --all -o FILE), relative to the policy. It is
+	// read only if it is a regular file of at most MaxRecipientsFile bytes
+	// inside the policy's directory tree (links resolved).
 	RecipientsFile string `yaml:"recipientsFile"`
 	// Identities are the controller's identities at key services (an IAM
 	// role ARN, a GCP service account member, …); `kseal policy render`
@@ -238,10 +240,9 @@ func (p *Policy) validate() error {
 		if p.inCluster {
 			continue
 		}
-		f := filepath.Join(p.Dir, c.RecipientsFile)
-		b, err := os.ReadFile(f)
+		b, f, err := p.readRecipientsFile(name, c.RecipientsFile)
 		if err != nil {
-			errs = append(errs, p.errAt(at+".recipientsFile", "cluster %q: %v", name, err))
+			errs = append(errs, err)
 			continue
 		}
 		rs, err := keys.ParseRecipients(bytes.NewReader(b), f)

@@ -67,6 +67,12 @@ func TestNamespacesAndGrants(t *testing.T) {
 		{"shared secret in a sharing service's namespace", orders, "payments", "webhook", ""},
 		{"shared path, both namespaces", shared, "payments", "webhook", ""},
 		{"shared path, third namespace", shared, "default", "webhook", `allowed in the namespaces of [orders payments], not "default"`},
+		{"shared path, a namespace of a service outside the entry", shared, "billing", "webhook", `allowed in the namespaces of [orders payments], not "billing"`},
+		// Guard: a service path holds a shared secret only in the entry's
+		// namespaces (CheckObject's sharedNamespaces test), not wherever the
+		// service is one of the entry's.
+		{"shared secret under a service path, outside the entry's namespaces", orders, "billing", "webhook", `service "orders" owns namespaces [orders orders-canary], not "billing"`},
+		{"shared secret under a service path, third namespace", orders, "default", "webhook", `service "orders" owns namespaces [orders orders-canary], not "default"`},
 		{"shared path, other name", shared, "orders", "other", `reserved for shared secret "webhook"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +84,39 @@ func TestNamespacesAndGrants(t *testing.T) {
 	}
 	if cur, acc := p.KeyIDs("cluster"); cur == "" || len(acc) != 1 {
 		t.Errorf("cluster key IDs %q %v", cur, acc)
+	}
+}
+
+// TestKeyRefMatchesTypeAndID: a wrap counts for a key only when its stanza
+// type and its key ID both are the key's, so a stanza of another provider
+// claiming the key's ID is no wrap for it (policy check would otherwise
+// call a file sealed to the key when no provider of that key can open it).
+//
+// Guard: the type comparison in KeyRef.Matches.
+func TestKeyRefMatchesTypeAndID(t *testing.T) {
+	p := load(t)
+	gcp, aws := p.KeyRefs("gcp"), p.KeyRefs("ci-aws")
+	if len(gcp) != 1 || len(aws) != 1 || gcp[0].Type == "" || aws[0].Type == "" || gcp[0].Type == aws[0].Type {
+		t.Fatalf("refs %v %v", gcp, aws)
+	}
+	ref := gcp[0]
+	for _, tc := range []struct {
+		name, typ, keyID string
+		want             bool
+	}{
+		{"its type and ID", ref.Type, ref.KeyID, true},
+		{"another provider's type, its ID", aws[0].Type, ref.KeyID, false},
+		{"its type, another ID", ref.Type, aws[0].KeyID, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ref.Matches(tc.typ, tc.keyID); got != tc.want {
+				t.Errorf("Matches(%q, %q) = %v, want %v", tc.typ, tc.keyID, got, tc.want)
+			}
+		})
+	}
+	// A provider that names no stanza type is matched on the ID alone.
+	if !(policy.KeyRef{KeyID: ref.KeyID}).Matches(aws[0].Type, ref.KeyID) {
+		t.Errorf("an untyped ref does not match its ID")
 	}
 }
 
@@ -171,7 +210,10 @@ func TestRenderAWS(t *testing.T) {
 
 func TestRenderGCP(t *testing.T) {
 	p := load(t)
-	pols := gcpkms.RenderPolicies(p.Plan())
+	pols, err := gcpkms.RenderPolicies(p.Plan())
+	if err != nil {
+		t.Fatal(err)
+	}
 	pol := pols["projects/proj/locations/global/keyRings/r/cryptoKeys/k"]
 	if len(pols) != 1 || pol == nil || len(pol.Bindings) != 2 {
 		t.Fatalf("got %+v", pols)

@@ -2,6 +2,7 @@ package awskms
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -46,12 +47,24 @@ type KeyPolicy struct {
 
 type renderer struct{}
 
+// adminActions are what the KeyAdministration statement allows: managing
+// the key and its policy, never using it. kms:Encrypt, kms:Decrypt,
+// kms:ReEncrypt*, kms:GenerateDataKey* and kms:CreateGrant (a grant hands
+// use of the key to any principal, out of the key policy's sight) are left
+// out, so with the account root as administrator an IAM policy allowing
+// kms:Decrypt on "*" does not reach these keys.
+var adminActions = []string{
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:Delete*", "kms:Describe*", "kms:Disable*", "kms:Enable*",
+	"kms:Get*", "kms:List*", "kms:Put*", "kms:Revoke*", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
+	"kms:TagResource", "kms:UntagResource", "kms:Update*",
+}
+
 // Render returns a key policy per AWS KMS key (by ARN). Writers get
 // kms:Encrypt and readers and the controllers kms:Decrypt, each conditioned
 // on the grant's binding as encryption context: a service's statements on
 // its namespaces, a shared secret's on scope shared and its name, so they
-// open that one secret and nothing else. Key administration stays with
-// opts["admin"], or the root of the key's account.
+// open that one secret and nothing else. Key administration (adminActions,
+// not use) stays with opts["admin"], or the root of the key's account.
 func (renderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
 	if err := keys.UnknownOptions(opts, "admin"); err != nil {
 		return nil, err
@@ -74,7 +87,7 @@ func RenderPolicies(p *keys.Plan, adminARN string) map[string]*KeyPolicy {
 			admin = fmt.Sprintf("arn:%s:iam::%s:root", parts[1], parts[4])
 		}
 		doc.Statement = append(doc.Statement, Statement{Sid: "KeyAdministration", Effect: "Allow",
-			Principal: map[string][]string{"AWS": {admin}}, Action: []string{"kms:*"}, Resource: "*"})
+			Principal: map[string][]string{"AWS": {admin}}, Action: slices.Clone(adminActions), Resource: "*"})
 		for _, g := range k.Grants {
 			var w, rd []string
 			for _, s := range g.Services {

@@ -1,6 +1,7 @@
 package gcpkms
 
 import (
+	"slices"
 	"strings"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -36,19 +37,34 @@ type Policy struct {
 type renderer struct{}
 
 // Render returns an IAM policy per CryptoKey (by resource name): writers
-// get roles/cloudkms.cryptoKeyEncrypter, readers and the controllers
-// roles/cloudkms.cryptoKeyDecrypter. Cloud KMS IAM cannot see the
-// additional authenticated data, so the namespace restriction rests on the
-// controller's enforcement of the policy.
+// get roles/cloudkms.cryptoKeyEncrypter on every key of their grants (sealing
+// wraps to all of them), the controllers roles/cloudkms.cryptoKeyDecrypter on
+// every key, and readers roles/cloudkms.cryptoKeyDecrypter only on keys that
+// open nothing but their service's secrets. Cloud KMS IAM cannot see the
+// additional authenticated data a wrap is bound to, so a reader holding a key
+// opens every wrap to it: a key also named by a grant without the reader's
+// service is withheld (keys.Plan.BlindOpeners), and a policy that leaves a
+// service's readers none of a grant's keys is refused.
 func (renderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
 	if err := keys.UnknownOptions(opts); err != nil {
 		return nil, err
 	}
-	return RenderPolicies(p), nil
+	return RenderPolicies(p)
 }
 
 // RenderPolicies is Render without options.
-func RenderPolicies(p *keys.Plan) map[string]*Policy {
+func RenderPolicies(p *keys.Plan) (map[string]*Policy, error) {
+	mine := func(r keys.Recipient) bool { _, ok := r.(*Recipient); return ok }
+	unwrapper := func(s keys.PlanService) string {
+		if len(members(s.Readers)) > 0 {
+			return s.Name
+		}
+		return ""
+	}
+	openers, err := p.BlindOpeners("Cloud KMS IAM", mine, unwrapper)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*Policy{}
 	for _, k := range p.Keys {
 		r, ok := k.Recipient.(*Recipient)
@@ -59,7 +75,9 @@ func RenderPolicies(p *keys.Plan) map[string]*Policy {
 		for _, g := range k.Grants {
 			for _, s := range g.Services {
 				enc = append(enc, members(s.Writers)...)
-				dec = append(dec, members(s.Readers)...)
+				if slices.Contains(openers[k.Name], s.Name) {
+					dec = append(dec, members(s.Readers)...)
+				}
 			}
 		}
 		dec = append(dec, members(p.Controllers)...)
@@ -72,7 +90,7 @@ func RenderPolicies(p *keys.Plan) map[string]*Policy {
 		}
 		out[r.Name] = pol
 	}
-	return out
+	return out, nil
 }
 
 func members(ids []string) []string {

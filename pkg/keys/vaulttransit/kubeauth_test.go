@@ -129,7 +129,9 @@ func applyRendered(t *testing.T, out map[string]*VaultServer) {
 
 // TestRenderedPoliciesPerServiceLogin applies the rendered Vault side and
 // shows that Vault lets the orders ServiceAccount open orders' objects and
-// refuses it payments', with the controller logging in as each service.
+// refuses it payments', with the controller logging in as each service —
+// also while a shared entry with the default keys (orders' and payments')
+// names both keys: each role opens the shared secret with its own key.
 func TestRenderedPoliciesPerServiceLogin(t *testing.T) {
 	requireKube(t)
 	pol, err := policy.Parse([]byte(fmt.Sprintf(`apiVersion: kseal.dev/v1alpha1
@@ -140,6 +142,8 @@ keys:
 services:
   orders: {namespaces: [orders], serviceAccounts: [orders], keys: [orders], providers: {vault: {role: orders}}}
   payments: {namespaces: [payments], serviceAccounts: [payments], keys: [payments], providers: {vault: {role: payments}}}
+shared:
+  - {name: stripe, services: [orders, payments]}
 `, vault.KeyURL(mount, "orders"), vault.KeyURL(mount, "payments"))), "kseal.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +194,13 @@ services:
 	if got := id.services.logins(); got["orders/orders/orders"] != 2 || got["payments/payments/payments"] != 1 {
 		// orders: one login, and one more after the 403 on payments' key.
 		t.Fatalf("logins per identity: %v", got)
+	}
+	sb := keys.Binding{"kseal-scope": "shared", "kseal-name": "stripe"}
+	if _, err := id.Unwrap(ctxO, rootWrap(t, "orders", sb), sb); err != nil {
+		t.Errorf("orders opens the shared secret with its own key: %v", err)
+	}
+	if _, err := id.Unwrap(ctxP, rootWrap(t, "payments", sb), sb); err != nil {
+		t.Errorf("payments opens the shared secret with its own key: %v", err)
 	}
 	// The RBAC names exactly the service's account: another is refused by
 	// the API server, before Vault is asked.

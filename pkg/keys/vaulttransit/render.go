@@ -15,7 +15,11 @@ type renderService struct {
 	Namespaces      []string
 	ServiceAccounts []string
 	Role            string // the service's Vault role (providers.vault.role), or ""
-	Keys            []Key  // the Vault keys it may open (own and shared grants)
+	Keys            []Key  // the Vault keys of its grants (own and shared): it seals to all
+	// OpenKeys are the Keys its role (or, without one, the controller's)
+	// may decrypt with: those that open nothing it may not read
+	// (keys.Plan.BlindOpeners).
+	OpenKeys []Key
 }
 
 // renderOptions are `kseal policy render vault --set` options.
@@ -92,11 +96,11 @@ type VaultServer struct {
 }
 
 // render builds, per Vault server, per service: a policy that may encrypt
-// to its keys (PREFIXSERVICE-seal, for whoever seals: CI, developers), and,
-// for a service with a Vault role, a policy that may decrypt with them
-// (PREFIXSERVICE) attached to that role, which binds the service's
-// ServiceAccounts in its namespaces. Keys of services without a role are
-// opened by the controller's own role and policy (PREFIXcontroller).
+// to its keys (PREFIXSERVICE-seal, for whoever seals: CI, developers), and
+// a policy that may decrypt with its OpenKeys: for a service with a Vault
+// role its own (PREFIXSERVICE), attached to that role, which binds the
+// service's ServiceAccounts in its namespaces; for a service without one the
+// controller's own role and policy (PREFIXcontroller).
 func render(svcs []renderService, o renderOptions) map[string]*VaultServer {
 	out := map[string]*VaultServer{}
 	server := func(origin string) *VaultServer {
@@ -119,18 +123,20 @@ func render(svcs []renderService, o renderOptions) map[string]*VaultServer {
 	for _, svc := range svcs {
 		for _, k := range svc.Keys {
 			grant(k.Origin, o.PolicyPrefix+svc.Name+"-seal", k.Mount+"/encrypt/"+k.Name)
-			if svc.Role != "" {
-				grant(k.Origin, o.PolicyPrefix+svc.Name, k.Mount+"/decrypt/"+k.Name)
-				server(k.Origin).Roles["auth/"+o.AuthMount+"/role/"+svc.Role] = VaultRole{
-					BoundServiceAccountNames:      saNames(svc.ServiceAccounts),
-					BoundServiceAccountNamespaces: keys.SortedSet(svc.Namespaces),
-					TokenPolicies:                 []string{o.PolicyPrefix + svc.Name},
-					Audience:                      o.Audience,
-					TokenTTL:                      ttl,
-					TokenMaxTTL:                   ttl,
-				}
-			} else {
+		}
+		for _, k := range svc.OpenKeys {
+			if svc.Role == "" {
 				grant(k.Origin, controllerPolicy, k.Mount+"/decrypt/"+k.Name)
+				continue
+			}
+			grant(k.Origin, o.PolicyPrefix+svc.Name, k.Mount+"/decrypt/"+k.Name)
+			server(k.Origin).Roles["auth/"+o.AuthMount+"/role/"+svc.Role] = VaultRole{
+				BoundServiceAccountNames:      saNames(svc.ServiceAccounts),
+				BoundServiceAccountNamespaces: keys.SortedSet(svc.Namespaces),
+				TokenPolicies:                 []string{o.PolicyPrefix + svc.Name},
+				Audience:                      o.Audience,
+				TokenTTL:                      ttl,
+				TokenMaxTTL:                   ttl,
 			}
 		}
 	}
@@ -203,7 +209,11 @@ func (vaultRenderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(servicesOf(p), o), nil
+	svcs, err := servicesOf(p)
+	if err != nil {
+		return nil, err
+	}
+	return render(svcs, o), nil
 }
 
 type rbacRenderer struct{}
@@ -217,12 +227,36 @@ func (rbacRenderer) Render(p *keys.Plan, opts map[string]string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderRBAC(servicesOf(p), o), nil
+	svcs, err := servicesOf(p)
+	if err != nil {
+		return nil, err
+	}
+	return renderRBAC(svcs, o), nil
 }
 
+// controllerUnwrapper stands, in keys.Plan.BlindOpeners, for the
+// controller's own login, which opens every service without a role.
+const controllerUnwrapper = "(the controller's own role)"
+
 // servicesOf collects, per service, the Vault keys the plan grants it (its
-// own and its shared secrets'), in a stable order.
-func servicesOf(p *keys.Plan) []renderService {
+// own and its shared secrets') and those of them it may decrypt with, in a
+// stable order. Vault ACLs cannot see the associated data a wrap is bound
+// to, so a token allowed to decrypt with a key opens every wrap to it: a key
+// also named by a grant the decrypting role does not serve is withheld, and
+// a plan leaving a role none of a grant's keys is refused. The services
+// without a role are one decrypting role, the controller's.
+func servicesOf(p *keys.Plan) ([]renderService, error) {
+	mine := func(r keys.Recipient) bool { _, ok := r.(*Recipient); return ok }
+	unwrapper := func(s keys.PlanService) string {
+		if s.Settings[Type]["role"] != "" {
+			return s.Name
+		}
+		return controllerUnwrapper
+	}
+	openers, err := p.BlindOpeners("Vault ACLs", mine, unwrapper)
+	if err != nil {
+		return nil, err
+	}
 	byName := map[string]*renderService{}
 	var order []string
 	for _, pk := range p.Keys {
@@ -242,6 +276,9 @@ func servicesOf(p *keys.Plan) []renderService {
 				if !slices.Contains(rs.Keys, r.Key) {
 					rs.Keys = append(rs.Keys, r.Key)
 				}
+				if slices.Contains(openers[pk.Name], unwrapper(s)) && !slices.Contains(rs.OpenKeys, r.Key) {
+					rs.OpenKeys = append(rs.OpenKeys, r.Key)
+				}
 			}
 		}
 	}
@@ -250,5 +287,5 @@ func servicesOf(p *keys.Plan) []renderService {
 	for _, n := range order {
 		out = append(out, *byName[n])
 	}
-	return out
+	return out, nil
 }
