@@ -142,7 +142,7 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified
 }
 
 func verifyDoc(e *env, file string, d *manifest.Doc, ids []keys.Identity) verified {
-	s, o, err := openDoc(e, d, ids)
+	s, o, ids, err := openBudgeted(e, d, ids)
 	if err != nil {
 		return failure(file, d, err)
 	}
