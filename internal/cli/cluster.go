@@ -85,7 +85,7 @@ access:
 			if err != nil {
 				return err
 			}
-			resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+			resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: checkRecipientsRedirect}).Do(req)
 			if err != nil {
 				return err
 			}
@@ -228,16 +228,39 @@ func checkRecipientsURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		host := u.Hostname()
-		if host == "localhost" {
-			return nil
-		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		if onLoopback(u) {
 			return nil
 		}
 		return hintError{usagef("--url %s: plain http is refused except on loopback (a man in the middle could substitute their own recipients)", u.Redacted()), "use https, or kubectl port-forward and http://127.0.0.1:PORT, or read the ConfigMap (no --url)"}
 	}
 	return usagef("--url %s: want an https URL (or http on loopback)", u.Redacted())
+}
+
+// onLoopback reports whether u names this machine by a loopback name or
+// address.
+func onLoopback(u *neturl.URL) bool {
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkRecipientsRedirect follows a redirect of the recipients endpoint
+// only to where --url could have pointed itself (https, or plain http on
+// loopback): checking the first URL alone would let an https endpoint, or
+// whoever answers on a loopback port, send kseal to plain http on the
+// network, where anyone on the path could hand out their own recipients.
+func checkRecipientsRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return fmt.Errorf("stopped after %d redirects", len(via))
+	}
+	u := req.URL
+	if u.Scheme == "https" || (u.Scheme == "http" && onLoopback(u)) {
+		return nil
+	}
+	return fmt.Errorf("%s redirected to %s: refused: only https, or plain http on loopback (a man in the middle could substitute their own recipients)", via[len(via)-1].URL.Redacted(), u.Redacted())
 }
 
 // checkPinned refuses recipients whose key IDs are not exactly want.

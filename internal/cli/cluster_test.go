@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,6 +54,78 @@ func TestFetchRecipientsURL(t *testing.T) {
 			}
 			if tc.code != ExitOK && strings.Contains(out, "age1") {
 				t.Fatalf("refused recipients were printed: %q", out)
+			}
+		})
+	}
+}
+
+// nonLoopbackIP is an address of this machine that is not loopback, or "".
+func nonLoopbackIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			return n.IP.String()
+		}
+	}
+	return ""
+}
+
+// TestFetchRecipientsRedirect: --url on loopback may redirect to loopback
+// or https, never to plain http on the network, which is never asked.
+//
+// Guard: checkRecipientsRedirect.
+func TestFetchRecipientsRedirect(t *testing.T) {
+	ip := nonLoopbackIP()
+	if ip == "" {
+		t.Skip("no address besides loopback")
+	}
+	theirs, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mitm := theirs.Recipient()
+	offCalls := 0
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skip(err)
+	}
+	off := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offCalls++
+		fmt.Fprintln(w, mitm)
+	}))
+	off.Listener.Close()
+	off.Listener = ln
+	off.Start()
+	defer off.Close()
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, testRecipient)
+	}))
+	defer loop.Close()
+	redirect := func(to string) *httptest.Server {
+		srv := httptest.NewServer(http.RedirectHandler(to, http.StatusFound))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	for _, tc := range []struct {
+		name string
+		to   string
+		code int
+		want string
+	}{
+		{"to loopback", loop.URL + "/v1/recipients", ExitOK, testRecipient},
+		{"to plain http off loopback", off.URL + "/v1/recipients", ExitError, "redirected to " + off.URL + "/v1/recipients: refused: only https, or plain http on loopback"},
+		{"to another scheme", "ftp://" + ip + "/v1/recipients", ExitError, "refused: only https"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runMain("fetch-recipients", "--url", redirect(tc.to).URL)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errs, tc.code, tc.want)
+			}
+			if strings.Contains(out, mitm) || offCalls != 0 {
+				t.Fatalf("kseal asked the server off loopback (%d calls) or printed its recipients: %q", offCalls, out)
 			}
 		})
 	}

@@ -36,7 +36,7 @@ standard input; named pipes and process substitution work too:
 	cmd.Flags().StringArrayVar(&literals, "from-literal", nil, "KEY=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH, PATH (the key is the file name) or DIR (one key per regular file); PATH - is standard input (repeatable)")
 	cmd.Flags().StringArrayVar(&envFiles, "from-env-file", nil, "file of KEY=VALUE lines, as kubectl reads them (repeatable; - is standard input)")
-	cmd.Flags().BoolVar(&environ, "from-env-file-allow-environ", false, "let a line without = in --from-env-file take the environment variable it names, as kubectl does (never "+strings.Join(credentialEnvPrefixes, "*, ")+"*)")
+	cmd.Flags().BoolVar(&environ, "from-env-file-allow-environ", false, "let a line without = in --from-env-file take the environment variable it names, as kubectl does (never "+strings.Join(credentialEnvPrefixes(), "*, ")+"*)")
 	cmd.Flags().StringVar(&typ, "type", "", "Secret type (default Opaque)")
 	cmd.Flags().BoolVar(&encrypted, "encrypted-secret", false, "emit an encrypted Secret instead of a SealedSecret")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "yaml or json (standard output), or FILE to write atomically (format from its extension; the policy covering FILE applies)")

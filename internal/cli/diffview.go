@@ -135,7 +135,7 @@ func writeSealedView(e *env, w io.Writer, d *manifest.Doc, ids []keys.Identity) 
 	}
 	var values map[string][]byte
 	if len(ids) > 0 {
-		o, err := crypto.Open(e.ctx, s, t, ids)
+		o, err := crypto.Open(e.ctx, s, t, objectIdentities(ids))
 		if err != nil {
 			fmt.Fprintf(w, "# not opened (%v); showing ciphertext digests\n", err)
 		} else {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,14 +17,6 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
-var (
-	// errEnvKey: a sealed key exec-env cannot pass as a variable name.
-	errEnvKey = errors.New("not an environment variable name")
-	// errEnvSteering: a sealed key exec-env does not let set a variable
-	// that steers programs.
-	errEnvSteering = errors.New("would set an environment variable that steers programs, their loader or the shell")
-)
-
 // commandArgs splits FILE -- COMMAND [ARG]... as cobra passed it.
 func commandArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
@@ -37,52 +28,55 @@ func commandArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 func newExecEnvCmd(e *env) *cobra.Command {
 	var idf identityFlags
 	var name string
-	var allow []string
+	var choice execEnvChoice
 	cmd := &cobra.Command{
-		Use:   "exec-env FILE -- COMMAND [ARG]...",
-		Short: "Run a command with the values of a sealed object in its environment, like sops exec-env",
+		Use:   "exec-env FILE (--only KEY[,KEY]... | --prefix PREFIX | --allow-any) -- COMMAND [ARG]...",
+		Short: "Run a command with chosen values of a sealed object in its environment, like sops exec-env",
 		Long: `exec-env verifies and opens the sealed object in FILE (the one named with
---name when FILE holds several) and runs COMMAND (no shell) with each value
-as an environment variable named after its key, on top of kseal's own
-environment. The plaintext never touches the disk. kseal exits with the
-command's status; signals kseal receives are passed on to the command.
+--name when FILE holds several) and runs COMMAND (no shell) with values of it
+as environment variables, on top of kseal's own environment. The plaintext
+never touches the disk. kseal exits with the command's status; signals kseal
+receives are passed on to the command.
 
-Anyone with the public key can seal an object, so a sealed key may not
-steer the command: a key that is not a shell variable name
-([A-Za-z_][A-Za-z0-9_]*) and a key such as PATH, HOME, SHELL, IFS, ENV,
-BASH_ENV, PS4, PROMPT_COMMAND, LD_*, DYLD_*, GIT_*, SSH_* or KSEAL_* is
-refused (nothing runs) unless --allow-override names it.`,
-		Example: `  kseal exec-env db.yaml -- sh -c 'psql "postgres://app:$password@db/app"'`,
+Anyone with the public key can seal an object, and a variable such as
+XDG_CONFIG_HOME, PYTHONWARNINGS or LD_PRELOAD makes the command run what
+the sealer wants, so you choose the names:
+
+  --only KEY[,KEY]...  export these keys (repeatable), under their own names
+  --prefix PREFIX      export every key K (or every --only key) as PREFIX+K;
+                       choose a prefix only your program reads, such as APP_
+  --allow-any          export every key under its own name, refusing only
+                       those on a list of known steering variables (PATH,
+                       HOME, LD_*, GIT_*, PYTHON*, XDG_*, AWS_*, ...): such a
+                       list is never complete
+
+A key that makes no shell variable name ([A-Za-z_][A-Za-z0-9_]*) and a value
+holding a NUL byte are refused; nothing runs then.`,
+		Example: `  kseal exec-env db.yaml --only password -- sh -c 'psql "postgres://app:$password@db/app"'
+  kseal exec-env app.yaml --prefix APP_ -- ./server   # sees APP_DATABASE_URL, APP_TOKEN, ...`,
 	}
 	idf.register(cmd)
 	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().StringArrayVar(&allow, "allow-override", nil, "let the sealed key NAME set this environment variable although it steers programs (PATH, LD_PRELOAD, ...) or is no shell variable name (repeatable)")
+	cmd.Flags().StringSliceVar(&choice.only, "only", nil, "export only these sealed keys (repeatable, or comma-separated); each must exist")
+	cmd.Flags().StringVar(&choice.prefix, "prefix", "", "export each sealed key K as PREFIX+K (every key, or the --only ones)")
+	cmd.Flags().BoolVar(&choice.allowAny, "allow-any", false, "export every sealed key under its own name, refusing only known steering variables (a denylist, never complete)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		file, argv, err := commandArgs(cmd, args)
 		if err != nil {
+			return err
+		}
+		if err := choice.check(); err != nil {
 			return err
 		}
 		in, d, o, err := openOne(e, &idf, file, name)
 		if err != nil {
 			return err
 		}
-		env := os.Environ()
-		for _, k := range slices.Sorted(maps.Keys(o.Values)) {
-			v := o.Values[k]
-			if !slices.Contains(allow, k) {
-				if !envIdentifier.MatchString(k) {
-					return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: %w (letters, digits and '_', not starting with a digit); use exec-file or extract, or pass --allow-override %q", k, errEnvKey, k)))
-				}
-				if steeringName(k) {
-					return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: %w; pass --allow-override %q if it is meant to", k, errEnvSteering, k)))
-				}
-			}
-			if strings.IndexByte(string(v), 0) >= 0 {
-				return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("data.%s: holds a NUL byte, which an environment variable cannot (use exec-file)", k)))
-			}
-			env = append(env, k+"="+string(v))
+		vars, err := choice.vars(o.Values)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, d.Err(err))
 		}
-		return runChild(e, argv, env)
+		return runChild(e, argv, append(os.Environ(), vars...))
 	}
 	return cmd
 }

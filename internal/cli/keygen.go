@@ -25,7 +25,7 @@ confidential against a future quantum computer; --x25519 makes a classic key.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "identity file to create")
 	cmd.Flags().BoolVar(&x25519, "x25519", false, "classic X25519 key instead of the post-quantum hybrid")
-	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing regular file (a symbolic link is refused, never written through)")
 	_ = cmd.MarkFlagRequired("output")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := agekey.Generate(x25519)
@@ -36,11 +36,16 @@ confidential against a future quantum computer; --x25519 makes a classic key.`,
 		if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
 			return err
 		}
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 		if force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			if err := replaceKeyFile(out, []byte(content)); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, id.Recipient())
+			return err
 		}
-		f, err := os.OpenFile(out, flags, 0o600)
+		// O_EXCL fails on any existing name, a symbolic link included
+		// (even a dangling one): nothing is written through a link.
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
@@ -59,4 +64,24 @@ confidential against a future quantum computer; --x25519 makes a classic key.`,
 		return err
 	}
 	return cmd
+}
+
+// replaceKeyFile writes a new identity file over path for keygen --force.
+// A symbolic link or anything but a regular file at path is refused, not
+// followed: a link planted there (to a file the planter wants overwritten,
+// to /dev/stdout, or to a place they can read) would otherwise receive the
+// private key. The file is written beside path and renamed over it, so a
+// link swapped in meanwhile is replaced, never written through, and path
+// never holds half a key.
+func replaceKeyFile(path string, content []byte) error {
+	st, err := os.Lstat(path)
+	switch {
+	case err == nil && st.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link: keygen --force does not write through it (remove the link, or name the file it points to)", path)
+	case err == nil && !st.Mode().IsRegular():
+		return fmt.Errorf("%s: not a regular file: not replaced", path)
+	case err != nil && !os.IsNotExist(err):
+		return err
+	}
+	return writeAtomic(path, content, 0o600)
 }

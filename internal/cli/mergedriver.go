@@ -434,11 +434,11 @@ func verifyMerged(e *env, ids []keys.Identity, out []byte, want map[int]map[stri
 		if !isSealed(d) {
 			return fmt.Errorf("doc %d: not sealed", d.Index)
 		}
-		_, o, err := openDoc(e, d, ids)
+		_, o, budgeted, err := openBudgeted(e, d, ids)
 		if err != nil {
 			return err
 		}
-		if _, err := o.CheckWraps(e.ctx, ids); err != nil {
+		if _, err := o.CheckWraps(e.ctx, budgeted); err != nil {
 			return d.Err(err)
 		}
 		if !maps.EqualFunc(o.Values, w, bytes.Equal) {

@@ -26,17 +26,44 @@ func readWithIdentities(e *env, idf *identityFlags, files *fileFlags, args []str
 	return ids, ins, err
 }
 
-// openDoc verifies and opens one sealed document.
+// objectUnwrapLimits cap the key service calls made for one object, as
+// the controller caps them per reconcile: anyone can seal an object of 255
+// sections of 64 KMS wraps, and opening or verifying it would otherwise
+// make thousands of calls with the credentials of whoever runs kseal.
+// Failed and successful calls count alike; keys held in memory (age) are
+// not counted. Unlike the controller's, failures are not capped apart: a
+// user often holds credentials that a key of the object refuses, and
+// every section then costs one refused call.
+var objectUnwrapLimits = keys.UnwrapLimits{Remote: 64}
+
+// objectIdentities returns ids counted against a fresh budget for one
+// object (objectUnwrapLimits). Everything that unwraps for that object
+// goes through the same ones.
+func objectIdentities(ids []keys.Identity) []keys.Identity {
+	return keys.NewUnwrapBudget(objectUnwrapLimits, nil).Identities(ids)
+}
+
+// openDoc verifies and opens one sealed document, within the object's
+// unwrap budget.
 func openDoc(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *crypto.Opened, error) {
+	s, o, _, err := openBudgeted(e, d, ids)
+	return s, o, err
+}
+
+// openBudgeted is openDoc that also returns the budgeted identities, for
+// a caller that unwraps the same object again (the wrap check of verify
+// and merge-driver): the object's calls are capped in all, not per step.
+func openBudgeted(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed, *crypto.Opened, []keys.Identity, error) {
 	s, err := d.Sealed()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	ids = objectIdentities(ids)
 	o, err := crypto.Open(e.ctx, s, d.Target(), ids)
 	if err != nil {
-		return nil, nil, d.Err(err)
+		return nil, nil, nil, d.Err(err)
 	}
-	return s, o, nil
+	return s, o, ids, nil
 }
 
 func newDecryptCmd(e *env) *cobra.Command {

@@ -105,7 +105,7 @@ func exitCode(err error) int {
 		return x.code
 	case errors.As(err, &u):
 		return ExitUsage
-	case errors.Is(err, crypto.ErrIntegrity), errors.As(err, &nm), errors.Is(err, crypto.ErrFormat):
+	case errors.Is(err, crypto.ErrIntegrity), errors.As(err, &nm), errors.Is(err, crypto.ErrFormat), errors.Is(err, keys.ErrUnwrapBudget):
 		return ExitNoOpen
 	}
 	return ExitError

@@ -142,11 +142,11 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified
 }
 
 func verifyDoc(e *env, file string, d *manifest.Doc, ids []keys.Identity) verified {
-	s, o, err := openDoc(e, d, ids)
+	s, o, budgeted, err := openBudgeted(e, d, ids)
 	if err != nil {
 		return failure(file, d, err)
 	}
-	checked, err := o.CheckWraps(e.ctx, ids)
+	checked, err := o.CheckWraps(e.ctx, budgeted)
 	if err != nil {
 		return failure(file, d, d.Err(err))
 	}

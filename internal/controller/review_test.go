@@ -71,7 +71,7 @@ func manySections(t *testing.T, ns, name string, n int, rcpts ...string) *crypto
 // TestAllUnwrapsAreCapped: sections that all open (built with public keys
 // only) cost at most the per-reconcile cap of KMS calls, however many.
 //
-// Guard: attempts in unwrapBudget.
+// Guard: the Remote limit of keys.UnwrapBudget (unwrapLimits).
 func TestAllUnwrapsAreCapped(t *testing.T) {
 	needsAPIServer(t)
 	f := newFixture(t, time.Hour)
@@ -256,7 +256,7 @@ func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
 // keys held in memory, so an object kseal set grew past the cap (every
 // section sealed to the cluster key) still opens.
 //
-// Guard: only remote identities count against maxUnwraps.
+// Guard: only remote identities count against the Remote limit (keys.UnwrapBudget).
 func TestManySectionsOnTheClusterKeyOpen(t *testing.T) {
 	needsAPIServer(t)
 	f := newFixture(t, time.Hour)

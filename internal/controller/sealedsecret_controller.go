@@ -191,16 +191,16 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 			return *out
 		}
 	}
-	budget := &unwrapBudget{}
+	budget := newUnwrapBudget()
 	target := targetOf(ss)
-	opened, err := crypto.Open(ctx, sealed, target, budget.wrap(identities()))
+	opened, err := crypto.Open(ctx, sealed, target, budget.Identities(identities()))
 	var nm *keys.NoIdentityMatchError
 	if errors.As(err, &nm) && nm.Unclaimed() {
 		// A key may have been restored or rotated in since the last load.
 		if lerr := r.Keyring.Load(ctx); lerr != nil {
 			return outcome{reason: ksealv1.ReasonKeyServiceFailed, message: lerr.Error(), err: lerr}
 		}
-		opened, err = crypto.Open(ctx, sealed, target, budget.wrap(identities()))
+		opened, err = crypto.Open(ctx, sealed, target, budget.Identities(identities()))
 	}
 	if err != nil {
 		return openFailure(err)
@@ -350,7 +350,7 @@ func openFailure(err error) outcome {
 		return outcome{reason: ksealv1.ReasonKeyAccessDenied, message: err.Error()}
 	case errors.Is(err, crypto.ErrIntegrity):
 		return outcome{reason: ksealv1.ReasonIntegrityFailed, message: err.Error()}
-	case errors.Is(err, errUnwrapBudget):
+	case errors.Is(err, keys.ErrUnwrapBudget):
 		return outcome{reason: ksealv1.ReasonDecryptError, message: err.Error()}
 	case errors.Is(err, keys.ErrWrongBinding):
 		// A key service refusing the binding is a wrap moved to another

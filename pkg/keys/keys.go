@@ -147,7 +147,8 @@ func (e *NoIdentityMatchError) Unwrap() []error { return e.Errs }
 // UnwrapAny opens the first stanza that one of ids owns. A stanza whose owner
 // fails for another reason than ErrIncorrectIdentity (a tampered wrap, a KMS
 // denial) is remembered and the next stanza is tried; if none opens, the
-// result is a *NoIdentityMatchError listing every stanza.
+// result is a *NoIdentityMatchError listing every stanza. A cancelled
+// context or a spent UnwrapBudget ends the walk with that error.
 func UnwrapAny(ctx context.Context, stanzas []*Stanza, b Binding, ids []Identity) ([]byte, *Stanza, error) {
 	errs := make([]error, len(stanzas))
 	for i, s := range stanzas {
@@ -161,7 +162,8 @@ func UnwrapAny(ctx context.Context, stanzas []*Stanza, b Binding, ids []Identity
 				continue
 			}
 			errs[i] = err
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrUnwrapBudget) {
+				// Every further attempt would end the same way.
 				return nil, nil, err
 			}
 			break

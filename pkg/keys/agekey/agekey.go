@@ -52,6 +52,10 @@ func init() {
 	keys.RegisterRecipient("age1pq1", ParseRecipient)
 	keys.RegisterIdentity("AGE-SECRET-KEY-", ParseIdentity)
 	keys.RegisterIdentitySource("age", envIdentities)
+	// KSEAL_AGE_KEY and KSEAL_AGE_KEY_FILE hold or name identities; so do
+	// sops' SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and SOPS_AGE_KEY_CMD, which
+	// kseal import sops hands to sops.
+	keys.RegisterCredentialEnv("age", "KSEAL_AGE_KEY", "SOPS_AGE_")
 }
 
 // Recipient is an age recipient usable as a kseal recipient.

@@ -54,6 +54,10 @@ func init() {
 	keys.RegisterIdentitySource("awskms", func(context.Context) ([]keys.Identity, error) {
 		return []keys.Identity{defaultIdentity}, nil
 	})
+	// The SDK's credential chain reads only AWS_* variables: keys and
+	// session tokens, profiles, credential and config files, web identity
+	// token files, container credential URLs and tokens, endpoints.
+	keys.RegisterCredentialEnv("awskms", "AWS_")
 }
 
 // Recipient is an AWS KMS key to wrap data keys with.

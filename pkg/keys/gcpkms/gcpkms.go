@@ -59,6 +59,12 @@ func init() {
 	keys.RegisterIdentitySource("gcpkms", func(context.Context) ([]keys.Identity, error) {
 		return []keys.Identity{&Identity{}}, nil
 	})
+	// Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS
+	// (and GOOGLE_* of the other Google tools), gcloud's CLOUDSDK_*
+	// (its config directory, access token files), GCE_METADATA_* (where
+	// the metadata server that hands out tokens is), and this provider's
+	// own KSEAL_GCP_KMS_* endpoint settings.
+	keys.RegisterCredentialEnv("gcpkms", "GOOGLE_", "CLOUDSDK_", "GCE_METADATA_", "KSEAL_GCP_")
 }
 
 // Recipient is a CryptoKey to wrap data keys with.

@@ -51,6 +51,9 @@ func init() {
 		}
 		return []keys.Identity{id}, nil
 	})
+	// VAULT_TOKEN, and VAULT_ADDR, VAULT_NAMESPACE and the TLS settings
+	// that say which server gets it.
+	keys.RegisterCredentialEnv("vault", "VAULT_")
 	registerFlags()
 }
 
