@@ -147,8 +147,8 @@ const (
 	ReasonNamespaceRefused = "NamespaceRefused"
 	// ReasonReaderGrantRefused: the Secret is unsealed, but the Role or
 	// RoleBinding kseal-read-NAME that would let the policy's service
-	// accounts read it exists and is not kseal's for this object (or the
-	// name is too long to be one), so kseal cannot grant the readers.
+	// accounts read it exists and is not kseal's for this object, so
+	// kseal cannot grant the readers.
 	ReasonReaderGrantRefused = "ReaderGrantRefused"
 
 	// ConditionPolicy says whether the policy in force is the policy

@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -120,10 +119,6 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		}
 		return nil
 	}
-	if len(role.Name) > validation.DNS1123SubdomainMaxLength {
-		return &grantRefused{fmt.Sprintf("the Role and RoleBinding that would let service accounts %s read Secret %s would be named %s, longer than the %d characters Kubernetes allows; rename the SealedSecret (at most %d characters) to have its readers granted",
-			quoteAll(sas), ss.Name, role.Name, validation.DNS1123SubdomainMaxLength, validation.DNS1123SubdomainMaxLength-len(readerName("")))}
-	}
 	if err := writeGrant(ctx, r, ss, role, sas, func() {
 		role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{ss.Name}, Verbs: []string{"get"}}}
 	}); err != nil {
@@ -138,12 +133,11 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 	})
 }
 
-// grantRefused: a reader grant cannot be written as things stand (its name
-// is taken by a Role or RoleBinding kseal did not make for this object, or
-// is too long). No retry changes that; the reconcile reports it as
-// ReasonReaderGrantRefused and looks again every AdoptRecheck, since the
-// foreign object may not be in the cache and nothing else would notice its
-// removal.
+// grantRefused: a reader grant cannot be written as things stand: its name
+// is taken by a Role or RoleBinding kseal did not make for this object. No
+// retry changes that; the reconcile reports it as ReasonReaderGrantRefused
+// and looks again every AdoptRecheck, since the foreign object may not be
+// in the cache and nothing else would notice its removal.
 type grantRefused struct{ msg string }
 
 func (e *grantRefused) Error() string { return e.msg }
