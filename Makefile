@@ -7,7 +7,7 @@ BIN     := bin
 TOOLS   := hack/tools.sh
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-unseal bench-parse generate fmt vet clean
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-unseal bench-parse bench-tenant-memory generate fmt vet clean
 
 all: build
 
@@ -65,6 +65,11 @@ bench-parse:
 
 bench-unseal: tools
 	@eval "$$(bash $(TOOLS) env)" && bash bench/unseal.sh
+
+# Controller memory before and after a tenant creates 32 MiB of Secrets
+# labelled kseal.dev/managed.
+bench-tenant-memory: tools
+	@eval "$$(bash $(TOOLS) env)" && bash bench/tenant-memory.sh
 
 demo: build tools
 	$(GO) build -o $(BIN)/ ./hack/localcluster

@@ -145,6 +145,11 @@ const (
 	// ReasonNamespaceRefused: the controller does not unseal into its own
 	// namespace unless its operator allows it.
 	ReasonNamespaceRefused = "NamespaceRefused"
+	// ReasonReaderGrantRefused: the Secret is unsealed, but the Role or
+	// RoleBinding kseal-read-NAME that would let the policy's service
+	// accounts read it exists and is not kseal's for this object, so
+	// kseal cannot grant the readers.
+	ReasonReaderGrantRefused = "ReaderGrantRefused"
 
 	// ConditionPolicy says whether the policy in force is the policy
 	// ConfigMap's current content (True, reason PolicyLoaded) or the last

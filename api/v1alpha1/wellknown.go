@@ -34,3 +34,13 @@ const (
 	// Secret still matches its SealedSecret.
 	AnnotationSealedHash = "kseal.dev/sealed-hash"
 )
+
+// LastAppliedAnnotations are the annotations in which client-side apply
+// tools (kubectl, kubecfg) keep a full copy of the object they applied. On
+// a Secret that copy holds every value: on a cluster key Secret, the
+// private key. The CLI never seals them along; the controller removes them
+// from its key Secrets and never caches them.
+var LastAppliedAnnotations = []string{
+	"kubectl.kubernetes.io/last-applied-configuration",
+	"kubecfg.ksonnet.io/last-applied-configuration",
+}

@@ -16,7 +16,9 @@ import (
 // counts, since whoever creates SealedSecrets in the namespace writes that.
 func adoptRefusal(cur *corev1.Secret) string {
 	if owner := metav1.GetControllerOf(cur); owner != nil {
-		return fmt.Sprintf("Secret %s exists and is controlled by %s %s; kseal never adopts a Secret another controller owns", cur.Name, owner.Kind, owner.Name)
+		// The owner reference is whatever the Secret's writer put there:
+		// quoted, so that no control character reaches a terminal.
+		return fmt.Sprintf("Secret %s exists and is controlled by %s %q; kseal never adopts a Secret another controller owns", cur.Name, printable(owner.Kind), owner.Name)
 	}
 	switch cur.Type {
 	case corev1.SecretTypeServiceAccountToken, corev1.SecretTypeBootstrapToken:

@@ -75,7 +75,7 @@ func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "helm-owned", Annotations: map[string]string{ksealv1.AnnotationAdopt: "true"},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "release", UID: "0b5e8c6a-0000-4000-8000-000000000001", Controller: ptr(true)}}},
 			StringData: map[string]string{"k": "original"},
-		}, "is controlled by ConfigMap release"},
+		}, `is controlled by ConfigMap "release"`},
 		{"a service account token", &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "sa-token", Annotations: map[string]string{ksealv1.AnnotationAdopt: "true", corev1.ServiceAccountNameKey: "default"}},
 			Type:       corev1.SecretTypeServiceAccountToken,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,9 +41,9 @@ const annotationCachedSpec = "kseal.dev/cached:spec-sha256"
 var errSpecChanged = errors.New("the SealedSecret changed while it was being reconciled")
 
 // stripSealedSecret is the cache transform of SealedSecrets. It drops what
-// the controller never reads (managed fields, and kubectl's last-applied
-// annotation, a second copy of the whole object) and strips the ciphertext
-// of a settled object.
+// the controller never reads (managed fields, and the client-side apply
+// annotations of kubectl and kubecfg, a second copy of the whole object)
+// and strips the ciphertext of a settled object.
 func stripSealedSecret(in any) (any, error) {
 	ss, ok := in.(*ksealv1.SealedSecret)
 	if !ok {
@@ -53,9 +54,12 @@ func stripSealedSecret(in any) (any, error) {
 	}
 	ss.ManagedFields = nil
 	if !settled(ss) {
-		if _, ok := ss.Annotations[lastApplied]; ok {
-			ss.Annotations = maps.Clone(ss.Annotations)
-			delete(ss.Annotations, lastApplied)
+		for _, a := range ksealv1.LastAppliedAnnotations {
+			if _, ok := ss.Annotations[a]; ok {
+				ss.Annotations = maps.Clone(ss.Annotations)
+				maps.DeleteFunc(ss.Annotations, isLastApplied)
+				break
+			}
 		}
 		return ss, nil
 	}
@@ -65,7 +69,7 @@ func stripSealedSecret(in any) (any, error) {
 	}
 	annotations := make(map[string]string, len(ss.Annotations)+1)
 	for k, v := range ss.Annotations {
-		if k != lastApplied {
+		if !isLastApplied(k, v) {
 			annotations[k] = v
 		}
 	}
@@ -84,7 +88,9 @@ func stripSealedSecret(in any) (any, error) {
 	return ss, nil
 }
 
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+// isLastApplied: k is one of the client-side apply annotations (a second
+// copy of the whole object); the signature suits maps.DeleteFunc.
+func isLastApplied(k, _ string) bool { return slices.Contains(ksealv1.LastAppliedAnnotations, k) }
 
 // settled: the status says the Secret was unsealed from this generation.
 func settled(ss *ksealv1.SealedSecret) bool {

@@ -12,6 +12,9 @@ import (
 var (
 	StripSealedSecret    = stripSealedSecret
 	AnnotationCachedSpec = annotationCachedSpec
+	StripSecret          = stripSecret
+	AnnotationCachedMeta = annotationCachedMeta
+	Printable            = printable
 	ErrSpecChanged       = errSpecChanged
 )
 

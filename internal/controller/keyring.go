@@ -77,6 +77,7 @@ func (k *Keyring) Load(ctx context.Context) error {
 	var ks []clusterKey
 	for i := range list.Items {
 		s := &list.Items[i]
+		k.dropLastApplied(ctx, s)
 		id, err := agekey.ParseIdentity(string(s.Data[KeyField]))
 		if err != nil {
 			// Never log the data: it is the private key.
@@ -98,6 +99,39 @@ func (k *Keyring) Load(ctx context.Context) error {
 		keyAge.Set(time.Since(ks[0].created).Seconds())
 	}
 	return nil
+}
+
+// dropLastApplied removes the client-side apply annotations from the key
+// Secret s. `kubectl apply` of a key Secret (a restore done the old way)
+// leaves in kubectl.kubernetes.io/last-applied-configuration a copy of the
+// whole Secret, private key included, in an annotation: every later
+// `kubectl get -o yaml`, backup tool or audit of metadata would carry the
+// key in clear. The removal is an Update conditional on the version read
+// (RBAC grants the controller update, not patch, on Secrets); a failure is
+// logged, naming the Secret and never the value, and the next Load tries
+// again. The key is used either way: refusing it would stop every unseal
+// without removing the copy.
+func (k *Keyring) dropLastApplied(ctx context.Context, s *corev1.Secret) {
+	var found []string
+	for _, a := range ksealv1.LastAppliedAnnotations {
+		if _, ok := s.Annotations[a]; ok {
+			found = append(found, a)
+		}
+	}
+	if len(found) == 0 {
+		return
+	}
+	upd := s.DeepCopy()
+	for _, a := range found {
+		delete(upd.Annotations, a)
+	}
+	name := s.Namespace + "/" + s.Name
+	if err := k.client.Update(ctx, upd); err != nil {
+		k.log.Error(err, "cluster key Secret carries a client-side apply annotation, a clear copy of its private key; removing it failed, retrying on the next load (restore keys with kubectl create, not kubectl apply)", "secret", name, "annotations", found)
+		return
+	}
+	s.Annotations, s.ResourceVersion = upd.Annotations, upd.ResourceVersion
+	k.log.Info("removed the client-side apply annotation from a cluster key Secret: it held a clear copy of the private key (restore keys with kubectl create, not kubectl apply)", "secret", name, "annotations", found)
 }
 
 // Ensure loads the keys, generates a new one when there is none or the

@@ -3,10 +3,11 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,7 +59,7 @@ func (r *Reconciler) allowedKeyIDs(p *policy.Policy, names []string) map[string]
 func checkGrants(sealedKeyIDs [][]string, allowed map[string]bool, granted, ns string) error {
 	for i, ids := range sealedKeyIDs {
 		if !slices.ContainsFunc(ids, func(id string) bool { return allowed[id] }) {
-			return fmt.Errorf("policy: section %d is sealed to %s, none of which is granted to namespace %q (granted: %s)", i, strings.Join(ids, ", "), ns, granted)
+			return fmt.Errorf("policy: section %d is sealed to %s, none of which is granted to namespace %q (granted: %s)", i, quoteAll(ids), ns, granted)
 		}
 	}
 	return nil
@@ -118,39 +119,89 @@ func (r *Reconciler) syncReaders(ctx context.Context, p *policy.Policy, ss *ksea
 		}
 		return nil
 	}
-	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, role, func() error {
-		if err := ownedOrNew(role, ss); err != nil {
-			return err
-		}
+	if err := writeGrant(ctx, r, ss, role, sas, func() {
 		role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{ss.Name}, Verbs: []string{"get"}}}
-		return controllerutil.SetControllerReference(ss, role, r.Scheme)
 	}); err != nil {
-		return fmt.Errorf("writing Role %s: %w", role.Name, err)
+		return err
 	}
-	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, binding, func() error {
-		if err := ownedOrNew(binding, ss); err != nil {
-			return err
-		}
+	return writeGrant(ctx, r, ss, binding, sas, func() {
 		binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}
 		binding.Subjects = nil
 		for _, sa := range slices.Sorted(slices.Values(sas)) {
 			binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: sa, Namespace: ss.Namespace})
 		}
-		return controllerutil.SetControllerReference(ss, binding, r.Scheme)
-	}); err != nil {
-		return fmt.Errorf("writing RoleBinding %s: %w", binding.Name, err)
+	})
+}
+
+// grantRefused: a reader grant cannot be written as things stand: its name
+// is taken by a Role or RoleBinding kseal did not make for this object. No
+// retry changes that; the reconcile reports it as ReasonReaderGrantRefused
+// and looks again every AdoptRecheck, since the foreign object may not be
+// in the cache and nothing else would notice its removal.
+type grantRefused struct{ msg string }
+
+func (e *grantRefused) Error() string { return e.msg }
+
+// writeGrant creates or updates the reader grant o (a Role or RoleBinding
+// named readerName(ss.Name), labelled managed=reader) with set applied. The
+// cache sees only labelled objects: one kseal did not label is found by the
+// create failing, then read from the API server. Only an object ss
+// controls is written; one that lost its label gets it back.
+func writeGrant[T any, P interface {
+	*T
+	client.Object
+}](ctx context.Context, r *Reconciler, ss *ksealv1.SealedSecret, o P, sas []string, set func()) error {
+	kind := "Role"
+	if _, ok := any(o).(*rbacv1.RoleBinding); ok {
+		kind = "RoleBinding"
+	}
+	key, labels := client.ObjectKeyFromObject(o), o.GetLabels()
+	err := r.Client.Get(ctx, key, o)
+	if apierrors.IsNotFound(err) {
+		set()
+		if err = controllerutil.SetControllerReference(ss, o, r.Scheme); err != nil {
+			return err
+		}
+		if err = r.Client.Create(ctx, o); !apierrors.IsAlreadyExists(err) {
+			if err != nil {
+				return fmt.Errorf("creating %s %s: %w", kind, key.Name, err)
+			}
+			return nil
+		}
+		// There, but not in the cache: not labelled as kseal's. Read into
+		// a zero object: decoding into o would keep the owner reference
+		// just set wherever the stored object has none.
+		var cur T
+		err = r.APIReader.Get(ctx, key, P(&cur))
+		*o = cur
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", kind, key.Name, err)
+	}
+	if !metav1.IsControlledBy(o, ss) {
+		return &grantRefused{fmt.Sprintf("%s %s exists in namespace %s and was not made by kseal for this SealedSecret, so kseal cannot let service accounts %s read Secret %s; kseal leaves it alone: rename or delete it and kseal grants the readers (it looks again every %v)",
+			kind, key.Name, key.Namespace, quoteAll(sas), ss.Name, r.AdoptRecheck)}
+	}
+	before := o.DeepCopyObject()
+	o.SetLabels(mergeLabels(o.GetLabels(), labels))
+	set()
+	if equality.Semantic.DeepEqual(before, o) {
+		return nil
+	}
+	if err := r.Client.Update(ctx, o); err != nil {
+		return fmt.Errorf("updating %s %s: %w", kind, key.Name, err)
 	}
 	return nil
 }
 
-// ownedOrNew refuses to take over an existing Role or RoleBinding of the
-// reader-grant name that kseal did not make for this SealedSecret: the
-// name is predictable, so one may already exist for another purpose.
-func ownedOrNew(o client.Object, ss *ksealv1.SealedSecret) error {
-	if o.GetResourceVersion() != "" && !metav1.IsControlledBy(o, ss) {
-		return fmt.Errorf("%s exists and was not made by kseal for this SealedSecret; kseal leaves it alone (rename or delete it to let kseal grant readers)", o.GetName())
+// mergeLabels returns cur with want's labels set (a new map).
+func mergeLabels(cur, want map[string]string) map[string]string {
+	out := maps.Clone(cur)
+	if out == nil {
+		out = map[string]string{}
 	}
-	return nil
+	maps.Copy(out, want)
+	return out
 }
 
 func ptrUID(o client.Object) *types.UID {

@@ -122,6 +122,9 @@ func (s *policyStore) current(ctx context.Context) (policyView, error) {
 			}
 		}
 	}
+	// Parse errors may quote the ConfigMap's text; the problem reaches
+	// events and the status of every SealedSecret.
+	v.problem = printable(v.problem)
 	s.report(ctx, v)
 	return v, nil
 }

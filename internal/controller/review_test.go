@@ -208,9 +208,11 @@ func TestABrokenPolicyCopyFailsClosed(t *testing.T) {
 }
 
 // TestReaderGrantsLeaveOthersRolesAlone: a Role or RoleBinding named like a
-// reader grant that kseal did not make is neither deleted nor taken over.
+// reader grant that kseal did not make is neither deleted nor taken over,
+// also when it carries kseal's label (TestForeignReaderGrantIsTerminal has
+// the unlabelled case); the object is Stalled with ReaderGrantRefused.
 //
-// Guard: the IsControlledBy checks in syncReaders.
+// Guard: the IsControlledBy checks in syncReaders and writeGrant.
 func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
 	needsAPIServer(t)
 	p := newPolicyFixture(t)
@@ -231,7 +233,7 @@ func TestReaderGrantsLeaveOthersRolesAlone(t *testing.T) {
 		}
 		waitSecret(t, tc.ns, tc.name, map[string]string{"k": "v"})
 		if tc.ns == p.a {
-			c := waitReason(t, tc.ns, tc.name, ksealv1.ReasonProgressing)
+			c := waitReason(t, tc.ns, tc.name, ksealv1.ReasonReaderGrantRefused)
 			if !strings.Contains(c.Message, "was not made by kseal for this SealedSecret") {
 				t.Errorf("message %q", c.Message)
 			}

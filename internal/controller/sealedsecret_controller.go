@@ -123,6 +123,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, ss *ksealv1.SealedSecret) outcome {
+	if why := badName(ss); why != "" {
+		return outcome{reason: ksealv1.ReasonInvalid, message: why}
+	}
 	if ss.Namespace == r.Keyring.opts.Namespace && !r.AllowControllerNamespace {
 		// Its cluster keys and policy live here: a SealedSecret must not be
 		// able to write (or adopt) anything next to them.
@@ -219,7 +222,7 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 	if w == wroteChange {
 		// A first unseal is announced by the Ready condition alone: an
 		// event per new Secret would be a third write per unseal.
-		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "updated Secret %s with keys %v", ss.Name, keyIDs)
+		r.Recorder.Eventf(ss, nil, corev1.EventTypeNormal, ksealv1.ReasonUnsealed, "Unseal", "updated Secret %s with keys %s", ss.Name, quoteAll(keyIDs))
 	}
 	return r.done(ctx, ss, view, keyIDs)
 }
@@ -228,6 +231,12 @@ func (r *Reconciler) unseal(ctx context.Context, ss *ksealv1.SealedSecret, seale
 // the outcome.
 func (r *Reconciler) done(ctx context.Context, ss *ksealv1.SealedSecret, view policyView, keyIDs []string) outcome {
 	if err := r.syncReaders(ctx, view.pol, ss); err != nil {
+		var refused *grantRefused
+		if errors.As(err, &refused) {
+			// Terminal, but the name may be freed without any event the
+			// controller sees: look again like a Secret waiting for consent.
+			return outcome{reason: ksealv1.ReasonReaderGrantRefused, message: refused.msg, keyIDs: keyIDs, recheck: r.AdoptRecheck}
+		}
 		return outcome{reason: ksealv1.ReasonProgressing, message: "granting readers: " + err.Error(), err: err}
 	}
 	return outcome{reason: ksealv1.ReasonUnsealed, message: fmt.Sprintf("Secret %s is up to date", ss.Name), keyIDs: keyIDs}
@@ -255,7 +264,7 @@ func (r *Reconciler) upToDate(ctx context.Context, ss *ksealv1.SealedSecret) ([]
 		return nil, false
 	}
 	want := r.desired(ss, nil)
-	if !maps.Equal(m.Labels, want.Labels) || !maps.Equal(m.Annotations, want.Annotations) {
+	if !sameMeta(m, want.Labels, want.Annotations) {
 		return nil, false
 	}
 	return keyIDs, true

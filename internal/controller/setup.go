@@ -82,14 +82,17 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	}
 	sel := labels.NewSelector().Add(*managed)
 	// Unsealed Secrets are watched as metadata only (see
-	// Reconciler.SetupWithManager); nothing cached keeps its managed fields,
+	// Reconciler.SetupWithManager), and of those the cache keeps only
+	// kseal's label, the controller reference and a digest of the rest
+	// (stripSecret): a tenant's labelled Secrets cost it a few hundred
+	// bytes each, whatever they hold. Nothing cached keeps its managed fields,
 	// and SealedSecrets drop kubectl's last-applied copy of themselves and,
 	// once settled, their ciphertext (see stripSealedSecret).
 	copts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&ksealv1.SealedSecret{}: {Transform: stripSealedSecret},
-			&corev1.Secret{}:        {Label: sel, Transform: cache.TransformStripManagedFields()},
+			&corev1.Secret{}:        {Label: sel, Transform: stripSecret},
 			&rbacv1.Role{}:          {Label: sel, Transform: cache.TransformStripManagedFields()},
 			&rbacv1.RoleBinding{}:   {Label: sel, Transform: cache.TransformStripManagedFields()},
 			&corev1.ConfigMap{}:     {Namespaces: map[string]cache.Config{o.Namespace: {}}, Transform: cache.TransformStripManagedFields()},

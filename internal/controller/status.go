@@ -15,7 +15,15 @@ import (
 )
 
 // setStatus records the outcome and emits a warning event when it is new.
+// The message and key IDs pass through printable: they carry text from
+// the object (key IDs and wrap types of the envelope, template keys and
+// values, names in owner references) and from key services, and they are
+// shown on terminals by kubectl, event and log viewers.
 func (r *Reconciler) setStatus(ctx context.Context, before, ss *ksealv1.SealedSecret, out outcome) error {
+	out.message = printable(out.message)
+	if out.keyIDs != nil {
+		out.keyIDs = printableAll(out.keyIDs)
+	}
 	cond := metav1.Condition{Type: ksealv1.ConditionReady, Status: metav1.ConditionFalse, Reason: out.reason, Message: out.message, ObservedGeneration: ss.Generation}
 	if out.reason == ksealv1.ReasonUnsealed {
 		cond.Status = metav1.ConditionTrue

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -93,6 +94,7 @@ type fixture struct {
 	ctrlNS string // the controller's namespace
 	stop   context.CancelFunc
 	done   chan error
+	mgr    ctrl.Manager // the running controller's manager (its cache)
 
 	extraNS []string
 	ids     []keys.Identity
@@ -145,6 +147,7 @@ func (f *fixture) start(renew time.Duration) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.mgr = mgr
 	ctx, cancel := context.WithCancel(context.Background())
 	f.stop, f.done = cancel, make(chan error, 1)
 	go func() { f.done <- mgr.Start(ctx) }()
