@@ -46,7 +46,16 @@ func (o *importOpts) adopt(d *manifest.Doc, namespace, from string) error {
 		}
 		o.salt = hex.EncodeToString(b)
 	}
-	o.adopted = append(o.adopted, adoptee{namespace, d.Node().GetName(), from, typ, dataDigest(o.salt, values)})
+	a := adoptee{namespace, d.Node().GetName(), from, typ, dataDigest(o.salt, values)}
+	for _, b := range o.adopted {
+		switch {
+		case b == a:
+			return nil // the same Secret converted twice (say, in two scopes)
+		case b.namespace == a.namespace && b.name == a.name:
+			return d.Err(fmt.Errorf("converts into Secret %s/%s, which another converted object holds other values for: the adopt script can hand it over to one of them only; drop one file from the import", a.namespace, a.name))
+		}
+	}
+	o.adopted = append(o.adopted, a)
 	return nil
 }
 
