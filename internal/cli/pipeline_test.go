@@ -235,3 +235,71 @@ func keyID(t *testing.T, id *agekey.Identity) string {
 	}
 	return r.KeyID()
 }
+
+// TestTemplateCopiesFromBeforeThePipeline: objects sealed before every
+// writer went through the pipeline (kseal import kept kubectl's
+// last-applied copy in the template) still open; whatever prints their
+// plain Secret leaves the copy out, and edit and rotate, which hold a key
+// and seal again, drop it from the template. Guards: ToPlain's drop list,
+// templateFor in rotate, preparePlain in edit.
+func TestTemplateCopiesFromBeforeThePipeline(t *testing.T) {
+	dir := t.TempDir()
+	id, _ := agekey.Generate(true)
+	rc, _ := id.OwnRecipient()
+	keyFile := filepath.Join(dir, "k.key")
+	if err := os.WriteFile(keyFile, []byte(id.SecretString()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KSEAL_AGE_KEY_FILE", keyFile)
+	t.Setenv("KSEAL_NO_PROGRESS", "1")
+	tmpl := crypto.Template{Annotations: map[string]string{
+		"kubectl.kubernetes.io/last-applied-configuration": `{"stringData":{"password":"hunter2"}}`,
+		"keep": "me",
+	}}
+	target := crypto.Target{Namespace: "prod", Name: "db", Template: tmpl}
+	s, err := crypto.Seal(context.Background(), rand.Reader, crypto.ScopeStrict, target, map[string][]byte{"password": []byte("new")}, []keys.Recipient{rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := manifest.SecretText(target, "", map[string][]byte{"password": []byte("x")})
+	strm, _ := manifest.Parse([]byte(text))
+	if err := strm.Docs[0].ToSealedSecret(s); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := strm.Bytes()
+	file := filepath.Join(dir, "old.yaml")
+	write := func() {
+		if err := os.WriteFile(file, old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editor := filepath.Join(dir, "editor.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nprintf '  extra: x\\n' >> \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EDITOR", editor)
+	for _, args := range [][]string{
+		{"decrypt", file},
+		{"exec-file", file, "--", "cat", "{}"},
+		{"rotate", "--no-policy", "-r", rc.(*agekey.Recipient).String(), file},
+		{"edit", "--no-policy", "-r", rc.(*agekey.Recipient).String(), file},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			write()
+			code, out, stderr := runMain(args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if args[0] == "edit" {
+				b, _ := os.ReadFile(file)
+				out = string(b)
+			}
+			if strings.Contains(out, "last-applied") || strings.Contains(out, "hunter2") {
+				t.Errorf("%s writes the template's last-applied copy:\n%s", args[0], out)
+			}
+			if !strings.Contains(out, "keep") {
+				t.Errorf("%s lost the other annotation:\n%s", args[0], out)
+			}
+		})
+	}
+}
