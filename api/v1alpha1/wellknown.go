@@ -9,6 +9,9 @@ const (
 	LabelManaged = "kseal.dev/managed"
 	// ManagedClusterKey is LabelManaged's value on cluster key Secrets.
 	ManagedClusterKey = "cluster-key"
+	// ClusterKeyField is the data key of a cluster key Secret that holds
+	// the age identity.
+	ClusterKeyField = "identity"
 	// ManagedSecret is LabelManaged's value on unsealed Secrets.
 	ManagedSecret = "unsealed"
 

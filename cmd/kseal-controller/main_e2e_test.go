@@ -108,8 +108,11 @@ func TestEndToEnd(t *testing.T) {
 		r2 := &runner{t: t, kubeconfig: kubeconfig(t, empty), dir: r.dir}
 		r2.must(nil, "kubectl", "apply", "-f", filepath.Join(envtestutil.RepoRoot(), "config", "install.yaml"))
 		r2.must(nil, "kubectl", "create", "namespace", "demo")
-		plain := r2.must(nil, "kseal", "decrypt", "--identity", "offline.key", "backup.yaml")
-		r2.must([]byte(plain), "kubectl", "apply", "-f", "-")
+		// The documented restore: checked against the recipients the
+		// team seals to, and created (an apply would keep the private key
+		// in its last-applied annotation).
+		plain := r2.must(nil, "kseal", "keys", "restore", "--identity", "offline.key", "--recipients-file", "cluster.pub", "backup.yaml")
+		r2.must([]byte(plain), "kubectl", "create", "-f", "-")
 		r2.must([]byte(sealed), "kubectl", "apply", "-f", "-")
 		r2.asServiceAccount(empty)
 		ctrl2 := r2.startController()
@@ -126,6 +129,11 @@ func TestEndToEnd(t *testing.T) {
 		})
 		if got := r2.must(nil, "kseal", "fetch-recipients"); got != pub {
 			t.Errorf("restored cluster publishes %q, want the original %q", got, pub)
+		}
+		// A backup of the restored cluster holds no private key in clear.
+		again := r2.must(nil, "kseal", "keys", "backup", "-r", strings.TrimSpace(offline))
+		if strings.Contains(again, "AGE-SECRET-KEY") || strings.Contains(again, "last-applied") {
+			t.Errorf("a backup after the restore holds the key or a last-applied copy:\n%s", again)
 		}
 	})
 

@@ -375,10 +375,26 @@ func TestCutOverFromSops(t *testing.T) {
 	r.write("ci-victim.secret.yaml", fmt.Sprintf(migrateSecret, "ci-victim"))
 	r.write(filepath.Join("attack", "ci-victim.yaml"), string(run(nil, sops, "-e", "--age", age, "--encrypted-regex", "^(data|stringData)$", "ci-victim.secret.yaml")))
 	r.write(filepath.Join("attack", "ci-db.yaml"), string(run(nil, "cat", filepath.Join("k8s", "ci-db.yaml"))))
+	// Owned by nothing, as a pipeline's Secret is, but not what any sops
+	// file holds: one made by hand, and a Helm release record.
+	for _, name := range []string{"ci-handmade", "sh.helm.release.v1.app.v1"} {
+		typ := "Opaque"
+		if strings.HasPrefix(name, "sh.helm") {
+			typ = "helm.sh/release.v1"
+		}
+		r.must(nil, "kubectl", "-n", "migrate", "create", "secret", "generic", name, "--type="+typ, "--from-literal=release=the-real-one")
+		r.write(name+".secret.yaml", strings.ReplaceAll(fmt.Sprintf(migrateSecret, name), "type: kubernetes.io/basic-auth", "type: "+typ))
+		r.write(filepath.Join("attack", name+".yaml"), string(run(nil, sops, "-e", "--age", age, "--encrypted-regex", "^(data|stringData)$", name+".secret.yaml")))
+	}
 	run(nil, filepath.Join(bin, "kseal"), "import", "sops", "--recipients-file", "cluster.pub", "--emit-adopt", "attack.sh", "-R", "-i", "attack")
 	before := r.secretsSnapshot()
 	out := r.shRefused("attack.sh")
-	for _, want := range []string{"refused Secret migrate/ci-victim: owned by 'apps/v1/Deployment/ci-victim-owner/true;', the import expected 'nothing'", "1 Secret(s) refused; nothing changed"} {
+	for _, want := range []string{
+		"refused Secret migrate/ci-victim: owned by 'apps/v1/Deployment/ci-victim-owner/true;', the import expected 'nothing'",
+		"refused Secret migrate/ci-handmade: its data is not what the import decrypted",
+		"refused Secret migrate/sh.helm.release.v1.app.v1: a Helm release record",
+		"3 Secret(s) refused; nothing changed",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("attack.sh output lacks %q:\n%s", want, out)
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
@@ -12,16 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
-	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
-	"kseal.dev/kseal/pkg/manifest"
 )
 
 // clusterFlags select the cluster and the controller's namespace.
@@ -127,92 +122,6 @@ access:
 		}
 		return writeAtomic(out, []byte(text), 0o644)
 	}
-	return cmd
-}
-
-func newKeysCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Manage the cluster keys of kseal-controller"}
-	var cf clusterFlags
-	var rf recipientFlags
-	backup := &cobra.Command{
-		Use:   "backup",
-		Short: "Export the controller's private keys, encrypted to an offline recipient",
-		Long: `backup writes the controller's key Secrets as encrypted Secrets (kseal's own
-format) sealed to the recipients you give, typically an offline age key kept
-in a safe. To restore into a new or emptied cluster, open and apply them
-before or after installing the controller:
-
-  kseal keys backup -r age1… > kseal-keys.backup.yaml
-  kseal decrypt --identity offline.key kseal-keys.backup.yaml | kubectl apply -f -`,
-		Args: cobra.NoArgs,
-	}
-	cf.register(backup)
-	rf.register(backup)
-	var out outputFlag
-	out.register(backup)
-	backup.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(false); err != nil {
-			return err
-		}
-		rcpts, err := rf.resolve(e)
-		if err != nil {
-			return err
-		}
-		cs, err := cf.clientset()
-		if err != nil {
-			return err
-		}
-		list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
-		if err != nil {
-			return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
-		}
-		if len(list.Items) == 0 {
-			return fmt.Errorf("no cluster keys in namespace %s", cf.namespace)
-		}
-		slices.SortFunc(list.Items, func(a, b corev1.Secret) int { return strings.Compare(a.Name, b.Name) })
-		var docs []string
-		for _, s := range list.Items {
-			clean := corev1.Secret{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace, Labels: s.Labels, Annotations: s.Annotations},
-				Type:       s.Type,
-				Data:       s.Data,
-			}
-			b, err := sigsyaml.Marshal(clean)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, string(b))
-		}
-		strm, err := manifest.Parse([]byte(strings.Join(docs, "---\n")))
-		if err != nil {
-			return err
-		}
-		for _, d := range strm.Docs {
-			vals, err := d.Plain()
-			if err != nil {
-				return err
-			}
-			sealed, err := crypto.Seal(e.ctx, rand.Reader, crypto.ScopeStrict, d.Target(), vals, rcpts)
-			if err != nil {
-				return err
-			}
-			if err := d.ToEncrypted(sealed); err != nil {
-				return err
-			}
-		}
-		b, err := strm.Bytes()
-		if err != nil {
-			return err
-		}
-		if b, err = out.convert(b); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "kseal: backed up %s from %s\n", countNoun(len(list.Items), "cluster key"), cf.namespace)
-		_, err = e.stdout.Write(b)
-		return err
-	}
-	cmd.AddCommand(backup)
 	return cmd
 }
 

@@ -13,22 +13,23 @@ import (
 func newCompactCmd(e *env) *cobra.Command {
 	var target sealTarget
 	cmd := newRekeyCmd(e, "compact", "Fold the sections that set, unset and edit added into one, for the same recipients", &target,
-		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, error) {
+		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
 			if !compactable(s) {
-				return nil, nil
+				return nil, nil, nil
 			}
 			pool, err := compactPool(e, &target, fileName(in), d)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			rcpts, err := publicKeysFor(s.Envelope.KeyIDs(), pool, ids)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			// A fresh data key: values written by key-less set (whose
 			// writers may know their sections' keys) never move under a
 			// key someone else chose.
-			return crypto.Seal(e.ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rcpts)
+			ns, err := crypto.Seal(e.ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rcpts)
+			return ns, nil, err
 		})
 	cmd.Long = `compact opens every sealed object with a key and, when set, unset or edit
 left several sections (removed values' records, sections whose values were

@@ -96,7 +96,7 @@ standard input; named pipes and process substitution work too:
 		if encrypted {
 			f = formEncrypted
 		}
-		if err := sealDoc(e, file, strm.Docs[0], f, &o.target, o); err != nil {
+		if err := sealPlain(e, file, strm.Docs[0], o.spec(e, f)); err != nil {
 			return err
 		}
 		out, err := strm.Bytes()

@@ -184,15 +184,9 @@ func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []ke
 		if was := it.d.Target(); nd.Target().Namespace != was.Namespace || nd.Target().Name != was.Name {
 			return fmt.Errorf("edited text: doc %d: Secret %s: name and namespace cannot change in edit (was %s)", nd.Index, nd.Object(), it.d.Object())
 		}
-		// A last-applied annotation is the Secret again, values included,
-		// in the old version and the new.
-		if _, err := nd.StripServerMetadata(); err != nil {
-			return fmt.Errorf("edited text: %w", err)
-		}
-		if _, err := it.d.StripServerMetadata(); err != nil {
-			return err
-		}
-		values, err := nd.Plain()
+		// The edited Secret takes the sealing pipeline's checks; an edit
+		// may leave it without values.
+		values, err := preparePlain(nd, nil, true)
 		if err != nil {
 			return fmt.Errorf("edited text: %w", err)
 		}
@@ -208,10 +202,7 @@ func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []ke
 		results[i] = result{s, tmpl}
 	}
 	for i, it := range items {
-		if err := it.d.SetTemplate(results[i].tmpl); err != nil {
-			return exitError{ExitError, err}
-		}
-		if err := it.d.SetSealed(results[i].s); err != nil {
+		if err := writeSealed(it.d, results[i].s, &results[i].tmpl); err != nil {
 			return exitError{ExitError, err}
 		}
 	}
@@ -230,7 +221,7 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 		return nil, err
 	}
 	if p != nil || t.flagsGiven(e) {
-		_, rcpts, err := t.resolve(e, file, d)
+		rcpts, err := t.recipients(e, file, d)
 		return rcpts, err
 	}
 	var rcpts []keys.Recipient
@@ -385,7 +376,7 @@ func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *c
 	if err != nil {
 		return nil, err
 	}
-	_, rcpts, err := t.resolve(e, file, d)
+	rcpts, err := t.recipients(e, file, d)
 	if err != nil || force {
 		return rcpts, err
 	}
@@ -474,7 +465,7 @@ func changeSealed(e *env, file, name string, dryRun bool, change func(*manifest.
 	if err := change(d, s); err != nil {
 		return fmt.Errorf("%s: %w", file, d.Err(err))
 	}
-	if err := d.SetSealed(s); err != nil {
+	if err := writeSealed(d, s, nil); err != nil {
 		return err
 	}
 	ins[0].dirty = true

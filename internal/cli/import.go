@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"crypto/rand"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -25,12 +22,7 @@ type importOpts struct {
 
 	mu      sync.Mutex
 	adopted []adoptee
-}
-
-// adoptee is a Secret in the cluster that a converted object will manage.
-type adoptee struct {
-	namespace, name string
-	from            string // "sealed-secrets" or "sops"
+	salt    string // of the adopt script's digests
 }
 
 func (o *importOpts) register(cmd *cobra.Command) {
@@ -120,11 +112,12 @@ func (o *importOpts) importBitnami(e *env, in *input, d *manifest.Doc, ks []*sea
 	if scope == crypto.ScopeCluster {
 		o.warnf(e, "%s: doc %d: SealedSecret %s was cluster-wide in sealed-secrets: sealed with scope cluster, so anyone who may create SealedSecrets can unseal it under any name in any namespace", in.name, d.Index, d.Object())
 	}
-	if err := o.seal(e, in, d, scope); err != nil {
-		return err
+	if o.emitAdopt != "" {
+		if err := o.adopt(d, op.Namespace, "sealed-secrets"); err != nil {
+			return err
+		}
 	}
-	o.adopt(op.Namespace, op.Name, "sealed-secrets")
-	return nil
+	return o.seal(e, in, d, scope)
 }
 
 // run reads the inputs, converts the documents of kinds with fn, writes the
@@ -148,139 +141,32 @@ func (o *importOpts) convert(e *env, ins []*input, kinds []manifest.Kind, fn fun
 		return err
 	}
 	if o.emitAdopt != "" {
-		return writeAtomic(o.emitAdopt, []byte(o.adoptScript()), 0o755)
+		return writeAtomic(o.emitAdopt, []byte(o.adoptScript()), 0o700)
 	}
 	return nil
 }
 
-// seal seals the plain Secret d now is, keeping the scope the source had
-// (a shared entry of the policy still binds it to its name only).
+// seal seals the plain Secret d now is, through the pipeline every
+// sealed object takes, keeping the scope the source had (a shared entry of
+// the policy still binds a strict one to its name only).
 func (o *importOpts) seal(e *env, in *input, d *manifest.Doc, scope crypto.Scope) error {
-	file := fileName(in)
-	if err := d.SetNamespace(o.namespace); err != nil {
-		return err
-	}
-	values, err := d.Plain()
-	if err != nil {
-		return err
-	}
-	got, rcpts, err := o.target.resolve(e, file, d)
-	if err != nil {
-		return d.Err(err)
-	}
-	if got == crypto.ScopeShared && scope == crypto.ScopeStrict {
-		scope = got
-	}
-	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
-	if err != nil {
-		return d.Err(err)
-	}
+	f := formSealed
 	if o.encrypted {
-		return d.ToEncrypted(s)
+		f = formEncrypted
 	}
-	return d.ToSealedSecret(s)
+	return sealPlain(e, fileName(in), d, sealSpec{
+		form:       f,
+		target:     &o.target,
+		scope:      scope,
+		namespace:  func(d *manifest.Doc) error { return d.SetNamespace(o.namespace) },
+		allowEmpty: true,
+	})
 }
 
 func (o *importOpts) warnf(e *env, format string, a ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	fmt.Fprintf(e.stderr, "kseal: warning: "+format+"\n", a...)
-}
-
-func (o *importOpts) adopt(ns, name, from string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.adopted = append(o.adopted, adoptee{ns, name, from})
-}
-
-// adoptScript is a shell script that hands each converted object's Secret
-// over to kseal-controller in one atomic patch per Secret: the owner
-// reference to the bitnami SealedSecret goes (so neither the garbage
-// collector nor the sealed-secrets controller acts on it again), the
-// sealed-secrets annotations that would let that controller take it back
-// go, kubectl's last-applied copy of the plaintext goes, and the owner's
-// consent kseal.dev/adopt: "true" is written. Run it before the converted
-// files reach the cluster and before the old objects are deleted.
-//
-// The public sealing keys of the old tools let anyone write an object that
-// names any Secret, so the script first checks every Secret is the one the
-// import assumed: owned by exactly one owner, the controller reference to
-// the bitnami SealedSecret of the same name (sealed-secrets), or owned by
-// nothing (sops: applied by a pipeline). When any is not, it changes
-// nothing and exits 1, naming it. Each patch carries the UID and
-// resourceVersion the check saw, so a Secret that changed in between is
-// refused by the API server. A Secret that does not exist is skipped.
-func (o *importOpts) adoptScript() string {
-	sort.Slice(o.adopted, func(i, j int) bool {
-		a, b := o.adopted[i], o.adopted[j]
-		return a.namespace+"/"+a.name < b.namespace+"/"+b.name
-	})
-	var b strings.Builder
-	b.WriteString(adoptPrologue)
-	for i, a := range o.adopted {
-		ns, id := "", a.name
-		if a.namespace != "" {
-			ns, id = " -n "+shellQuote(a.namespace), a.namespace+"/"+a.name
-		}
-		want := ""
-		if a.from == "sealed-secrets" {
-			want = "bitnami.com/v1alpha1/SealedSecret/" + a.name + "/true;"
-		}
-		fmt.Fprintf(&b, "s%d=$(kubectl%s get secret %s --ignore-not-found -o %s)\n", i, ns, shellQuote(a.name), shellQuote("jsonpath="+adoptState))
-		fmt.Fprintf(&b, "check %s \"$s%d\" %s\n", shellQuote(id), i, shellQuote(want))
-	}
-	b.WriteString("[ \"$refused\" = 0 ] || { echo \"kseal adopt: $refused Secret(s) refused; nothing changed\" >&2; exit 1; }\n")
-	for i, a := range o.adopted {
-		ns, id := "", a.name
-		if a.namespace != "" {
-			ns, id = " -n "+shellQuote(a.namespace), a.namespace+"/"+a.name
-		}
-		fmt.Fprintf(&b, "adopt %s \"$s%d\" %s%s\n", shellQuote(id), i, shellQuote(a.name), ns)
-	}
-	return b.String()
-}
-
-// adoptState is the kubectl JSONPath template adoptScript reads a Secret
-// with: "UID RESOURCEVERSION OWNERS", each owner as
-// APIVERSION/KIND/NAME/CONTROLLER; (none of these holds a space).
-const adoptState = `{.metadata.uid}{" "}{.metadata.resourceVersion}{" "}{range .metadata.ownerReferences[*]}{.apiVersion}/{.kind}/{.name}/{.controller};{end}`
-
-// adoptPrologue defines the functions of adoptScript. adopt's JSON merge
-// patch is one request: the UID and resourceVersion in it are
-// preconditions the API server checks.
-const adoptPrologue = `#!/bin/sh
-# Written by kseal import: hands these Secrets over to kseal-controller.
-# Run it before the converted files reach the cluster (docs/migrate.md).
-# It changes nothing unless every Secret is the one the import assumed.
-set -eu
-refused=0
-# check ID STATE WANT: STATE is "UID RESOURCEVERSION OWNERS" (empty: no
-# such Secret); OWNERS must be WANT exactly.
-check() {
-	if [ -z "$2" ]; then
-		echo "kseal adopt: skipped Secret $1: it does not exist" >&2
-		return 0
-	fi
-	owners=${2#* * }
-	if [ "$owners" != "$3" ]; then
-		echo "kseal adopt: refused Secret $1: owned by '${owners:-nothing}', the import expected '${3:-nothing}'" >&2
-		refused=$((refused + 1))
-	fi
-}
-# adopt ID STATE NAME [-n NAMESPACE]
-adopt() {
-	id=$1 state=$2 name=$3
-	shift 3
-	[ -n "$state" ] || return 0
-	uid=${state%% *} rv=${state#* }
-	rv=${rv%% *}
-	kubectl "$@" patch secret "$name" --type=merge -p '{"metadata":{"uid":"'"$uid"'","resourceVersion":"'"$rv"'","ownerReferences":null,"annotations":{"kseal.dev/adopt":"true","sealedsecrets.bitnami.com/managed":null,"sealedsecrets.bitnami.com/patch":null,"kubectl.kubernetes.io/last-applied-configuration":null}}}' >/dev/null
-	echo "kseal adopt: adopted Secret $id" >&2
-}
-`
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func newImportSopsCmd(e *env) *cobra.Command {
@@ -306,11 +192,16 @@ did not encrypt pass through.`,
 			if !converted[d] {
 				return nil
 			}
-			if err := o.seal(e, in, d, crypto.ScopeStrict); err != nil {
-				return err
+			if o.emitAdopt != "" {
+				ns := d.Node().GetNamespace()
+				if ns == "" {
+					ns = o.namespace // as the pipeline will set it
+				}
+				if err := o.adopt(d, ns, "sops"); err != nil {
+					return err
+				}
 			}
-			o.adopt(d.Node().GetNamespace(), d.Node().GetName(), "sops")
-			return nil
+			return o.seal(e, in, d, crypto.ScopeStrict)
 		})
 	}
 	return cmd

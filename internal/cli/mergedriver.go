@@ -317,7 +317,7 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		m.refuse("%s: %v", at, err)
 		return "", nil
 	}
-	if err := carrier.d.SetSealed(s); err != nil {
+	if err := writeSealed(carrier.d, s, nil); err != nil {
 		return "", err
 	}
 	m.want[index] = merged
@@ -336,7 +336,7 @@ func (m *merger) recipients(d *manifest.Doc, want []string) ([]keys.Recipient, e
 		return nil, err
 	}
 	if p != nil || t.flagsGiven(m.e) {
-		_, rcpts, err := t.resolve(m.e, m.path, d)
+		rcpts, err := t.recipients(m.e, m.path, d)
 		return rcpts, err
 	}
 	var rcpts []keys.Recipient

@@ -81,11 +81,16 @@ func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
 	return p, nil
 }
 
-// resolve returns the scope and recipients for document d of file.
-func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope, []keys.Recipient, error) {
-	scope, err := crypto.ParseScope(s.scope)
-	if err != nil {
-		return "", nil, usagef("--scope: %v", err)
+// resolve returns the scope and recipients for document d of file. The
+// scope is --scope when given, else def ("" is strict), except that a
+// shared entry of the policy turns a strict default into shared.
+func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc, def crypto.Scope) (crypto.Scope, []keys.Recipient, error) {
+	scope := def
+	if s.scope != "" || def == "" {
+		var err error
+		if scope, err = crypto.ParseScope(s.scope); err != nil {
+			return "", nil, usagef("--scope: %v", err)
+		}
 	}
 	p, err := s.policyFor(file)
 	if err != nil {
@@ -117,7 +122,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc) (crypto.Scope
 			return "", nil, fmt.Errorf("refused by policy: %w", err)
 		}
 	}
-	if rule.Shared != nil && s.scope == "" {
+	if rule.Shared != nil && s.scope == "" && scope == crypto.ScopeStrict {
 		// Bound to its name: it opens in the sharing services' namespaces
 		// and nowhere under another name.
 		scope = crypto.ScopeShared
@@ -132,4 +137,11 @@ func fileName(in *input) string {
 		return ""
 	}
 	return in.name
+}
+
+// recipients returns the recipients for document d of file: resolve's,
+// when only they matter (the object's scope is already sealed).
+func (s *sealTarget) recipients(e *env, file string, d *manifest.Doc) ([]keys.Recipient, error) {
+	_, rcpts, err := s.resolve(e, file, d, "")
+	return rcpts, err
 }

@@ -76,7 +76,7 @@ func sealRaw(e *env, o *sealOpts, r *rawOpts, args []string) error {
 		// be sealed, and it is not part of what the scope commits to.
 		_ = d.Node().SetName("raw")
 	}
-	if err := sealDoc(e, "", d, formSealed, &o.target, o); err != nil {
+	if err := sealPlain(e, "", d, o.spec(e, formSealed)); err != nil {
 		return err
 	}
 	spec, err := d.Node().Pipe(yaml.Lookup("spec"))

@@ -18,15 +18,17 @@ func newReencryptCmd(e *env) *cobra.Command {
 	var target sealTarget
 	var add, rm []string
 	cmd := newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's), or add or remove one; a removed recipient gets no new data key", &target,
-		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, error) {
+		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
 			if len(add) == 0 && len(rm) == 0 {
-				_, rcpts, err := target.resolve(e, fileName(in), d)
+				rcpts, err := target.recipients(e, fileName(in), d)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
-				return o.Rewrap(e.ctx, rand.Reader, rcpts)
+				ns, err := o.Rewrap(e.ctx, rand.Reader, rcpts)
+				return ns, nil, err
 			}
-			return addRemoveRecipients(e, &target, in, d, s, o, ids, add, rm)
+			ns, err := addRemoveRecipients(e, &target, in, d, s, o, ids, add, rm)
+			return ns, nil, err
 		})
 	cmd.Long = `reencrypt opens every sealed object with a key and seals it again.
 

@@ -10,18 +10,24 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
-// rekeyFunc seals the opened object o (read from d of in) again.
-type rekeyFunc func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, error)
+// rekeyFunc seals the opened object o (read from d of in) again. It
+// returns the template the result is sealed under when that is not o's.
+type rekeyFunc func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error)
 
 func newRotateCmd(e *env) *cobra.Command {
 	var target sealTarget
 	cmd := newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)", &target,
-		func(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, error) {
-			_, rcpts, err := target.resolve(e, fileName(in), d)
+		func(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
+			rcpts, err := target.recipients(e, fileName(in), d)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return crypto.Seal(e.ctx, rand.Reader, o.Scope(), o.Target(), o.Values, rcpts)
+			// Everything is sealed anew: a last-applied copy in the
+			// template goes too.
+			t := o.Target()
+			t.Template, _ = templateFor(o)
+			s, err := crypto.Seal(e.ctx, rand.Reader, o.Scope(), t, o.Values, rcpts)
+			return s, &t.Template, err
 		})
 	return cmd
 }
@@ -50,14 +56,14 @@ func newRekeyCmd(e *env, use, short string, target *sealTarget, rekey rekeyFunc)
 			if err != nil {
 				return err
 			}
-			ns, err := rekey(e, in, d, s, o, ids)
+			ns, tmpl, err := rekey(e, in, d, s, o, ids)
 			if err != nil {
 				return d.Err(err)
 			}
 			if ns == nil {
 				return nil // nothing to do
 			}
-			return d.SetSealed(ns)
+			return writeSealed(d, ns, tmpl)
 		})
 		if err != nil {
 			return err

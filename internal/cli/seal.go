@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"crypto/rand"
-	"errors"
-
 	"github.com/spf13/cobra"
 
-	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
@@ -34,41 +30,14 @@ func (o *sealOpts) register(cmd *cobra.Command, files bool) {
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty-data", false, "seal a Secret that has no values")
 }
 
-// sealDoc seals one plain Secret document of file into the given form.
-func sealDoc(e *env, file string, d *manifest.Doc, f form, t *sealTarget, o *sealOpts) error {
-	// Before anything reads the template: a last-applied annotation is the
-	// whole Secret again, values included.
-	if _, err := d.StripServerMetadata(); err != nil {
-		return err
+// spec is how the command seals its plain Secrets into form f.
+func (o *sealOpts) spec(e *env, f form) sealSpec {
+	return sealSpec{
+		form:       f,
+		target:     &o.target,
+		namespace:  func(d *manifest.Doc) error { return o.namespace.apply(e, d) },
+		allowEmpty: o.allowEmpty,
 	}
-	if err := o.namespace.apply(e, d); err != nil {
-		return d.Err(err)
-	}
-	values, err := d.Plain()
-	if err != nil {
-		return err
-	}
-	if len(values) == 0 && !o.allowEmpty {
-		return d.Err(hintError{errors.New("no data: a Secret without values"), "add values, or pass --allow-empty-data"})
-	}
-	if err := checkSecretSize(values); err != nil {
-		return d.Err(err)
-	}
-	scope, rcpts, err := t.resolve(e, file, d)
-	if err != nil {
-		return d.Err(err)
-	}
-	if err := checkNamespace(scope, d.Target()); err != nil {
-		return d.Err(err)
-	}
-	s, err := crypto.Seal(e.ctx, rand.Reader, scope, d.Target(), values, rcpts)
-	if err != nil {
-		return d.Err(err)
-	}
-	if f == formEncrypted {
-		return d.ToEncrypted(s)
-	}
-	return d.ToSealedSecret(s)
 }
 
 func newSealCmd(e *env, f form) *cobra.Command {
@@ -114,8 +83,9 @@ it in CI with kseal decrypt. stringData moves to data.`
 		if err != nil {
 			return err
 		}
+		spec := o.spec(e, f)
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
-			return sealDoc(e, fileName(in), d, f, &o.target, o)
+			return sealPlain(e, fileName(in), d, spec)
 		})
 		if err != nil {
 			return err

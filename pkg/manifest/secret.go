@@ -348,9 +348,18 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	if err := copyFields(meta, d.node, metaPath, "labels", "annotations"); err != nil {
 		return d.wrap(strings.Join(metaPath, "."), err)
 	}
-	if a, _ := meta.Pipe(yaml.Lookup("annotations")); a != nil && d.Kind == KindEncrypted {
-		if err := a.PipeE(yaml.Clear(EnvelopeAnnotation)); err != nil {
-			return d.wrap("metadata.annotations", err)
+	if a, _ := meta.Pipe(yaml.Lookup("annotations")); a != nil {
+		// Not the Secret's: the envelope, and a last-applied copy (an old
+		// version, values included) that a template sealed before kseal
+		// stripped them may still carry.
+		drop := slices.Clone(LastAppliedAnnotations)
+		if d.Kind == KindEncrypted {
+			drop = append(drop, EnvelopeAnnotation)
+		}
+		for _, k := range drop {
+			if err := a.PipeE(yaml.Clear(k)); err != nil {
+				return d.wrap("metadata.annotations", err)
+			}
 		}
 		if len(a.YNode().Content) == 0 {
 			_ = meta.PipeE(yaml.Clear("annotations"))

@@ -1,9 +1,12 @@
 package manifest
 
 import (
+	"maps"
 	"slices"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/crypto"
 )
 
 // LastAppliedAnnotations are the annotations in which client-side apply
@@ -27,7 +30,26 @@ var serverMetadata = []string{
 // last-applied annotations (in metadata and, for a SealedSecret, in
 // spec.template.metadata), the server-written metadata fields and status.
 // It returns the dotted paths it removed, so that callers can say so.
+//
+// On a sealed document this may change the template, which is sealed:
+// only a caller that seals the values again (with a key) may use it there;
+// the others use StripUnsealedMetadata.
 func (d *Doc) StripServerMetadata() ([]string, error) {
+	return d.strip(true)
+}
+
+// StripUnsealedMetadata removes from a sealed document what the API server
+// writes and its commitment does not cover: the server-written metadata
+// fields, status and, on a SealedSecret, the last-applied annotations of
+// its own metadata (a copy of the SealedSecret). The template is left as
+// it is: changing it takes a key. It returns the dotted paths it removed.
+func (d *Doc) StripUnsealedMetadata() ([]string, error) {
+	return d.strip(false)
+}
+
+// strip removes server metadata, and last-applied copies wherever they are
+// not part of the template, or everywhere when template is true.
+func (d *Doc) strip(template bool) ([]string, error) {
 	if d.node == nil {
 		return nil, nil
 	}
@@ -53,17 +75,15 @@ func (d *Doc) StripServerMetadata() ([]string, error) {
 	if err := clear(d.node, "", "status"); err != nil {
 		return nil, err
 	}
-	metas := []*yaml.RNode{}
-	paths := []string{"metadata."}
-	if md != nil {
-		metas = append(metas, md.Value)
-	} else {
-		metas = append(metas, nil)
+	var metas []*yaml.RNode
+	var paths []string
+	// An encrypted Secret's own annotations are its template.
+	if md != nil && (template || d.Kind != KindEncrypted) {
+		metas, paths = append(metas, md.Value), append(paths, "metadata.")
 	}
-	if d.Kind == KindSealedSecret {
+	if d.Kind == KindSealedSecret && template {
 		tm, _ := d.node.Pipe(yaml.Lookup("spec", "template", "metadata"))
-		metas = append(metas, tm)
-		paths = append(paths, "spec.template.metadata.")
+		metas, paths = append(metas, tm), append(paths, "spec.template.metadata.")
 	}
 	for i, m := range metas {
 		if m == nil || m.YNode().Kind != yaml.MappingNode {
@@ -93,6 +113,19 @@ func (d *Doc) StripServerMetadata() ([]string, error) {
 		d.changed = true
 	}
 	return removed, nil
+}
+
+// WithoutLastApplied returns t without the last-applied annotations: what a
+// template must be once sealed again with a key.
+func WithoutLastApplied(t crypto.Template) crypto.Template {
+	if !slices.ContainsFunc(LastAppliedAnnotations, func(k string) bool { _, ok := t.Annotations[k]; return ok }) {
+		return t
+	}
+	t.Annotations = maps.Clone(t.Annotations)
+	for _, k := range LastAppliedAnnotations {
+		delete(t.Annotations, k)
+	}
+	return t
 }
 
 // LastApplied returns the last-applied annotations the object carries, as

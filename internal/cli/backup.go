@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
+	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
+	"kseal.dev/kseal/pkg/keys/agekey"
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+func newKeysCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Back up and restore the cluster keys of kseal-controller"}
+	cmd.AddCommand(newKeysBackupCmd(e), newKeysRestoreCmd(e))
+	return cmd
+}
+
+func newKeysBackupCmd(e *env) *cobra.Command {
+	var cf clusterFlags
+	var target sealTarget
+	var out outputFlag
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Export the controller's private keys, encrypted to an offline recipient",
+		Long: `backup writes the controller's key Secrets as encrypted Secrets (kseal's own
+format) sealed to the recipients you give, typically an offline age key kept
+in a safe. A backup holds each key Secret's name, namespace, kseal's own
+labels and annotations, and its encrypted data: nothing else the Secret
+carries (a last-applied copy holds the key in clear). It prints the key IDs
+it backed up: keep them with the backup, kseal keys restore asks for them.`,
+		Example: `  kseal keys backup -r age1… > kseal-keys.backup.yaml
+  kseal keys restore --identity offline.key --expect-key-id 3a620bda526442be kseal-keys.backup.yaml | kubectl create -f -`,
+		Args: cobra.NoArgs,
+	}
+	cf.register(cmd)
+	target.rcpt.register(cmd)
+	target.noPolicy = true // an offline key of the operator's choosing, never a service's
+	out.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(false); err != nil {
+			return err
+		}
+		cs, err := cf.clientset()
+		if err != nil {
+			return err
+		}
+		list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
+		if err != nil {
+			return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
+		}
+		if len(list.Items) == 0 {
+			return fmt.Errorf("no cluster keys in namespace %s", cf.namespace)
+		}
+		b, ids, err := backupKeys(e, &target, list.Items)
+		if err != nil {
+			return err
+		}
+		if b, err = out.convert(b); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "kseal: backed up %s from %s, key IDs %s\n", countNoun(len(list.Items), "cluster key"), cf.namespace, strings.Join(ids, ", "))
+		_, err = e.stdout.Write(b)
+		return err
+	}
+	return cmd
+}
+
+// backupKeys seals the key Secrets for the target's recipients and returns
+// the stream and the key IDs of the keys.
+func backupKeys(e *env, target *sealTarget, secrets []corev1.Secret) ([]byte, []string, error) {
+	slices.SortFunc(secrets, func(a, b corev1.Secret) int { return strings.Compare(a.Name, b.Name) })
+	var docs, ids []string
+	for _, s := range secrets {
+		id, err := clusterKeyID(s.Data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("Secret %s/%s: %w", s.Namespace, s.Name, err)
+		}
+		ids = append(ids, id)
+		// Only what a restore needs: nothing the API server or an apply
+		// tool added can ride along.
+		t := crypto.Target{Namespace: s.Namespace, Name: s.Name, Template: crypto.Template{
+			Labels: ksealOwn(s.Labels), Annotations: ksealOwn(s.Annotations), Type: string(s.Type),
+		}}
+		text, err := manifest.SecretText(t, "", s.Data)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs = append(docs, text)
+	}
+	strm, err := manifest.Parse([]byte(strings.Join(docs, "---\n")))
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := sealSpec{form: formEncrypted, target: target}
+	for _, d := range strm.Docs {
+		if err := sealPlain(e, "", d, spec); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := strm.Bytes()
+	return b, ids, err
+}
+
+// ksealOwn keeps the labels or annotations that are kseal's own.
+func ksealOwn(m map[string]string) map[string]string {
+	out := maps.Clone(m)
+	maps.DeleteFunc(out, func(k, _ string) bool { return !strings.HasPrefix(k, "kseal.dev/") })
+	return out
+}
+
+// clusterKeyID parses the identity a cluster key Secret holds and returns
+// its key ID (what objects sealed to it name in their wraps).
+func clusterKeyID(data map[string][]byte) (string, error) {
+	if len(data) != 1 || data[ksealv1.ClusterKeyField] == nil {
+		return "", fmt.Errorf("not a cluster key: want exactly the data key %q", ksealv1.ClusterKeyField)
+	}
+	id, err := agekey.ParseIdentity(string(data[ksealv1.ClusterKeyField]))
+	if err != nil {
+		return "", fmt.Errorf("data.%s: %w", ksealv1.ClusterKeyField, err)
+	}
+	own, ok := id.(keys.OwnRecipient)
+	if !ok {
+		return "", errors.New("the identity names no recipient")
+	}
+	r, err := own.OwnRecipient()
+	if err != nil {
+		return "", err
+	}
+	return r.KeyID(), nil
+}
+
+func newKeysRestoreCmd(e *env) *cobra.Command {
+	var idf identityFlags
+	var rf recipientFlags
+	var expect []string
+	var out outputFlag
+	cmd := &cobra.Command{
+		Use:   "restore --identity OFFLINE.key --expect-key-id ID... BACKUP",
+		Short: "Open a backup of the cluster keys into Secrets to create, checking it is the one you expect",
+		Long: `restore opens a backup written by kseal keys backup with the offline
+identity and prints the key Secrets, to be created (never applied: kubectl
+apply would keep the private key in clear in its last-applied annotation):
+
+  kseal keys restore --identity offline.key --expect-key-id ID BACKUP | kubectl create -f -
+
+Anyone who holds the backup's public recipient can seal a backup, or add
+to one, without its key. So restore refuses a backup unless every object in
+it is a cluster key sealed whole (no section added later), carries no
+more than kseal's own labels and annotations, and the keys it holds are
+exactly the ones you expect: the key IDs keys backup printed
+(--expect-key-id), or those of the cluster recipients you seal to
+(--recipients-file, e.g. what kseal fetch-recipients --all saved).`,
+		Args: cobra.ExactArgs(1),
+	}
+	idf.register(cmd)
+	cmd.Flags().StringArrayVar(&expect, "expect-key-id", nil, "key ID the backup must hold (repeatable); with --recipients-file, the backup holds exactly these keys")
+	cmd.Flags().StringArrayVar(&rf.files, "recipients-file", nil, "the cluster's recipients (kseal fetch-recipients --all): their key IDs are expected (repeatable)")
+	out.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := out.check(false); err != nil {
+			return err
+		}
+		want := slices.Clone(expect)
+		if len(rf.files) > 0 {
+			rs, err := rf.resolve(e)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				want = append(want, r.KeyID())
+			}
+		}
+		if len(want) == 0 {
+			return usagef("say which keys the backup must hold: --expect-key-id (the IDs keys backup printed) or --recipients-file (the cluster's recipients)")
+		}
+		ids, err := idf.resolve(e)
+		if err != nil {
+			return err
+		}
+		files := fileFlags{}
+		ins, err := files.read(e, args)
+		if err != nil {
+			return err
+		}
+		if err := restoreKeys(e, ins[0], ids, want); err != nil {
+			return err
+		}
+		return files.writeAs(e, ins, &out)
+	}
+	return cmd
+}
+
+// restoreKeys opens every document of the backup in into the key Secret it
+// stands for, refusing anything but cluster keys sealed whole, and a set
+// of keys other than want.
+func restoreKeys(e *env, in *input, ids []keys.Identity, want []string) error {
+	var got []string
+	for _, d := range in.strm.Docs {
+		if d.Kind != manifest.KindEncrypted {
+			return fmt.Errorf("%s: doc %d: not an encrypted Secret: a backup holds nothing else", in.name, d.Index)
+		}
+		s, o, err := openDoc(e, d, ids)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, err)
+		}
+		if n := len(s.Envelope.Sections); n != 1 {
+			return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("%d sections: sections after the first were added later, which needs only the backup's public recipient; a backup is sealed whole", n)))
+		}
+		tmpl := o.Target().Template
+		if !maps.Equal(ksealOwn(tmpl.Labels), tmpl.Labels) || !maps.Equal(ksealOwn(tmpl.Annotations), tmpl.Annotations) ||
+			tmpl.Labels[ksealv1.LabelManaged] != ksealv1.ManagedClusterKey {
+			return fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("not a cluster key as kseal keys backup writes it: labels and annotations other than kseal.dev/ ones, or no %s=%s label", ksealv1.LabelManaged, ksealv1.ManagedClusterKey)))
+		}
+		id, err := clusterKeyID(o.Values)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, d.Err(err))
+		}
+		if !slices.Contains(want, id) {
+			return hintError{fmt.Errorf("%s: %w", in.name, d.Err(fmt.Errorf("holds key %s, which is not one you expect (%s): refusing the backup", id, strings.Join(want, ", ")))),
+				"pass --expect-key-id " + id + " if this is a key of yours (kseal inspect of your sealed files lists the key IDs they are sealed to)"}
+		}
+		got = append(got, id)
+		if err := d.ToPlain(o.Values); err != nil {
+			return err
+		}
+	}
+	for _, id := range want {
+		if !slices.Contains(got, id) {
+			return fmt.Errorf("%s: the backup lacks key %s, which you expect: refusing it (nothing written)", in.name, id)
+		}
+	}
+	in.dirty = true
+	return nil
+}
