@@ -22,7 +22,7 @@ func main() {
 		os.Exit(2)
 	}
 	n := *size
-	secretHead := "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\n"
+	secretHead := "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns}\n"
 	inputs := map[string]string{
 		// one flow sequence of one-letter scalars: two bytes per node
 		"flow.yaml": "a: [" + strings.Repeat("a,", n/2) + "a]\n",

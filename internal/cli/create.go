@@ -42,6 +42,9 @@ standard input; named pipes and process substitution work too:
 	cmd.Flags().StringVarP(&output, "output", "o", "", "yaml or json (standard output), or FILE to write atomically (format from its extension; the policy covering FILE applies)")
 	cmd.Flags().BoolVar(&force, "force", false, "with -o FILE: replace a file that holds another object")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := manifest.CheckName(args[0]); err != nil {
+			return usagef("NAME: %v", err)
+		}
 		if len(envFiles) > 0 && (len(literals) > 0 || len(fromFiles) > 0) {
 			return usagef("--from-env-file cannot be combined with --from-literal or --from-file (as in kubectl)")
 		}

@@ -62,14 +62,15 @@ func runDiffView(e *env, opts diffViewOptions, file string) error {
 	}
 	strm, err := manifest.Parse(data)
 	if err != nil {
-		// git diff must still work on a file kseal cannot read.
-		_, err := e.stdout.Write(data)
+		// git diff must still work on a file kseal cannot read. Shown,
+		// not applied: control characters are escaped (escape.go).
+		_, err := io.WriteString(e.stdout, printableText(string(data)))
 		return err
 	}
 	var ids []keys.Identity
 	if !opts.noDecrypt {
 		if ids, err = opts.ids.resolve(e); err != nil {
-			fmt.Fprintf(e.stdout, "# kseal diff-view: identities not loaded (%v); showing ciphertext digests\n", err)
+			fmt.Fprintf(e.stdout, "# kseal diff-view: identities not loaded (%s); showing ciphertext digests\n", printable(err.Error()))
 			ids = nil
 		}
 	}
@@ -85,11 +86,11 @@ func runDiffView(e *env, opts diffViewOptions, file string) error {
 			}
 			writeSealedView(e, w, d, ids)
 		case d.Item() < 0 && !hasSealedItems(strm, d):
-			io.WriteString(w, d.Text())
+			io.WriteString(w, printableText(d.Text()))
 		case d.Item() < 0:
 			// A list holding sealed objects: as it is (its other items
 			// may change too), then each sealed item as a sealed object.
-			io.WriteString(w, d.Text())
+			io.WriteString(w, printableText(d.Text()))
 			fmt.Fprintf(w, "\n# doc %d is a list; its sealed items:\n", d.Index)
 		}
 	}
@@ -111,25 +112,25 @@ func writeSealedView(e *env, w io.Writer, d *manifest.Doc, ids []keys.Identity) 
 	if d.Item() >= 0 {
 		where += fmt.Sprintf(" item %d", d.Item()+1)
 	}
-	fmt.Fprintf(w, "# %s: %s %s\n", where, d.Kind, d.Object())
+	fmt.Fprintf(w, "# %s: %s %s\n", where, d.Kind, printable(d.Object()))
 	s, err := d.Sealed()
 	if err != nil {
-		fmt.Fprintf(w, "# not readable: %v\n", err)
+		fmt.Fprintf(w, "# not readable: %s\n", printable(err.Error()))
 		return
 	}
 	t := d.Target()
-	fmt.Fprintf(w, "scope: %s\n", s.Envelope.Scope)
+	fmt.Fprintf(w, "scope: %s\n", printable(string(s.Envelope.Scope)))
 	writeTemplate(w, t.Template)
 	fields := s.Fields()
 	for i, sec := range s.Envelope.Sections {
 		var rs []string
 		for _, r := range sec.Recipients {
-			rs = append(rs, r.Type+" "+r.KeyID)
+			rs = append(rs, printable(r.Type)+" "+printable(r.KeyID))
 		}
 		slices.Sort(rs)
-		fmt.Fprintf(w, "section %d: recipients %s; fields %s", i, strings.Join(rs, ", "), orNone(fields[i]))
+		fmt.Fprintf(w, "section %d: recipients %s; fields %s", i, strings.Join(rs, ", "), printable(orNone(fields[i])))
 		for _, r := range sec.Removed {
-			fmt.Fprintf(w, "; removes %s of section %d", r.Field, r.Section)
+			fmt.Fprintf(w, "; removes %s of section %d", printable(r.Field), r.Section)
 		}
 		fmt.Fprintln(w)
 	}
@@ -137,7 +138,7 @@ func writeSealedView(e *env, w io.Writer, d *manifest.Doc, ids []keys.Identity) 
 	if len(ids) > 0 {
 		o, err := crypto.Open(e.ctx, s, t, objectIdentities(ids))
 		if err != nil {
-			fmt.Fprintf(w, "# not opened (%v); showing ciphertext digests\n", err)
+			fmt.Fprintf(w, "# not opened (%s); showing ciphertext digests\n", printable(err.Error()))
 		} else {
 			values = o.Values
 		}
@@ -151,10 +152,10 @@ func writeSealedView(e *env, w io.Writer, d *manifest.Doc, ids []keys.Identity) 
 		v := s.Values[k]
 		if values == nil {
 			sum := sha256.Sum256(v)
-			fmt.Fprintf(w, "  %s: sha256:%s (section %d)\n", k, hex.EncodeToString(sum[:]), v[0])
+			fmt.Fprintf(w, "  %s: sha256:%s (section %d)\n", printable(k), hex.EncodeToString(sum[:]), v[0])
 			continue
 		}
-		fmt.Fprintf(w, "  %s: %s (section %d)\n", k, showValue(values[k]), v[0])
+		fmt.Fprintf(w, "  %s: %s (section %d)\n", printable(k), showValue(values[k]), v[0])
 	}
 }
 
@@ -163,7 +164,7 @@ func writeTemplate(w io.Writer, t crypto.Template) {
 	if typ == "" {
 		typ = "Opaque"
 	}
-	fmt.Fprintf(w, "type: %s\n", typ)
+	fmt.Fprintf(w, "type: %s\n", printable(typ))
 	if t.Immutable {
 		fmt.Fprintln(w, "immutable: true")
 	}
@@ -172,7 +173,7 @@ func writeTemplate(w io.Writer, t crypto.Template) {
 		kv   map[string]string
 	}{{"label", t.Labels}, {"annotation", t.Annotations}} {
 		for _, k := range slices.Sorted(maps.Keys(m.kv)) {
-			fmt.Fprintf(w, "%s %s: %s\n", m.name, k, strconv.Quote(m.kv[k]))
+			fmt.Fprintf(w, "%s %s: %s\n", m.name, printable(k), strconv.Quote(m.kv[k]))
 		}
 	}
 }

@@ -159,15 +159,15 @@ func describe(file string, d *manifest.Doc, s *crypto.Sealed) docInfo {
 	return info
 }
 
+// printInfo prints what inspect and verify report. File names, key IDs and
+// stanza types come from the input and are printed escaped (escape.go).
 func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
+		return writeJSON(w, infos)
 	}
 	for _, in := range infos {
-		fmt.Fprintf(w, "%s: doc %d: %s %s\n", in.File, in.Doc, in.Kind, in.Object)
-		fmt.Fprintf(w, "  scope: %s (%s)\n", in.Scope, in.Binds)
+		fmt.Fprintf(w, "%s: doc %d: %s %s\n", printable(in.File), in.Doc, in.Kind, printable(in.Object))
+		fmt.Fprintf(w, "  scope: %s (%s)\n", printable(string(in.Scope)), printable(in.Binds))
 		if in.Verified != nil {
 			fmt.Fprintf(w, "  integrity: verified (values, template, recipients and every section in order)\n")
 		}
@@ -187,15 +187,15 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 				case slices.Contains(s.Checked, r.KeyID):
 					mark = "  (wrap checked)"
 				}
-				fmt.Fprintf(w, "    recipient %s %s%s\n", r.Type, r.KeyID, mark)
+				fmt.Fprintf(w, "    recipient %s %s%s\n", printable(r.Type), printable(r.KeyID), mark)
 			}
-			fields := strings.Join(s.Fields, ", ")
+			fields := printable(strings.Join(s.Fields, ", "))
 			if fields == "" {
 				fields = "(none left)"
 			}
 			fmt.Fprintf(w, "    fields: %s\n", fields)
 			if len(s.Removes) > 0 {
-				fmt.Fprintf(w, "    removes: %s\n", strings.Join(s.Removes, ", "))
+				fmt.Fprintf(w, "    removes: %s\n", printable(strings.Join(s.Removes, ", ")))
 			}
 		}
 		if len(in.Sections) > 1 || in.Removals > 0 {
@@ -204,6 +204,17 @@ func printInfo(w io.Writer, infos []docInfo, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// writeJSON writes v as indented JSON whose strings show no control
+// character raw (jsonPrintable).
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(jsonPrintable(b), '\n'))
+	return err
 }
 
 func newInspectCmd(e *env) *cobra.Command {

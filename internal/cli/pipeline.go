@@ -3,9 +3,6 @@ package cli
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
-
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/manifest"
@@ -70,8 +67,10 @@ func sealPlain(e *env, file string, d *manifest.Doc, spec sealSpec) error {
 
 // preparePlain readies the plain Secret d for sealing and returns its
 // values: server metadata and last-applied copies go (before anything
-// reads the template), the namespace is given, and name, namespace and
-// values must be what the API server would accept of a Secret.
+// reads the template), the namespace is given, and the values must fit in
+// a Secret. The name and namespace are what the API server accepts:
+// manifest.Parse refuses any other, and Doc.SetNamespace any other
+// namespace.
 func preparePlain(d *manifest.Doc, namespace func(*manifest.Doc) error, allowEmpty bool) (map[string][]byte, error) {
 	if _, err := d.StripServerMetadata(); err != nil {
 		return nil, err
@@ -80,9 +79,6 @@ func preparePlain(d *manifest.Doc, namespace func(*manifest.Doc) error, allowEmp
 		if err := namespace(d); err != nil {
 			return nil, d.Err(err)
 		}
-	}
-	if err := checkNames(d); err != nil {
-		return nil, err
 	}
 	values, err := d.Plain()
 	if err != nil {
@@ -95,19 +91,6 @@ func preparePlain(d *manifest.Doc, namespace func(*manifest.Doc) error, allowEmp
 		return nil, d.Err(err)
 	}
 	return values, nil
-}
-
-// checkNames refuses a name or namespace the API server would refuse (a
-// namespace given by -n, or by an importer, is checked here too).
-func checkNames(d *manifest.Doc) error {
-	t := d.Target()
-	if msgs := validation.IsDNS1123Subdomain(t.Name); t.Name != "" && len(msgs) > 0 {
-		return d.Err(fmt.Errorf("metadata.name %q: %s", t.Name, msgs[0]))
-	}
-	if msgs := validation.IsDNS1123Label(t.Namespace); t.Namespace != "" && len(msgs) > 0 {
-		return d.Err(fmt.Errorf("metadata.namespace %q: %s", t.Namespace, msgs[0]))
-	}
-	return nil
 }
 
 // writeSealed writes s back into the sealed document d. What the API

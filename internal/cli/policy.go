@@ -114,7 +114,7 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		if p, err = policy.Load(path); err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
-				fmt.Fprintln(e.stdout, err)
+				fmt.Fprintln(e.stdout, strings.Join(errorLines(err), "\n"))
 				return exitError{ExitFindings, errors.New("the policy itself is invalid")}
 			}
 			return err
@@ -193,7 +193,9 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		objects += n
 	}
 	for _, f := range found {
-		fmt.Fprintf(e.stdout, "%s:%d: %s\n", f.file, f.line, f.msg)
+		// A file name from a walk of the repository, or a message quoting
+		// it, is a git writer's: escaped (escape.go).
+		fmt.Fprintf(e.stdout, "%s:%d: %s\n", printable(f.file), f.line, printable(f.msg))
 	}
 	skipped := ""
 	if excluded > 0 {

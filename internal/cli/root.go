@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,14 +72,16 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if errors.As(err, &child) {
 		return child.code // the command said what it had to
 	}
-	fmt.Fprintf(stderr, "kseal: error: %v\n", err)
+	// Errors quote input (file names, key IDs): escaped, so that no
+	// control character from it reaches the terminal (escape.go).
+	fmt.Fprintf(stderr, "kseal: error: %s\n", strings.Join(errorLines(err), "\n"))
 	var h hintError
 	if errors.As(err, &h) {
-		fmt.Fprintf(stderr, "kseal: hint: %s\n", h.hint)
+		fmt.Fprintf(stderr, "kseal: hint: %s\n", printable(h.hint))
 	}
 	var nm *keys.NoIdentityMatchError
 	if errors.As(err, &nm) && nm.Unclaimed() && e.identityNote != "" {
-		fmt.Fprintf(stderr, "kseal: %s\n", e.identityNote)
+		fmt.Fprintf(stderr, "kseal: %s\n", printable(e.identityNote))
 	}
 	if !e.ran {
 		// cobra refused the call before any command ran: an unknown

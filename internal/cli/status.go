@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -50,7 +49,7 @@ when a file cannot be read or parsed.`,
 				switch d.Kind {
 				case manifest.KindSecret:
 					st.Plain++
-					plain = append(plain, fmt.Sprintf("doc %d Secret %s", d.Index, d.Object()))
+					plain = append(plain, fmt.Sprintf("doc %d Secret %s", d.Index, printable(d.Object())))
 				case manifest.KindSealedSecret, manifest.KindEncrypted:
 					st.Sealed++
 				}
@@ -64,7 +63,7 @@ when a file cannot be read or parsed.`,
 			}
 			out = append(out, st)
 			if !asJSON {
-				line := fmt.Sprintf("%s: %s", st.File, st.Status)
+				line := fmt.Sprintf("%s: %s", printable(st.File), st.Status)
 				switch st.Status {
 				case "sealed":
 					line += fmt.Sprintf(" (%s)", countNoun(st.Sealed, "object"))
@@ -75,9 +74,7 @@ when a file cannot be read or parsed.`,
 			}
 		}
 		if asJSON {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(out); err != nil {
+			if err := writeJSON(e.stdout, out); err != nil {
 				return err
 			}
 		}

@@ -58,7 +58,7 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 			}
 			failed++
 			if !asJSON {
-				fmt.Fprintf(e.stderr, "kseal: error: %s\n", in.Error)
+				fmt.Fprintf(e.stderr, "kseal: error: %s\n", printable(in.Error))
 			}
 		}
 		for _, in := range infos {
@@ -89,7 +89,7 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 			return nil
 		}
 		if noKey && e.identityNote != "" {
-			fmt.Fprintf(e.stderr, "kseal: %s\n", e.identityNote)
+			fmt.Fprintf(e.stderr, "kseal: %s\n", printable(e.identityNote))
 		}
 		return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, countNoun(len(infos), "object"))}
 	}

@@ -80,19 +80,18 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		// alias, is a list of objects kseal would not see.
 		return false, d.errorf("", "anchors and aliases are not supported in lists (items)")
 	}
-	// kubectl keeps the last of a repeated key, kseal the first: a second
-	// items: (or data:, metadata:) would be read differently.
-	if sum.RepeatedKey != "" {
-		return false, d.errorf(sum.RepeatedKey, "key given twice")
-	}
-	for i, h := range sum.Items {
-		if h.RepeatedKey != "" {
-			return false, d.errorf(fmt.Sprintf("items[%d].%s", i, h.RepeatedKey), "key given twice")
-		}
-	}
+	// A repeated key (kubectl keeps the last, kseal the first) needs no
+	// rule here: in a Secret, or a list holding one, checkStrict refuses
+	// it; where it would hide a Secret from kseal (a second items:), the
+	// events above count that Secret, so the document is parsed and the
+	// kubectl view refuses it, or it is over the node budget and refused
+	// (TestRepeatedKeysAreRefusedWithoutAnEventRule).
 	if sum.HasItems && sum.Incomplete > 0 && sum.Kind != "" {
 		// apimachinery gives list items without apiVersion and kind the
 		// list's kind less "List": a SecretList of bare items is Secrets.
+		// Its items say nothing, so nothing here would parse the list: the
+		// kubectl view would not run over the node budget, and this rule
+		// is the only one that refuses it there.
 		return false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)
 	}
 	// kubectl applies merge keys; kseal would take a document (or list

@@ -6,7 +6,7 @@ import (
 )
 
 func TestParseLimits(t *testing.T) {
-	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y}\n"
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns}\n"
 	for _, tc := range []struct {
 		name, in, err string
 	}{

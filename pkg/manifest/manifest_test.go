@@ -221,12 +221,23 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: x, annotations: {kseal.dev/envelope: '{}'}}\ndata: {a: b}\n"))
+	// Tags and YAML 1.1 forms in names and templates (issue 17).
+	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\ntype: !!binary a3ViZXJuZXRlcy5pby9zZXJ2aWNlLWFjY291bnQtdG9rZW4=\nstringData: {a: b}\n"))
+	f.Add([]byte("apiVersion: kseal.dev/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: n}\nspec:\n  template:\n    metadata: {labels: {app: yes, on: x}}\n    immutable: true\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: \"db\\e[2J\", namespace: prod}\nstringData: {a: b}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := manifest.Parse(b)
 		if err != nil {
 			return
 		}
 		for _, d := range s.Docs {
+			// What kseal accepts, kubectl reads alike: names and
+			// template, when kubectl reads them at all.
+			if d.Kind != manifest.KindOther && d.Item() < 0 {
+				if want, ok := asKubectlReadsIt(t, d.Raw(), d.Kind == manifest.KindSealedSecret); ok && !sameTarget(d.Target(), want) {
+					t.Fatalf("kseal reads %+v\nkubectl reads %+v", d.Target(), want)
+				}
+			}
 			switch d.Kind {
 			case manifest.KindSecret:
 				_, _ = d.Plain()

@@ -21,10 +21,15 @@ func (d *Doc) Target() crypto.Target {
 	return crypto.Target{Namespace: d.node.GetNamespace(), Name: d.node.GetName(), Template: d.Template()}
 }
 
-// SetNamespace sets metadata.namespace when the document has none.
+// SetNamespace sets metadata.namespace when the document has none. A
+// namespace the API server would refuse (from -n, a kubeconfig) is refused
+// as one read from the file is.
 func (d *Doc) SetNamespace(ns string) error {
 	if ns == "" || d.node.GetNamespace() != "" {
 		return nil
+	}
+	if err := CheckNamespace(ns); err != nil {
+		return d.wrap("metadata.namespace", err)
 	}
 	d.changed = true
 	return d.node.SetNamespace(ns)

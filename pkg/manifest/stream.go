@@ -225,18 +225,16 @@ func checkMetadata(n *yaml.RNode) error {
 			return errors.New("metadata: keys must be strings")
 		}
 		switch k.Value {
-		case "name", "namespace":
-			if v.Kind != yaml.ScalarNode {
-				return fmt.Errorf("metadata.%s: must be a string", k.Value)
+		case "name", "namespace", "generateName":
+			if v.Kind == yaml.ScalarNode && v.Tag == yaml.NodeTagNull && v.Value == "" {
+				continue // "name:" with nothing after it: missing, to kubectl too
+			}
+			if err := checkNameField(k.Value, v); err != nil {
+				return err
 			}
 		case "labels", "annotations":
-			if v.Kind != yaml.MappingNode && !(v.Kind == yaml.ScalarNode && v.Tag == yaml.NodeTagNull) {
-				return fmt.Errorf("metadata.%s: must be a mapping", k.Value)
-			}
-			for _, c := range v.Content {
-				if c.Kind != yaml.ScalarNode {
-					return fmt.Errorf("metadata.%s: must map strings to strings", k.Value)
-				}
+			if err := checkStringMap(v); err != nil {
+				return fmt.Errorf("metadata.%s%w", k.Value, err)
 			}
 		}
 	}

@@ -86,33 +86,49 @@ func TestParseErrorsDoNotEchoValues(t *testing.T) {
 // TestWhatKubectlReadsAsASecretIsSeen: documents that kubectl (apimachinery)
 // reads as Secrets are either refused or seen as Secrets, never passed over
 // as "other documents" that seal and policy check leave alone (review of
-// the CLI, F1 and F2).
+// the CLI, F1 and F2). The kubectl view (checkKubectlView) would refuse
+// every one of them on its own, so each case also names the rule that must
+// handle it first: removing that rule changes the outcome and fails the
+// case, and the backstop has a test of its own (TestKubectlViewIsTheBackstop).
 //
-// Guards: normAPIVersion, the summarizer's Disguised and Incomplete, lists
-// by items whatever the kind, isSeparator.
+// Guards, one per case: normAPIVersion, the summarizer's Disguised, the
+// incomplete-items rule, lists by items whatever the kind, the rule on
+// aliases in lists, isSeparator; and checkKubectlView for a repeated
+// items key.
 func TestWhatKubectlReadsAsASecretIsSeen(t *testing.T) {
-	const body = "metadata: {name: x, namespace: y}\nstringData: {password: hunter2}\n"
-	for _, tc := range []struct{ name, doc string }{
-		{"apiVersion /v1", "apiVersion: /v1\nkind: Secret\n" + body},
-		{"kind as !!binary", "apiVersion: v1\nkind: !!binary U2VjcmV0\n" + body},
-		{"kind as an alias", "apiVersion: v1\nmetadata: {name: x, labels: {k: &k Secret}}\nkind: *k\nstringData: {password: hunter2}\n"},
-		{"key as !!binary", "apiVersion: v1\n!!binary a2luZA==: Secret\n" + body},
-		{"SecretList of bare items", "apiVersion: v1\nkind: SecretList\nitems:\n- metadata: {name: x}\n  stringData: {password: hunter2}\n"},
-		{"ConfigMap with items", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n"},
-		{"an alias item", "apiVersion: v1\nkind: List\nx: &s\n  apiVersion: v1\n  kind: Secret\n  metadata: {name: a1}\n  stringData: {password: hunter2}\nitems:\n- *s\n"},
-		{"items given as an alias", "apiVersion: v1\nkind: ConfigMap\nx: &s [{apiVersion: v1, kind: Secret, metadata: {name: a1}, stringData: {password: hunter2}}]\nitems: *s\n"},
-		{"items given twice, the first empty", "apiVersion: v1\nkind: List\nitems: []\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: c1}, stringData: {password: hunter2}}\n"},
-		{"separator with a no-break space", "# c\n---\u00a0\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"x\"}, \"stringData\": {\"password\": \"hunter2\"}}\n"},
+	const body = "metadata: {name: x, namespace: ns}\nstringData: {password: hunter2}\n"
+	const (
+		seen      = "" // no error: kseal sees the Secret
+		disguised = "written with a tag or an alias"
+		aliases   = "anchors and aliases are not supported in lists"
+	)
+	for _, tc := range []struct{ name, doc, rule string }{
+		{"apiVersion /v1", "apiVersion: /v1\nkind: Secret\n" + body, seen},
+		{"kind as !!binary", "apiVersion: v1\nkind: !!binary U2VjcmV0\n" + body, disguised},
+		{"kind as an alias", "apiVersion: v1\nmetadata: {name: x, labels: {k: &k Secret}}\nkind: *k\nstringData: {password: hunter2}\n", disguised},
+		{"key as !!binary", "apiVersion: v1\n!!binary a2luZA==: Secret\n" + body, disguised},
+		{"SecretList of bare items", "apiVersion: v1\nkind: SecretList\nitems:\n- metadata: {name: x}\n  stringData: {password: hunter2}\n", "items without apiVersion or kind"},
+		{"ConfigMap with items", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: x}\n  stringData: {password: hunter2}\n", seen},
+		{"an alias item", "apiVersion: v1\nkind: List\nx: &s\n  apiVersion: v1\n  kind: Secret\n  metadata: {name: a1}\n  stringData: {password: hunter2}\nitems:\n- *s\n", aliases},
+		{"items given as an alias", "apiVersion: v1\nkind: ConfigMap\nx: &s [{apiVersion: v1, kind: Secret, metadata: {name: a1}, stringData: {password: hunter2}}]\nitems: *s\n", aliases},
+		{"items given twice, the first empty", "apiVersion: v1\nkind: List\nitems: []\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: c1}, stringData: {password: hunter2}}\n", "kubectl reads 1 Secret(s) in this document where kseal reads 0"},
+		{"separator with a no-break space", "# c\n---\u00a0\n{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"x\"}, \"stringData\": {\"password\": \"hunter2\"}}\n", seen},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse([]byte(tc.doc))
+			if tc.rule != seen {
+				if err == nil || !strings.Contains(err.Error(), tc.rule) {
+					t.Fatalf("got %v, want the rule that says %q", err, tc.rule)
+				}
+				return
+			}
 			if err != nil {
-				return // refused: fine
+				t.Fatalf("refused (%v); want it seen as a Secret", err)
 			}
 			for _, d := range s.Docs {
 				for _, it := range append([]*Doc{d}, d.items...) {
 					if it.Kind == KindSecret {
-						return // seen: fine
+						return
 					}
 				}
 			}

@@ -6,16 +6,15 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/crypto"
 )
 
 // LastAppliedAnnotations are the annotations in which client-side apply
-// tools keep a full copy of the object they applied. On a Secret that copy
-// holds every value in base64: sealing must never carry it along.
-var LastAppliedAnnotations = []string{
-	"kubectl.kubernetes.io/last-applied-configuration",
-	"kubecfg.ksonnet.io/last-applied-configuration",
-}
+// tools keep a full copy of the object they applied (the controller's list:
+// one list for both). On a Secret that copy holds every value in base64:
+// sealing must never carry it along.
+var LastAppliedAnnotations = ksealv1.LastAppliedAnnotations
 
 // serverMetadata are the metadata fields the API server writes. They mean
 // nothing in git, and managedFields can hold field values.

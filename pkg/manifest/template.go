@@ -63,17 +63,24 @@ func (d *Doc) checkTemplate() error {
 			return fmt.Errorf("%s: must be a mapping", strings.Join(meta, "."))
 		}
 		for _, f := range []string{"labels", "annotations"} {
-			if _, err := stringMap(d.node, append(meta, f)...); err != nil {
-				return fmt.Errorf("%s.%s: %w", strings.Join(meta, "."), f, err)
+			n, _ := d.node.Pipe(yaml.Lookup(append(meta, f)...))
+			if n == nil {
+				continue
+			}
+			if err := checkStringMap(n.YNode()); err != nil {
+				return fmt.Errorf("%s.%s%w", strings.Join(meta, "."), f, err)
 			}
 		}
 	}
-	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "type")...)); n != nil && !yaml.IsMissingOrNull(n) && n.YNode().Kind != yaml.ScalarNode {
-		return fmt.Errorf("%s: must be a string", strings.Join(append(fields, "type"), "."))
+	// Scalars are read as kubectl reads them or refused (tags.go).
+	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "type")...)); n != nil && !yaml.IsMissingOrNull(n) {
+		if err := plainString(n.YNode()); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(append(fields, "type"), "."), err)
+		}
 	}
 	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "immutable")...)); n != nil && !yaml.IsMissingOrNull(n) {
-		if v := n.YNode(); v.Kind != yaml.ScalarNode || (v.Value != "true" && v.Value != "false") {
-			return fmt.Errorf("%s: must be true or false", strings.Join(append(fields, "immutable"), "."))
+		if err := plainBool(n.YNode()); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(append(fields, "immutable"), "."), err)
 		}
 	}
 	return nil

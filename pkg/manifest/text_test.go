@@ -9,7 +9,7 @@ import (
 
 // The Text of every top-level document, concatenated, is the input again.
 func TestTextRoundTrip(t *testing.T) {
-	in := "# head\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n--- # sep\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, namespace: n}\n  data: {k: dg==}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: n}\n"
+	in := "# head\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n--- # sep\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, namespace: ns}\n  data: {k: dg==}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: t, namespace: ns}\n"
 	s, err := manifest.Parse([]byte(in))
 	if err != nil {
 		t.Fatal(err)

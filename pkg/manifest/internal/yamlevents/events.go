@@ -15,9 +15,6 @@ type Header struct {
 	APIVersion, Kind string
 	Duplicate        bool // apiVersion or kind appears twice
 	Merge            bool // a merge key (<<), which could supply either
-	// RepeatedKey names a key of the object that appears twice (kubectl
-	// keeps the last, a reader and kseal's tree the first).
-	RepeatedKey string
 	// Disguised: a key of the object, or its apiVersion or kind, is written
 	// with a tag (!!binary) or an alias, so that kubectl's decoder may read
 	// another string than the text says.
@@ -79,7 +76,6 @@ type frame struct {
 	isKey     bool // the collection is a mapping key (a complex key)
 	key       string
 	role      role
-	seen      map[string]bool // keys of a root or item mapping
 }
 
 // Summarize reads every event of data and returns its summary. It keeps
@@ -197,13 +193,6 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte)
 				if parent.key == "<<" {
 					h.Merge = true
 				}
-				if parent.seen == nil {
-					parent.seen = map[string]bool{}
-				}
-				if parent.seen[parent.key] && h.RepeatedKey == "" {
-					h.RepeatedKey = parent.key
-				}
-				parent.seen[parent.key] = true
 				if parent.role == roleRoot && parent.key == "items" {
 					s.ItemsKey = true
 				}

@@ -16,7 +16,7 @@ func TestSummarize(t *testing.T) {
 		{"complex key before kind", "? [a]\n: x\nkind: Secret\n",
 			Summary{Documents: 1, Nodes: 6, Root: RootMapping, Header: Header{Kind: "Secret"}}},
 		{"duplicate kind", "kind: Secret\nkind: ConfigMap\n",
-			Summary{Documents: 1, Nodes: 5, Root: RootMapping, Header: Header{Kind: "Secret", Duplicate: true, RepeatedKey: "kind"}}},
+			Summary{Documents: 1, Nodes: 5, Root: RootMapping, Header: Header{Kind: "Secret", Duplicate: true}}},
 		{"list", "kind: List\nitems:\n- {kind: Secret, apiVersion: v1}\n- [x]\n- 3\n",
 			Summary{Documents: 1, Nodes: 13, Root: RootMapping, Header: Header{Kind: "List"}, HasItems: true, ItemsKey: true,
 				Items: []Header{{APIVersion: "v1", Kind: "Secret"}}, ItemLists: 1}},
