@@ -101,8 +101,10 @@ release-flags:
 set-version:
 	$(GO) run ./hack/setversion -version '$(VERSION)' -image-repo '$(IMAGE_REPO)'
 
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
 actionlint:
-	cd hack/release && $(GO) run github.com/rhysd/actionlint/cmd/actionlint -color=never ../../.github/workflows/*.yml
+	GOFLAGS= $(GO) run $(ACTIONLINT) -no-color .github/workflows/*.yml
 
 # Regenerate deepcopy code, the CRD and RBAC from markers, install.yaml, and
 # the Helm chart's copies of the CRD and the RBAC rules.

@@ -40,7 +40,7 @@ tools=$CACHE/release/$(sha256sum hack/release/go.sum | cut -c1-16)
 if [ ! -x "$tools/goreleaser" ] || [ ! -x "$tools/cyclonedx-gomod" ] || [ ! -x "$tools/image" ]; then
   log "building goreleaser, cyclonedx-gomod and the image writer (first run only)"
   mkdir -p "$tools"
-  (cd hack/release && CGO_ENABLED=0 go build -trimpath -o "$tools/" \
+  (cd hack/release && env -u CGO_ENABLED go build -o "$tools/" \
     github.com/goreleaser/goreleaser/v2 github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod ./image)
 fi
 export CYCLONEDX_GOMOD=$tools/cyclonedx-gomod

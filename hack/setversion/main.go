@@ -113,7 +113,7 @@ var required = map[string]bool{
 }
 
 // latest finds an install path that floats instead of naming a release.
-var latest = regexp.MustCompile(`:latest\b|@latest\b|releases/latest\b|(?m)^\s*(?:appVersion|tag|newTag|version): "?latest"?\s*$`)
+var latest = regexp.MustCompile(`[^\s"'` + "`" + `]*(?::latest|@latest|releases/latest)\b|(?m)^\s*(?:appVersion|tag|newTag|version): "?latest"?\s*$`)
 
 // Problem is one place that disagrees with release.env.
 type Problem struct {
