@@ -34,9 +34,9 @@ SOURCE_DATE_RFC3339=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 REVISION=$(git rev-parse HEAD)
 export VERSION IMAGE_REPO RELEASE_GOFLAGS RELEASE_LDFLAGS SOURCE_DATE_EPOCH SOURCE_DATE_RFC3339
 
-# The pinned tools, built once per hack/release/go.sum.
+# The pinned tools, built once per hack/release/go.sum and image writer.
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
-tools=$CACHE/release/$(sha256sum hack/release/go.sum | cut -c1-16)
+tools=$CACHE/release/$(cat hack/release/go.sum hack/release/image/*.go | sha256sum | cut -c1-16)
 if [ ! -x "$tools/goreleaser" ] || [ ! -x "$tools/cyclonedx-gomod" ] || [ ! -x "$tools/image" ]; then
   log "building goreleaser, cyclonedx-gomod and the image writer (first run only)"
   mkdir -p "$tools"
@@ -51,7 +51,7 @@ release_once() {
   "$tools/goreleaser" release --snapshot --clean --skip=sign >&2
   local cv=${VERSION#v}
   log "image: kseal-controller $VERSION, linux/amd64 + linux/arm64"
-  "$tools/image" -version "$VERSION" -revision "$REVISION" -epoch "$SOURCE_DATE_EPOCH" \
+  "$tools/image" -repo "$IMAGE_REPO" -version "$VERSION" -revision "$REVISION" -epoch "$SOURCE_DATE_EPOCH" \
     -bin "linux/amd64=$(ls dist/kseal-controller_linux_amd64*/kseal-controller)" \
     -bin "linux/arm64=$(ls dist/kseal-controller_linux_arm64*/kseal-controller)" \
     -o "dist/kseal-controller_${cv}_oci.tar"
@@ -70,8 +70,8 @@ release_once() {
   )
 }
 
+release_once
 if [ "$check" = --check ]; then
-  release_once
   first=$(mktemp -d)
   trap 'rm -rf "$first" "$first.gocache"' EXIT
   cp -a dist/. "$first/"

@@ -5,7 +5,7 @@
 // no package manager). It writes the index as an OCI image layout in a tar
 // file (an "oci-archive", which podman load, skopeo and crane read).
 //
-//	go run ./image -version v0.1.0 -revision COMMIT -epoch 1700000000 \
+//	go run ./image -repo ghcr.io/kseal-dev/kseal-controller -version v0.1.0 -revision COMMIT -epoch 1700000000 \
 //	    -bin linux/amd64=dist/…/kseal-controller -bin linux/arm64=… -o dist/kseal-controller_0.1.0_oci.tar
 //
 // Every time in it is -epoch and every file is sorted, so the same inputs
@@ -41,6 +41,7 @@ const nonroot = 65532
 // Options are the image's inputs.
 type Options struct {
 	Version  string            // the release, v0.1.0
+	Repo     string            // where it is published: the layout names the image Repo:Version
 	Revision string            // the commit built
 	Source   string            // the repository URL
 	Epoch    time.Time         // every timestamp in the image
@@ -65,6 +66,7 @@ func main() {
 	var epoch int64
 	var out string
 	flag.StringVar(&o.Version, "version", "", "the release (v0.1.0)")
+	flag.StringVar(&o.Repo, "repo", "ghcr.io/kseal-dev/kseal-controller", "the image repository (release.env's IMAGE_REPO)")
 	flag.StringVar(&o.Revision, "revision", "", "the commit the binaries were built from")
 	flag.StringVar(&o.Source, "source", "https://github.com/kseal-dev/kseal", "the repository")
 	flag.Int64Var(&epoch, "epoch", 0, "seconds since 1970: every timestamp in the image (SOURCE_DATE_EPOCH)")
@@ -96,8 +98,9 @@ func run(o Options, out string) error {
 	if err != nil {
 		return err
 	}
+	// podman load and skopeo name the image after this.
 	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{
-		"org.opencontainers.image.ref.name": o.Version,
+		"org.opencontainers.image.ref.name": o.Repo + ":" + o.Version,
 	})); err != nil {
 		return err
 	}
