@@ -108,8 +108,14 @@ func deployment(t *testing.T) (args []string, ports map[string]int, probes map[s
 	ports = map[string]int{}
 	for _, p := range c["ports"].([]any) {
 		m := p.(map[string]any)
-		n, _ := m["containerPort"].(int64)
-		ports[m["name"].(string)] = int(n)
+		switch n := m["containerPort"].(type) { // YAML decodes through JSON: float64
+		case float64:
+			ports[m["name"].(string)] = int(n)
+		case int64:
+			ports[m["name"].(string)] = int(n)
+		default:
+			t.Fatalf("containerPort %v (%T)", n, n)
+		}
 	}
 	probes = map[string]string{}
 	for _, k := range []string{"livenessProbe", "readinessProbe"} {

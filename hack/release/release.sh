@@ -43,7 +43,7 @@ if [ ! -x "$tools/goreleaser" ] || [ ! -x "$tools/cyclonedx-gomod" ] || [ ! -x "
   (cd hack/release && env -u CGO_ENABLED go build -o "$tools/" \
     github.com/goreleaser/goreleaser/v2 github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod ./image)
 fi
-export CYCLONEDX_GOMOD=$tools/cyclonedx-gomod
+export PATH=$tools:$PATH # goreleaser runs the pinned cyclonedx-gomod
 helm=$(bash hack/tools.sh helm)
 
 release_once() {
@@ -66,6 +66,7 @@ release_once() {
   cp config/install.yaml dist/install.yaml
   (
     cd dist
+    shopt -s nullglob
     sha256sum -- *.tar.gz *.zip *.cdx.json *_oci.tar "kseal-$cv.tgz" install.yaml krew/kseal.yaml | LC_ALL=C sort -k2 > SHA256SUMS
   )
 }
