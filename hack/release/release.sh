@@ -71,8 +71,32 @@ release_once() {
   )
 }
 
+# verify_krew MANIFEST: every platform's archive is in dist/ with the
+# manifest's sha256 and holds the manifest's bin; every kseal archive has
+# a platform.
+verify_krew() {
+  local bin="" uri="" n=0
+  while read -r key val; do
+    case $key in
+      -) [ "$val" ] && bin=${val#bin: } ;;
+      uri:) uri=$val ;;
+      sha256:)
+        local f="dist/${uri##*/}"
+        [ -f "$f" ] || { echo "release: $1: $uri is not a built archive" >&2; return 1; }
+        [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$val" ] || { echo "release: $1: sha256 of ${f##*/} differs from the archive's" >&2; return 1; }
+        tar -tzf "$f" | grep -qx "$bin" || { echo "release: $1: ${f##*/} holds no $bin" >&2; return 1; }
+        case $uri in */releases/download/$VERSION/*) ;; *) echo "release: $1: $uri is not the $VERSION release" >&2; return 1 ;; esac
+        n=$((n + 1)) ;;
+    esac
+  done < <(sed -n 's/^ *\(- bin: .*\|uri: .*\|sha256: .*\)$/\1/p' "$1")
+  [ "$n" = "$(ls dist/kseal_*.tar.gz | wc -l)" ] || { echo "release: $1: $n platforms, $(ls dist/kseal_*.tar.gz | wc -l) kseal archives" >&2; return 1; }
+}
+
 release_once
+verify_krew dist/krew/kseal.yaml
 if [ "$check" = --check ]; then
+  # The committed manifest must be the one these archives give.
+  verify_krew plugins/kseal.yaml || { echo "release: plugins/kseal.yaml is stale: commit the one make release wrote" >&2; exit 1; }
   first=$(mktemp -d)
   trap 'rm -rf "$first" "$first.gocache"' EXIT
   cp -a dist/. "$first/"
