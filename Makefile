@@ -1,5 +1,6 @@
 # kseal — see README.md. `make demo` runs the main job end to end; `make
-# test` runs every test. Binaries the tests need (kube-apiserver, etcd,
+# test` runs every test; `make release` builds every release artifact
+# (docs/release.md). Binaries the tests need (kube-apiserver, etcd,
 # kubectl, kustomize) are built once by hack/tools.sh into ~/.cache/kseal.
 
 GO      ?= go
@@ -7,7 +8,18 @@ BIN     := bin
 TOOLS   := hack/tools.sh
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-unseal bench-parse bench-tenant-memory generate fmt vet clean
+# VERSION and IMAGE_REPO: the release, set in release.env and nowhere else.
+include release.env
+
+# How release binaries are built: no file system paths, no VCS stamp (the
+# tag names the commit, and the krew manifest's sums must not change with
+# every commit), no build ID, stripped, the version stamped. The release
+# tests read these with `make release-flags`.
+RELEASE_GOFLAGS := -trimpath -buildvcs=false
+RELEASE_LDFLAGS := -s -w -buildid= -X kseal.dev/kseal/internal/version.Version=$(VERSION)
+RELEASE_ENV      = VERSION='$(VERSION)' IMAGE_REPO='$(IMAGE_REPO)' RELEASE_GOFLAGS='$(RELEASE_GOFLAGS)' RELEASE_LDFLAGS='$(RELEASE_LDFLAGS)'
+
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-unseal bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
 
 all: build
 
@@ -71,9 +83,33 @@ bench-unseal: tools
 bench-tenant-memory: tools
 	@eval "$$(bash $(TOOLS) env)" && bash bench/tenant-memory.sh
 
-demo: build tools
+# The demo needs kseal, kseal-controller, a local kube-apiserver + etcd
+# and kubectl: nothing else is built (not the test tools).
+demo: build
 	$(GO) build -o $(BIN)/ ./hack/localcluster
-	@eval "$$(bash $(TOOLS) env)" && bash hack/demo.sh
+	@eval "$$(bash $(TOOLS) demo-env)" && bash hack/demo.sh
+
+# Every release artifact into dist/: archives, SBOMs, the image, the
+# chart, the krew manifest (also plugins/kseal.yaml), SHA256SUMS.
+release:
+	@$(RELEASE_ENV) bash hack/release/release.sh
+
+# make release twice, failing unless both give the same bytes.
+release-check:
+	@$(RELEASE_ENV) bash hack/release/release.sh --check
+
+release-flags:
+	@echo 'RELEASE_GOFLAGS=$(RELEASE_GOFLAGS)'
+	@echo 'RELEASE_LDFLAGS=$(RELEASE_LDFLAGS)'
+
+# make set-version VERSION=v0.2.0 [IMAGE_REPO=REGISTRY/kseal-controller]
+set-version:
+	$(GO) run ./hack/setversion -version '$(VERSION)' -image-repo '$(IMAGE_REPO)'
+
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
+actionlint:
+	GOFLAGS= $(GO) run $(ACTIONLINT) -no-color .github/workflows/*.yml
 
 # Regenerate deepcopy code, the CRD and RBAC from markers, install.yaml, and
 # the Helm chart's copies of the CRD and the RBAC rules.
@@ -92,4 +128,4 @@ vet:
 	$(GO) vet ./...
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -2,10 +2,14 @@
 # Builds the real binaries the tests and the demo need — kube-apiserver, etcd,
 # kubectl, kube-controller-manager (its garbage collector deletes what a
 # deleted SealedSecret owned) and kustomize — from the Go module proxy, once, into a cache
-# outside the repo. Later runs (and fresh clones) reuse the cache.
+# outside the repo. Later runs (and fresh clones) reuse the cache. As root it
+# also installs Debian's pre-commit, podman and runc for the tests.
 #
 #   hack/tools.sh            build what is missing, print the bin directory
 #   hack/tools.sh env        print shell exports (KUBEBUILDER_ASSETS, KSEAL_KUBECTL, ...)
+#   hack/tools.sh demo-env   the same for `make demo`, which needs only
+#                            kube-apiserver, etcd and kubectl: nothing else is built
+#   hack/tools.sh helm       build helm alone, print its path (make release)
 #
 # Versions are pinned here and nowhere else.
 set -euo pipefail
@@ -34,9 +38,11 @@ build_in_module() {
 
 K8S_CMDS="kube-apiserver kubectl kube-controller-manager"
 
+# build_k8s [CMD...]: builds those of the Kubernetes commands (all of
+# K8S_CMDS by default) that are missing.
 build_k8s() {
   local missing=""
-  for c in $K8S_CMDS; do [ -x "$K8S_BIN/$c" ] || missing="$missing $c"; done
+  for c in ${*:-$K8S_CMDS}; do [ -x "$K8S_BIN/$c" ] || missing="$missing $c"; done
   [ -n "$missing" ] || return 0
   log "building$missing v$K8S_VERSION (first run only, ~5-10 min)"
   local work; work=$(mktemp -d)
@@ -158,6 +164,34 @@ install_pre_commit() {
   ln -sf "$(command -v pre-commit)" "$TOOLS_BIN/pre-commit"
 }
 
+# install_podman: podman and runc, from Debian's packages (as root,
+# apt-get installs them once), for TestImageRuns, which runs the controller
+# image. crun, podman's default runtime, refuses this machine's hybrid
+# cgroups, and podman's default ulimits exceed its hard limits: the
+# containers.conf written here turns both off; the test passes it in
+# CONTAINERS_CONF and --runtime $KSEAL_RUNC.
+install_podman() {
+  if ! command -v podman >/dev/null 2>&1 || [ ! -x /usr/sbin/runc ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      log "installing Debian's podman and runc packages (first run only)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc >/dev/null; }
+    else
+      echo "tools: podman and runc are missing: install them (apt-get install podman runc)" >&2
+      return 1
+    fi
+  fi
+  mkdir -p "$CACHE/podman"
+  printf '[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\n' > "$CACHE/podman/containers.conf.tmp"
+  mv "$CACHE/podman/containers.conf.tmp" "$CACHE/podman/containers.conf"
+}
+
+# build_demo: what `make demo` runs: a local API server and kubectl.
+build_demo() {
+  build_etcd
+  build_k8s kube-apiserver kubectl
+}
+
 build_all() {
   build_etcd
   build_k8s
@@ -170,6 +204,7 @@ build_all() {
   go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
   build_vault
   install_pre_commit || log "without pre-commit, TestPreCommitTryRepo skips (and fails under CI=true)"
+  install_podman || log "without podman and runc, TestImageRuns skips (and fails under CI=true)"
 }
 
 case "${1:-build}" in
@@ -187,6 +222,22 @@ case "${1:-build}" in
     echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
     echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
     if [ -x "$TOOLS_BIN/pre-commit" ]; then echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"; fi
+    if command -v podman >/dev/null 2>&1 && [ -x /usr/sbin/runc ] && [ -f "$CACHE/podman/containers.conf" ]; then
+      echo "export KSEAL_PODMAN=$(command -v podman) KSEAL_RUNC=/usr/sbin/runc KSEAL_CONTAINERS_CONF=$CACHE/podman/containers.conf"
+    fi
+    ;;
+  demo-env)
+    build_demo
+    echo "export KUBEBUILDER_ASSETS=$K8S_BIN"
+    echo "export KSEAL_KUBECTL=$K8S_BIN/kubectl"
+    ;;
+  helm)
+    go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+    echo "$TOOLS_BIN/helm"
+    ;;
+  podman)
+    install_podman
+    echo "$CACHE/podman/containers.conf"
     ;;
   controller-gen)
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
@@ -196,5 +247,5 @@ case "${1:-build}" in
     install_pre_commit
     echo "$TOOLS_BIN/pre-commit"
     ;;
-  *) echo "usage: $0 [build|env|controller-gen|pre-commit]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|env|demo-env|controller-gen|helm|pre-commit|podman]" >&2; exit 2 ;;
 esac

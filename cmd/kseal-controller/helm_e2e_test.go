@@ -47,6 +47,11 @@ func objects(t *testing.T, what string, b []byte) map[string]*unstructured.Unstr
 	}
 }
 
+// chartClusterName is what the chart names its cluster-scoped objects
+// for release kseal in controllerNS: release-scoped, so that it installs
+// beside config/install.yaml (whose objects are named controllerSA).
+const chartClusterName = controllerSA + ":" + controllerNS + ":kseal"
+
 func helmTemplate(t *testing.T, args ...string) map[string]*unstructured.Unstructured {
 	t.Helper()
 	helm := tool(t, "KSEAL_HELM")
@@ -58,6 +63,35 @@ func helmTemplate(t *testing.T, args ...string) map[string]*unstructured.Unstruc
 		t.Fatalf("helm template: %v\n%s", err, stderr.String())
 	}
 	return objects(t, "helm template", out)
+}
+
+// asInstallNames renames the chart's release-scoped cluster objects (and
+// references to them) to config/install.yaml's names, so the two compare
+// object by object; it fails if any cluster-scoped RBAC object has another
+// name.
+func asInstallNames(t *testing.T, objs map[string]*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+	t.Helper()
+	out := map[string]*unstructured.Unstructured{}
+	for key, u := range objs {
+		switch u.GetKind() {
+		case "ClusterRole", "ClusterRoleBinding":
+			if u.GetName() != chartClusterName {
+				t.Errorf("%s is not named for the release (%s)", key, chartClusterName)
+			}
+			u = u.DeepCopy()
+			u.SetName(controllerSA)
+			key = u.GetKind() + "//" + controllerSA
+		}
+		if ref, ok := u.Object["roleRef"].(map[string]any); ok && ref["kind"] == "ClusterRole" {
+			if ref["name"] != chartClusterName {
+				t.Errorf("%s refers to ClusterRole %v, not the release's", key, ref["name"])
+			}
+			u = u.DeepCopy()
+			u.Object["roleRef"].(map[string]any)["name"] = controllerSA
+		}
+		out[key] = u
+	}
+	return out
 }
 
 func field(t *testing.T, u *unstructured.Unstructured, path ...string) any {
@@ -88,7 +122,7 @@ func TestHelmChartMatchesInstall(t *testing.T) {
 	if out, err := exec.Command(tool(t, "KSEAL_HELM"), "lint", "--strict", chart).CombinedOutput(); err != nil {
 		t.Fatalf("helm lint --strict: %v\n%s", err, out)
 	}
-	got := helmTemplate(t)
+	got := asInstallNames(t, helmTemplate(t))
 	b, err := os.ReadFile(filepath.Join(root, "config", "install.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +225,7 @@ func TestChartCopiesUpToDate(t *testing.T) {
 // and is refused nothing.
 func TestHelmInstall(t *testing.T) {
 	r := helmInstallAndUnseal(t, "")
-	r.must(nil, "kubectl", "get", "clusterrolebinding", controllerSA)
+	r.must(nil, "kubectl", "get", "clusterrolebinding", chartClusterName)
 }
 
 // TestHelmInstallWatchNamespaces: with watchNamespaces the chart binds the
@@ -199,7 +233,7 @@ func TestHelmInstall(t *testing.T) {
 // no refusal, while it may not touch Secrets in any other namespace.
 func TestHelmInstallWatchNamespaces(t *testing.T) {
 	r := helmInstallAndUnseal(t, "watchNamespaces: [web]\n")
-	if _, err := r.run(nil, "kubectl", "get", "clusterrolebinding", controllerSA); err == nil {
+	if _, err := r.run(nil, "kubectl", "get", "clusterrolebinding", chartClusterName); err == nil {
 		t.Error("a ClusterRoleBinding exists although watchNamespaces is set")
 	}
 	sa := "system:serviceaccount:" + controllerNS + ":" + controllerSA

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
-	"kseal.dev/kseal/internal/envtestutil"
 )
 
 func main() {
@@ -28,9 +27,14 @@ func run(kubeconfig string) error {
 	if kubeconfig == "" {
 		return fmt.Errorf("-out is required")
 	}
-	assets, err := envtestutil.Assets()
-	if err != nil {
-		return err
+	// Only what a cluster of one API server needs: `make demo` builds
+	// these and kubectl, not the test tools (envtestutil.Assets wants
+	// kube-controller-manager too).
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(assets, b)); assets == "" || err != nil {
+			return fmt.Errorf("%s missing in KUBEBUILDER_ASSETS=%q: run through make demo (hack/tools.sh demo-env builds it)", b, assets)
+		}
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets}
 	if _, err := env.Start(); err != nil {

@@ -1,8 +1,12 @@
 package controller
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"kseal.dev/kseal/internal/version"
 )
 
 var (
@@ -35,8 +39,16 @@ var (
 		Name: "kseal_cluster_key_age_seconds",
 		Help: "Age of the newest cluster key when last loaded.",
 	})
+	// buildInfo lets dashboards and alerts see which release runs where
+	// (a rollout half done shows two versions).
+	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kseal_build_info",
+		Help: "Always 1; the labels say which kseal-controller build this is: release version, commit, Go version, envelope format.",
+	}, []string{"version", "commit", "goversion", "format"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(unsealTotal, unsealErrors, reconcileDuration, keyCount, keyAge, policyStateGauge, unwrapAttempts)
+	v := version.Get()
+	buildInfo.WithLabelValues(v.Version, v.Commit, v.GoVersion, strconv.Itoa(v.Format)).Set(1)
+	metrics.Registry.MustRegister(unsealTotal, unsealErrors, reconcileDuration, keyCount, keyAge, policyStateGauge, unwrapAttempts, buildInfo)
 }

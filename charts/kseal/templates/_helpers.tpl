@@ -4,6 +4,16 @@ kseal fetch-recipients finds the Service by this name, so keep the default. */}}
 {{- default "kseal-controller" .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The name of the cluster-scoped objects (the ClusterRole, its
+ClusterRoleBinding) and of the RoleBindings to them in watched namespaces:
+unique to the release (a namespace holds one release of a name; ":" is in
+no namespace or release name), so the chart installs beside
+config/install.yaml, whose objects are named kseal-controller, and twice
+in two namespaces. */}}
+{{- define "kseal.clusterName" -}}
+{{- printf "%s:%s:%s" (include "kseal.name" .) .Release.Namespace .Release.Name -}}
+{{- end -}}
+
 {{- define "kseal.labels" -}}
 app.kubernetes.io/name: {{ include "kseal.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
