@@ -82,7 +82,7 @@ func backupKeys(e *env, target *sealTarget, secrets []corev1.Secret) ([]byte, []
 	for _, s := range secrets {
 		id, err := clusterKeyID(s.Data)
 		if err != nil {
-			return nil, nil, fmt.Errorf("Secret %s/%s: %w", s.Namespace, s.Name, err)
+			return nil, nil, fmt.Errorf("cluster key Secret %s/%s: %w", s.Namespace, s.Name, err)
 		}
 		ids = append(ids, id)
 		// Only what a restore needs: nothing the API server or an apply
