@@ -12,6 +12,9 @@ const (
 	// ClusterKeyField is the data key of a cluster key Secret that holds
 	// the age identity.
 	ClusterKeyField = "identity"
+	// ClusterRecipientField is the data key of a cluster key Secret that
+	// holds the identity's public recipient (a convenience copy).
+	ClusterRecipientField = "recipient"
 	// ManagedSecret is LabelManaged's value on unsealed Secrets.
 	ManagedSecret = "unsealed"
 

@@ -120,8 +120,13 @@ func ksealOwn(m map[string]string) map[string]string {
 // clusterKeyID parses the identity a cluster key Secret holds and returns
 // its key ID (what objects sealed to it name in their wraps).
 func clusterKeyID(data map[string][]byte) (string, error) {
-	if len(data) != 1 || data[ksealv1.ClusterKeyField] == nil {
-		return "", fmt.Errorf("not a cluster key: want exactly the data key %q", ksealv1.ClusterKeyField)
+	for k := range data {
+		if k != ksealv1.ClusterKeyField && k != ksealv1.ClusterRecipientField {
+			return "", fmt.Errorf("not a cluster key: data.%s is not a cluster key field (want %q and optionally %q)", k, ksealv1.ClusterKeyField, ksealv1.ClusterRecipientField)
+		}
+	}
+	if data[ksealv1.ClusterKeyField] == nil {
+		return "", fmt.Errorf("not a cluster key: no data.%s", ksealv1.ClusterKeyField)
 	}
 	id, err := agekey.ParseIdentity(string(data[ksealv1.ClusterKeyField]))
 	if err != nil {
@@ -134,6 +139,15 @@ func clusterKeyID(data map[string][]byte) (string, error) {
 	r, err := own.OwnRecipient()
 	if err != nil {
 		return "", err
+	}
+	// The recipient copy must be the identity's own: a restore that
+	// published a different recipient would have teams seal to a key the
+	// cluster does not hold.
+	if pub, ok := data[ksealv1.ClusterRecipientField]; ok {
+		pr, err := agekey.ParseRecipient(strings.TrimSpace(string(pub)))
+		if err != nil || pr.KeyID() != r.KeyID() {
+			return "", fmt.Errorf("data.%s is not the recipient of data.%s", ksealv1.ClusterRecipientField, ksealv1.ClusterKeyField)
+		}
 	}
 	return r.KeyID(), nil
 }

@@ -121,7 +121,8 @@ func TestBackupKeys(t *testing.T) {
 			},
 		},
 		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{ksealv1.ClusterKeyField: []byte(ck.SecretString())},
+		// What the controller writes: the identity and its recipient.
+		Data: map[string][]byte{ksealv1.ClusterKeyField: []byte(ck.SecretString()), ksealv1.ClusterRecipientField: []byte(ck.Recipient())},
 	}
 	var errb bytes.Buffer
 	e := &env{ctx: context.Background(), stderr: &errb, getenv: func(string) string { return "" }}
@@ -171,10 +172,10 @@ func TestRestoreRefusesWhatTheKeyDidNotWrite(t *testing.T) {
 	e := &env{ctx: context.Background(), stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
 	orc, _ := offline.OwnRecipient()
 	rcpt := []keys.Recipient{orc}
-	seal := func(id *agekey.Identity, tmpl crypto.Template, also func(*crypto.Sealed, crypto.Target)) []byte {
+	sealData := func(data map[string][]byte, tmpl crypto.Template, also func(*crypto.Sealed, crypto.Target)) []byte {
 		t.Helper()
 		target := crypto.Target{Namespace: "kseal-system", Name: "kseal-key-1", Template: tmpl}
-		s, err := crypto.Seal(e.ctx, rand.Reader, crypto.ScopeStrict, target, map[string][]byte{ksealv1.ClusterKeyField: []byte(id.SecretString())}, rcpt)
+		s, err := crypto.Seal(e.ctx, rand.Reader, crypto.ScopeStrict, target, data, rcpt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +199,16 @@ func TestRestoreRefusesWhatTheKeyDidNotWrite(t *testing.T) {
 		}
 		return b
 	}
+	keyData := func(id *agekey.Identity, recipient string) map[string][]byte {
+		return map[string][]byte{ksealv1.ClusterKeyField: []byte(id.SecretString()), ksealv1.ClusterRecipientField: []byte(recipient)}
+	}
+	seal := func(id *agekey.Identity, tmpl crypto.Template, also func(*crypto.Sealed, crypto.Target)) []byte {
+		t.Helper()
+		return sealData(keyData(id, id.Recipient()), tmpl, also)
+	}
 	own := crypto.Template{Labels: map[string]string{ksealv1.LabelManaged: ksealv1.ManagedClusterKey}}
+	withField := keyData(ck, ck.Recipient())
+	withField["extra"] = []byte("x")
 	for _, tc := range []struct {
 		name, want string
 		backup     []byte
@@ -213,6 +223,8 @@ func TestRestoreRefusesWhatTheKeyDidNotWrite(t *testing.T) {
 		{"not a cluster key", "not a cluster key", seal(ck, crypto.Template{Labels: map[string]string{"app": "x"}}, nil), []string{ckID}},
 		{"a foreign annotation", "not a cluster key", seal(ck, crypto.Template{Labels: own.Labels, Annotations: map[string]string{"note": "x"}}, nil), []string{ckID}},
 		{"an expected key missing", "lacks key", seal(ck, own, nil), []string{ckID, keyID(t, other)}},
+		{"a recipient that is not the identity's", "not the recipient", sealData(keyData(ck, other.Recipient()), own, nil), []string{ckID}},
+		{"a field a cluster key does not have", "not a cluster key field", sealData(withField, own, nil), []string{ckID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			strm, err := manifest.Parse(tc.backup)

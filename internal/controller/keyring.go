@@ -23,8 +23,8 @@ import (
 // Fields of a cluster key Secret.
 const (
 	AnnotationCreated = "kseal.dev/created"
-	KeyField          = "identity"
-	RecipientField    = "recipient"
+	KeyField          = ksealv1.ClusterKeyField
+	RecipientField    = ksealv1.ClusterRecipientField
 )
 
 // Shorthands for the well-known names of the API package.
