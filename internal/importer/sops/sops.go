@@ -174,9 +174,21 @@ func Decrypt(ctx context.Context, bin string, data []byte, format string) ([]byt
 		return nil, ErrNoMAC
 	}
 	// A message about the MAC may quote it: long hex strings go.
-	detail := longHex.ReplaceAllString(strings.TrimSpace(errb.String()), "[hex]")
+	detail := longHex.ReplaceAllString(oneLine(errb.String()), "[hex]")
 	if len(detail) > maxDetail {
 		detail = detail[:maxDetail] + " …"
 	}
 	return nil, fmt.Errorf("sops exited with status %d: %s", ee.ExitCode(), detail)
+}
+
+// oneLine joins sops' multi-line report (one line per key tried) into one
+// line: kseal prints errors on one line each.
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
