@@ -59,7 +59,7 @@ until "$work/kseal" fetch-recipients -o "$work/cluster.pub" 2>/dev/null; do slee
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: anchor, namespace: tenant}\nstringData: {password: p}\n' |
   "$work/kseal" seal --recipients-file "$work/cluster.pub" | "$KUBECTL" create -f - > /dev/null
 until "$KUBECTL" -n tenant get secret anchor > /dev/null 2>&1; do sleep 0.1; done
-uid=$("$KUBECTL" -n tenant get sealedsecret anchor -o jsonpath='{.metadata.uid}')
+uid=$("$KUBECTL" -n tenant get sealedsecrets.kseal.dev anchor -o jsonpath='{.metadata.uid}')
 sleep 3
 rss0=$(rss) heap0=$(heap) rec0=$(reconciles)
 echo "controller idle: RSS $rss0 MiB, heap in use after GC $heap0 MiB"

@@ -50,8 +50,8 @@ step "kubectl apply -f sealed.yaml"
 
 step "Waiting for the controller to unseal it"
 for _ in $(seq 1 300); do "$KUBECTL" -n demo get secret db-credentials >/dev/null 2>&1 && break; sleep 0.1; done
-"$KUBECTL" -n demo wait sealedsecret/db-credentials --for=condition=Ready --timeout=30s | sed 's/^/  /'
-"$KUBECTL" -n demo get sealedsecrets | sed 's/^/  /'
+"$KUBECTL" -n demo wait sealedsecrets.kseal.dev/db-credentials --for=condition=Ready --timeout=30s | sed 's/^/  /'
+"$KUBECTL" -n demo get kss | sed 's/^/  /'
 
 step "The unsealed Secret"
 "$KUBECTL" -n demo get secret db-credentials -o go-template='  type: {{.type}}
@@ -60,7 +60,7 @@ step "The unsealed Secret"
 {{end}}'
 
 step "SealedSecret status"
-"$KUBECTL" -n demo get sealedsecret db-credentials -o go-template='{{range .status.conditions}}  {{.type}}={{.status}} reason={{.reason}}: {{.message}}
+"$KUBECTL" -n demo get sealedsecrets.kseal.dev db-credentials -o go-template='{{range .status.conditions}}  {{.type}}={{.status}} reason={{.reason}}: {{.message}}
 {{end}}  opened with key: {{range .status.keyIDs}}{{.}} {{end}}
 '
 if grep -q correct-horse "$work/controller.log"; then echo "plaintext leaked into the controller log" >&2; exit 1; fi

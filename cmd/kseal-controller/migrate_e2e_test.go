@@ -192,6 +192,7 @@ func TestCutOverFromSealedSecrets(t *testing.T) {
 	envtestutil.Require(t, cluster)
 	ctrlBin := tool(t, "KSEAL_SEALED_SECRETS_CONTROLLER")
 	kubeseal := tool(t, "KSEAL_KUBESEAL")
+	tool(t, "KSEAL_KUBECTL") // what kseal import --check-server runs
 	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +223,13 @@ func TestCutOverFromSealedSecrets(t *testing.T) {
 	r.write("cert.pem", string(pem))
 	uids := map[string]string{}
 	for _, name := range []string{"db", "canary"} {
-		r.write(name+".secret.yaml", fmt.Sprintf(migrateSecret, name))
+		text := fmt.Sprintf(migrateSecret, name)
+		if name == "db" {
+			// A typed template field: kubeseal keeps it a boolean, and so
+			// must the import (the string "true" is refused).
+			text += "immutable: true\n"
+		}
+		r.write(name+".secret.yaml", text)
 		r.must(nil, kubeseal, "--cert", "cert.pem", "-o", "yaml", "-f", name+".secret.yaml", "-w", name+".yaml")
 		r.must(nil, "kubectl", "apply", "-f", name+".yaml")
 		poll(t, "the sealed-secrets controller to unseal "+name, func() error {
@@ -267,12 +274,34 @@ func TestCutOverFromSealedSecrets(t *testing.T) {
 		t.Errorf("a refused adopt script changed Secrets:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 
-	r.must(nil, "kseal", "import", "sealed-secrets", "--keys", "keys.yaml", "--recipients-file", "cluster.pub", "--emit-adopt", "adopt.sh", "-i", "db.yaml")
+	// --check-server: an object the API server would refuse (its namespace
+	// does not exist) stops the import, and no adopt script is written.
+	r.write("gone.secret.yaml", strings.Replace(fmt.Sprintf(migrateSecret, "gone"), "namespace: migrate", "namespace: gone", 1))
+	r.must(nil, kubeseal, "--cert", "cert.pem", "-o", "yaml", "-f", "gone.secret.yaml", "-w", "gone.yaml")
+	if _, err := r.run(nil, "kseal", "import", "sealed-secrets", "--keys", "keys.yaml", "--recipients-file", "cluster.pub", "--check-server", "--emit-adopt", "gone.sh", "-i", "gone.yaml"); err == nil || !strings.Contains(err.Error(), `namespaces "gone" not found`) {
+		t.Errorf("import --check-server of an object in a missing namespace: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "gone.sh")); !os.IsNotExist(err) {
+		t.Errorf("an adopt script was written for an object the server refuses (%v)", err)
+	}
+
+	r.must(nil, "kseal", "import", "sealed-secrets", "--keys", "keys.yaml", "--recipients-file", "cluster.pub", "--check-server", "--emit-adopt", "adopt.sh", "-i", "db.yaml")
 
 	// The cluster moves: hand over first, then apply, then delete the old.
 	r.sh("adopt.sh")
 	r.must(nil, "kubectl", "apply", "-f", "db.yaml")
 	r.checkKsealOwns("db", uids["db"])
+	if got, err := r.secretField("db", "{.immutable}"); err != nil || got != "true" {
+		t.Errorf("Secret db immutable = %q (%v), want true", got, err)
+	}
+	// Beside the bitnami CRD, kseal's short names and category list kseal's
+	// objects only, whichever group the plural resolves to.
+	for _, name := range []string{"kss", "ksealed", "kseal"} {
+		out := r.must(nil, "kubectl", "-n", "migrate", "get", name, "-o", "name")
+		if !strings.Contains(out, "sealedsecret.kseal.dev/db") || strings.Contains(out, "bitnami") {
+			t.Errorf("kubectl get %s lists %q, want kseal's SealedSecret db only", name, out)
+		}
+	}
 
 	// The old controller restarts and unseals every SealedSecret again: it
 	// finds the Secret no longer its own and leaves it alone.

@@ -203,6 +203,7 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			e.Setenv("PATH", path)
+			e.Setenv("SOPS_MODULE", sopsModule())
 			e.Setenv("KSEAL_NO_PROGRESS", "1")
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
 			for _, env := range []map[string]string{awsKMS.Env(), gcpKMS.Env(), {"AWS_KEY": awsKey, "AWS_KEY_SOPS": awsKeySops, "GCP_KEY": gcpKey, "GCP_TLS_ENDPOINT": gcpKMSTLS.Addr, "GCP_TLS_CA": gcpTLSCA}} {
@@ -222,3 +223,28 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// sopsModule is the source of the sops module $KSEAL_SOPS was built from,
+// in the module cache: its own test fixtures (functional-tests/res) are
+// real sops output. "" without the binary.
+var sopsModule = sync.OnceValue(func() string {
+	bin := os.Getenv("KSEAL_SOPS")
+	if bin == "" {
+		return ""
+	}
+	out, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && f[0] == "mod" && f[1] == "github.com/getsops/sops/v3" {
+			cache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+			if err != nil {
+				return ""
+			}
+			return filepath.Join(strings.TrimSpace(string(cache)), "github.com", "getsops", "sops", "v3@"+f[2])
+		}
+	}
+	return ""
+})

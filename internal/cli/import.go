@@ -2,32 +2,50 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/internal/importer/sealedsecrets"
-	"kseal.dev/kseal/internal/importer/sops"
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
 // importOpts are the flags both importers share.
 type importOpts struct {
-	files     fileFlags
-	target    sealTarget
-	namespace string
-	encrypted bool
-	emitAdopt string
+	files       fileFlags
+	target      sealTarget
+	namespace   string
+	encrypted   bool
+	emitAdopt   string
+	exclude     []string
+	checkServer bool
+	other       string // what a file passed through holds no
 
-	mu      sync.Mutex
-	adopted []adoptee
-	salt    string // of the adopt script's digests
+	mu       sync.Mutex
+	adopted  []adoptee
+	salt     string // of the adopt script's digests
+	imported int    // objects converted
+	findings []string
+	from     map[*input]bool // inputs an object was converted from
+	refused  map[*input]bool // inputs with a finding
+	excluded atomic.Int32    // files --exclude left out
+	// walked, when set, is shown each file a directory walk passes over
+	// (not *.yaml, *.yml or *.json), so what the import cannot read is
+	// reported rather than missed.
+	walked func(path string)
 }
 
 func (o *importOpts) register(cmd *cobra.Command) {
 	o.files.register(cmd, true)
-	o.target.register(cmd, false)
+	o.target.register(cmd, true)
+	cmd.Flags().BoolVar(&o.checkServer, "check-server", false, "before writing anything, have the API server of kubectl's current context check every converted object (kubectl apply --dry-run=server; only sealed objects are sent)")
+	cmd.Flags().StringArrayVar(&o.exclude, "exclude", nil, "glob of files not to read, relative to the current directory (repeatable; ** crosses directories)")
 	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "", "namespace for objects that have none")
 	cmd.Flags().BoolVar(&o.encrypted, "encrypted-secret", false, "write encrypted Secrets instead of SealedSecrets")
 	cmd.Flags().StringVar(&o.emitAdopt, "emit-adopt", "", "write to FILE a shell script of kubectl commands that hand each existing Secret over to kseal-controller, after checking each is owned as the import assumes (see docs/migrate.md)")
@@ -77,6 +95,7 @@ stays strict, namespace-wide becomes namespace, cluster-wide becomes cluster
 		if err != nil {
 			return err
 		}
+		o.other = "no bitnami SealedSecret"
 		return o.run(e, args, []manifest.Kind{manifest.KindOther}, func(in *input, d *manifest.Doc) error {
 			if !sealedsecrets.Is(d.Raw()) {
 				return nil
@@ -117,18 +136,80 @@ func (o *importOpts) importBitnami(e *env, in *input, d *manifest.Doc, ks []*sea
 			return err
 		}
 	}
-	return o.seal(e, in, d, scope)
+	if err := o.seal(e, in, d, scope); err != nil {
+		return err
+	}
+	o.converted(in)
+	return nil
 }
 
 // run reads the inputs, converts the documents of kinds with fn, writes the
 // results and then the adoption script. Nothing is written unless every
 // document converted.
 func (o *importOpts) run(e *env, args []string, kinds []manifest.Kind, fn func(*input, *manifest.Doc) error) error {
-	ins, err := o.files.read(e, args)
+	return o.runFiles(e, args, nil, kinds, fn)
+}
+
+// runFiles is run with a step per file (before the per-document step).
+func (o *importOpts) runFiles(e *env, args []string, perFile func(*input) error, kinds []manifest.Kind, fn func(*input, *manifest.Doc) error) error {
+	ins, err := o.read(e, args)
 	if err != nil {
 		return err
 	}
+	if perFile != nil {
+		for _, in := range ins {
+			if err := perFile(in); err != nil {
+				return err
+			}
+		}
+	}
 	return o.convert(e, ins, kinds, fn)
+}
+
+// read reads the inputs, less those --exclude names.
+func (o *importOpts) read(e *env, args []string) ([]*input, error) {
+	for _, g := range o.exclude {
+		if !doublestar.ValidatePattern(g) {
+			return nil, usagef("--exclude %q: not a valid glob", g)
+		}
+	}
+	if len(o.exclude) > 0 {
+		o.files.skip = func(f string) bool {
+			if excludedFile(".", o.exclude, f) {
+				o.excluded.Add(1)
+				return true
+			}
+			return false
+		}
+	}
+	ins, err := o.files.read(e, args)
+	if err != nil || o.walked == nil {
+		return ins, err
+	}
+	return ins, o.walkOthers(append(append([]string{}, o.files.files...), args...))
+}
+
+// finding records something the import cannot convert and will not pass
+// through: the run ends with exit 4 and writes nothing.
+func (o *importOpts) finding(in *input, format string, a ...any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.findings = append(o.findings, fmt.Sprintf(format, a...))
+	if o.refused == nil {
+		o.refused = map[*input]bool{}
+	}
+	o.refused[in] = true
+}
+
+// converted counts an object converted from in.
+func (o *importOpts) converted(in *input) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.imported++
+	if o.from == nil {
+		o.from = map[*input]bool{}
+	}
+	o.from[in] = true
 }
 
 // convert converts the documents, then writes the results and the adoption
@@ -137,13 +218,48 @@ func (o *importOpts) convert(e *env, ins []*input, kinds []manifest.Kind, fn fun
 	if err := each(e, "importing", o.files.jobs, ins, kinds, fn); err != nil {
 		return err
 	}
+	if len(o.findings) > 0 {
+		slices.Sort(o.findings) // each file's findings together, whatever the order of the workers
+		for _, f := range o.findings {
+			fmt.Fprintf(e.stderr, "kseal: refused: %s\n", f)
+		}
+		return exitError{ExitFindings, hintError{fmt.Errorf("import refused: %s in %s; nothing written", countNoun(len(o.findings), "finding"), countNoun(len(o.refused), "file")), "convert those by hand, or leave them out with --exclude GLOB to import the rest"}}
+	}
+	if err := validateConverted(ins, o.from); err != nil {
+		return err
+	}
+	if o.checkServer {
+		if err := checkServer(e, ins, o.from); err != nil {
+			return err
+		}
+	}
 	if err := o.files.write(e, ins); err != nil {
 		return err
 	}
 	if o.emitAdopt != "" {
-		return writeAtomic(o.emitAdopt, []byte(o.adoptScript()), 0o700)
+		if err := writeAtomic(o.emitAdopt, []byte(o.adoptScript()), 0o700); err != nil {
+			return err
+		}
 	}
+	o.summary(e, ins)
 	return nil
+}
+
+// summary is the one line every import ends with, on standard error so
+// standard output stays the manifests.
+func (o *importOpts) summary(e *env, ins []*input) {
+	var parts []string
+	if rest := len(ins) - len(o.from); rest > 0 {
+		parts = append(parts, fmt.Sprintf("%s passed through unchanged (%s)", countNoun(rest, "file"), o.other))
+	}
+	if n := o.excluded.Load(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s excluded", countNoun(int(n), "file")))
+	}
+	line := fmt.Sprintf("imported %s from %s", countNoun(o.imported, "object"), countNoun(len(o.from), "file"))
+	if len(parts) > 0 {
+		line += "; " + strings.Join(parts, "; ")
+	}
+	fmt.Fprintf(e.stderr, "kseal: %s\n", line)
 }
 
 // seal seals the plain Secret d now is, through the pipeline every
@@ -167,104 +283,4 @@ func (o *importOpts) warnf(e *env, format string, a ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	fmt.Fprintf(e.stderr, "kseal: warning: "+format+"\n", a...)
-}
-
-func newImportSopsCmd(e *env) *cobra.Command {
-	o := &importOpts{}
-	cmd := &cobra.Command{
-		Use:   "sops [FILE|DIR]...",
-		Short: "Convert sops-encrypted Secret manifests (age, AWS KMS, GCP KMS)",
-		Long: `sops decrypts every sops-encrypted file with sops' own decrypt package and
-key sources (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, the AWS and GCP credential
-chains), verifying sops' MAC, and writes each of its Secrets as a kseal
-SealedSecret (or, with --encrypted-secret, an encrypted Secret) sealed to
-the recipients the policy or the flags name, scope strict. Files that sops
-did not encrypt pass through.`,
-		Example: `  SOPS_AGE_KEY_FILE=team.key kseal import sops -R -i k8s/
-  kseal import sops --encrypted-secret -r age1… --emit-adopt adopt.sh -R -i k8s/`,
-	}
-	o.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		converted := map[*manifest.Doc]bool{}
-		return o.runFiles(e, args, func(in *input) error {
-			return o.decryptSops(in, converted)
-		}, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
-			if !converted[d] {
-				return nil
-			}
-			if o.emitAdopt != "" {
-				ns := d.Node().GetNamespace()
-				if ns == "" {
-					ns = o.namespace // as the pipeline will set it
-				}
-				if err := o.adopt(d, ns, "sops"); err != nil {
-					return err
-				}
-			}
-			return o.seal(e, in, d, crypto.ScopeStrict)
-		})
-	}
-	return cmd
-}
-
-// decryptSops replaces the documents of a sops-encrypted file by the plain
-// Secrets they hold. sops' MAC covers the whole file, so the whole file is
-// decrypted at once; a file sops encrypted must hold Secrets only.
-func (o *importOpts) decryptSops(in *input, converted map[*manifest.Doc]bool) error {
-	var top []*manifest.Doc
-	enc := false
-	for _, d := range in.strm.Docs {
-		if d.Item() >= 0 {
-			continue
-		}
-		top = append(top, d)
-		enc = enc || sops.Encrypted(d)
-	}
-	if !enc {
-		return nil
-	}
-	for _, d := range top {
-		if !sops.Encrypted(d) {
-			return fmt.Errorf("%s: doc %d: sops encrypted other documents of this file, but not this one; split the file", in.name, d.Index)
-		}
-		if err := sops.CheckKeys(d); err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
-		}
-	}
-	clear, err := sops.Decrypt(in.data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", in.name, err)
-	}
-	cs, err := manifest.Parse(clear)
-	if err != nil {
-		return fmt.Errorf("%s: decrypted: %w", in.name, err)
-	}
-	if len(cs.Docs) != len(top) {
-		return fmt.Errorf("%s: sops returned %d documents for %d", in.name, len(cs.Docs), len(top))
-	}
-	for i, d := range top {
-		if k := cs.Docs[i].Kind; k != manifest.KindSecret {
-			// Its content is not shown: sops encrypted it.
-			return fmt.Errorf("%s: doc %d: sops decrypted it to something other than a plain Secret (a %s); kseal import converts Secrets only", in.name, d.Index, k)
-		}
-		if err := d.ReplaceWithSecret(cs.Docs[i].Raw()); err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
-		}
-		converted[d] = true
-	}
-	return nil
-}
-
-// runFiles is run with a step per file (before the per-document step).
-func (o *importOpts) runFiles(e *env, args []string, perFile func(*input) error, kinds []manifest.Kind, fn func(*input, *manifest.Doc) error) error {
-	ins, err := o.files.read(e, args)
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
-		if err := perFile(in); err != nil {
-			return err
-		}
-	}
-	return o.convert(e, ins, kinds, fn)
 }

@@ -163,7 +163,7 @@ func convertKsops(e *env, o *importOpts, file string, n *yaml.RNode) ([]string, 
 		if filepath.IsAbs(f) || !filepath.IsLocal(f) {
 			return nil, nil, fmt.Errorf("files %s: a path inside the generator's directory, as the kseal SecretGenerator requires", f)
 		}
-		secretDocs, err := decryptKsopsFile(filepath.Join(dir, f))
+		secretDocs, err := decryptKsopsFile(e, filepath.Join(dir, f))
 		if err != nil {
 			return nil, nil, fmt.Errorf("files %s: %w", f, err)
 		}
@@ -181,7 +181,7 @@ func convertKsops(e *env, o *importOpts, file string, n *yaml.RNode) ([]string, 
 
 // decryptKsopsFile opens a sops file a ksops generator lists with the sops
 // importer: its MAC checked, every document a plain Secret.
-func decryptKsopsFile(p string) ([]*manifest.Doc, error) {
+func decryptKsopsFile(e *env, p string) ([]*manifest.Doc, error) {
 	data, _, err := readRegular(p)
 	if err != nil {
 		return nil, err
@@ -194,11 +194,19 @@ func decryptKsopsFile(p string) ([]*manifest.Doc, error) {
 		if !sops.Encrypted(d) {
 			return nil, fmt.Errorf("doc %d: not sops-encrypted; KSOPS would pass it as it stands, and kseal does not carry plaintext over", d.Index)
 		}
-		if err := sops.CheckKeys(d); err != nil {
+		if err := sops.CheckMAC(d); err != nil {
 			return nil, err
 		}
 	}
-	clear, err := sops.Decrypt(data)
+	bin, err := sops.Binary(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	format := "yaml"
+	if strings.EqualFold(filepath.Ext(p), ".json") {
+		format = "json"
+	}
+	clear, err := sops.Decrypt(e.ctx, bin, data, format)
 	if err != nil {
 		return nil, err
 	}

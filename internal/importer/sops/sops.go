@@ -1,46 +1,47 @@
-// Package sops opens sops-encrypted Kubernetes manifests with sops' own
-// decrypt package (github.com/getsops/sops/v3/decrypt, the one package sops
-// keeps stable), so `kseal import sops` can seal their Secrets again in
-// kseal's format.
+// Package sops opens sops-encrypted Kubernetes manifests by running the
+// user's own sops binary (`sops --decrypt`), so `kseal import sops` can seal
+// their Secrets again in kseal's format.
 //
-// Keys come from where sops looks for them: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY
-// and ~/.config/sops/age/keys.txt for age; the AWS credential chain (and
-// AWS_ENDPOINT_URL_KMS) for AWS KMS; GOOGLE_APPLICATION_CREDENTIALS,
-// GOOGLE_OAUTH_ACCESS_TOKEN and SOPS_GCP_KMS_ENDPOINT for GCP KMS. sops
-// verifies its MAC over every value of the file before anything is returned.
-//
-// This package is imported by the kseal CLI only: sops brings every key
-// service it supports, and kseal-controller must not carry them
-// (TestControllerDoesNotLinkSops guards that).
+// sops decides everything about opening a file: which keys it finds (its
+// own environment: SOPS_AGE_KEY_FILE, GNUPGHOME, the AWS, GCP and Azure
+// credential chains, VAULT_ADDR, …), and whether the MAC over every value
+// holds. A file sops refuses is refused; kseal links none of sops' key
+// services (TestKsealDoesNotLinkSops guards that).
 package sops
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 
-	"github.com/getsops/sops/v3/decrypt"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+// EnvBinary names the sops binary to run instead of the first sops on PATH.
+const EnvBinary = "KSEAL_SOPS"
+
 // Sentinel errors.
 var (
 	// ErrMAC: the values or their order changed since sops encrypted the
-	// file, or the MAC itself was altered.
+	// file, or the MAC itself was altered (sops exit status 51 or 24).
 	ErrMAC = errors.New("sops MAC does not match: the file was changed after sops encrypted it")
-	// ErrKeyType: the file is encrypted only to key services kseal's
-	// import does not read.
-	ErrKeyType = errors.New("encrypted only to key types kseal import cannot use (it reads age, AWS KMS and GCP KMS)")
+	// ErrNoMAC: the file carries sops metadata but no MAC. sops refuses to
+	// decrypt it without --ignore-mac; kseal import refuses it always.
+	ErrNoMAC = errors.New("sops metadata without a MAC: sops refuses to decrypt such a file (its values could have been changed), and so does kseal import")
+	// ErrNoBinary: no sops binary to run.
+	ErrNoBinary = errors.New("sops not found: kseal import sops runs the sops binary (install it, or set " + EnvBinary + " to its path)")
 )
 
-// usable are the sops metadata keys of the key services the import reads.
-var usable = []string{"age", "kms", "gcp_kms"}
-
-// others are the sops key services it does not.
-var others = []string{"pgp", "azure_kv", "hc_vault", "hckms"}
+// sopsMeta are keys only sops' metadata mapping has: one of them makes a
+// top-level `sops:` mapping sops' own.
+var sopsMeta = []string{"mac", "version", "lastmodified"}
 
 // metadata returns the sops metadata mapping of the document, or nil. It
 // reads the document's text: with sops' defaults even apiVersion and kind
@@ -54,81 +55,140 @@ func metadata(d *manifest.Doc) *yaml.RNode {
 		return nil
 	}
 	f := n.Field("sops")
-	if f == nil || f.Value.YNode().Kind != yaml.MappingNode || f.Value.Field("mac") == nil {
+	if f == nil || f.Value.YNode().Kind != yaml.MappingNode {
 		return nil
 	}
-	return f.Value
+	for _, k := range sopsMeta {
+		if f.Value.Field(k) != nil {
+			return f.Value
+		}
+	}
+	return nil
 }
 
 // Encrypted reports whether sops encrypted the document: it carries sops'
-// top-level metadata mapping.
+// top-level metadata mapping (with or without a MAC).
 func Encrypted(d *manifest.Doc) bool { return metadata(d) != nil }
 
-// CheckKeys refuses a document whose sops metadata names no key service the
-// import can use. It reads metadata only.
-func CheckKeys(d *manifest.Doc) error {
+// CheckMAC refuses a sops document that carries no MAC, before any key is
+// asked for: sops refuses it too, but only once it holds the data key.
+func CheckMAC(d *manifest.Doc) error {
 	md := metadata(d)
 	if md == nil {
-		return fmt.Errorf("doc %d: %w", d.Index, errors.New("no sops metadata"))
+		return fmt.Errorf("doc %d: no sops metadata", d.Index)
 	}
-	var found []string
-	for _, k := range usable {
-		if f := md.Field(k); f != nil && len(f.Value.YNode().Content) > 0 {
-			return nil
-		}
+	if f := md.Field("mac"); f == nil || strings.TrimSpace(yaml.GetValue(f.Value)) == "" {
+		return fmt.Errorf("doc %d: %w", d.Index, ErrNoMAC)
 	}
-	if kg := md.Field("key_groups"); kg != nil {
-		for _, g := range kg.Value.YNode().Content {
-			for i := 0; i+1 < len(g.Content); i += 2 {
-				if slices.Contains(usable, g.Content[i].Value) && len(g.Content[i+1].Content) > 0 {
-					return nil
-				}
-				found = append(found, g.Content[i].Value)
-			}
-		}
-	}
-	for _, k := range others {
-		if f := md.Field(k); f != nil && len(f.Value.YNode().Content) > 0 {
-			found = append(found, k)
-		}
-	}
-	slices.Sort(found)
-	return fmt.Errorf("doc %d: sops: %w: found %s", d.Index, ErrKeyType, strings.Join(slices.Compact(found), ", "))
+	return nil
 }
 
-// Decrypt opens a whole sops YAML file (every document: sops computes one
-// MAC over the file) and returns its cleartext, one document per document
-// of data, in order.
-func Decrypt(data []byte) (out []byte, err error) {
-	defer func() {
-		// Third-party code fed input from git.
-		if r := recover(); r != nil {
-			out, err = nil, errors.New("sops: decrypting failed (parser panic)")
+// dotenvMeta matches the metadata lines sops writes into a dotenv file.
+var dotenvMeta = regexp.MustCompile(`(?m)^sops_(mac|version|lastmodified)=`)
+
+// Dotenv reports whether data is a dotenv file sops encrypted.
+func Dotenv(data []byte) bool { return dotenvMeta.Match(data) }
+
+// Document reports whether a value holds a sops-encrypted document (YAML,
+// JSON or dotenv): a Secret that carries one passes sops' ciphertext on
+// instead of a value.
+func Document(v []byte) bool {
+	s := string(v)
+	if !strings.Contains(s, "ENC[AES256_GCM,") && !strings.Contains(s, "sops") {
+		return false
+	}
+	if Dotenv(v) || strings.Contains(s, "ENC[AES256_GCM,data:") {
+		return true
+	}
+	n, err := yaml.Parse(s)
+	if err != nil || n.YNode().Kind != yaml.MappingNode {
+		return false
+	}
+	f := n.Field("sops")
+	if f == nil || f.Value.YNode().Kind != yaml.MappingNode {
+		return false
+	}
+	for _, k := range sopsMeta {
+		if f.Value.Field(k) != nil {
+			return true
 		}
-	}()
-	out, err = decrypt.Data(data, "yaml")
+	}
+	return false
+}
+
+// Binary is the sops binary to run: $KSEAL_SOPS, else sops on PATH.
+func Binary(getenv func(string) string) (string, error) {
+	if p := getenv(EnvBinary); p != "" {
+		return p, nil
+	}
+	p, err := exec.LookPath("sops")
 	if err != nil {
-		msg := err.Error()
-		// sops' message quotes the MAC of the cleartext: a hash of every
-		// value, which must not reach logs.
-		if strings.Contains(msg, "Failed to verify data integrity") || strings.Contains(msg, "Failed to decrypt original mac") {
-			return nil, ErrMAC
-		}
-		return nil, fmt.Errorf("sops: %s%s", msg, keyDetails(err))
+		return "", ErrNoBinary
 	}
-	return out, nil
+	return p, nil
 }
 
-// keyDetails is what sops tells a user about each key it tried (its
-// UserError, less the header and the trailer that explain key groups).
-func keyDetails(err error) string {
-	var ue interface{ UserError() string }
-	if !errors.As(err, &ue) {
-		return ""
+// sops' documented exit statuses (github.com/getsops/sops/v3/cmd/sops/codes).
+const (
+	exitDecryptingMac = 24
+	exitMacMismatch   = 51
+	exitMacNotFound   = 52
+)
+
+// longHex matches a MAC or a hash sops may quote.
+var longHex = regexp.MustCompile(`[0-9A-Fa-f]{64,}`)
+
+// maxDetail bounds how much of sops' own error text is passed on.
+const maxDetail = 4096
+
+// Decrypt runs `sops --decrypt` over data (a whole file: sops computes one
+// MAC over the file) with the given format (yaml or json) and returns its
+// cleartext. sops runs with kseal's environment, so it finds the user's
+// keys as it always does. sops' error text is passed on (it names the keys
+// it tried), except on a MAC mismatch, where it quotes the MAC of the
+// cleartext: a hash of every value, which must not reach logs.
+func Decrypt(ctx context.Context, bin string, data []byte, format string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, bin, "--decrypt", "--input-type", format, "--output-type", format, "/dev/stdin")
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(os.Environ(), "SOPS_DISABLE_VERSION_CHECK=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err == nil {
+		return out.Bytes(), nil
 	}
-	parts := strings.Split(strings.TrimSpace(ue.UserError()), "\n\n")
-	if len(parts) < 3 {
-		return ""
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoBinary, bin)
+		}
+		return nil, fmt.Errorf("sops: running %s: %w", bin, err)
 	}
-	return ":\n" + strings.Join(parts[1:len(parts)-1], "\n")
+	switch ee.ExitCode() {
+	case exitMacMismatch, exitDecryptingMac:
+		if strings.Contains(errb.String(), "has no MAC") {
+			return nil, ErrNoMAC
+		}
+		return nil, ErrMAC
+	case exitMacNotFound:
+		return nil, ErrNoMAC
+	}
+	// A message about the MAC may quote it: long hex strings go.
+	detail := longHex.ReplaceAllString(oneLine(errb.String()), "[hex]")
+	if len(detail) > maxDetail {
+		detail = detail[:maxDetail] + " …"
+	}
+	return nil, fmt.Errorf("sops exited with status %d: %s", ee.ExitCode(), detail)
+}
+
+// oneLine joins sops' multi-line report (one line per key tried) into one
+// line: kseal prints errors on one line each.
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
