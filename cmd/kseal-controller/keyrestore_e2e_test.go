@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,16 +82,7 @@ stringData:
 	}
 	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "restored.pub", "-f", filepath.Join(root, "examples", "db-secret.yaml"))
 	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-	poll(t, "unsealed with the restored key", func() error {
-		out, err := r.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.password}")
-		if err != nil {
-			return err
-		}
-		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "correct-horse-battery-staple" {
-			return fmt.Errorf("password is %q", b)
-		}
-		return nil
-	})
+	waitForDemoPassword(t, r, "unsealed with the restored key")
 	if strings.Contains(ctrl.log.String(), id.SecretString()) || strings.Contains(ctrl.log.String(), "AGE-SECRET-KEY") {
 		t.Error("the controller log holds the private key")
 	}

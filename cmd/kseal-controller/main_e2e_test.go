@@ -47,16 +47,7 @@ func TestEndToEnd(t *testing.T) {
 
 	sealed := r.must(nil, "kseal", "seal", "--recipients-file", "cluster.pub", "-f", filepath.Join(root, "examples", "db-secret.yaml"))
 	r.must([]byte(sealed), "kubectl", "apply", "-f", "-")
-	poll(t, "unsealed Secret", func() error {
-		out, err := r.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.password}")
-		if err != nil {
-			return err
-		}
-		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "correct-horse-battery-staple" {
-			return fmt.Errorf("password is %q", b)
-		}
-		return nil
-	})
+	waitForDemoPassword(t, r, "unsealed Secret")
 	typ := r.must(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.type}")
 	if typ != "kubernetes.io/basic-auth" {
 		t.Errorf("type %q", typ)
@@ -234,4 +225,20 @@ func TestCIDecryptAndApply(t *testing.T) {
 	if a := r.must(nil, "kubectl", "-n", "ci", "get", "secret", "api", "-o", "jsonpath={.metadata.annotations}"); strings.Contains(a, "kseal.dev/envelope") {
 		t.Errorf("the envelope annotation reached the cluster: %s", a)
 	}
+}
+
+// waitForDemoPassword polls until the example's Secret demo/db-credentials
+// holds the example's password.
+func waitForDemoPassword(t *testing.T, r *runner, what string) {
+	t.Helper()
+	poll(t, what, func() error {
+		out, err := r.run(nil, "kubectl", "-n", "demo", "get", "secret", "db-credentials", "-o", "jsonpath={.data.password}")
+		if err != nil {
+			return err
+		}
+		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != "correct-horse-battery-staple" {
+			return fmt.Errorf("password is %q", b)
+		}
+		return nil
+	})
 }

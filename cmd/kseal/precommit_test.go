@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // hook is one entry of .pre-commit-hooks.yaml, with every field pre-commit
@@ -214,6 +214,31 @@ func TestPreCommitHooks(t *testing.T) {
 						"kseal-plaintext": `(?m)^k8s/plain.yml:1: Secret orders/db: plaintext Secret committed`,
 						"kseal-policy":    `checking for plaintext only`,
 					},
+				},
+				{
+					name:  "kustomize secretGenerator literal",
+					files: map[string]string{"gen/kustomization.yaml": "secretGenerator:\n- name: app\n  literals: [PASSWORD=hunter2]\n"},
+					want:  map[string]int{"kseal-plaintext": 4, "kseal-policy": 4},
+					out:   map[string]string{"kseal-plaintext": `(?m)^gen/kustomization.yaml:3: secretGenerator app: literal PASSWORD holds a plaintext value`},
+				},
+				{
+					name:  "kustomization reading a dotenv not yet added",
+					files: map[string]string{"env/kustomization.yaml": "secretGenerator:\n- name: app\n  envs: [app.env]\n"},
+					want:  map[string]int{"kseal-plaintext": 4},
+					out:   map[string]string{"kseal-plaintext": `(?m)^env/kustomization.yaml:3: secretGenerator app: envs app.env: not found`},
+				},
+				{
+					// Staged alone: the kustomization that reads it was
+					// committed before.
+					name:  "plaintext dotenv a kustomization reads",
+					files: map[string]string{"env/app.env": "PASSWORD=hunter2\n"},
+					want:  map[string]int{"kseal-plaintext": 4},
+					out:   map[string]string{"kseal-plaintext": `(?m)^env/app.env:1: plaintext dotenv that .*env/kustomization.yaml makes a Secret of`},
+				},
+				{
+					name:  "dotenv no kustomization reads",
+					files: map[string]string{"compose/.env": "PASSWORD=hunter2\n"},
+					want:  map[string]int{"kseal-plaintext": 0},
 				},
 				{
 					name:  "plaintext Secret with an upper-case extension",

@@ -84,12 +84,13 @@ verify_krew() {
         local f="dist/${uri##*/}"
         [ -f "$f" ] || { echo "release: $1: $uri is not a built archive" >&2; return 1; }
         [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$val" ] || { echo "release: $1: sha256 of ${f##*/} differs from the archive's" >&2; return 1; }
-        tar -tzf "$f" | grep -qx "$bin" || { echo "release: $1: ${f##*/} holds no $bin" >&2; return 1; }
+        { case $f in *.zip) unzip -Z1 "$f" ;; *) tar -tzf "$f" ;; esac; } | grep -qx "$bin" || { echo "release: $1: ${f##*/} holds no $bin" >&2; return 1; }
         case $uri in */releases/download/$VERSION/*) ;; *) echo "release: $1: $uri is not the $VERSION release" >&2; return 1 ;; esac
         n=$((n + 1)) ;;
     esac
   done < <(sed -n 's/^ *\(- bin: .*\|uri: .*\|sha256: .*\)$/\1/p' "$1")
-  [ "$n" = "$(ls dist/kseal_*.tar.gz | wc -l)" ] || { echo "release: $1: $n platforms, $(ls dist/kseal_*.tar.gz | wc -l) kseal archives" >&2; return 1; }
+  local archives; archives=$(ls dist/kseal_*.tar.gz dist/kseal_*.zip 2>/dev/null | wc -l)
+  [ "$n" = "$archives" ] || { echo "release: $1: $n platforms, $archives kseal archives" >&2; return 1; }
 }
 
 release_once

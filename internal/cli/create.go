@@ -29,6 +29,7 @@ standard input; named pipes and process substitution work too:
   kseal create db -n prod --from-file password=<(pass show db) -r age1… > db.yaml`,
 		Example: `  kseal create db -n prod --from-literal user=app --from-file password=- -r age1pq1… > db.yaml
   kseal create app -n prod --from-env-file app.env -o app.sealed.yaml
+  kseal create app -n prod --from-env-file plain.env -o app.env   # a sealed dotenv
   kseal create tls -n prod --from-file ./certs/ -o json`,
 		Args: cobra.ExactArgs(1),
 	}
@@ -39,7 +40,7 @@ standard input; named pipes and process substitution work too:
 	cmd.Flags().BoolVar(&environ, "from-env-file-allow-environ", false, "let a line without = in --from-env-file take the environment variable it names, as kubectl does (never "+strings.Join(credentialEnvPrefixes(), "*, ")+"*)")
 	cmd.Flags().StringVar(&typ, "type", "", "Secret type (default Opaque)")
 	cmd.Flags().BoolVar(&encrypted, "encrypted-secret", false, "emit an encrypted Secret instead of a SealedSecret")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "yaml or json (standard output), or FILE to write atomically (format from its extension; the policy covering FILE applies)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "yaml or json (standard output), or FILE to write atomically (format from its extension: .json, a sealed dotenv for .env, else YAML; the policy covering FILE applies)")
 	cmd.Flags().BoolVar(&force, "force", false, "with -o FILE: replace a file that holds another object")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := manifest.CheckName(args[0]); err != nil {
@@ -56,6 +57,10 @@ standard input; named pipes and process substitution work too:
 			file = output
 			if strings.EqualFold(filepath.Ext(file), ".json") {
 				format = "json"
+			}
+			if manifest.IsDotenvName(file) {
+				// A sealed dotenv is an encrypted Secret in dotenv form.
+				format, encrypted = "dotenv", true
 			}
 		}
 		values := valueSet{}
@@ -102,6 +107,11 @@ standard input; named pipes and process substitution work too:
 		if err := sealPlain(e, file, strm.Docs[0], o.spec(e, f)); err != nil {
 			return err
 		}
+		if format == "dotenv" {
+			if err := strm.ToDotenv(); err != nil {
+				return err
+			}
+		}
 		out, err := strm.Bytes()
 		if err != nil {
 			return err
@@ -139,7 +149,8 @@ func checkReplace(file, ns, name string) error {
 	case err != nil:
 		return err
 	}
-	strm, err := manifest.Parse(b)
+	dotenv := fileFlags{dotenv: true}
+	strm, err := dotenv.parse(file, b)
 	if err != nil {
 		return hintError{fmt.Errorf("%s: exists and is not a manifest kseal reads (%v)", file, err), "pass --force to replace it"}
 	}

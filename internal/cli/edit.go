@@ -59,7 +59,7 @@ func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error 
 	if err != nil {
 		return err
 	}
-	files := fileFlags{inPlace: true}
+	files := fileFlags{inPlace: true, dotenv: true}
 	ins, err := files.read(e, []string{file})
 	if err != nil {
 		return err
@@ -449,7 +449,7 @@ func compareRecipients(s *crypto.Sealed, rcpts []keys.Recipient) (missing, extra
 // name when there are several) without any private key, and rewrites the
 // file atomically.
 func changeSealed(e *env, file, name string, dryRun bool, change func(*manifest.Doc, *crypto.Sealed) error) error {
-	files := fileFlags{inPlace: true, dryRun: dryRun}
+	files := fileFlags{inPlace: true, dryRun: dryRun, dotenv: true}
 	ins, err := files.read(e, []string{file})
 	if err != nil {
 		return err

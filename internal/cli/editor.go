@@ -1,3 +1,5 @@
+//go:build unix
+
 package cli
 
 import (
@@ -16,10 +18,6 @@ import (
 	"golang.org/x/term"
 )
 
-// editSignals end an edit: the editor's process group gets the signal, the
-// plaintext is removed, nothing is written.
-var editSignals = []os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM}
-
 const editDirPrefix = "kseal-edit-"
 
 // editBase is where the plaintext goes: tmpfs when there is one, so it
@@ -35,6 +33,22 @@ func editBase(e *env) string {
 		}
 	}
 	return os.TempDir()
+}
+
+// privateDir makes a fresh 0700 directory for plaintext where edit puts
+// its own (see editBase), removing stale ones of dead kseal processes.
+func privateDir(e *env) (string, error) {
+	base := editBase(e)
+	removeStale(base)
+	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s%d-", editDirPrefix, os.Getpid()))
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 // removeStale removes the kseal-edit-PID-* directories in base that belong

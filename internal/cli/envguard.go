@@ -18,7 +18,7 @@ var envIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // declares: kseal's own (every KSEAL_ setting, whatever provider reads
 // it), and those of sops, which kseal import runs: SOPS_* and the Azure
 // Key Vault credentials it reads (AZURE_*), for which kseal has no
-// provider. The providers declare theirs (keys.RegisterCredentialEnv).
+// provider. The providers declare theirs (keys.Provider.CredentialEnv).
 var ownCredentialEnvPrefixes = []string{"KSEAL_", "SOPS_", "AZURE_"}
 
 // credentialEnvPrefixes lists the prefixes of credential variables, sorted

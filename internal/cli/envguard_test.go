@@ -19,7 +19,7 @@ func TestEveryProviderDeclaresCredentialEnv(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			prefixes := keys.CredentialEnv(p)
 			if len(prefixes) == 0 {
-				t.Fatalf("provider %q declared no credential environment variables (keys.RegisterCredentialEnv)", p)
+				t.Fatalf("provider %q declared no credential environment variables (keys.Provider.CredentialEnv)", p)
 			}
 			for _, pre := range prefixes {
 				for _, name := range []string{pre + "X", pre + "x"} {

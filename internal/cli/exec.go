@@ -156,22 +156,6 @@ kseal exits with the command's status.`,
 	return cmd
 }
 
-// privateDir makes a fresh 0700 directory for plaintext where edit puts
-// its own (see editBase), removing stale ones of dead kseal processes.
-func privateDir(e *env) (string, error) {
-	base := editBase(e)
-	removeStale(base)
-	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s%d-", editDirPrefix, os.Getpid()))
-	if err != nil {
-		return "", err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
-}
-
 // childExit ends kseal with a command's exit status, printing nothing.
 type childExit struct{ code int }
 

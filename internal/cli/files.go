@@ -27,6 +27,14 @@ type fileFlags struct {
 	dryRun    bool
 	jobs      int
 
+	// dotenv: files named as dotenv files (.env, NAME.env, .env.NAME)
+	// are read as dotenv files and written back as such (a sealed dotenv
+	// is an encrypted Secret in dotenv form, docs/format.md); dotenvName
+	// names the Secret of a plain one (encrypt --name). Commands that do
+	// not set it read every file as a manifest.
+	dotenv     bool
+	dotenvName string
+
 	// skip, when set, drops a file found by walking a directory
 	// (policy check's excludes). It is asked before files reached twice
 	// are counted once, so a link's name in a skipped directory never
@@ -254,12 +262,21 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 		if err := checkNotEmpty(in.name, in.data); err != nil {
 			return nil, err
 		}
-		if in.strm, err = manifest.Parse(in.data); err != nil {
+		if in.strm, err = f.parse(p, in.data); err != nil {
 			return nil, fmt.Errorf("%s: %w", in.name, err)
 		}
 		ins = append(ins, in)
 	}
 	return ins, nil
+}
+
+// parse reads the content of the file named p: as a dotenv file when the
+// command reads those and p is named as one, else as a manifest stream.
+func (f *fileFlags) parse(p string, data []byte) (*manifest.Stream, error) {
+	if f.dotenv && p != "-" && manifest.IsDotenvName(p) {
+		return manifest.ParseDotenv(data, f.dotenvName)
+	}
+	return manifest.Parse(data)
 }
 
 // readRegular reads a regular file or a pipe (process substitution,
@@ -299,6 +316,12 @@ func (f *fileFlags) render(ins []*input) ([][]byte, error) {
 		total += len(b)
 	}
 	if !f.inPlace && len(outs) > 1 {
+		for _, in := range ins {
+			if in.strm.IsDotenv() {
+				// A dotenv in a YAML stream is neither.
+				return nil, usagef("%s: a dotenv file goes to standard output alone; with other files, pass -o yaml (its Secret as YAML) or -i", in.name)
+			}
+		}
 		// Several files to standard output are one stream when read back.
 		if err := checkReadBack("standard output", total+4*len(outs)); err != nil {
 			return nil, err

@@ -42,7 +42,7 @@ keys and seals their values again to the recipients the policy or the flags
 name. Documents that are not the other tool's objects pass through. See
 docs/migrate.md for the whole move, cluster included.`,
 	}
-	cmd.AddCommand(newImportSealedSecretsCmd(e), newImportSopsCmd(e))
+	cmd.AddCommand(newImportSealedSecretsCmd(e), newImportSopsCmd(e), newImportKsopsCmd(e))
 	return cmd
 }
 

@@ -46,6 +46,10 @@ func isKRMBookkeeping(k string) bool {
 //	        args: [krm]
 //
 //	kustomize build --enable-alpha-plugins --enable-exec overlays/prod
+//
+// Listed under `generators:` with a kseal SecretGenerator as its config, it
+// makes a Secret from sealed dotenv files and sealed manifests instead
+// (generator.go).
 func newKRMCmd(e *env) *cobra.Command {
 	var idf identityFlags
 	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
@@ -112,6 +116,15 @@ func newKRMCmd(e *env) *cobra.Command {
 			}
 			rl.Items[i] = n
 		}
+		if isGeneratorConfig(rl.FunctionConfig) {
+			// Run from a kustomization's generators: kustomize runs
+			// an exec function in the kustomization's directory.
+			n, err := generate(e, ".", rl.FunctionConfig, ids)
+			if err != nil {
+				return fmt.Errorf("kseal KRM function: %w", err)
+			}
+			rl.Items = append(rl.Items, n)
+		}
 		return nil
 	})
 	cmd := command.Build(p, command.StandaloneDisabled, false)
@@ -119,6 +132,9 @@ func newKRMCmd(e *env) *cobra.Command {
 	cmd.Short = "Run as a KRM function (kustomize plugin): SealedSecrets and encrypted Secrets in, plain Secrets out"
 	cmd.Long = `krm reads a KRM ResourceList on standard input and writes it back with every
 SealedSecret and encrypted Secret opened into the plain Secret it stands for.
+With a kseal SecretGenerator (apiVersion kseal.dev/v1alpha1) as its config,
+listed under a kustomization's generators:, it adds the Secret made from the
+sealed dotenv files (envs:) and sealed manifests (files:) the config lists.
 Identities come from $KSEAL_AGE_KEY_FILE, $KSEAL_AGE_KEY, ~/.config/kseal/keys.txt,
 --identity (in the function's exec args) and the cloud credential chains.
 See docs/kustomize.md.`

@@ -79,6 +79,7 @@ it stands for; other documents pass through. Use it in CI to apply:
   kseal decrypt -R k8s/ | kubectl apply -f -`,
 	}
 	files.register(cmd, false)
+	files.dotenv = true
 	idf.register(cmd)
 	out.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -225,6 +226,7 @@ func newInspectCmd(e *env) *cobra.Command {
 		Short: "Show scope, recipients, key IDs and fields of sealed objects (no key needed)",
 	}
 	files.register(cmd, false)
+	files.dotenv = true
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ins, err := files.read(e, args)

@@ -66,6 +66,9 @@ func (f *fileFlags) writeAs(e *env, ins []*input, o *outputFlag) error {
 	if o.format == "" {
 		return f.write(e, ins)
 	}
+	for _, in := range ins {
+		in.strm.AsYAML() // a dotenv file's Secret, in the format asked for
+	}
 	var buf bytes.Buffer
 	if err := f.writeTo(&buf, ins); err != nil {
 		return err

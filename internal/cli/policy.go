@@ -251,9 +251,16 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	strm, err := manifest.Parse(data)
+	var out []finding
+	strm, err := parseForCheck(file, data)
 	if err != nil {
 		return []finding{{file, 1, err.Error()}}, 0, nil
+	}
+	if strm == nil { // a plain dotenv
+		return checkPlainDotenv(file), 0, nil
+	}
+	if isKustomization(file) {
+		out = append(out, checkKustomization(file, data)...)
 	}
 	var rule *policy.Rule
 	if p != nil {
@@ -261,7 +268,6 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			return nil, 0, err
 		}
 	}
-	var out []finding
 	n := 0
 	for _, d := range strm.Docs {
 		at := func(format string, a ...any) {
@@ -284,6 +290,7 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			}
 			continue
 		case manifest.KindOther:
+			out = append(out, checkGeneratorConfig(file, d)...)
 			continue
 		}
 		n++

@@ -23,7 +23,7 @@ type rawOpts struct {
 
 func (r *rawOpts) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&r.raw, "raw", false, "seal one value read from standard input for --name/--namespace/--scope and print the spec of a SealedSecret holding it (for Helm values, like kubeseal --raw)")
-	cmd.Flags().StringVar(&r.name, "name", "", "with --raw: the name of the Secret the value is for")
+	cmd.Flags().StringVar(&r.name, "name", "", "with --raw: the name of the Secret the value is for; with a plain dotenv file: the Secret it holds")
 	cmd.Flags().StringVar(&r.key, "key", "", "with --raw: the value's key in the Secret")
 }
 

@@ -57,6 +57,7 @@ func newRekeyCmd(e *env, use, short string, target *sealTarget, rekey rekeyFunc)
 	var out outputFlag
 	cmd := &cobra.Command{Use: use + " [FILE|DIR]...", Short: short}
 	files.register(cmd, true)
+	files.dotenv = true
 	out.register(cmd)
 	idf.register(cmd)
 	target.register(cmd, false)

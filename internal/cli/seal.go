@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/manifest"
@@ -63,18 +66,37 @@ it in CI with kseal decrypt. stringData moves to data.`
 	}
 	o.register(cmd, true)
 	o.output.register(cmd)
+	o.files.dotenv = true
 	var raw rawOpts
 	if f == formSealed {
 		raw.register(cmd)
 		cmd.Example += `
   printf %s "$DB_PASSWORD" | kseal seal --raw -n prod --name db --key password -r age1pq1…`
 	}
+	cmd.Long += `
+
+A dotenv file (.env, NAME.env, .env.NAME: KEY=VALUE lines as kubectl and
+kustomize read them) is sealed as a sealed dotenv, by seal and encrypt
+alike: still KEY=VALUE lines, each value a ciphertext bound to its key and
+to the Secret --name names (in the namespace of -n), with the envelope on a
+comment line. The kseal SecretGenerator makes a Secret of it in kustomize
+(docs/kustomize.md); kseal decrypt turns it back. Comments are not kept: a
+comment is often a value commented out. With -o yaml or json the dotenv's
+Secret is written as a SealedSecret (seal) or encrypted Secret (encrypt).`
+	cmd.Example += `
+  kseal ` + strings.Fields(cmd.Use)[0] + ` --name app -n shop -r age1… -i app.env`
+	if f == formEncrypted {
+		cmd.Flags().StringVar(&o.files.dotenvName, "name", "", "the name of the Secret a plain dotenv file holds")
+	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if raw.raw {
 			return sealRaw(e, o, &raw, args)
 		}
-		if raw.name != "" || raw.key != "" {
-			return usagef("--name and --key go with --raw")
+		if raw.key != "" {
+			return usagef("--key goes with --raw")
+		}
+		if f == formSealed {
+			o.files.dotenvName = raw.name // the Secret of a plain dotenv
 		}
 		if err := o.output.check(o.files.inPlace); err != nil {
 			return err
@@ -83,14 +105,50 @@ it in CI with kseal decrypt. stringData moves to data.`
 		if err != nil {
 			return err
 		}
+		if err := checkDotenvInputs(ins, o.files.dotenvName); err != nil {
+			return err
+		}
 		spec := o.spec(e, f)
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
-			return sealPlain(e, fileName(in), d, spec)
+			s := spec
+			if in.strm.IsDotenv() && o.output.format == "" {
+				s.form = formEncrypted // a sealed dotenv is an encrypted Secret
+			}
+			return sealPlain(e, fileName(in), d, s)
 		})
 		if err != nil {
 			return err
 		}
-		return o.files.writeAs(e, ins, &o.output)
+		if err := o.files.writeAs(e, ins, &o.output); err != nil {
+			return err
+		}
+		for _, in := range ins {
+			if n := in.strm.DotenvComments(); n > 0 && in.dirty && !o.files.dryRun {
+				fmt.Fprintf(e.stderr, "kseal: %s: %s left out of the sealed dotenv (comments are not sealed, and a comment is often a value commented out)\n", printable(in.name), countNoun(n, "comment line"))
+			}
+		}
+		return nil
 	}
 	return cmd
+}
+
+// checkDotenvInputs refuses, before anything is sealed, plain dotenv files
+// the command cannot seal: a plain dotenv names no Secret, so --name must
+// (one such file at a time).
+func checkDotenvInputs(ins []*input, name string) error {
+	var plain []string
+	for _, in := range ins {
+		if in.strm.IsDotenv() && in.strm.Docs[0].Kind == manifest.KindSecret {
+			plain = append(plain, in.name)
+		}
+	}
+	switch {
+	case len(plain) > 0 && name == "":
+		return hintError{usagef("%s: a plain dotenv names no Secret: pass --name NAME (and -n NAMESPACE); nothing written", plain[0]), "the values are bound to that Secret: the kseal SecretGenerator makes it under that name (docs/kustomize.md)"}
+	case len(plain) > 1:
+		return usagef("--name names one Secret, and %s are plain dotenv files: seal one at a time", strings.Join(plain, ", "))
+	case len(plain) == 0 && name != "":
+		return usagef("--name names the Secret of a plain dotenv file, and the input holds none")
+	}
+	return nil
 }

@@ -34,6 +34,7 @@ when a file cannot be read or parsed.`,
   kseal status -R k8s/ --json`,
 	}
 	files.register(cmd, false)
+	files.dotenv = true
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ins, err := files.read(e, args)

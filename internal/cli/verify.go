@@ -191,7 +191,8 @@ func readOne(e *env, p string) (*input, error) {
 	if len(in.data) > maxFileSize {
 		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
 	}
-	if in.strm, err = manifest.Parse(in.data); err != nil {
+	dotenv := fileFlags{dotenv: true}
+	if in.strm, err = dotenv.parse(p, in.data); err != nil {
 		return nil, err
 	}
 	return in, nil

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	keys.RegisterServiceSettings("keystest", func(map[string]string) error { return nil })
+	keys.Register(keys.Provider{Name: "keystest", ServiceSettings: func(map[string]string) error { return nil }})
 }
 
 // callerRecorder is an identity that notes on whose behalf it unwraps.

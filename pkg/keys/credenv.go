@@ -3,26 +3,13 @@ package keys
 import (
 	"slices"
 	"sort"
-	"strings"
 )
 
+// credentialEnv holds Provider.CredentialEnv by provider, upper-case.
+// kseal never copies such a variable into a Secret from its own
+// environment (`create --from-env-file-allow-environ`) and `exec-env
+// --allow-any` never sets one from a sealed value.
 var credentialEnv = map[string][]string{}
-
-// RegisterCredentialEnv declares, by prefix, the environment variables in
-// which provider's credentials live or which say where to find them: key
-// material, tokens, credential and config files, profiles, metadata and
-// key service endpoints. provider is the name the provider registered its
-// identity source under. kseal never copies such a variable into a Secret
-// from its own environment (`create --from-env-file-allow-environ`) and
-// `exec-env --allow-any` never sets one from a sealed value. A provider
-// calls it from init; prefixes are compared without regard to case.
-func RegisterCredentialEnv(provider string, prefixes ...string) {
-	registry.Lock()
-	defer registry.Unlock()
-	for _, p := range prefixes {
-		credentialEnv[provider] = append(credentialEnv[provider], strings.ToUpper(p))
-	}
-}
 
 // CredentialEnv returns the prefixes provider declared, upper-case.
 func CredentialEnv(provider string) []string {

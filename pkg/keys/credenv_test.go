@@ -7,8 +7,8 @@ import (
 	"kseal.dev/kseal/pkg/keys"
 )
 
-func TestRegisterCredentialEnv(t *testing.T) {
-	keys.RegisterCredentialEnv("test-provider", "test_cred_", "TEST_TOKEN")
+func TestCredentialEnv(t *testing.T) {
+	keys.Register(keys.Provider{Name: "test-provider", CredentialEnv: []string{"test_cred_", "TEST_TOKEN"}})
 	if got := keys.CredentialEnv("test-provider"); !slices.Equal(got, []string{"TEST_CRED_", "TEST_TOKEN"}) {
 		t.Errorf("CredentialEnv = %q, want upper-case TEST_CRED_, TEST_TOKEN", got)
 	}

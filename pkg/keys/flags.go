@@ -1,32 +1,16 @@
 package keys
 
-import (
-	"flag"
-	"sync"
-)
+import "flag"
 
-var flagBinders struct {
-	sync.Mutex
-	m map[string]func(*flag.FlagSet)
-}
-
-// RegisterControllerFlags lets a provider add its kseal-controller flags
-// (how it authenticates in the cluster) under name.
-func RegisterControllerFlags(name string, bind func(*flag.FlagSet)) {
-	flagBinders.Lock()
-	defer flagBinders.Unlock()
-	if flagBinders.m == nil {
-		flagBinders.m = map[string]func(*flag.FlagSet){}
-	}
-	flagBinders.m[name] = bind
-}
+// flagBinders holds Provider.ControllerFlags by provider.
+var flagBinders = map[string]func(*flag.FlagSet){}
 
 // BindControllerFlags adds every provider's controller flags to fs. Their
 // values are read by the providers' identity sources (DefaultIdentities).
 func BindControllerFlags(fs *flag.FlagSet) {
-	flagBinders.Lock()
-	defer flagBinders.Unlock()
-	for _, bind := range flagBinders.m {
-		bind(fs)
+	registry.RLock()
+	defer registry.RUnlock()
+	for _, name := range sortedNames(flagBinders) {
+		flagBinders[name](fs)
 	}
 }

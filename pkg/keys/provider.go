@@ -90,14 +90,6 @@ type RendererInfo struct {
 
 var renderers = map[string]RendererInfo{}
 
-// RegisterRenderer makes `kseal policy render TARGET` call r. A provider
-// calls it from init.
-func RegisterRenderer(info RendererInfo) {
-	registry.Lock()
-	defer registry.Unlock()
-	renderers[info.Target] = info
-}
-
 // LookupRenderer returns the renderer registered for target.
 func LookupRenderer(target string) (RendererInfo, bool) {
 	registry.RLock()
@@ -127,13 +119,6 @@ type PrincipalMatcher struct {
 }
 
 var principals = map[string]PrincipalMatcher{}
-
-// RegisterPrincipals adds a kind of identity the policy accepts.
-func RegisterPrincipals(m PrincipalMatcher) {
-	registry.Lock()
-	defer registry.Unlock()
-	principals[m.Name] = m
-}
 
 // PrincipalKind returns the name of the registered kind that matches id,
 // or "".
@@ -175,14 +160,6 @@ func PrincipalKinds() string {
 type SettingsValidator func(settings map[string]string) error
 
 var serviceSettings = map[string]SettingsValidator{}
-
-// RegisterServiceSettings makes kseal.yaml accept providers.NAME on a
-// service, checked by v.
-func RegisterServiceSettings(provider string, v SettingsValidator) {
-	registry.Lock()
-	defer registry.Unlock()
-	serviceSettings[provider] = v
-}
 
 // ValidateServiceSettings checks a service's settings for provider, which
 // must have registered them.

@@ -23,42 +23,17 @@ type IdentityParser func(line string) (Identity, error)
 // such as keys named by environment variables or a cloud credential chain.
 type IdentitySource func(ctx context.Context) ([]Identity, error)
 
-var registry struct {
+// registry holds what the providers registered (Register); one lock
+// guards it and the other tables of this package.
+var registry = struct {
 	sync.RWMutex
 	recipients map[string]RecipientParser
 	identities map[string]IdentityParser
 	sources    map[string]IdentitySource
-}
-
-// RegisterRecipient makes ParseRecipient hand strings that start with prefix
-// to p. The longest matching prefix wins, so "age1pq1" and "age1" coexist.
-func RegisterRecipient(prefix string, p RecipientParser) {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.recipients == nil {
-		registry.recipients = map[string]RecipientParser{}
-	}
-	registry.recipients[prefix] = p
-}
-
-// RegisterIdentity makes identity files hand lines that start with prefix to p.
-func RegisterIdentity(prefix string, p IdentityParser) {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.identities == nil {
-		registry.identities = map[string]IdentityParser{}
-	}
-	registry.identities[prefix] = p
-}
-
-// RegisterIdentitySource adds a source consulted by DefaultIdentities.
-func RegisterIdentitySource(name string, src IdentitySource) {
-	registry.Lock()
-	defer registry.Unlock()
-	if registry.sources == nil {
-		registry.sources = map[string]IdentitySource{}
-	}
-	registry.sources[name] = src
+}{
+	recipients: map[string]RecipientParser{},
+	identities: map[string]IdentityParser{},
+	sources:    map[string]IdentitySource{},
 }
 
 func longestPrefix[T any](m map[string]T, s string) (T, bool) {

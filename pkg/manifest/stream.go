@@ -73,6 +73,8 @@ type Doc struct {
 // Stream is a parsed multi-document YAML stream.
 type Stream struct {
 	Docs []*Doc
+
+	env *dotenv // read from a dotenv file, and written back as one (dotenv.go)
 }
 
 // isSeparator reads a document separator as kubectl's YAML reader does: a
@@ -244,6 +246,9 @@ func checkMetadata(n *yaml.RNode) error {
 // Bytes renders the stream: unchanged documents verbatim, changed ones
 // re-encoded.
 func (s *Stream) Bytes() ([]byte, error) {
+	if s.env != nil {
+		return s.env.render(s.Docs[0])
+	}
 	var out bytes.Buffer
 	for _, d := range s.Docs {
 		if d.parent != nil {

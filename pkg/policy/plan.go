@@ -3,7 +3,6 @@ package policy
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
@@ -74,12 +73,6 @@ func (p *Policy) ControllerIdentities() []string {
 	for _, cn := range sortedKeys(p.Clusters) {
 		c := p.Clusters[cn]
 		out = append(out, c.Identities...)
-		if c.AWSRole != "" {
-			out = append(out, c.AWSRole)
-		}
-		if c.GCPServiceAccount != "" {
-			out = append(out, "serviceAccount:"+strings.TrimPrefix(c.GCPServiceAccount, "serviceAccount:"))
-		}
 	}
 	return sorted(out)
 }

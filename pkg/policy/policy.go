@@ -17,7 +17,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"kseal.dev/kseal/pkg/keys"
 )
@@ -56,26 +56,99 @@ type Cluster struct {
 	RecipientsFile string `yaml:"recipientsFile"`
 	// Identities are the controller's identities at key services (an IAM
 	// role ARN, a GCP service account member, …); `kseal policy render`
-	// grants them unwrap. AWSRole and GCPServiceAccount are older spellings
-	// of one entry each.
-	Identities        []string `yaml:"identities"`
-	AWSRole           string   `yaml:"awsRole"`
-	GCPServiceAccount string   `yaml:"gcpServiceAccount"`
+	// grants them unwrap. Providers may register older spellings of one
+	// entry (keys.IdentityAlias: awsRole, gcpServiceAccount); they land
+	// here too.
+	Identities []string `yaml:"identities"`
 
 	recipients []keys.Recipient // parsed from RecipientsFile, newest first
 }
 
-// Key is a named key: exactly one of its fields is set. Recipient takes
-// any registered provider's recipient string; Age, AWSKMS and GCPKMS are
-// aliases kept for existing policies (gcpKms may leave out "gcpkms:").
+// UnmarshalYAML reads a cluster, with the providers' identity aliases.
+func (c *Cluster) UnmarshalYAML(n *yaml.Node) error {
+	type plain Cluster
+	var known plain
+	rest, err := splitAliases(n, "policy.Cluster", []string{"identities", "recipientsFile"}, keys.LookupIdentityAlias)
+	if err != nil {
+		return err
+	}
+	if err := n.Decode(&known); err != nil {
+		return err
+	}
+	*c = Cluster(known)
+	for _, a := range rest {
+		alias, _ := keys.LookupIdentityAlias(a.field)
+		c.Identities = append(c.Identities, alias.Identity(a.value))
+	}
+	return nil
+}
+
+// Key is a named key: exactly one of cluster and recipient is set.
+// Recipient takes any registered provider's recipient string; providers
+// may register older spellings (keys.KeyAlias: age, awsKms, gcpKms) kept
+// for existing policies, which set Recipient.
 type Key struct {
 	Cluster   string `yaml:"cluster"`
 	Recipient string `yaml:"recipient"`
-	Age       string `yaml:"age"`
-	AWSKMS    string `yaml:"awsKms"`
-	GCPKMS    string `yaml:"gcpKms"`
 
+	set    int            // how many of cluster, recipient and aliases are set
 	parsed keys.Recipient // parsed by validation (not set for cluster keys)
+}
+
+// UnmarshalYAML reads a key, with the providers' recipient aliases.
+func (k *Key) UnmarshalYAML(n *yaml.Node) error {
+	type plain Key
+	var known plain
+	rest, err := splitAliases(n, "policy.Key", []string{"cluster", "recipient"}, keys.LookupKeyAlias)
+	if err != nil {
+		return err
+	}
+	if err := n.Decode(&known); err != nil {
+		return err
+	}
+	*k = Key(known)
+	for _, v := range []string{k.Cluster, k.Recipient} {
+		if v != "" {
+			k.set++
+		}
+	}
+	for _, a := range rest {
+		alias, _ := keys.LookupKeyAlias(a.field)
+		k.Recipient = alias.Recipient(a.value)
+		k.set++
+	}
+	return nil
+}
+
+type aliasField struct{ field, value string }
+
+// splitAliases takes the alias fields out of the mapping n (leaving the
+// fields own to be decoded strictly) and returns them; a field that is
+// neither own nor an alias is refused as the strict decoder refuses one.
+func splitAliases[A any](n *yaml.Node, typ string, own []string, lookup func(string) (A, bool)) ([]aliasField, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, nil // the decoder names the type error
+	}
+	var rest []aliasField
+	kept := n.Content[:0:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		if slices.Contains(own, key.Value) {
+			kept = append(kept, key, val)
+			continue
+		}
+		if _, ok := lookup(key.Value); !ok {
+			return nil, fmt.Errorf("line %d: field %s not found in type %s", key.Line, key.Value, typ)
+		}
+		if val.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("line %d: %s must be a string", val.Line, key.Value)
+		}
+		if val.Value != "" {
+			rest = append(rest, aliasField{key.Value, val.Value})
+		}
+	}
+	n.Content = kept
+	return rest, nil
 }
 
 // Service is a team's application.
@@ -96,7 +169,7 @@ type Service struct {
 	DenyAnnotations  []string `yaml:"denyAnnotations"`
 	// Providers holds per-provider settings of the service (the identity
 	// it has at a key service, …), checked by the provider that registered
-	// its name (keys.RegisterServiceSettings) and handed to renderers.
+	// its name (keys.Provider.ServiceSettings) and handed to renderers.
 	Providers map[string]map[string]string `yaml:"providers"`
 }
 
@@ -259,14 +332,8 @@ func (p *Policy) validate() error {
 			errs = append(errs, p.errAt(at, "key %q is empty", name))
 			continue
 		}
-		set := 0
-		for _, v := range []string{k.Cluster, k.Recipient, k.Age, k.AWSKMS, k.GCPKMS} {
-			if v != "" {
-				set++
-			}
-		}
-		if set != 1 {
-			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, recipient (or its aliases age, awsKms, gcpKms)", name))
+		if k.set != 1 {
+			errs = append(errs, p.errAt(at, "key %q: set exactly one of cluster, recipient (or its aliases %s)", name, strings.Join(keys.KeyAliasFields(), ", ")))
 			continue
 		}
 		if k.Cluster != "" {
@@ -388,19 +455,7 @@ func literalPrefix(g string) string {
 
 // RecipientString is the key's recipient as ParseRecipient takes it
 // (aliases resolved), or "" for a cluster key.
-func (k *Key) RecipientString() string {
-	switch {
-	case k.Recipient != "":
-		return k.Recipient
-	case k.Age != "":
-		return k.Age
-	case k.AWSKMS != "":
-		return k.AWSKMS
-	case k.GCPKMS != "":
-		return "gcpkms:" + strings.TrimPrefix(k.GCPKMS, "gcpkms:")
-	}
-	return ""
-}
+func (k *Key) RecipientString() string { return k.Recipient }
 
 // Parsed returns the key's recipient, or nil for a cluster key.
 func (k *Key) Parsed() keys.Recipient { return k.parsed }

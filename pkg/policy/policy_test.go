@@ -275,17 +275,21 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
+	// The providers' aliases (keys.Provider.KeyAliases, IdentityAliases)
+	// are fields too.
 	for _, tc := range []struct {
-		v    any
-		path []string
+		v       any
+		path    []string
+		aliases []string
 	}{
-		{policy.Policy{}, nil},
-		{policy.Cluster{}, []string{"properties", "clusters", "additionalProperties"}},
-		{policy.Key{}, []string{"properties", "keys", "additionalProperties"}},
-		{policy.Service{}, []string{"properties", "services", "additionalProperties"}},
-		{policy.Shared{}, []string{"properties", "shared", "items"}},
+		{policy.Policy{}, nil, nil},
+		{policy.Cluster{}, []string{"properties", "clusters", "additionalProperties"}, keys.IdentityAliasFields()},
+		{policy.Key{}, []string{"properties", "keys", "additionalProperties"}, keys.KeyAliasFields()},
+		{policy.Service{}, []string{"properties", "services", "additionalProperties"}, nil},
+		{policy.Shared{}, []string{"properties", "shared", "items"}, nil},
 	} {
-		want := yamlFields(tc.v)
+		want := append(yamlFields(tc.v), tc.aliases...)
+		slices.Sort(want)
 		if got := props(schema, tc.path...); !slices.Equal(got, want) {
 			t.Errorf("%T: schema has %v, type has %v", tc.v, got, want)
 		}
@@ -391,14 +395,14 @@ func TestPlan(t *testing.T) {
 }
 
 func init() {
-	keys.RegisterServiceSettings("keystest", func(s map[string]string) error {
+	keys.Register(keys.Provider{Name: "keystest", ServiceSettings: func(s map[string]string) error {
 		for k := range s {
 			if k != "role" {
 				return fmt.Errorf("unknown setting %q (known: role)", k)
 			}
 		}
 		return nil
-	})
+	}})
 }
 
 // A service's providers.NAME settings are checked by the provider that

@@ -48,14 +48,19 @@ const (
 const dekSize = 32
 
 func init() {
-	keys.RegisterRecipient("age1", ParseRecipient)
-	keys.RegisterRecipient("age1pq1", ParseRecipient)
-	keys.RegisterIdentity("AGE-SECRET-KEY-", ParseIdentity)
-	keys.RegisterIdentitySource("age", envIdentities)
-	// KSEAL_AGE_KEY and KSEAL_AGE_KEY_FILE hold or name identities; so do
-	// sops' SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and SOPS_AGE_KEY_CMD, which
-	// kseal import sops hands to sops.
-	keys.RegisterCredentialEnv("age", "KSEAL_AGE_KEY", "SOPS_AGE_")
+	keys.Register(keys.Provider{
+		Name:              "age",
+		RecipientPrefixes: []string{"age1", "age1pq1"},
+		ParseRecipient:    ParseRecipient,
+		IdentityPrefixes:  []string{"AGE-SECRET-KEY-"},
+		ParseIdentity:     ParseIdentity,
+		Source:            envIdentities,
+		// KSEAL_AGE_KEY and KSEAL_AGE_KEY_FILE hold or name identities; so
+		// do sops' SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and SOPS_AGE_KEY_CMD,
+		// which kseal import sops hands to sops.
+		CredentialEnv: []string{"KSEAL_AGE_KEY", "SOPS_AGE_"},
+		KeyAliases:    []keys.KeyAlias{{Field: "age", Recipient: func(v string) string { return v }}},
+	})
 }
 
 // Recipient is an age recipient usable as a kseal recipient.

@@ -48,16 +48,23 @@ const (
 )
 
 func init() {
-	for _, p := range []string{"arn:aws:kms:", "arn:aws-cn:kms:", "arn:aws-us-gov:kms:"} {
-		keys.RegisterRecipient(p, ParseRecipient)
-	}
-	keys.RegisterIdentitySource("awskms", func(context.Context) ([]keys.Identity, error) {
-		return []keys.Identity{defaultIdentity}, nil
+	keys.Register(keys.Provider{
+		Name:              Type,
+		RecipientPrefixes: []string{"arn:aws:kms:", "arn:aws-cn:kms:", "arn:aws-us-gov:kms:"},
+		ParseRecipient:    ParseRecipient,
+		Source: func(context.Context) ([]keys.Identity, error) {
+			return []keys.Identity{defaultIdentity}, nil
+		},
+		// The SDK's credential chain reads only AWS_* variables: keys and
+		// session tokens, profiles, credential and config files, web
+		// identity token files, container credential URLs and tokens,
+		// endpoints.
+		CredentialEnv:   []string{"AWS_"},
+		Renderers:       []keys.RendererInfo{renderInfo},
+		Principals:      &keys.PrincipalMatcher{Name: "an AWS IAM ARN (arn:aws:iam::…)", Match: IsPrincipal},
+		KeyAliases:      []keys.KeyAlias{{Field: "awsKms", Recipient: func(v string) string { return v }}},
+		IdentityAliases: []keys.IdentityAlias{{Field: "awsRole", Identity: func(v string) string { return v }}},
 	})
-	// The SDK's credential chain reads only AWS_* variables: keys and
-	// session tokens, profiles, credential and config files, web identity
-	// token files, container credential URLs and tokens, endpoints.
-	keys.RegisterCredentialEnv("awskms", "AWS_")
 }
 
 // Recipient is an AWS KMS key to wrap data keys with.

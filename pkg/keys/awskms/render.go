@@ -8,15 +8,13 @@ import (
 	"kseal.dev/kseal/pkg/keys"
 )
 
-func init() {
-	keys.RegisterPrincipals(keys.PrincipalMatcher{Name: "an AWS IAM ARN (arn:aws:iam::…)", Match: IsPrincipal})
-	keys.RegisterRenderer(keys.RendererInfo{
-		Target: "aws",
-		Summary: `prints {"KEY ARN": key policy}; apply each with
+// renderInfo is `kseal policy render aws`.
+var renderInfo = keys.RendererInfo{
+	Target: "aws",
+	Summary: `prints {"KEY ARN": key policy}; apply each with
   aws kms put-key-policy --key-id ARN --policy-name default --policy file://key.json`,
-		Options:  []string{"admin=ARN: principal keeping key administration (default: the key account's root)"},
-		Renderer: renderer{},
-	})
+	Options:  []string{"admin=ARN: principal keeping key administration (default: the key account's root)"},
+	Renderer: renderer{},
 }
 
 // IsPrincipal reports whether id is an AWS IAM principal ARN.

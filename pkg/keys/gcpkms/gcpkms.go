@@ -55,16 +55,27 @@ const MaxAttempts = 6
 var resourceName = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
 
 func init() {
-	keys.RegisterRecipient(Prefix, ParseRecipient)
-	keys.RegisterIdentitySource("gcpkms", func(context.Context) ([]keys.Identity, error) {
-		return []keys.Identity{&Identity{}}, nil
+	keys.Register(keys.Provider{
+		Name:              Type,
+		RecipientPrefixes: []string{Prefix},
+		ParseRecipient:    ParseRecipient,
+		Source: func(context.Context) ([]keys.Identity, error) {
+			return []keys.Identity{&Identity{}}, nil
+		},
+		// Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS
+		// (and GOOGLE_* of the other Google tools), gcloud's CLOUDSDK_*
+		// (its config directory, access token files), GCE_METADATA_*
+		// (where the metadata server that hands out tokens is), and this
+		// provider's own KSEAL_GCP_KMS_* endpoint settings.
+		CredentialEnv: []string{"GOOGLE_", "CLOUDSDK_", "GCE_METADATA_", "KSEAL_GCP_"},
+		Renderers:     []keys.RendererInfo{renderInfo},
+		Principals:    &keys.PrincipalMatcher{Name: "a GCP IAM member (serviceAccount:/user:/group:…)", Match: IsPrincipal},
+		// gcpKms may leave out the "gcpkms:" prefix.
+		KeyAliases: []keys.KeyAlias{{Field: "gcpKms", Recipient: func(v string) string { return Prefix + strings.TrimPrefix(v, Prefix) }}},
+		IdentityAliases: []keys.IdentityAlias{{Field: "gcpServiceAccount", Identity: func(v string) string {
+			return "serviceAccount:" + strings.TrimPrefix(v, "serviceAccount:")
+		}}},
 	})
-	// Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS
-	// (and GOOGLE_* of the other Google tools), gcloud's CLOUDSDK_*
-	// (its config directory, access token files), GCE_METADATA_* (where
-	// the metadata server that hands out tokens is), and this provider's
-	// own KSEAL_GCP_KMS_* endpoint settings.
-	keys.RegisterCredentialEnv("gcpkms", "GOOGLE_", "CLOUDSDK_", "GCE_METADATA_", "KSEAL_GCP_")
 }
 
 // Recipient is a CryptoKey to wrap data keys with.

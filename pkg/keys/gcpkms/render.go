@@ -7,14 +7,12 @@ import (
 	"kseal.dev/kseal/pkg/keys"
 )
 
-func init() {
-	keys.RegisterPrincipals(keys.PrincipalMatcher{Name: "a GCP IAM member (serviceAccount:/user:/group:…)", Match: IsPrincipal})
-	keys.RegisterRenderer(keys.RendererInfo{
-		Target: "gcp",
-		Summary: `prints {"CryptoKey name": IAM policy}; apply each with
+// renderInfo is `kseal policy render gcp`.
+var renderInfo = keys.RendererInfo{
+	Target: "gcp",
+	Summary: `prints {"CryptoKey name": IAM policy}; apply each with
   gcloud kms keys set-iam-policy KEY policy.json`,
-		Renderer: renderer{},
-	})
+	Renderer: renderer{},
 }
 
 // IsPrincipal reports whether id is a GCP IAM member this renderer grants.

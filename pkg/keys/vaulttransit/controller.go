@@ -41,15 +41,14 @@ type flagValues struct {
 
 var flags flagValues
 
-func registerFlags() {
-	keys.RegisterControllerFlags("vault", func(fs *flag.FlagSet) {
-		fs.StringVar(&flags.addr, "vault-addr", "", "Vault server for vault: keys (default $VAULT_ADDR); VAULT_NAMESPACE, VAULT_CACERT, VAULT_CAPATH apply")
-		fs.StringVar(&flags.caCert, "vault-ca-cert", "", "PEM file of the CA that signed the Vault server's certificate (default $VAULT_CACERT)")
-		fs.StringVar(&flags.role, "vault-auth-role", "", "log in to Vault with its Kubernetes auth method as this role (default: use VAULT_TOKEN)")
-		fs.StringVar(&flags.mount, "vault-auth-mount", "kubernetes", "the Vault Kubernetes auth method's mount")
-		fs.StringVar(&flags.tokenFile, "vault-token-file", "/var/run/secrets/kubernetes.io/serviceaccount/token", "the controller's ServiceAccount token for the Vault login")
-		fs.StringVar(&flags.audience, "vault-token-audience", DefaultAudience, "audience of the tokens requested for a service's ServiceAccount when the policy gives it a Vault role")
-	})
+// bindFlags adds the controller's Vault flags (Provider.ControllerFlags).
+func bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&flags.addr, "vault-addr", "", "Vault server for vault: keys (default $VAULT_ADDR); VAULT_NAMESPACE, VAULT_CACERT, VAULT_CAPATH apply")
+	fs.StringVar(&flags.caCert, "vault-ca-cert", "", "PEM file of the CA that signed the Vault server's certificate (default $VAULT_CACERT)")
+	fs.StringVar(&flags.role, "vault-auth-role", "", "log in to Vault with its Kubernetes auth method as this role (default: use VAULT_TOKEN)")
+	fs.StringVar(&flags.mount, "vault-auth-mount", "kubernetes", "the Vault Kubernetes auth method's mount")
+	fs.StringVar(&flags.tokenFile, "vault-token-file", "/var/run/secrets/kubernetes.io/serviceaccount/token", "the controller's ServiceAccount token for the Vault login")
+	fs.StringVar(&flags.audience, "vault-token-audience", DefaultAudience, "audience of the tokens requested for a service's ServiceAccount when the policy gives it a Vault role")
 }
 
 // config is the environment's Config with the controller's flags, if set,

@@ -184,22 +184,24 @@ func serviceAccountFor(sas []string, namespace string) string {
 	return ""
 }
 
-func init() {
-	keys.RegisterRenderer(keys.RendererInfo{
+// vaultRenderInfo and rbacRenderInfo are `kseal policy render vault` and
+// `vault-rbac`.
+var (
+	vaultRenderInfo = keys.RendererInfo{
 		Target: "vault",
 		Summary: `prints {"VAULT SERVER": {"policies": {NAME: policy}, "roles": {"auth/kubernetes/role/NAME": role}}};
   apply each with vault policy write NAME - and vault write PATH - (docs/vault.md)`,
 		Options: []string{"authMount=PATH (kubernetes)", "audience=AUD (vault)", "ttl=DURATION (10m)",
 			"controllerRole=NAME (kseal-controller)", "controllerServiceAccount=NS/NAME (kseal-system/kseal-controller)", "policyPrefix=P (kseal-)"},
 		Renderer: vaultRenderer{},
-	})
-	keys.RegisterRenderer(keys.RendererInfo{
+	}
+	rbacRenderInfo = keys.RendererInfo{
 		Target:   "vault-rbac",
 		Summary:  "prints a List of Roles and RoleBindings letting the controller request tokens of exactly the ServiceAccounts of services with a Vault role; apply with kubectl apply -f -",
 		Options:  []string{"controllerServiceAccount=NS/NAME (kseal-system/kseal-controller)"},
 		Renderer: rbacRenderer{},
-	})
-}
+	}
+)
 
 type vaultRenderer struct{}
 

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"kseal.dev/kseal/pkg/keys"
 )
 
 // A service's Vault settings in kseal.yaml:
@@ -18,10 +16,6 @@ import (
 //	      vault:
 //	        role: orders                 # its Kubernetes auth role; the controller logs in as the service
 //	        serviceAccount: orders-api   # optional: which of serviceAccounts (default: the first sorted)
-func init() {
-	keys.RegisterServiceSettings(Type, validateSettings)
-}
-
 func validateSettings(set map[string]string) error {
 	var unknown []string
 	for k := range set {

@@ -43,18 +43,24 @@ import (
 const Type = "vault"
 
 func init() {
-	keys.RegisterRecipient(Prefix, ParseRecipient)
-	keys.RegisterIdentitySource("vault", func(context.Context) ([]keys.Identity, error) {
-		id, err := defaultIdentity()
-		if err != nil {
-			return nil, err
-		}
-		return []keys.Identity{id}, nil
+	keys.Register(keys.Provider{
+		Name:              Type,
+		RecipientPrefixes: []string{Prefix},
+		ParseRecipient:    ParseRecipient,
+		Source: func(context.Context) ([]keys.Identity, error) {
+			id, err := defaultIdentity()
+			if err != nil {
+				return nil, err
+			}
+			return []keys.Identity{id}, nil
+		},
+		// VAULT_TOKEN, and VAULT_ADDR, VAULT_NAMESPACE and the TLS
+		// settings that say which server gets it.
+		CredentialEnv:   []string{"VAULT_"},
+		Renderers:       []keys.RendererInfo{vaultRenderInfo, rbacRenderInfo},
+		ServiceSettings: validateSettings,
+		ControllerFlags: bindFlags,
 	})
-	// VAULT_TOKEN, and VAULT_ADDR, VAULT_NAMESPACE and the TLS settings
-	// that say which server gets it.
-	keys.RegisterCredentialEnv("vault", "VAULT_")
-	registerFlags()
 }
 
 // Recipient is a transit key to wrap data keys with.

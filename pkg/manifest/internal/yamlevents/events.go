@@ -1,6 +1,7 @@
 // Package yamlevents is the YAML scanner and parser of go.yaml.in/yaml/v3
-// v3.0.4 (itself a port of libyaml; see LICENSE and NOTICE), unchanged but
-// for the emitter, which is left out, and this file. It exposes the event
+// v3.0.5 (itself a port of libyaml; see LICENSE and NOTICE), unchanged but
+// for the emitter, which is left out, and this file (upstream_test.go
+// checks that against the version go.mod links). It exposes the event
 // stream only, so that kseal can learn what a document is — its kind, how
 // many nodes it holds, whether it is a list of objects — in memory bounded
 // by its nesting depth, before deciding to build its node tree.
