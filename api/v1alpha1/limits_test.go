@@ -86,6 +86,8 @@ func TestCRDLimitsMatchCrypto(t *testing.T) {
 		{"mac maxLength", i64(prop(section, "mac").MaxLength), b64(crypto.MACSize)},
 		{"wrap data minLength", i64(prop(recipients, "[]", "data").MinLength), 1},
 		{"wrap data maxLength", i64(prop(recipients, "[]", "data").MaxLength), b64(crypto.MaxWrapSize)},
+		{"sealedFor template minLength", i64(prop(env, "sealedFor", "template").MinLength), b64(crypto.TemplateDigestSize)},
+		{"sealedFor template maxLength", i64(prop(env, "sealedFor", "template").MaxLength), b64(crypto.TemplateDigestSize)},
 	} {
 		if c.got != c.want {
 			t.Errorf("CRD %s is %d, crypto's limit is %d: change the marker in api/v1alpha1 and run make generate", c.name, c.got, c.want)

@@ -57,11 +57,36 @@ type Envelope struct {
 	// shared (name only), or cluster.
 	// +kubebuilder:validation:Enum=strict;namespace;shared;cluster
 	Scope string `json:"scope"`
+	// SealedFor records the namespace and name the scope bound and the
+	// template's digest when the object was sealed. Nothing opens with it:
+	// it only explains a failed commitment (a rename, a changed template)
+	// once the data key proves it. Absent in objects sealed before it was
+	// written.
+	// +optional
+	SealedFor *SealedFor `json:"sealedFor,omitempty"`
 	// Sections are the data keys with their wraps, removals and
 	// commitments, in order.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=255
 	Sections []Section `json:"sections"`
+}
+
+// SealedFor is what an object was sealed for (docs/format.md): all of it
+// public (the object's own namespace and name, a digest of its template).
+type SealedFor struct {
+	// Namespace the scope bound (strict, namespace), else empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// Name the scope bound (strict, shared), else empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name,omitempty"`
+	// Template is the SHA-256 of the template's canonical encoding: 32
+	// bytes.
+	// +kubebuilder:validation:MinLength=44
+	// +kubebuilder:validation:MaxLength=44
+	Template Base64 `json:"template"`
 }
 
 // Section is one data key.

@@ -18,7 +18,7 @@ import (
 // covers the file, from flags otherwise.
 type sealTarget struct {
 	rcpt     recipientFlags
-	scope    string
+	scope    scopeFlag
 	policy   string
 	noPolicy bool
 
@@ -39,7 +39,7 @@ func (s *sealTarget) fromFlags(e *env) ([]keys.Recipient, error) {
 func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
 	s.rcpt.register(cmd)
 	if withScope {
-		cmd.Flags().StringVar(&s.scope, "scope", "", "what the ciphertext is bound to: strict (namespace and name, default), namespace, shared (the name only: default for shared secrets of the policy) or cluster")
+		s.scope.register(cmd, scopeUsage)
 	}
 	cmd.Flags().StringVar(&s.policy, "policy", "", "policy file (default: kseal.yaml found upward from each file)")
 	cmd.Flags().BoolVar(&s.noPolicy, "no-policy", false, "ignore kseal.yaml; recipients come from flags")
@@ -85,12 +85,9 @@ func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
 // scope is --scope when given, else def ("" is strict), except that a
 // shared entry of the policy turns a strict default into shared.
 func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc, def crypto.Scope) (crypto.Scope, []keys.Recipient, error) {
-	scope := def
-	if s.scope != "" || def == "" {
-		var err error
-		if scope, err = crypto.ParseScope(s.scope); err != nil {
-			return "", nil, usagef("--scope: %v", err)
-		}
+	scope := s.scope.or(def)
+	if scope == "" {
+		scope = crypto.ScopeStrict
 	}
 	p, err := s.policyFor(file)
 	if err != nil {
@@ -122,7 +119,7 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc, def crypto.Sc
 			return "", nil, fmt.Errorf("refused by policy: %w", err)
 		}
 	}
-	if rule.Shared != nil && s.scope == "" && scope == crypto.ScopeStrict {
+	if rule.Shared != nil && !s.scope.given() && scope == crypto.ScopeStrict {
 		// Bound to its name: it opens in the sharing services' namespaces
 		// and nowhere under another name.
 		scope = crypto.ScopeShared

@@ -43,10 +43,7 @@ func sealRaw(e *env, o *sealOpts, r *rawOpts, args []string) error {
 	if err := crypto.CheckKey(r.key); err != nil {
 		return usagef("--key %q: %v", r.key, err)
 	}
-	scope, err := crypto.ParseScope(o.target.scope)
-	if err != nil {
-		return usagef("--scope: %v", err)
-	}
+	scope := o.target.scope.or(crypto.ScopeStrict)
 	ns := o.namespace.flag
 	if ns == "" && scope != crypto.ScopeCluster {
 		ns = o.namespace.kubeconfigNamespace(e)

@@ -22,14 +22,31 @@ func newRotateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return nil, nil, err
 			}
-			// Everything is sealed anew: a last-applied copy in the
-			// template goes too.
-			t := o.Target()
-			t.Template, _ = templateFor(o)
-			s, err := crypto.Seal(e.ctx, rand.Reader, o.Scope(), t, o.Values, rcpts)
-			return s, &t.Template, err
+			return rescope(e, o, target.scope.or(o.Scope()), rcpts)
 		})
+	target.scope.register(cmd, rescopeUsage)
+	cmd.Example = `  kseal rotate -i db.yaml
+  kseal rotate --scope namespace -i db.yaml   # allow renames (kustomize namePrefix)`
 	return cmd
+}
+
+// rescopeUsage is the --scope help text of reencrypt and rotate.
+const rescopeUsage = "seal the object again under this scope (strict, namespace, shared or cluster) instead of its own; every value is sealed again under a fresh data key"
+
+// rescope seals every value of the opened object o again, under a fresh
+// data key, for scope and rcpts: what rotate does, and what reencrypt does
+// when --scope changes the scope. A scope is never changed in part: each
+// value's ciphertext binds the scope, so all of them are sealed anew.
+// Everything being sealed anew, a last-applied copy in the template goes
+// too.
+func rescope(e *env, o *crypto.Opened, scope crypto.Scope, rcpts []keys.Recipient) (*crypto.Sealed, *crypto.Template, error) {
+	t := o.Target()
+	t.Template, _ = templateFor(o)
+	if err := checkNamespace(scope, t); err != nil {
+		return nil, nil, err
+	}
+	s, err := crypto.Seal(e.ctx, rand.Reader, scope, t, o.Values, rcpts)
+	return s, &t.Template, err
 }
 
 // newRekeyCmd builds the commands that open objects with a key and seal them

@@ -99,7 +99,7 @@ func TestBadInputIsTerminal(t *testing.T) {
 			ss := sealed(t, f.ns, "original", map[string]string{"k": "v"}, "", rcp)
 			ss.Name = "moved"
 			return ss
-		}, ksealv1.ReasonIntegrityFailed, "binds it to " + f.ns + "/moved"},
+		}, ksealv1.ReasonIntegrityFailed, "sealed for " + f.ns + "/original, found as " + f.ns + "/moved — renamed by a kustomize namePrefix/namespace?"},
 		{"sealed to another key", func() *ksealv1.SealedSecret {
 			return sealed(t, f.ns, "foreign", map[string]string{"k": "v"}, "", other.Recipient())
 		}, ksealv1.ReasonNoMatchingKey, "tried x25519 " + other.KeyID()},

@@ -53,6 +53,9 @@ func seal(t testing.TB, scope crypto.Scope, tg crypto.Target, rs ...keys.Recipie
 func clone(s *crypto.Sealed) *crypto.Sealed {
 	c := &crypto.Sealed{Envelope: s.Envelope, Values: map[string][]byte{}}
 	c.Envelope.Sections = nil
+	if h := s.Envelope.SealedFor; h != nil {
+		c.Envelope.SealedFor = &crypto.SealedFor{Namespace: h.Namespace, Name: h.Name, Template: bytes.Clone(h.Template)}
+	}
 	for _, sec := range s.Envelope.Sections {
 		ns := crypto.Section{MAC: bytes.Clone(sec.MAC)}
 		for _, w := range sec.Recipients {
@@ -127,9 +130,9 @@ func TestTamper(t *testing.T) {
 			s.Envelope.Sections[0].Recipients = s.Envelope.Sections[0].Recipients[:1]
 		}, "integrity check failed"},
 		{"scope widened to cluster", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Scope = crypto.ScopeCluster }, "integrity check failed"},
-		{"strict: renamed", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db2"}, nil, "binds it to prod/db2"},
+		{"strict: renamed", crypto.ScopeStrict, crypto.Target{Namespace: "prod", Name: "db2"}, nil, "sealed for prod/db, found as prod/db2"},
 		{"strict: moved namespace", crypto.ScopeStrict, crypto.Target{Namespace: "dev", Name: "db"}, nil, "integrity check failed"},
-		{"namespace: moved namespace", crypto.ScopeNamespace, crypto.Target{Namespace: "dev", Name: "db"}, nil, `namespace "dev"`},
+		{"namespace: moved namespace", crypto.ScopeNamespace, crypto.Target{Namespace: "dev", Name: "db"}, nil, "sealed for namespace prod, found as dev/db"},
 		{"version 1 is not read", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) { s.Envelope.Version = 1 }, "version 1"},
 		{"no matching identity", crypto.ScopeStrict, prodDB, func(s *crypto.Sealed) {
 			s.Envelope.Sections[0].Recipients = s.Envelope.Sections[0].Recipients[1:]

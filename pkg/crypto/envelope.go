@@ -34,6 +34,9 @@ const (
 	MACSize = sha256.Size
 	// DigestSize is the size of a removal's digest, in bytes.
 	DigestSize = sha256.Size
+	// TemplateDigestSize is the size of the template digest a SealedFor
+	// hint records, in bytes.
+	TemplateDigestSize = sha256.Size
 )
 
 // Envelope is everything about a sealed object except the value
@@ -42,9 +45,28 @@ const (
 // Secret annotation) and YAML (SealedSecret spec) with the same field
 // names; []byte fields are standard base64.
 type Envelope struct {
-	Version  int       `json:"version"`
-	Scope    Scope     `json:"scope"`
-	Sections []Section `json:"sections"`
+	Version   int        `json:"version"`
+	Scope     Scope      `json:"scope"`
+	SealedFor *SealedFor `json:"sealedFor,omitempty"`
+	Sections  []Section  `json:"sections"`
+}
+
+// SealedFor records what an object was sealed for: the namespace and name
+// its scope binds (only those: empty where the scope binds nothing) and the
+// digest of its template. Seal writes it; set and unset keep it.
+//
+// Nothing commits to it and nothing is opened with it: it only explains a
+// failure. When a section's commitment fails, Open recomputes it with the
+// section's data key under the recorded namespace and name (or template);
+// only if that verifies does the error say the object was renamed (or its
+// template changed), which is then proven, not taken on the envelope's
+// word. Everything it holds is public already: the names are in the
+// object's metadata and the template's digest is computed from the
+// object's own type, labels and annotations.
+type SealedFor struct {
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Template  []byte `json:"template"`
 }
 
 // Section is one data key: its wraps, the values its author removed, and
@@ -98,33 +120,62 @@ func formatErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrFormat, fmt.Sprintf(format, a...))
 }
 
+// truncated words a required field found missing or short: what an
+// envelope cut short looks like (a file cut at the end, where the envelope
+// of a SealedSecret is), and what a document that is no kseal envelope at
+// all looks like.
+const truncated = "truncated or not a kseal envelope"
+
 // Validate checks the structure of s: version, scope, limits, and that every
 // value and removal names an existing section. It never looks at keys.
 func (s *Sealed) Validate() error {
 	e := &s.Envelope
-	if e.Version != FormatVersion {
+	switch {
+	case e.Version == 0 && e.Scope == "" && e.Sections == nil:
+		return formatErr("%s: no version, scope or sections", truncated)
+	case e.Version == 0:
+		return formatErr("%s: no version", truncated)
+	case e.Version != FormatVersion:
 		return formatErr("version %d (this kseal reads version %d)", e.Version, FormatVersion)
+	case e.Scope == "":
+		return formatErr("%s: no scope", truncated)
+	case e.Sections == nil:
+		return formatErr("%s: no sections", truncated)
 	}
-	if _, err := ParseScope(string(e.Scope)); err != nil || e.Scope == "" {
+	if _, err := ParseScope(string(e.Scope)); err != nil {
 		return formatErr("scope %q: want strict, namespace, shared or cluster", e.Scope)
+	}
+	if h := e.SealedFor; h != nil {
+		if err := h.check(); err != nil {
+			return formatErr("sealedFor: %v", err)
+		}
 	}
 	if len(e.Sections) == 0 || len(e.Sections) > MaxSections {
 		return formatErr("%d sections (want 1 to %d)", len(e.Sections), MaxSections)
 	}
 	for i, sec := range e.Sections {
-		if len(sec.Recipients) == 0 || len(sec.Recipients) > MaxRecipients {
+		switch {
+		case sec.Recipients == nil:
+			return formatErr("section %d: %s: no recipients", i, truncated)
+		case len(sec.Recipients) == 0 || len(sec.Recipients) > MaxRecipients:
 			return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), MaxRecipients)
+		}
+		for j, w := range sec.Recipients {
+			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 {
+				return formatErr("section %d recipient %d: %s: needs type, keyID and data", i, j, truncated)
+			}
+			if len(w.Data) > MaxWrapSize {
+				return formatErr("section %d recipient %d: data is %d bytes (at most %d)", i, j, len(w.Data), MaxWrapSize)
+			}
 		}
 		if len(sec.Removed) > MaxValues {
 			return formatErr("section %d: %d removals (at most %d)", i, len(sec.Removed), MaxValues)
 		}
-		if len(sec.MAC) != MACSize {
-			return formatErr("section %d: mac is %d bytes, want %d", i, len(sec.MAC), MACSize)
-		}
-		for j, w := range sec.Recipients {
-			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 || len(w.Data) > MaxWrapSize {
-				return formatErr("section %d recipient %d: needs type, keyID and data (at most %d bytes)", i, j, MaxWrapSize)
-			}
+		switch {
+		case len(sec.MAC) == 0:
+			return formatErr("section %d: %s: no mac", i, truncated)
+		case len(sec.MAC) != MACSize:
+			return formatErr("section %d: mac is %d bytes, want %d (%s?)", i, len(sec.MAC), MACSize, truncated)
 		}
 	}
 	if len(s.Values) > MaxValues {

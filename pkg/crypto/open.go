@@ -17,17 +17,33 @@ import (
 var ErrIntegrity = errors.New("integrity check failed")
 
 // IntegrityError says which section's commitment failed and what the scope
-// binds, without any secret.
+// binds, without any secret. When the section's data key proves that it
+// was sealed for another namespace or name (Renamed) or template
+// (TemplateChanged), it says so; see SealedFor.
 type IntegrityError struct {
 	Section int
 	Field   string // set when a single value failed to authenticate
 	Scope   Scope
 	Target  Target
+	// Renamed: the commitment verifies for SealedNamespace and SealedName
+	// (those the scope binds) instead of Target's.
+	Renamed                     bool
+	SealedNamespace, SealedName string
+	// TemplateChanged: the commitment verifies for the template the object
+	// was sealed with, not Target's.
+	TemplateChanged bool
 }
 
 func (e *IntegrityError) Error() string {
-	if e.Field != "" {
+	switch {
+	case e.Field != "":
 		return fmt.Sprintf("%s: %v: value does not authenticate (moved from another field or object, or tampered; %s)", e.Field, ErrIntegrity, e.Scope.Describe(e.Target))
+	case e.Renamed && e.TemplateChanged:
+		return fmt.Sprintf("%v: section %d: %s; and %s", ErrIntegrity, e.Section, renamed(e.Scope, e.SealedNamespace, e.SealedName, e.Target), templateChanged)
+	case e.Renamed:
+		return fmt.Sprintf("%v: section %d: %s", ErrIntegrity, e.Section, renamed(e.Scope, e.SealedNamespace, e.SealedName, e.Target))
+	case e.TemplateChanged:
+		return fmt.Sprintf("%v: section %d: %s", ErrIntegrity, e.Section, templateChanged)
 	}
 	return fmt.Sprintf("%v: section %d: values, recipients or the object's identity differ from what was sealed (a value added, removed, swapped or altered, a recipient stripped, or the object moved: %s)", ErrIntegrity, e.Section, e.Scope.Describe(e.Target))
 }
@@ -69,14 +85,16 @@ func Open(ctx context.Context, s *Sealed, t Target, ids []keys.Identity) (*Opene
 	for i := range e.Sections {
 		dek, st, err := keys.UnwrapAny(ctx, e.stanzas(i), b, ids)
 		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", i, err)
+			return nil, fmt.Errorf("section %d: %w", i, e.bindingError(i, t, err))
 		}
 		k, err := deriveKeys(dek)
 		if err != nil {
 			return nil, err
 		}
 		if !hmac.Equal(k.mac(s, i, t), e.Sections[i].MAC) {
-			return nil, &IntegrityError{Section: i, Scope: e.Scope, Target: t}
+			ie := &IntegrityError{Section: i, Scope: e.Scope, Target: t}
+			k.diagnose(s, i, t, ie)
+			return nil, ie
 		}
 		o.keys = append(o.keys, k)
 		o.Sections = append(o.Sections, SectionReport{Index: i, Type: st.Type, KeyID: st.KeyID, Fields: fields[i]})

@@ -1,8 +1,10 @@
 package crypto
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"strings"
 
 	"sigs.k8s.io/json"
 )
@@ -38,6 +40,11 @@ func Parse(env []byte, values map[string]string) (*Sealed, error) {
 		err = strict[0] // unknown or repeated field
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), "unexpected end of JSON input") || len(bytes.TrimSpace(env)) == 0 {
+			// What an annotation cut short (a file that lost its end)
+			// looks like.
+			return nil, &ParseError{Err: formatErr("%s: %v", truncated, err)}
+		}
 		return nil, &ParseError{Err: formatErr("%v", err)}
 	}
 	for k, v := range values {

@@ -75,7 +75,7 @@ func (o *Opened) AddRecipients(ctx context.Context, rcpts []keys.Recipient) (*Se
 		return nil, fmt.Errorf("adding a recipient to an object of %d sections seals every value again in one section under a fresh data key (committing the sections anew would let anyone drop the later ones and bring back what they replaced), which needs the public key of every recipient", n)
 	}
 	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, SealedFor: old.Envelope.Scope.sealedFor(o.target)},
 		Values:   maps.Clone(old.Values),
 	}
 	b := s.Envelope.Scope.Binding(o.target)
@@ -149,7 +149,7 @@ func (o *Opened) mustFold(t Target, plan []bool, appends bool) bool {
 func (o *Opened) reseal(ctx context.Context, t Target, rcpts []keys.Recipient, plan []bool) (*Sealed, error) {
 	old := o.sealed
 	s := &Sealed{
-		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope},
+		Envelope: Envelope{Version: FormatVersion, Scope: old.Envelope.Scope, SealedFor: old.Envelope.Scope.sealedFor(t)},
 		Values:   maps.Clone(old.Values),
 	}
 	b := s.Envelope.Scope.Binding(t)

@@ -90,13 +90,19 @@ func (k *sectionKeys) openValue(scope Scope, t Target, key string, v []byte) ([]
 // the sections: none can be dropped from the middle or reordered, and the
 // last one commits to everything before it.
 func (k *sectionKeys) mac(s *Sealed, sec int, t Target) []byte {
+	ns, name := s.Envelope.Scope.bound(t)
+	return k.macFor(s, sec, ns, name, t.Template.digest())
+}
+
+// macFor is mac for the bound namespace ns and name and the template
+// digest tmpl.
+func (k *sectionKeys) macFor(s *Sealed, sec int, ns, name string, tmpl []byte) []byte {
 	e := &s.Envelope
-	ns, name := e.Scope.bound(t)
 	var prev []byte
 	if sec > 0 {
 		prev = e.Sections[sec-1].MAC
 	}
-	c := canon(nil).str(labelMACInput).str(string(e.Scope)).str(ns).str(name).bytes(t.Template.digest()).u32(sec).bytes(prev)
+	c := canon(nil).str(labelMACInput).str(string(e.Scope)).str(ns).str(name).bytes(tmpl).u32(sec).bytes(prev)
 
 	type wrapEntry struct {
 		typ, id string
@@ -206,7 +212,7 @@ func Seal(ctx context.Context, rand io.Reader, scope Scope, t Target, values map
 	if err := scope.Check(t); err != nil {
 		return nil, err
 	}
-	s := &Sealed{Envelope: Envelope{Version: FormatVersion, Scope: scope}, Values: map[string][]byte{}}
+	s := &Sealed{Envelope: Envelope{Version: FormatVersion, Scope: scope, SealedFor: scope.sealedFor(t)}, Values: map[string][]byte{}}
 	if err := s.addSection(ctx, rand, t, values, nil, rcpts); err != nil {
 		return nil, err
 	}

@@ -115,5 +115,11 @@ func TestVectors(t *testing.T) {
 				t.Errorf("%s: %s: got %q want %q", v.Scope, k, o.Values[k], p)
 			}
 		}
+		// sealedFor is committed by nothing: the object as sealed before
+		// the record existed opens alike.
+		s.Envelope.SealedFor = nil
+		if _, err := crypto.Open(ctx, s, v.target(), []keys.Identity{testkeys.ClearIdentity{}}); err != nil {
+			t.Fatalf("%s without sealedFor: %v", v.Comment, err)
+		}
 	}
 }

@@ -121,7 +121,7 @@ func (d *Doc) sealed() (*crypto.Sealed, error) {
 	case KindSealedSecret:
 		n, err := d.node.Pipe(yaml.Lookup("spec", "envelope"))
 		if err != nil || n == nil {
-			return nil, d.errorf(envField, "missing")
+			return nil, d.errorf(envField, "missing: truncated or not a kseal envelope")
 		}
 		if env, err = n.MarshalJSON(); err != nil {
 			return nil, d.wrap(envField, err)
