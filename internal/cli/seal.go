@@ -83,6 +83,11 @@ it in CI with kseal decrypt. stringData moves to data.`
 		if err != nil {
 			return err
 		}
+		// Before any sealing: an output too big to read back is refused
+		// at once, not after sealing it all.
+		if err := sealedSizeCheck(e, &o.target, ins, o.files.inPlace); err != nil {
+			return err
+		}
 		spec := o.spec(e, f)
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
 			return sealPlain(e, fileName(in), d, spec)
