@@ -8,7 +8,6 @@ import (
 	neturl "net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,7 +62,7 @@ access:
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
-	cmd.Flags().StringVar(&url, "url", "", "fetch from the controller's recipients endpoint (http://HOST:8082) instead of the API server")
+	cmd.Flags().StringVar(&url, "url", "", "fetch from the controller's recipients endpoint (https://HOST:8082, or its full .../v1/recipients) instead of the API server")
 	cmd.Flags().BoolVar(&all, "all", false, "every active key, not just the one to seal to")
 	cmd.Flags().StringArrayVar(&expect, "expect-key-id", nil, "refuse unless the fetched recipients have exactly these key IDs (repeatable; pins what you verified out of band)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -72,27 +71,11 @@ access:
 			if err := checkRecipientsURL(url); err != nil {
 				return err
 			}
-			u := strings.TrimRight(url, "/") + "/v1/recipients"
-			if all {
-				u += "?all=1"
-			}
-			req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, u, nil)
+			b, err := fetchRecipientsURL(e, url, all)
 			if err != nil {
 				return err
 			}
-			resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: checkRecipientsRedirect}).Do(req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("%s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
-			}
-			text = string(b)
+			text = b
 		} else {
 			cs, err := cf.clientset()
 			if err != nil {

@@ -33,28 +33,42 @@ data key, and so does a recipient added unless the object is one section
 and nothing else changed (docs/format.md, the recommit rule). Saving the file
 unchanged writes nothing. Text that does not parse or validate is shown
 again in the editor with the error on top; save it unchanged to give up.
-FILE changed on disk while the editor was open is not overwritten. The
-recipients come from kseal.yaml, from --recipient/--recipients-file, or
-else from your own identities, which must then cover every key the object
-is sealed to. kseal compact (or rotate) folds the sections into one.`,
+FILE changed on disk while the editor was open is not overwritten. kseal
+compact (or rotate) folds the sections into one.
+
+Every recipient the object has is kept: what changed is sealed for all of
+them, so their public keys must be at hand — among your identities, KMS key
+IDs, --recipient/--recipients-file, $KSEAL_RECIPIENTS_FILE or kseal.yaml's
+keys. --recipient and --recipients-file never take the place of the
+object's recipients: one the object lacks is added (and said so).
+--rm-recipient removes one, and says it revokes it: every value is sealed
+again under a fresh data key. Under kseal.yaml the recipients change only
+through the policy and kseal reencrypt.`,
+		Example: `  kseal edit db.yaml
+  kseal edit --recipients-file cluster.pub db.yaml       # public keys of recipients you hold no key of
+  kseal edit --rm-recipient 3a620bda526442be db.yaml     # revoke one (fresh data key)
+  EDITOR='code --wait' kseal edit db.yaml`,
 		Args: cobra.ExactArgs(1),
 	}
 	idf.register(cmd)
 	target.register(cmd, false)
+	var rm []string
+	cmd.Flags().StringArrayVar(&rm, "rm-recipient", nil, "recipient or key ID to remove from the objects (repeatable; revokes it: every value sealed again under a fresh data key)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return runEdit(e, &idf, &target, args[0])
+		return runEdit(e, &idf, &target, rm, args[0])
 	}
 	return cmd
 }
 
 // editItem is one sealed object of the file being edited.
 type editItem struct {
-	d *manifest.Doc
-	s *crypto.Sealed
-	o *crypto.Opened
+	d     *manifest.Doc
+	s     *crypto.Sealed
+	o     *crypto.Opened
+	rcpts recipientEdit
 }
 
-func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error {
+func runEdit(e *env, idf *identityFlags, target *sealTarget, rm []string, file string) error {
 	ids, err := idf.resolve(e)
 	if err != nil {
 		return err
@@ -79,12 +93,19 @@ func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error 
 		if err != nil {
 			return err
 		}
-		items = append(items, editItem{d, s, o})
+		// Before the editor opens: a missing public key is not worth an
+		// edit that could not be written.
+		rcpts, err := editRecipients(e, target, in.name, d, s, ids, rm)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.name, d.Err(err))
+		}
+		items = append(items, editItem{d, s, o, rcpts})
 		texts = append(texts, text)
 	}
 	if len(items) == 0 {
 		return fmt.Errorf("%s: no sealed objects to edit", in.name)
 	}
+	reseal := slices.ContainsFunc(items, func(it editItem) bool { return it.rcpts.changes() })
 	original := strings.Join(texts, "---\n")
 	shown := original
 	for {
@@ -92,16 +113,16 @@ func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error 
 		if err != nil {
 			return err
 		}
-		if edited == original {
+		if edited == original && !reseal {
 			fmt.Fprintln(e.stderr, "kseal: no changes")
 			return nil
 		}
-		if edited == shown {
+		if edited == shown && shown != original {
 			// Shown again with an error and saved as it was: the user gave up.
 			return errors.New("edit cancelled: the text still does not apply; nothing written")
 		}
 		body := stripEditHeader(edited)
-		err = applyEdit(e, target, in, items, ids, body)
+		err = applyEdit(e, items, body)
 		if err == nil {
 			break
 		}
@@ -124,7 +145,13 @@ func runEdit(e *env, idf *identityFlags, target *sealTarget, file string) error 
 		return hintError{fmt.Errorf("%s changed on disk while the editor was open; nothing written", in.name), "run kseal edit again on the new version"}
 	}
 	in.dirty = true
-	return files.write(e, ins)
+	if err := files.write(e, ins); err != nil {
+		return err
+	}
+	for _, it := range items {
+		reportRecipientEdit(e, in.name, it.d, it.rcpts)
+	}
+	return nil
 }
 
 const editHeaderPrefix = "# kseal: "
@@ -154,7 +181,7 @@ func stripEditHeader(text string) string {
 
 // applyEdit checks the edited text and re-seals every item from it, in
 // memory: on error nothing of in has changed that is written.
-func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []keys.Identity, edited string) error {
+func applyEdit(e *env, items []editItem, edited string) error {
 	if strings.TrimSpace(edited) == "" {
 		return errors.New("edited text is empty (to delete the file, delete it)")
 	}
@@ -191,11 +218,7 @@ func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []ke
 			return fmt.Errorf("edited text: %w", err)
 		}
 		tmpl := nd.Template()
-		rcpts, err := editRecipients(e, target, in.name, it.d, it.s, ids)
-		if err != nil {
-			return exitError{ExitError, fmt.Errorf("%s: %w", in.name, it.d.Err(err))}
-		}
-		s, err := it.o.Update(e.ctx, rand.Reader, tmpl, values, rcpts)
+		s, err := it.o.Update(e.ctx, rand.Reader, tmpl, values, it.rcpts.rcpts)
 		if err != nil {
 			return fmt.Errorf("edited text: doc %d: %w", nd.Index, err)
 		}
@@ -207,40 +230,6 @@ func applyEdit(e *env, target *sealTarget, in *input, items []editItem, ids []ke
 		}
 	}
 	return nil
-}
-
-// editRecipients returns the recipients an edit seals to. What changed goes
-// under a fresh data key, which needs public keys: the policy's (a fresh
-// key for everything when the policy dropped a recipient), the flags', or
-// else those of the identities at hand that can name their own recipient —
-// and those must cover every key the object is sealed to, so that an edit
-// never silently narrows or widens who can read it.
-func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, ids []keys.Identity) ([]keys.Recipient, error) {
-	p, err := t.policyFor(file)
-	if err != nil {
-		return nil, err
-	}
-	if p != nil || t.flagsGiven(e) {
-		rcpts, err := t.recipients(e, file, d)
-		return rcpts, err
-	}
-	var rcpts []keys.Recipient
-	for _, id := range ids {
-		if own, ok := id.(keys.OwnRecipient); ok {
-			r, err := own.OwnRecipient()
-			if err != nil {
-				return nil, err
-			}
-			rcpts = append(rcpts, r)
-		}
-	}
-	if missing, _ := compareRecipients(s, rcpts); len(missing) > 0 {
-		return nil, hintError{
-			fmt.Errorf("changes are sealed under a fresh data key for the object's recipients, and the public keys of %s are not among your identities", strings.Join(missing, ", ")),
-			"pass them with --recipients-file or --recipient (kseal fetch-recipients for the cluster's), or keep a kseal.yaml that names them",
-		}
-	}
-	return rcpts, nil
 }
 
 // selectOne picks the sealed document set/unset work on: the only one, or

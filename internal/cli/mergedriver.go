@@ -53,9 +53,10 @@ sealed file, and the file's path in the repository:
 
 It opens the three versions with your identities, merges the values
 three-way and seals their branch's changes in a new section of our
-version, for the recipients kseal edit would use (kseal.yaml,
---recipient/--recipients-file, or your identities, which must cover every
-key the object is sealed to). A branch whose version does not extend the
+version, for exactly the recipients the merged object has (the three-way
+merge of the versions' recipients): --recipient/--recipients-file and
+kseal.yaml only lend public keys of recipients you hold no key of, such as
+a cluster's. A branch whose version does not extend the
 base's sections (an older version restored, an object sealed anew, compact,
 rotate, a dropped recipient, a template change, a recipient added to an
 object of several sections), values changed on both
@@ -325,44 +326,20 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 	return string(text), err
 }
 
-// recipients returns what the merged object is sealed to: the policy's or
-// the flags' (as kseal edit), or else the public keys of the identities at
-// hand whose key IDs the merged object should have — which must then be
-// all of them, so that a merge never widens or narrows who can read it.
+// recipients returns what the merged object is sealed to: exactly the key
+// IDs want (the three-way merge of the versions' recipients), never the
+// list the flags or the policy give. Those only lend public keys: a merge
+// never widens or narrows who can read the file (a driver configured with
+// the cluster's recipients file would otherwise seal every merged file to
+// the cluster alone, and the merge would fail to verify with your key).
 func (m *merger) recipients(d *manifest.Doc, want []string) ([]keys.Recipient, error) {
-	t := &m.opts.target
-	p, err := t.policyFor(m.path)
+	pool, err := compactPool(m.e, &m.opts.target, m.path, d)
 	if err != nil {
 		return nil, err
 	}
-	if p != nil || t.flagsGiven(m.e) {
-		rcpts, err := t.recipients(m.e, m.path, d)
-		return rcpts, err
-	}
-	var rcpts []keys.Recipient
-	have := map[string]bool{}
-	for _, id := range m.ids {
-		own, ok := id.(keys.OwnRecipient)
-		if !ok {
-			continue
-		}
-		r, err := own.OwnRecipient()
-		if err != nil {
-			return nil, err
-		}
-		if slices.Contains(want, r.KeyID()) && !have[r.KeyID()] {
-			have[r.KeyID()] = true
-			rcpts = append(rcpts, r)
-		}
-	}
-	var missing []string
-	for _, id := range want {
-		if !have[id] {
-			missing = append(missing, id)
-		}
-	}
+	rcpts, missing := lookupPublicKeys(want, pool, m.ids)
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("the public keys of %s are not among your identities (pass --recipients-file in merge.kseal.driver, or keep a kseal.yaml)", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("the public keys of %s are not at hand (not among your identities, the recipient flags or the policy; add --recipients-file FILE to merge.kseal.driver: its recipients are only looked up, the object keeps exactly its own)", strings.Join(missing, ", "))
 	}
 	return rcpts, nil
 }

@@ -224,6 +224,10 @@ func newInspectCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect [FILE|DIR]...",
 		Short: "Show scope, recipients, key IDs and fields of sealed objects (no key needed)",
+		Long: `inspect shows what each sealed object is bound to and sealed for, with no
+key. Documents kseal cannot open (an unconverted bitnami SealedSecret, a
+sops-encrypted file) are reported on standard error, exit status 4. It ends
+with a summary line on standard error.`,
 	}
 	files.register(cmd, false)
 	files.dotenv = true
@@ -245,7 +249,16 @@ func newInspectCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return printInfo(e.stdout, infos, asJSON)
+		if err := printInfo(e.stdout, infos, asJSON); err != nil {
+			return err
+		}
+		var walk walkStats
+		for _, in := range ins {
+			walk.add(in)
+		}
+		reportForeign(e.stderr, walk.foreign)
+		walkSummary(e.stderr, "inspected", len(infos), walk.files, walk.empty, len(walk.foreign))
+		return foreignError(walk.foreign)
 	}
 	return cmd
 }

@@ -58,6 +58,7 @@ type policyCheckOptions struct {
 	policy        string
 	exclude       []string
 	plaintextOnly bool
+	output        reportFormat
 }
 
 func newPolicyCheckCmd(e *env) *cobra.Command {
@@ -81,6 +82,7 @@ annotations on sealed objects, and files it cannot read as manifests.`,
 	cmd.Flags().StringVar(&opts.policy, "policy", "", "policy file (default: kseal.yaml found upward)")
 	cmd.Flags().BoolVar(&opts.plaintextOnly, "plaintext-only", false, "only look for plaintext (as without a policy); kseal.yaml's exclude globs still apply")
 	cmd.Flags().StringArrayVar(&opts.exclude, "exclude", nil, "glob of files not to read, relative to the current directory (repeatable; ** crosses directories)")
+	opts.output.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return runPolicyCheck(e, opts, args)
 	}
@@ -88,6 +90,10 @@ annotations on sealed objects, and files it cannot read as manifests.`,
 }
 
 func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
+	asJSON, err := opts.output.json()
+	if err != nil {
+		return err
+	}
 	for _, g := range opts.exclude {
 		if !doublestar.ValidatePattern(g) {
 			return usagef("--exclude %q: not a valid glob", g)
@@ -114,6 +120,12 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		if p, err = policy.Load(path); err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
+				if asJSON {
+					if err := writeJSON(e.stdout, policyReport{Findings: []findingJSON{}, PolicyError: strings.Join(errorLines(err), "\n")}); err != nil {
+						return err
+					}
+					return exitError{ExitFindings, errors.New("the policy itself is invalid")}
+				}
 				fmt.Fprintln(e.stdout, strings.Join(errorLines(err), "\n"))
 				return exitError{ExitFindings, errors.New("the policy itself is invalid")}
 			}
@@ -192,7 +204,16 @@ func runPolicyCheck(e *env, opts policyCheckOptions, args []string) error {
 		found = append(found, fs...)
 		objects += n
 	}
+	if asJSON {
+		// writeJSON escapes what the repository's writers chose.
+		if err := writePolicyReport(e.stdout, found, len(paths), objects, excluded); err != nil {
+			return err
+		}
+	}
 	for _, f := range found {
+		if asJSON {
+			break
+		}
 		// A file name from a walk of the repository, or a message quoting
 		// it, is a git writer's: escaped (escape.go).
 		fmt.Fprintf(e.stdout, "%s:%d: %s\n", printable(f.file), f.line, printable(f.msg))

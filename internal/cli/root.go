@@ -131,6 +131,8 @@ standard input and writes standard output. -i rewrites files in place
 	root.SetVersionTemplate("kseal {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	defer markRan(e, root)
+	defer applyExamples(root)
+	defer registerCompletions(root)
 	root.AddCommand(
 		newSealCmd(e, formSealed),
 		newSealCmd(e, formEncrypted),

@@ -108,6 +108,11 @@ Secret is written as a SealedSecret (seal) or encrypted Secret (encrypt).`
 		if err := checkDotenvInputs(ins, o.files.dotenvName); err != nil {
 			return err
 		}
+		// Before any sealing: an output too big to read back is refused
+		// at once, not after sealing it all.
+		if err := sealedSizeCheck(e, &o.target, ins, o.files.inPlace); err != nil {
+			return err
+		}
 		spec := o.spec(e, f)
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
 			s := spec

@@ -15,6 +15,9 @@ type fileStatus struct {
 	Status string `json:"status"` // sealed, plaintext or none
 	Sealed int    `json:"sealed"` // sealed objects
 	Plain  int    `json:"plain"`  // plaintext Secrets
+	// Foreign counts documents kseal cannot open: unconverted bitnami
+	// SealedSecrets, sops-encrypted documents (status "foreign").
+	Foreign int `json:"foreign"`
 }
 
 func newStatusCmd(e *env) *cobra.Command {
@@ -24,12 +27,15 @@ func newStatusCmd(e *env) *cobra.Command {
 		Use:   "status [FILE|DIR]...",
 		Short: "Tell whether files are sealed (no key needed); exit 4 when one holds a plaintext Secret",
 		Long: `status reads each file and says "sealed" (sealed objects and no plaintext
-Secret), "plaintext" (at least one plain Secret, listed by object) or "none"
-(no Secret of either kind), like sops filestatus. No key is needed and
+Secret), "plaintext" (at least one plain Secret, listed by object),
+"foreign" (documents kseal cannot open: an unconverted bitnami
+SealedSecret, a sops-encrypted file) or "none" (no Secret of either kind),
+like sops filestatus. No key is needed and
 nothing is decrypted or verified (kseal verify does that).
 
-Exit status: 0 when no file holds a plaintext Secret, 4 when one does, 1
-when a file cannot be read or parsed.`,
+Exit status: 0 when no file holds a plaintext Secret or a foreign
+document, 4 when one does, 1 when a file cannot be read or parsed. A
+summary line ends standard error.`,
 		Example: `  kseal status k8s/db.yaml
   kseal status -R k8s/ --json`,
 	}
@@ -42,11 +48,17 @@ when a file cannot be read or parsed.`,
 			return err
 		}
 		out := []fileStatus{}
-		plainFiles := 0
+		plainFiles, foreignFiles := 0, 0
+		sealed, empty, foreignDocs := 0, 0, 0
 		for _, in := range ins {
 			st := fileStatus{File: in.name, Status: "none"}
-			var plain []string
+			var plain, foreign []string
 			for _, d := range in.strm.Docs {
+				if what, n := foreignDoc(d); what != "" {
+					st.Foreign++
+					foreign = append(foreign, fmt.Sprintf("doc %d %s %s: %s", d.Index, printable(n.GetKind()), printable(objectOf(n)), what))
+					continue
+				}
 				switch d.Kind {
 				case manifest.KindSecret:
 					st.Plain++
@@ -59,10 +71,21 @@ when a file cannot be read or parsed.`,
 			case st.Plain > 0:
 				st.Status = "plaintext"
 				plainFiles++
+			case st.Foreign > 0:
+				st.Status = "foreign"
+				foreignFiles++
 			case st.Sealed > 0:
 				st.Status = "sealed"
 			}
+			if st.Plain > 0 && st.Foreign > 0 {
+				foreignFiles++
+			}
 			out = append(out, st)
+			sealed += st.Sealed
+			foreignDocs += st.Foreign
+			if st.Sealed == 0 {
+				empty++
+			}
 			if !asJSON {
 				line := fmt.Sprintf("%s: %s", printable(st.File), st.Status)
 				switch st.Status {
@@ -70,6 +93,9 @@ when a file cannot be read or parsed.`,
 					line += fmt.Sprintf(" (%s)", countNoun(st.Sealed, "object"))
 				case "plaintext":
 					line += fmt.Sprintf(" (%s: %s)", countNoun(st.Plain, "plaintext Secret"), strings.Join(plain, ", "))
+				}
+				if st.Foreign > 0 {
+					line += fmt.Sprintf(" (%s kseal cannot open: %s)", countNoun(st.Foreign, "document"), strings.Join(foreign, ", "))
 				}
 				fmt.Fprintln(e.stdout, line)
 			}
@@ -79,8 +105,12 @@ when a file cannot be read or parsed.`,
 				return err
 			}
 		}
+		walkSummary(e.stderr, "found", sealed, len(ins), empty, foreignDocs)
 		if plainFiles > 0 {
 			return exitError{ExitFindings, fmt.Errorf("plaintext Secrets in %d of %s", plainFiles, countNoun(len(ins), "file"))}
+		}
+		if foreignFiles > 0 {
+			return exitError{ExitFindings, fmt.Errorf("documents kseal cannot open in %d of %s: convert them with kseal import", foreignFiles, countNoun(len(ins), "file"))}
 		}
 		return nil
 	}

@@ -17,6 +17,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
 	var asJSON bool
+	var output reportFormat
 	cmd := &cobra.Command{
 		Use:   "verify [FILE|DIR]...",
 		Short: "Check the integrity of sealed objects with a key; every failure is reported, exit 3 on any",
@@ -25,12 +26,21 @@ checks it whole: values, template, recipients, every section in order, and
 every wrap your keys can open. It goes on past a failure: every file and
 object is checked and every failure reported, in input order (on standard
 error, or as entries with "verified": false and "error" in --json output,
-which is valid JSON whatever failed). Exit status 3 when anything failed.`,
+which is valid JSON whatever failed; -o json is the same). Exit status 3
+when anything failed; else 4 when a file holds documents kseal cannot
+open (an unconverted bitnami SealedSecret, a sops-encrypted file), each
+reported on standard error. It ends with a summary line on standard error.`,
 	}
 	files.register(cmd, false)
 	idf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (always a valid JSON array, failures included)")
+	output.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if j, err := output.json(); err != nil {
+			return err
+		} else if j {
+			asJSON = true
+		}
 		// With --json, standard output is JSON whatever happens.
 		setupFailed := func(err error) error {
 			if asJSON {
@@ -50,7 +60,7 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 		if len(paths) == 0 {
 			paths = []string{"-"}
 		}
-		infos := verifyAll(e, paths, ids, files.jobs)
+		infos, walk := verifyAll(e, paths, ids, files.jobs)
 		failed, noKey := 0, false
 		for _, in := range infos {
 			if in.Verified != nil && *in.Verified {
@@ -85,8 +95,10 @@ which is valid JSON whatever failed). Exit status 3 when anything failed.`,
 		if err != nil {
 			return err
 		}
+		reportForeign(e.stderr, walk.foreign)
+		walkSummary(e.stderr, "verified", len(ok), walk.files, walk.empty, len(walk.foreign))
 		if failed == 0 {
-			return nil
+			return foreignError(walk.foreign)
 		}
 		if noKey && e.identityNote != "" {
 			fmt.Fprintf(e.stderr, "kseal: %s\n", printable(e.identityNote))
@@ -105,7 +117,8 @@ type verified struct {
 // verifyAll checks every sealed document of every path, going on past
 // failures, and returns one entry per document (or per file that could not
 // be read) in input order.
-func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified {
+func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verified, walkStats) {
+	var walk walkStats
 	type task struct {
 		name string
 		d    *manifest.Doc
@@ -119,6 +132,7 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified
 			out = append(out, failure(p, nil, err))
 			continue
 		}
+		walk.add(in)
 		for _, d := range in.strm.Docs {
 			if d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted {
 				tasks = append(tasks, task{in.name, d})
@@ -138,7 +152,7 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) []verified
 		}()
 	}
 	wg.Wait()
-	return out
+	return out, walk
 }
 
 func verifyDoc(e *env, file string, d *manifest.Doc, ids []keys.Identity) verified {

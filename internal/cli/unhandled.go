@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/manifest"
+)
+
+// Documents kseal cannot open but a repository migrating to it holds:
+// bitnami SealedSecrets not yet converted, and sops-encrypted documents.
+// verify, inspect and status report them (exit 4, like policy check's
+// findings) rather than passing them by in silence: a repository "verified"
+// with half its secrets still bitnami's is not what a user checking it
+// means.
+
+// foreignDoc says what d is when kseal cannot open it, or "", and returns
+// the node it read d as (the parser keeps no tree of documents it passes
+// through).
+func foreignDoc(d *manifest.Doc) (string, *yaml.RNode) {
+	n := d.Node()
+	if n == nil {
+		raw := d.Raw()
+		if !strings.Contains(raw, "bitnami.com/v1alpha1") && !strings.Contains(raw, "sops") {
+			return "", nil
+		}
+		p, err := yaml.Parse(raw)
+		if err != nil || p.YNode().Kind != yaml.MappingNode {
+			return "", nil
+		}
+		n = p
+	}
+	if n.GetApiVersion() == "bitnami.com/v1alpha1" && n.GetKind() == "SealedSecret" {
+		return "an unconverted bitnami SealedSecret (kseal import sealed-secrets converts it)", n
+	}
+	if meta := n.Field("sops"); meta != nil && meta.Value.YNode().Kind == yaml.MappingNode {
+		return "a sops-encrypted document (kseal import sops converts it)", n
+	}
+	return "", nil
+}
+
+// objectOf is "NS/NAME" (or "NAME") of n.
+func objectOf(n *yaml.RNode) string {
+	if ns := n.GetNamespace(); ns != "" {
+		return ns + "/" + n.GetName()
+	}
+	return n.GetName()
+}
+
+// foreignFinding is one such document.
+type foreignFinding struct {
+	File   string `json:"file"`
+	Doc    int    `json:"doc"`
+	Kind   string `json:"kind"`
+	Object string `json:"object"`
+	What   string `json:"what"`
+}
+
+func (f foreignFinding) String() string {
+	return fmt.Sprintf("%s: doc %d: %s %s: %s", f.File, f.Doc, f.Kind, f.Object, f.What)
+}
+
+// foreignDocs lists the documents of in that kseal cannot open.
+func foreignDocs(in *input) []foreignFinding {
+	var out []foreignFinding
+	for _, d := range in.strm.Docs {
+		if what, n := foreignDoc(d); what != "" {
+			out = append(out, foreignFinding{in.name, d.Index, n.GetKind(), objectOf(n), what})
+		}
+	}
+	return out
+}
+
+// reportForeign writes each finding to w as a "kseal: finding:" line.
+func reportForeign(w io.Writer, found []foreignFinding) {
+	for _, f := range found {
+		fmt.Fprintf(w, "kseal: finding: %s\n", printable(f.String()))
+	}
+}
+
+// foreignError is the exit-4 error for found, or nil.
+func foreignError(found []foreignFinding) error {
+	if len(found) == 0 {
+		return nil
+	}
+	return exitError{ExitFindings, fmt.Errorf("%s kseal cannot open (bitnami SealedSecrets or sops files): convert them with kseal import", countNoun(len(found), "document"))}
+}
+
+// walkSummary is the one line a command that walks files ends with, on
+// standard error: "verified 12 objects in 9 files; 2 files held no sealed
+// object".
+func walkSummary(w io.Writer, verb string, objects, files, empty, foreign int) {
+	line := fmt.Sprintf("kseal: %s %s in %s", verb, countNoun(objects, "object"), countNoun(files, "file"))
+	if empty > 0 {
+		held := "files held"
+		if empty == 1 {
+			held = "file held"
+		}
+		line += fmt.Sprintf("; %d %s no sealed object", empty, held)
+	}
+	if foreign > 0 {
+		line += fmt.Sprintf("; %s kseal cannot open", countNoun(foreign, "document"))
+	}
+	fmt.Fprintln(w, line)
+}
+
+// walkStats counts what a walk over files read.
+type walkStats struct {
+	files   int              // files read
+	empty   int              // files without a sealed object
+	foreign []foreignFinding // documents kseal cannot open
+}
+
+func (w *walkStats) add(in *input) {
+	w.files++
+	sealed := false
+	for _, d := range in.strm.Docs {
+		sealed = sealed || d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted
+	}
+	if !sealed {
+		w.empty++
+	}
+	w.foreign = append(w.foreign, foreignDocs(in)...)
+}
