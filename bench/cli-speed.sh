@@ -10,7 +10,8 @@
 # /usr/bin/time. Also: bytes per sealed value of each tool.
 #
 #   bench/cli-speed.sh [N...]            (default 1000)
-#   RUNS=5 KSEAL=path/to/kseal bench/cli-speed.sh 1000 10000
+#   RUNS=5 KSEAL=path/to/kseal bench/cli-speed.sh 1000 5000
+#   (10,000 Secrets in one file exceed kseal's node budget: refused)
 #   bench/cli-speed.sh -o results.txt 1000   (also write key=value results
 #                                             for bench/cli-compare.sh)
 #
