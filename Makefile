@@ -19,7 +19,7 @@ RELEASE_GOFLAGS := -trimpath -buildvcs=false
 RELEASE_LDFLAGS := -s -w -buildid= -X kseal.dev/kseal/internal/version.Version=$(VERSION)
 RELEASE_ENV      = VERSION='$(VERSION)' IMAGE_REPO='$(IMAGE_REPO)' RELEASE_GOFLAGS='$(RELEASE_GOFLAGS)' RELEASE_LDFLAGS='$(RELEASE_LDFLAGS)'
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-unseal bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
 
 all: build
 
@@ -72,6 +72,13 @@ fuzz-smoke:
 bench:
 	$(GO) test ./pkg/crypto -run '^$$' -bench . -benchmem
 	bash bench/seal-stream.sh
+
+# kseal seal/decrypt of 1,000 Secrets as whole processes next to
+# sops and kubeseal and the crypto floor, compared with bench/cli-speed.baseline
+# (fails when a ratio grows by more than 20%).
+bench-cli: tools
+	@mkdir -p $(BIN) && eval "$$(bash $(TOOLS) env)" && bash bench/cli-speed.sh -o $(BIN)/cli-speed.txt 1000 \
+		&& bash bench/cli-compare.sh bench/cli-speed.baseline $(BIN)/cli-speed.txt
 
 # Peak RSS of decrypt and policy check on hostile YAML against 16 x size + 64 MiB.
 bench-parse:

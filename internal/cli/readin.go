@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -131,8 +132,25 @@ func checkSecretSize(values map[string][]byte) error {
 var errEmpty = errors.New("empty input: no documents")
 
 func checkNotEmpty(name string, data []byte) error {
-	if stripComments(string(data)) == "" {
+	if onlyComments(data) {
 		return fmt.Errorf("%s: %w", name, errEmpty)
 	}
 	return nil
+}
+
+// onlyComments is stripComments(string(data)) == "" without copying the
+// input: decrypt and seal check every input they read.
+func onlyComments(data []byte) bool {
+	for len(data) > 0 {
+		l := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' && string(t) != "---" {
+			return false
+		}
+	}
+	return true
 }

@@ -123,7 +123,7 @@ func (d *Doc) sealed() (*crypto.Sealed, error) {
 		if err != nil || n == nil {
 			return nil, d.errorf(envField, "missing: truncated or not a kseal envelope")
 		}
-		if env, err = n.MarshalJSON(); err != nil {
+		if env, err = nodeObjectJSON(n.YNode()); err != nil {
 			return nil, d.wrap(envField, err)
 		}
 	case KindEncrypted:
@@ -170,19 +170,11 @@ func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := yaml.Parse(string(j)) // JSON is YAML; field order is kept
+	n, err := jsonNode(j) // field order is kept
 	if err != nil {
 		return nil, err
 	}
-	blockStyle(n.YNode())
-	return n, nil
-}
-
-func blockStyle(n *yaml.Node) {
-	n.Style = 0
-	for _, c := range n.Content {
-		blockStyle(c)
-	}
+	return yaml.NewRNode(n), nil
 }
 
 // setValues writes vals (base64-encoded) as the mapping at path, keeping the

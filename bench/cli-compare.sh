@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Compares a bench/cli-speed.sh result file with the committed baseline and
+# fails loudly when kseal got more than 20% costlier. Only ratios are
+# compared (kseal's CPU seconds over the crypto floor, over sops and over
+# kubeseal, measured in one run on one machine; kseal's peak RSS over
+# sops'), so the baseline holds on another machine too; absolute seconds
+# are printed, never judged.
+#
+#   bench/cli-compare.sh bench/cli-speed.baseline results.txt [TOLERANCE]
+#
+# TOLERANCE defaults to 1.20. To accept a new cost knowingly, replace the
+# baseline with the new results in the same commit and say why.
+set -euo pipefail
+base=$1 new=$2 tol=${3:-1.20}
+awk -F= -v tol="$tol" '
+  NR == FNR { if ($1 ~ /\.ratio\./) base[$1] = $2; next }
+  $1 in base { seen[$1] = 1
+    verdict = "ok"
+    if ($2 > base[$1] * tol) { verdict = "WORSE"; bad++ }
+    printf "%-44s baseline %7.3f  now %7.3f  %s\n", $1, base[$1], $2, verdict }
+  END {
+    for (k in base) if (!(k in seen)) printf "%-44s baseline %7.3f  not measured\n", k, base[k]
+    if (bad) { printf "cli-compare: %d figure(s) more than %d%% above the baseline\n", bad, int((tol - 1) * 100 + 0.5) > "/dev/stderr"; exit 1 }
+  }' "$base" "$new"

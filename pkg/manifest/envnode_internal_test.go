@@ -1,0 +1,131 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/crypto"
+)
+
+// parsedJSONNode is what envelopeNode did before jsonNode: the JSON text
+// parsed as YAML, then every style reset to block.
+func parsedJSONNode(t *testing.T, j []byte) (*yaml.Node, error) {
+	t.Helper()
+	n, err := yaml.Parse(string(j))
+	if err != nil {
+		return nil, err
+	}
+	var block func(*yaml.Node)
+	block = func(n *yaml.Node) {
+		n.Style = 0
+		for _, c := range n.Content {
+			block(c)
+		}
+	}
+	block(n.YNode())
+	return n.YNode(), nil
+}
+
+func encodeNode(t *testing.T, n *yaml.Node) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := yaml.NewEncoder(&b).Encode(n); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// FuzzJSONNode: the tree jsonNode builds from JSON encodes to the same YAML
+// as the tree yaml.Parse gives for the same text (what sealing wrote
+// before), so sealed output is unchanged byte for byte.
+func FuzzJSONNode(f *testing.F) {
+	f.Add([]byte(`{"version":2,"scope":"strict","sections":[{"recipients":[{"type":"mlkem768x25519","keyID":"ab","data":"AA=="}],"mac":"AA=="}]}`))
+	f.Add([]byte(`{"a":[1,-2.5,1e3,true,false,null,"yes","no","0x10","1:20","~","",": x","- y","#","a\nb","\u003c\u0026\u003e"],"b":{},"c":[]}`))
+	f.Add([]byte(`{"removed":[{"field":"data.k","section":9}],"x":"2001-12-14","y":"null","z":" lead","w":"trail "}`))
+	f.Fuzz(func(t *testing.T, j []byte) {
+		var v map[string]any
+		if json.Unmarshal(j, &v) != nil {
+			return
+		}
+		// Envelopes are what encoding/json writes: compact, escaped.
+		j, _ = json.Marshal(v)
+		want, err := parsedJSONNode(t, j)
+		if err != nil {
+			return
+		}
+		got, err := jsonNode(j)
+		if err != nil {
+			t.Fatalf("jsonNode(%s): %v", j, err)
+		}
+		if g, w := encodeNode(t, got), encodeNode(t, want); g != w {
+			t.Fatalf("jsonNode(%s) encodes as\n%s\nyaml.Parse as\n%s", j, g, w)
+		}
+	})
+}
+
+// FuzzNodeObjectJSON: what nodeObjectJSON gives crypto.Parse (the parser
+// the controller uses) parses to the same envelope as what
+// RNode.MarshalJSON gave it, or is refused. Only trees checkStrict lets
+// through are tried: Doc.Sealed sees no other. The texts themselves may
+// differ where MarshalJSON's detour through YAML text changed the value:
+// an implicit null (`{a}`, `a:` in flow) came back as "" and now stays
+// null, as kubectl (and so the controller) reads it.
+func FuzzNodeObjectJSON(f *testing.F) {
+	for _, dir := range []string{"basic", "multi"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "golden", dir, "sealed.yaml"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		s, err := Parse(b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, d := range s.Docs {
+			if env, _ := d.node.Pipe(yaml.Lookup("spec", "envelope")); env != nil {
+				text, _ := env.String()
+				f.Add(text)
+			}
+		}
+	}
+	f.Add("version: 2\nscope: strict\nsections:\n- recipients:\n  - type: x\n    keyID: y\n    data: AA==\n  mac: AA==\n")
+	f.Add("a: 0x10\nb: 1e3\nc: yes\nd: ~\ne: !!binary aGk=\nf: 2001-12-14\n")
+	f.Add("a: 1\na: 2\n")
+	f.Add("- 1\n- {a: b}\n")
+	f.Add("a: !!str 1\nb: !!int \"2\"\nc: .inf\nd: -.nan\n")
+	f.Add("? !!binary dmVyc2lvbg==\n: 2\n~: x\n1: y\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		rn, err := yaml.Parse(text)
+		if err != nil || (rn.YNode().Kind != yaml.MappingNode && rn.YNode().Kind != yaml.SequenceNode) {
+			return
+		}
+		if checkStrict(rn.YNode(), "") != nil {
+			return
+		}
+		got, gerr := nodeObjectJSON(rn.YNode())
+		if gerr != nil {
+			return // refused: never looser than before
+		}
+		want, werr := rn.MarshalJSON()
+		sg, perr := crypto.Parse(got, nil)
+		if perr != nil {
+			return
+		}
+		if werr != nil {
+			t.Fatalf("%q: only nodeObjectJSON renders it: %s", text, got)
+		}
+		sw, err := crypto.Parse(want, nil)
+		if err != nil {
+			t.Fatalf("%q: parses only through nodeObjectJSON: %s; MarshalJSON gave %s: %v", text, got, want, err)
+		}
+		eg, _ := json.Marshal(sg.Envelope)
+		ew, _ := json.Marshal(sw.Envelope)
+		if !bytes.Equal(eg, ew) {
+			t.Fatalf("%q: envelopes differ:\n%s\n%s", text, eg, ew)
+		}
+	})
+}
