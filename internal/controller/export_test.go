@@ -14,6 +14,9 @@ var (
 	AnnotationCachedSpec = annotationCachedSpec
 	StripSecret          = stripSecret
 	AnnotationCachedMeta = annotationCachedMeta
+	// AnnotationCachedContentOurs marks a cached Secret only the
+	// controller wrote.
+	AnnotationCachedContentOurs = annotationCachedContentOurs
 	Printable            = printable
 	ErrSpecChanged       = errSpecChanged
 )
