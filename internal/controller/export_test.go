@@ -17,8 +17,8 @@ var (
 	// AnnotationCachedContentOurs marks a cached Secret only the
 	// controller wrote.
 	AnnotationCachedContentOurs = annotationCachedContentOurs
-	Printable            = printable
-	ErrSpecChanged       = errSpecChanged
+	Printable                   = printable
+	ErrSpecChanged              = errSpecChanged
 )
 
 // FullSpec reads the ciphertext of a cached (stripped) SealedSecret with
