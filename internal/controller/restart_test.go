@@ -18,7 +18,7 @@ import (
 // Secret without decrypting only when the Secret records the current spec
 // and its managed fields show nobody but the controller set its content.
 // A Secret edited while the controller was down — a value changed, a key
-// removed, the managed fields wiped in the same edit — is decrypted and
+// removed, a key added, the managed fields wiped in the same edit — is decrypted and
 // repaired; a status whose key IDs are not the spec's is recomputed; an
 // untouched Secret is neither read in full nor written.
 func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
@@ -27,7 +27,7 @@ func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
 	rcp := f.recipient()
 	ctx := t.Context()
 	want := map[string]string{"user": "admin", "password": "hunter2"}
-	names := []string{"edited", "shrunk", "wiped", "keyids", "untouched"}
+	names := []string{"edited", "shrunk", "grown", "wiped", "keyids", "untouched"}
 	for _, n := range names {
 		if err := k8s.Create(ctx, sealed(t, f.ns, n, want, "", rcp)); err != nil {
 			t.Fatal(err)
@@ -59,6 +59,9 @@ func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
 	s = secret("shrunk")
 	delete(s.Data, "password")
 	update(s)
+	s = secret("grown") // every value as written: only another manager's key tells
+	s.Data["extra"] = []byte("added-while-down")
+	update(s)
 	s = secret("wiped")
 	s.Data["password"] = []byte("changed-while-down")
 	s.ManagedFields = []metav1.ManagedFieldsEntry{{}} // the documented way to clear them
@@ -78,7 +81,7 @@ func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
 
 	unwraps := unwrapAttempts(t)
 	f.start(time.Hour)
-	for _, n := range []string{"edited", "shrunk", "wiped"} {
+	for _, n := range []string{"edited", "shrunk", "grown", "wiped"} {
 		waitSecret(t, f.ns, n, want)
 	}
 	eventually(t, "the key IDs recomputed", func() error {
@@ -91,8 +94,8 @@ func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
 		return nil
 	})
 	settle(t, time.Second, "unwraps", func() float64 { return unwrapAttempts(t) })
-	if d := unwrapAttempts(t) - unwraps; d != 4 {
-		t.Errorf("%v unwraps after the restart, want 4: one for each object changed while the controller was down, none for the untouched one", d)
+	if d := unwrapAttempts(t) - unwraps; d != 5 {
+		t.Errorf("%v unwraps after the restart, want 5: one for each object changed while the controller was down, none for the untouched one", d)
 	}
 	if rv := secret("untouched").ResourceVersion; rv != untouched {
 		t.Errorf("the untouched Secret was written (resourceVersion %s, was %s)", rv, untouched)
