@@ -88,7 +88,7 @@ k0=$(kmstotal)
 t0=$(now)
 cat "$work"/sealed-*.yaml | "$KUBECTL" create -f - > /dev/null
 until [ "$(metric "$p1" kseal_unseal_total)" -ge "$n" ]; do sleep 0.1; done
-echo "first unseal: $n SealedSecrets ($mode key${mode/cluster/}) created and unsealed in $(calc "$(now) - $t0") s; KMS calls $(($(kmstotal) - k0)); unwraps $(metric "$p1" kseal_unwrap_attempts_total)"
+echo "first unseal: $n SealedSecrets ($mode key) created and unsealed in $(calc "$(now) - $t0") s; KMS calls $(($(kmstotal) - k0)); unwraps $(metric "$p1" kseal_unwrap_attempts_total)"
 until settled "$p1"; do sleep 0.1; done
 
 report() { # report WHAT PORT T0 K0
