@@ -45,7 +45,7 @@ kms=$(cat "$work/kms.url")
 export AWS_ENDPOINT_URL_KMS=$kms AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1 \
   AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 kmscalls() { curl -fsS "$kms/kseal-test/calls" | tr -d '\n'; }
-kmstotal() { curl -fsS "$kms/kseal-test/calls" | grep -o '[0-9]\+' | awk '{ t += $1 } END { print t + 0 }'; }
+kmstotal() { curl -fsS "$kms/kseal-test/calls" | { grep -o '[0-9]\+' || true; } | awk '{ t += $1 } END { print t + 0 }'; }
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
