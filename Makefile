@@ -19,7 +19,7 @@ RELEASE_GOFLAGS := -trimpath -buildvcs=false
 RELEASE_LDFLAGS := -s -w -buildid= -X kseal.dev/kseal/internal/version.Version=$(VERSION)
 RELEASE_ENV      = VERSION='$(VERSION)' IMAGE_REPO='$(IMAGE_REPO)' RELEASE_GOFLAGS='$(RELEASE_GOFLAGS)' RELEASE_LDFLAGS='$(RELEASE_LDFLAGS)'
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-settle bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
 
 all: build
 
@@ -86,6 +86,11 @@ bench-parse:
 
 bench-unseal: tools
 	@eval "$$(bash $(TOOLS) env)" && bash bench/unseal.sh
+
+# Settling N already unsealed SealedSecrets after a restart and a failover:
+# time, KMS calls, unwraps, writes (make bench-settle ARGS="10000 kms 20ms").
+bench-settle:
+	@eval "$$(bash $(TOOLS) demo-env)" && bash bench/settle.sh $(ARGS)
 
 # Controller memory before and after a tenant creates 32 MiB of Secrets
 # labelled kseal.dev/managed.

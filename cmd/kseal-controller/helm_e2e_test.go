@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"kseal.dev/kseal/cmd/kseal-controller/app"
 	"kseal.dev/kseal/internal/envtestutil"
 	"kseal.dev/kseal/pkg/keys"
 	_ "kseal.dev/kseal/pkg/keys/vaulttransit" // its controller flags
@@ -198,6 +200,59 @@ func TestHelmChartMatchesInstall(t *testing.T) {
 			"--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=4s", "--log-format=json"}
 		if !reflect.DeepEqual(args, wantArgs) {
 			t.Errorf("args %v, want %v", args, wantArgs)
+		}
+	})
+	t.Run("values shard the controller", func(t *testing.T) {
+		got := helmTemplate(t, "--set", "sharding.shards={shard1,shard2}")
+		want := map[string]string{
+			controllerSA:             "--watch-label-selector=!sharding.fluxcd.io/key",
+			controllerSA + "-shard1": "--watch-label-selector=sharding.fluxcd.io/key in (shard1)",
+			controllerSA + "-shard2": "--watch-label-selector=sharding.fluxcd.io/key in (shard2)",
+		}
+		var deploys []*unstructured.Unstructured
+		for key, u := range got {
+			if u.GetKind() == "Deployment" {
+				deploys = append(deploys, u)
+				if _, ok := want[u.GetName()]; !ok {
+					t.Errorf("unexpected %s", key)
+				}
+			}
+		}
+		if len(deploys) != len(want) {
+			t.Fatalf("%d Deployments, want %d", len(deploys), len(want))
+		}
+		for _, d := range deploys {
+			var args []string
+			for _, a := range container(t, d)["args"].([]any) {
+				args = append(args, a.(string))
+			}
+			if !slices.Contains(args, want[d.GetName()]) {
+				t.Errorf("Deployment %s args %q lack %q", d.GetName(), args, want[d.GetName()])
+			}
+			// The flags are the controller's and valid together.
+			fs := flag.NewFlagSet("kseal-controller", flag.ContinueOnError)
+			var o app.Options
+			o.BindFlags(fs)
+			if err := fs.Parse(args); err != nil {
+				t.Errorf("Deployment %s: %v", d.GetName(), err)
+			} else if err := o.Validate(); err != nil {
+				t.Errorf("Deployment %s: %v", d.GetName(), err)
+			}
+			if sa := field(t, d, "spec", "template", "spec", "serviceAccountName"); sa != controllerSA {
+				t.Errorf("Deployment %s runs as %v", d.GetName(), sa)
+			}
+			// No Deployment selects another's Pods.
+			sel := field(t, d, "spec", "selector", "matchLabels").(map[string]any)
+			for _, o := range deploys {
+				podLabels := field(t, o, "spec", "template", "metadata", "labels").(map[string]any)
+				matches := true
+				for k, v := range sel {
+					matches = matches && podLabels[k] == v
+				}
+				if matches != (o == d) {
+					t.Errorf("Deployment %s selects the Pods of %s: %v", d.GetName(), o.GetName(), matches)
+				}
+			}
 		}
 	})
 }

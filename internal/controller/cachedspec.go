@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +36,11 @@ import (
 // again on an object when an informer relists). It is never written back:
 // only the status is patched, from status-only copies.
 const annotationCachedSpec = "kseal.dev/cached:spec-sha256"
+
+// annotationCachedNames holds, in a stripped copy, the namesDigest of its
+// value names (the keys of spec.encryptedData, which the stripping drops):
+// the data keys its Secret must have.
+const annotationCachedNames = "kseal.dev/cached:names-sha256"
 
 // errSpecChanged: the spec read in full is not the one the cache holds; the
 // watch event of the new one brings it.
@@ -74,6 +80,7 @@ func stripSealedSecret(in any) (any, error) {
 		}
 	}
 	annotations[annotationCachedSpec] = h
+	annotations[annotationCachedNames] = specNamesDigest(ss)
 	ss.Annotations = annotations
 	ss.Spec.EncryptedData = nil
 	sections := make([]ksealv1.Section, len(ss.Spec.Envelope.Sections))
@@ -103,6 +110,15 @@ func settled(ss *ksealv1.SealedSecret) bool {
 func stripped(ss *ksealv1.SealedSecret) bool {
 	_, ok := ss.Annotations[annotationCachedSpec]
 	return ok
+}
+
+// specNamesDigest is the namesDigest of ss's value names, also for a
+// stripped copy.
+func specNamesDigest(ss *ksealv1.SealedSecret) string {
+	if stripped(ss) {
+		return ss.Annotations[annotationCachedNames]
+	}
+	return namesDigest(slices.Collect(maps.Keys(ss.Spec.EncryptedData)))
 }
 
 // specHash is sealedHash of ss's full spec, also for a stripped copy.
@@ -156,14 +172,20 @@ func annotationsChanged() predicate.Predicate {
 	}}
 }
 
+// equalButCachedSpec compares annotations but for those the cache
+// transforms add (annotationCachedSpec, annotationCachedNames: the
+// "kseal.dev/cached:" prefix, which no object can carry).
 func equalButCachedSpec(a, b map[string]string) bool {
 	without := func(m map[string]string) map[string]string {
 		if _, ok := m[annotationCachedSpec]; !ok {
 			return m
 		}
 		m = maps.Clone(m)
-		delete(m, annotationCachedSpec)
+		maps.DeleteFunc(m, func(k, _ string) bool { return strings.HasPrefix(k, cachedPrefix) })
 		return m
 	}
 	return maps.Equal(without(a), without(b))
 }
+
+// cachedPrefix starts the key of every annotation only the cache holds.
+const cachedPrefix = "kseal.dev/cached:"

@@ -14,8 +14,11 @@ var (
 	AnnotationCachedSpec = annotationCachedSpec
 	StripSecret          = stripSecret
 	AnnotationCachedMeta = annotationCachedMeta
-	Printable            = printable
-	ErrSpecChanged       = errSpecChanged
+	// AnnotationCachedContentOurs marks a cached Secret only the
+	// controller wrote.
+	AnnotationCachedContentOurs = annotationCachedContentOurs
+	Printable                   = printable
+	ErrSpecChanged              = errSpecChanged
 )
 
 // FullSpec reads the ciphertext of a cached (stripped) SealedSecret with

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/leaderelection"
 )
 
@@ -23,6 +27,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&o.Namespace, "namespace", ns, "the controller's namespace: cluster keys, published recipients, leader lease ($KSEAL_NAMESPACE)")
 	fs.Var((*commaList)(&o.WatchNamespaces), "watch-namespaces", "comma-separated namespaces to watch (default: all)")
+	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "unseal only the SealedSecrets whose labels match this selector, as Flux's controllers shard: e.g. 'sharding.fluxcd.io/key in (shard1)', or '!sharding.fluxcd.io/key' for the rest (default: all); each selector elects its own leader")
 	fs.DurationVar(&o.RenewPeriod, "key-renew-period", 30*24*time.Hour, "generate a new cluster key this often; old keys keep opening")
 	fs.BoolVar(&o.X25519, "x25519", false, "generate classic X25519 cluster keys instead of the post-quantum hybrid")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
@@ -40,6 +45,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AllowControllerNamespace, "allow-controller-namespace", false, "also unseal SealedSecrets in the controller's own namespace (where its keys live)")
 }
 
+// ErrWatchLabelSelector marks a --watch-label-selector that does not parse.
+var ErrWatchLabelSelector = errors.New("--watch-label-selector")
+
 // ErrLeaderElection marks leader election timings that cannot work together.
 var ErrLeaderElection = errors.New("leader election timings")
 
@@ -50,6 +58,9 @@ var ErrLeaderElection = errors.New("leader election timings")
 // stay under the lease duration, so that it gives up leading before a
 // standby may take the Lease.
 func (o *Options) Validate() error {
+	if _, err := o.watchSelector(); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
@@ -71,6 +82,38 @@ func (o *Options) Validate() error {
 			ErrLeaderElection, o.RetryPeriod, o.RenewDeadline)
 	}
 	return nil
+}
+
+// watchSelector parses --watch-label-selector as Flux's controllers do (set
+// based: `key in (a,b)`, `!key`, `key=value`); nil when unset.
+func (o *Options) watchSelector() (labels.Selector, error) {
+	if o.WatchLabelSelector == "" {
+		return nil, nil
+	}
+	ls, err := metav1.ParseToLabelSelector(o.WatchLabelSelector)
+	if err == nil {
+		var sel labels.Selector
+		if sel, err = metav1.LabelSelectorAsSelector(ls); err == nil {
+			return sel, nil
+		}
+	}
+	return nil, fmt.Errorf("%w=%q: %v", ErrWatchLabelSelector, o.WatchLabelSelector, err)
+}
+
+// leaseName is the leader election Lease of this controller: the base ID
+// alone when it unseals everything, and for a shard the base ID with a
+// hash of its selector (as Flux names its shards' Leases), so each shard
+// elects its own leader and the replicas of one shard share one.
+func (o *Options) leaseName(sel labels.Selector) string {
+	if sel == nil {
+		return o.LeaderElectionID
+	}
+	sum := sha256.Sum256([]byte(sel.String())) // canonical: requirements sorted
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	if head, tail, ok := strings.Cut(o.LeaderElectionID, "."); ok {
+		return head + suffix + "." + tail
+	}
+	return o.LeaderElectionID + suffix
 }
 
 // setDuration is d for ctrl.Options, nil (controller-runtime's default)

@@ -28,15 +28,15 @@ import (
 // kstatusOf reads ns/name from the API server and computes its status with
 // the kstatus library Flux and kpt use to decide whether an applied object
 // is healthy, and its Argo CD health with config/argocd's Lua check.
-func kstatusOf(ctx context.Context, ns, name string) (*status.Result, string, error) {
+func kstatusOf(ctx context.Context, ns, name string) (*status.Result, argoHS, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(ksealv1.GroupVersion.WithKind("SealedSecret"))
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
-		return nil, "", err
+		return nil, argoHS{}, err
 	}
 	res, err := status.Compute(u)
 	if err != nil {
-		return nil, "", err
+		return nil, argoHS{}, err
 	}
 	argo, err := argoHealth(u)
 	return res, argo, err
@@ -49,26 +49,29 @@ var argoStatus = map[status.Status]string{
 	status.InProgressStatus: "Progressing",
 }
 
+// argoHS is the health a Lua health check returns: hs.status, hs.message.
+type argoHS struct{ status, message string }
+
 // argoHealth runs config/argocd/sealedsecret-health.lua on u in gopher-lua,
 // the interpreter Argo CD runs health checks in, with obj set as Argo CD
-// sets it (the object's JSON as Lua tables), and returns hs.status.
-func argoHealth(u *unstructured.Unstructured) (string, error) {
+// sets it (the object's JSON as Lua tables), and returns hs.
+func argoHealth(u *unstructured.Unstructured) (argoHS, error) {
 	script, err := os.ReadFile(filepath.Join(envtestutil.RepoRoot(), "config", "argocd", "sealedsecret-health.lua"))
 	if err != nil {
-		return "", err
+		return argoHS{}, err
 	}
 	L := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer L.Close()
 	lua.OpenBase(L)
 	L.SetGlobal("obj", toLua(L, u.Object))
 	if err := L.DoString(string(script)); err != nil {
-		return "", fmt.Errorf("sealedsecret-health.lua: %w", err)
+		return argoHS{}, fmt.Errorf("sealedsecret-health.lua: %w", err)
 	}
 	hs, ok := L.Get(-1).(*lua.LTable)
 	if !ok {
-		return "", fmt.Errorf("sealedsecret-health.lua returned %s", L.Get(-1).Type())
+		return argoHS{}, fmt.Errorf("sealedsecret-health.lua returned %s", L.Get(-1).Type())
 	}
-	return hs.RawGetString("status").String(), nil
+	return argoHS{hs.RawGetString("status").String(), hs.RawGetString("message").String()}, nil
 }
 
 func toLua(L *lua.LState, v any) lua.LValue {
@@ -98,20 +101,27 @@ func toLua(L *lua.LState, v any) lua.LValue {
 }
 
 // waitKStatus waits until kstatus reads want for ns/name, and checks that
-// Argo CD's health check agrees.
+// Argo CD's health check agrees: the same status, and for Degraded the
+// controller's own reason and message, as docs/argocd.md says.
 func waitKStatus(t *testing.T, ns, name string, want status.Status) *status.Result {
 	t.Helper()
 	var res *status.Result
 	eventually(t, fmt.Sprintf("kstatus %s for %s/%s", want, ns, name), func() (err error) {
-		var argo string
+		var argo argoHS
 		if res, argo, err = kstatusOf(t.Context(), ns, name); err != nil {
 			return err
 		}
 		if res.Status != want {
 			return fmt.Errorf("kstatus %s: %s", res.Status, res.Message)
 		}
-		if argo != argoStatus[want] {
-			return fmt.Errorf("Argo CD health %s, want %s with kstatus %s", argo, argoStatus[want], want)
+		if argo.status != argoStatus[want] {
+			return fmt.Errorf("Argo CD health %s, want %s with kstatus %s", argo.status, argoStatus[want], want)
+		}
+		if want == status.FailedStatus {
+			c := ready(t, ns, name)
+			if c == nil || argo.message != c.Reason+": "+c.Message {
+				return fmt.Errorf("Argo CD message %q, want the Ready condition's reason and message (%+v)", argo.message, c)
+			}
 		}
 		return nil
 	})
@@ -166,6 +176,9 @@ func TestHealthReadsAsKStatus(t *testing.T) {
 			gcpKMS.SetFault(gcpKey, kmstest.Fault{Deny: true})
 			t.Cleanup(func() { gcpKMS.SetFault(gcpKey, kmstest.Fault{}) })
 			return ss
+		}},
+		{"replicated", ksealv1.ReasonTemplateRefused, func() *ksealv1.SealedSecret {
+			return sealed(t, f.ns, "replicated", map[string]string{"k": "v"}, "  annotations: {replicator.v1.mittwald.de/replicate-to: \"*\"}\n", rcp)
 		}},
 		{"not-owned", ksealv1.ReasonSecretNotOwned, func() *ksealv1.SealedSecret {
 			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "not-owned"}, StringData: map[string]string{"k": "theirs"}}
@@ -234,8 +247,8 @@ func TestHealthReadsAsKStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Status != status.InProgressStatus || argo != "Progressing" {
-			t.Errorf("kstatus %s (%s), Argo CD %s; want InProgress, Progressing", res.Status, res.Message, argo)
+		if res.Status != status.InProgressStatus || argo.status != "Progressing" {
+			t.Errorf("kstatus %s (%s), Argo CD %s; want InProgress, Progressing", res.Status, res.Message, argo.status)
 		}
 	})
 }

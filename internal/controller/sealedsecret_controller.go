@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -251,21 +252,64 @@ func secretMeta() *metav1.PartialObjectMetadata {
 	return m
 }
 
-// upToDate says, from the cached metadata alone, whether ss's Secret is the
-// version the controller wrote or verified for ss's current spec, and
-// returns the key IDs that opened it then.
+// upToDate says, from the cached metadata alone, whether ss's Secret is
+// right for ss's current spec, and returns the key IDs that opened it.
+// Either this process wrote or verified that very version of it (its
+// memory, by UID and resourceVersion), or — after a restart, a failover or
+// a move between shards, when that memory is empty — the Secret records
+// the spec it was written for and nobody changed it since (verifiedBefore).
+// Either way it needs no key and no read of the Secret or the ciphertext.
 func (r *Reconciler) upToDate(ctx context.Context, ss *ksealv1.SealedSecret) ([]string, bool) {
 	m := secretMeta()
 	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(ss), m); err != nil {
 		return nil, false
 	}
-	keyIDs, ok := r.written.get(m)
-	if !ok || !metav1.IsControlledBy(m, ss) {
+	if !metav1.IsControlledBy(m, ss) {
 		return nil, false
 	}
+	// The labels and annotations the template asks for, and the
+	// sealed-hash annotation of the current spec.
 	want := r.desired(ss, nil)
 	if !sameMeta(m, want.Labels, want.Annotations) {
 		return nil, false
+	}
+	if keyIDs, ok := r.written.get(m); ok {
+		return keyIDs, true
+	}
+	keyIDs, ok := verifiedBefore(m, ss)
+	if ok {
+		r.written.set(m, keyIDs)
+	}
+	return keyIDs, ok
+}
+
+// verifiedBefore says whether the Secret m, which is controlled by ss and
+// carries the sealed-hash of ss's current spec, was left as the controller
+// wrote it, and returns the key IDs the status recorded for this spec.
+// The sealed-hash is written only with values that spec opened to (it
+// covers the ciphertext and the template), and the managed fields show
+// that no one but the controller set the content since (contentOurs). The
+// key IDs must be the status's for this very generation and name, section
+// by section, a key the spec wraps for; otherwise (a status lost in a
+// crash after the Secret was written) the slow path decrypts once.
+// Nothing here proves the values right, only that the values the
+// controller wrote for this spec are still there, untouched by any other
+// field manager.
+func verifiedBefore(m *metav1.PartialObjectMetadata, ss *ksealv1.SealedSecret) ([]string, bool) {
+	// The controller's writes still own exactly the spec's value names: a
+	// key removed by someone else has left its entry.
+	owned, ok := m.Annotations[annotationCachedContentOurs]
+	if !ok || owned != specNamesDigest(ss) || ss.Status.ObservedGeneration != ss.Generation {
+		return nil, false
+	}
+	keyIDs, wraps := ss.Status.KeyIDs, specKeyIDs(ss)
+	if len(keyIDs) != len(wraps) {
+		return nil, false
+	}
+	for i, id := range keyIDs {
+		if !slices.Contains(wraps[i], id) {
+			return nil, false
+		}
 	}
 	return keyIDs, true
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
@@ -31,18 +32,21 @@ import (
 
 // Options configure kseal-controller.
 type Options struct {
-	Namespace        string   // the controller's own namespace: keys, recipients, lease
-	WatchNamespaces  []string // empty: all
-	RenewPeriod      time.Duration
-	X25519           bool
-	MetricsAddr      string
-	PprofAddr        string
-	ProbeAddr        string
-	RecipientsAddr   string
-	LeaderElect      bool
-	Concurrency      int
-	ExtraIdentities  func() []keys.Identity
-	LeaderElectionID string
+	Namespace       string   // the controller's own namespace: keys, recipients, lease
+	WatchNamespaces []string // empty: all
+	// WatchLabelSelector, when set, restricts the controller to the
+	// SealedSecrets whose labels match it (a shard, Flux's way).
+	WatchLabelSelector string
+	RenewPeriod        time.Duration
+	X25519             bool
+	MetricsAddr        string
+	PprofAddr          string
+	ProbeAddr          string
+	RecipientsAddr     string
+	LeaderElect        bool
+	Concurrency        int
+	ExtraIdentities    func() []keys.Identity
+	LeaderElectionID   string
 	// LeaseDuration, RenewDeadline and RetryPeriod time leader election
 	// (zero: controller-runtime's 15 s, 10 s and 2 s); Validate checks them.
 	LeaseDuration time.Duration
@@ -76,6 +80,10 @@ func Scheme() *runtime.Scheme {
 // NewManager builds the manager with the reconciler, the keyring and the
 // recipients server. Only Secrets labelled kseal.dev/managed are cached.
 func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
+	shard, err := o.watchSelector()
+	if err != nil {
+		return nil, nil, err
+	}
 	managed, err := labels.NewRequirement(LabelManaged, selection.Exists, nil)
 	if err != nil {
 		return nil, nil, err
@@ -91,7 +99,11 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	copts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&ksealv1.SealedSecret{}: {Transform: stripSealedSecret},
+			// A shard sees only its SealedSecrets: a reconcile of any other
+			// (a Secret event maps to its owner) finds nothing and does
+			// nothing. Secrets carry no shard label; every shard caches the
+			// stripped metadata of all managed ones.
+			&ksealv1.SealedSecret{}: {Label: shard, Transform: stripSealedSecret},
 			&corev1.Secret{}:        {Label: sel, Transform: stripSecret},
 			&rbacv1.Role{}:          {Label: sel, Transform: cache.TransformStripManagedFields()},
 			&rbacv1.RoleBinding{}:   {Label: sel, Transform: cache.TransformStripManagedFields()},
@@ -112,7 +124,7 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		HealthProbeBindAddress:        o.ProbeAddr,
 		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElect,
-		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionID:              o.leaseName(shard),
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 setDuration(o.LeaseDuration),
@@ -124,11 +136,22 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 		return nil, nil, err
 	}
 	kr := NewKeyring(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("keyring"), KeyringOptions{Namespace: o.Namespace, RenewPeriod: o.RenewPeriod, X25519: o.X25519})
-	if err := mgr.Add(kr); err != nil {
+	var maintain manager.Runnable = kr // under the manager's Lease
+	if shard != nil {
+		// Shards share the cluster keys, and each has its own leader: the
+		// keys are generated and rotated by whichever process holds one
+		// more Lease, common to all shards.
+		if maintain, err = newKeyLeader(cfg, kr, o); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := mgr.Add(maintain); err != nil {
 		return nil, nil, err
 	}
 	r := &Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
+		// Every write names the controller's field manager: contentOurs
+		// reads it back from a Secret's managed fields.
+		Client: client.WithFieldOwner(mgr.GetClient(), FieldManager), APIReader: mgr.GetAPIReader(), Scheme: scheme,
 		Recorder: mgr.GetEventRecorder("kseal-controller"), Keyring: kr, ExtraIdentities: o.ExtraIdentities,
 		ClusterName: o.ClusterName, RevokeDeletes: o.PolicyRevokeDeletes,
 		AllowControllerNamespace: o.AllowControllerNamespace, AdoptRecheck: o.AdoptRecheck,

@@ -16,6 +16,12 @@ in two namespaces. */}}
 
 {{- define "kseal.labels" -}}
 app.kubernetes.io/name: {{ include "kseal.name" . }}
+{{ include "kseal.commonLabels" . }}
+{{- end -}}
+
+{{/* The labels of every object but app.kubernetes.io/name, which each
+shard's Deployment sets to its own name. */}}
+{{- define "kseal.commonLabels" -}}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}

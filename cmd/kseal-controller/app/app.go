@@ -125,6 +125,6 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		return err
 	}
 	c := o.Controller
-	log.Info("starting kseal-controller", "namespace", c.Namespace, "watch", c.WatchNamespaces, "keyRenewPeriod", c.RenewPeriod.String())
+	log.Info("starting kseal-controller", "namespace", c.Namespace, "watch", c.WatchNamespaces, "watchLabelSelector", c.WatchLabelSelector, "keyRenewPeriod", c.RenewPeriod.String())
 	return mgr.Start(ctx)
 }
