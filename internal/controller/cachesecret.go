@@ -142,7 +142,7 @@ func contentOf(f *metav1.FieldsV1) (map[string]json.RawMessage, bool) {
 		return nil, false
 	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(f.Raw, &top); err != nil {
+	if err := json.Unmarshal(f.GetRawBytes(), &top); err != nil {
 		return nil, true
 	}
 	for _, k := range contentFields {
