@@ -21,7 +21,11 @@ func newCompactCmd(e *env) *cobra.Command {
 			if err != nil {
 				return nil, nil, err
 			}
-			rcpts, err := publicKeysFor(s.Envelope.KeyIDs(), pool, ids)
+			kept, err := keptKeyIDs(s, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			rcpts, err := publicKeysFor(kept, pool, ids)
 			if err != nil {
 				return nil, nil, err
 			}

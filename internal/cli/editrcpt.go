@@ -76,8 +76,12 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 			}
 		}
 	}
+	kept, err := keptKeyIDs(s, out.removed)
+	if err != nil {
+		return out, err
+	}
 	var stay []string
-	for _, id := range has {
+	for _, id := range kept {
 		if !slices.Contains(out.removed, id) {
 			stay = append(stay, id)
 		}
@@ -109,6 +113,23 @@ func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *cryp
 		}
 	}
 	return out, nil
+}
+
+// keptKeyIDs is who an object keeps when edit, merge-driver, reencrypt or
+// rotate keep its recipients: those of its first section
+// (crypto.Envelope.BaseKeyIDs). A key only a later section is wrapped to
+// is refused unless removing names it: anyone can append a section with
+// public keys, so keeping such a key would let a git writer have the next
+// honest edit seal every value to a KMS key of its own.
+func keptKeyIDs(s *crypto.Sealed, removing []string) ([]string, error) {
+	base, extra := s.Envelope.BaseKeyIDs()
+	for _, id := range extra {
+		if !slices.Contains(removing, id) {
+			return nil, hintError{fmt.Errorf("a section appended later is wrapped to %s, which the object's first section is not: a section sealed with public keys alone cannot add who reads the object", id),
+				fmt.Sprintf("check who appended it (kseal inspect, git log); kseal reencrypt --rm-recipient %s seals the object again without it", id)}
+		}
+	}
+	return base, nil
 }
 
 // docLabel is "doc N: Kind NS/NAME", as errors name a document.

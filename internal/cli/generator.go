@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -182,16 +183,8 @@ func (s source) read(dir string) (*manifest.Doc, *manifest.Stream, error) {
 		return nil, nil, fmt.Errorf("%s: a path inside the kustomization's directory, as kustomize requires", name)
 	}
 	p := filepath.Join(dir, s.path)
-	real, err := realPath(p)
-	if err != nil {
+	if err := insideDir(dir, p); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
-	root, err := realPath(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) {
-		return nil, nil, fmt.Errorf("%s: a link that leads outside the kustomization's directory", name)
 	}
 	data, _, err := readRegular(p)
 	if err != nil {
@@ -233,4 +226,22 @@ func normType(t string) string {
 func sameSealedTemplate(a, b crypto.Template) bool {
 	return normType(a.Type) == normType(b.Type) && a.Immutable == b.Immutable &&
 		maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
+}
+
+// insideDir refuses p unless its real location (links resolved) is inside
+// dir's: a committed link must not make kseal read, or write, a file
+// elsewhere on the machine of whoever runs it.
+func insideDir(dir, p string) error {
+	real, err := realPath(p)
+	if err != nil {
+		return err
+	}
+	root, err := realPath(dir)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || !filepath.IsLocal(rel) {
+		return errors.New("a link that leads outside the kustomization's directory")
+	}
+	return nil
 }

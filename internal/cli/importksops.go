@@ -163,6 +163,9 @@ func convertKsops(e *env, o *importOpts, file string, n *yaml.RNode) ([]string, 
 		if filepath.IsAbs(f) || !filepath.IsLocal(f) {
 			return nil, nil, fmt.Errorf("files %s: a path inside the generator's directory, as the kseal SecretGenerator requires", f)
 		}
+		if err := insideDir(dir, filepath.Join(dir, f)); err != nil {
+			return nil, nil, fmt.Errorf("files %s: %w", f, err)
+		}
 		secretDocs, err := decryptKsopsFile(e, filepath.Join(dir, f))
 		if err != nil {
 			return nil, nil, fmt.Errorf("files %s: %w", f, err)
@@ -243,6 +246,9 @@ func sealKsopsSecret(e *env, o *importOpts, dir, f string, sd *manifest.Doc, sev
 	}
 	rel := filepath.Join(filepath.Dir(f), base+".kseal.yaml")
 	out := filepath.Join(dir, rel)
+	if err := insideDir(dir, filepath.Dir(out)); err != nil {
+		return "", ksopsOutput{}, fmt.Errorf("%s: %w", rel, err)
+	}
 	if _, err := os.Lstat(out); err == nil {
 		return "", ksopsOutput{}, fmt.Errorf("%s exists: move it away first", out)
 	}

@@ -303,7 +303,16 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 		m.refuse("%s: both branches changed %s", at, strings.Join(clash, ", "))
 		return "", nil
 	}
-	want, ok := mergedKeyIDs(b.s.Envelope.KeyIDs(), o.s.Envelope.KeyIDs(), t.s.Envelope.KeyIDs())
+	var kept [3][]string
+	for i, v := range []*crypto.Sealed{b.s, o.s, t.s} {
+		ids, err := keptKeyIDs(v, nil)
+		if err != nil {
+			m.refuse("%s: %v", at, err)
+			return "", nil
+		}
+		kept[i] = ids
+	}
+	want, ok := mergedKeyIDs(kept[0], kept[1], kept[2])
 	if !ok {
 		m.refuse("%s: both branches changed the recipients", at)
 		return "", nil

@@ -143,8 +143,12 @@ func recipientChanges(t *sealTarget, in *input, s *crypto.Sealed, add, rm []stri
 // staying is every recipient of s but those removing names, and adding:
 // their public keys, found as publicKeysFor finds them.
 func staying(e *env, t *sealTarget, s *crypto.Sealed, ids []keys.Identity, adding []keys.Recipient, removing []string) ([]keys.Recipient, error) {
+	kept, err := keptKeyIDs(s, removing)
+	if err != nil {
+		return nil, err
+	}
 	var stay []string
-	for _, id := range s.Envelope.KeyIDs() {
+	for _, id := range kept {
 		if !slices.Contains(removing, id) {
 			stay = append(stay, id)
 		}

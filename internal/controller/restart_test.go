@@ -101,3 +101,30 @@ func TestRestartRepairsWhatChangedWhileDown(t *testing.T) {
 		t.Errorf("the untouched Secret was written (resourceVersion %s, was %s)", rv, untouched)
 	}
 }
+
+// TestEditUnderTheControllersNameIsRepaired: anyone who may write a
+// Secret can name kseal-controller as the field manager of an edit, so
+// while the controller remembers the version it wrote, another version is
+// read and compared, never trusted from its managed fields. Guard: the
+// written.known check in upToDate.
+func TestEditUnderTheControllersNameIsRepaired(t *testing.T) {
+	needsAPIServer(t)
+	f := newFixture(t, time.Hour)
+	rcp := f.recipient()
+	ctx := t.Context()
+	want := map[string]string{"user": "admin", "password": "hunter2"}
+	if err := k8s.Create(ctx, sealed(t, f.ns, "spoofed", want, "", rcp)); err != nil {
+		t.Fatal(err)
+	}
+	waitReason(t, f.ns, "spoofed", ksealv1.ReasonUnsealed)
+	waitSecret(t, f.ns, "spoofed", want)
+	var s corev1.Secret
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "spoofed"}, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data["password"] = []byte("forged")
+	if err := k8s.Update(ctx, &s, client.FieldOwner("kseal-controller")); err != nil {
+		t.Fatal(err)
+	}
+	waitSecret(t, f.ns, "spoofed", want)
+}

@@ -276,6 +276,13 @@ func (r *Reconciler) upToDate(ctx context.Context, ss *ksealv1.SealedSecret) ([]
 	if keyIDs, ok := r.written.get(m); ok {
 		return keyIDs, true
 	}
+	// Another version than the one this process wrote or verified: read
+	// and compare it. Managed fields are only trusted when there is no
+	// memory to go by (a restart): anyone who may write the Secret can
+	// name kseal-controller as the field manager of an edit.
+	if r.written.known(client.ObjectKeyFromObject(m)) {
+		return nil, false
+	}
 	keyIDs, ok := verifiedBefore(m, ss)
 	if ok {
 		r.written.set(m, keyIDs)

@@ -114,6 +114,15 @@ func (w *writtenSecrets) get(o client.Object) ([]string, bool) {
 	return v.keyIDs, true
 }
 
+// known says whether the controller remembers writing or verifying some
+// version of the Secret key (or is creating it).
+func (w *writtenSecrets) known(key types.NamespacedName) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.m[key]
+	return ok
+}
+
 func (w *writtenSecrets) forget(key types.NamespacedName) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

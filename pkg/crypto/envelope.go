@@ -255,6 +255,27 @@ func (e *Envelope) KeyIDs() []string {
 	return wrapIDs(all)
 }
 
+// BaseKeyIDs returns who the object is sealed to, base: the key IDs of its
+// first section, sorted; and extra: key IDs some later section is wrapped
+// to that the first lacks. Anyone can append a section with public keys
+// alone, so an extra key is a git writer's word, and a command that keeps
+// "the object's recipients" (edit, merge-driver, reencrypt, rotate) must
+// not adopt it: a writer could append a section wrapped to a KMS key of
+// its own (whose key ID is also its recipient) and have the next honest
+// edit seal every value to it.
+func (e *Envelope) BaseKeyIDs() (base, extra []string) {
+	if len(e.Sections) == 0 {
+		return nil, nil
+	}
+	base = wrapIDs(e.Sections[0].Recipients)
+	for _, id := range e.KeyIDs() {
+		if !slices.Contains(base, id) {
+			extra = append(extra, id)
+		}
+	}
+	return base, extra
+}
+
 // Fields returns, per section, the fields currently sealed in it, sorted.
 func (s *Sealed) Fields() [][]string {
 	out := make([][]string, len(s.Envelope.Sections))

@@ -91,6 +91,12 @@ func ReadEnvLines(data []byte) ([]EnvLine, error) {
 	for i, l := range raw {
 		n := i + 1
 		l = strings.TrimSuffix(l, "\r")
+		if strings.ContainsRune(l, '\r') {
+			// Readers that also end lines at a bare CR (python-dotenv)
+			// would read a second line hidden in this one, for example
+			// in a comment kseal passes on.
+			return nil, &EnvError{n, errors.New("a carriage return inside the line (the line is not shown: it may hold a value)")}
+		}
 		if !utf8.ValidString(l) {
 			return nil, &EnvError{n, errors.New("not valid UTF-8 (the line is not shown: it may hold a value)")}
 		}

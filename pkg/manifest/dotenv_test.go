@@ -26,6 +26,7 @@ func TestParseDotenv(t *testing.T) {
 		{name: "export", in: "export A=x\n", wantErr: "line 1: not KEY=VALUE"},
 		{name: "duplicate", in: "A=1\nA=2\n", wantErr: `line 2: key "A" given twice`},
 		{name: "not UTF-8", in: "A=\xff\n", wantErr: "line 1: not valid UTF-8"},
+		{name: "a line hidden behind a bare CR", in: "A=1\n# note\rB=hunter2\n", wantErr: "line 2: a carriage return inside the line"},
 		{name: "envelope alone", in: "A=AAAA\n#kseal.dev/envelope={}\n", wantErr: "line 2: a sealed dotenv needs both kseal lines"},
 		{name: "secret alone", in: "#kseal.dev/secret=shop/app\nA=AAAA\n", wantErr: "line 1: a sealed dotenv needs both kseal lines"},
 		{name: "twice", in: "#kseal.dev/secret=a\n#kseal.dev/secret=b\nA=AAAA\n#kseal.dev/envelope={}\n", wantErr: "line 2: a kseal line given twice"},
