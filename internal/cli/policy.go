@@ -312,6 +312,11 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			continue
 		case manifest.KindOther:
 			out = append(out, checkGeneratorConfig(file, d)...)
+			// Left behind by a migration: the old controller would still
+			// unseal it, under no kseal policy.
+			if what, n := foreignDoc(d); n != nil && n.GetApiVersion() == "bitnami.com/v1alpha1" {
+				out = append(out, finding{file, d.Line, fmt.Sprintf("%s %s: %s", printable(n.GetKind()), printable(objectOf(n)), what)})
+			}
 			continue
 		}
 		n++
