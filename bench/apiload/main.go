@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +45,6 @@ import (
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
-	"kseal.dev/kseal/internal/workpool"
 )
 
 func main() {
@@ -155,7 +155,7 @@ func ceiling(file, ns string, c int, watchToo bool) error {
 	if err != nil {
 		return err
 	}
-	if err := workpool.Run(len(items), c, func(i int) error { return k.Create(ctx, items[i]) }); err != nil {
+	if err := pool(len(items), c, func(i int) error { return k.Create(ctx, items[i]) }); err != nil {
 		return fmt.Errorf("creating SealedSecrets: %w", err)
 	}
 	gvk, err := apiutil.GVKForObject(&ksealv1.SealedSecret{}, k.Scheme())
@@ -180,7 +180,7 @@ func ceiling(file, ns string, c int, watchToo bool) error {
 		}
 	}
 	t0, s0, c0 := time.Now(), cpuOf(serverPIDs...), cpuOf("self")
-	err = workpool.Run(len(items), c, func(i int) error {
+	err = pool(len(items), c, func(i int) error {
 		ss := items[i]
 		before := ss.DeepCopy()
 		meta.SetStatusCondition(&ss.Status.Conditions, metav1.Condition{Type: ksealv1.ConditionReady, Status: metav1.ConditionTrue, Reason: ksealv1.ReasonUnsealed, Message: "Secret " + ss.Name + " is up to date", ObservedGeneration: ss.Generation})
@@ -275,4 +275,15 @@ func latency(file, ns string, n int) error {
 	fmt.Printf("first-Secret latency after kubectl apply (%d objects, one at a time, kubectl start included): p50 %d ms, p99 %d ms, max %d ms\n",
 		len(ds), pct(0.50).Milliseconds(), pct(0.99).Milliseconds(), ds[len(ds)-1].Milliseconds())
 	return nil
+}
+
+// pool calls f for each index below n on up to c goroutines and returns the
+// first error.
+func pool(n, c int, f func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(c)
+	for i := range n {
+		g.Go(func() error { return f(i) })
+	}
+	return g.Wait()
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -29,7 +30,6 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
-	"kseal.dev/kseal/internal/workpool"
 )
 
 // chaosN is how many SealedSecrets the chaos test unseals.
@@ -108,11 +108,16 @@ func TestChaosUnseal(t *testing.T) {
 	var created atomic.Int64
 	createDone := make(chan error, 1)
 	go func() {
-		createDone <- workpool.Run(len(items), 8, func(i int) error {
-			err := retryAPI(ctx, func() error { return client.IgnoreAlreadyExists(k.Create(ctx, items[i].DeepCopy())) })
-			created.Add(1)
-			return err
-		})
+		var g errgroup.Group
+		g.SetLimit(8)
+		for _, item := range items {
+			g.Go(func() error {
+				err := retryAPI(ctx, func() error { return client.IgnoreAlreadyExists(k.Create(ctx, item.DeepCopy())) })
+				created.Add(1)
+				return err
+			})
+		}
+		createDone <- g.Wait()
 	}()
 
 	unsealed := func() int {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,7 +25,6 @@ import (
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
-	"kseal.dev/kseal/internal/workpool"
 )
 
 // Leader election timings of TestLeaderFailover: short, so that waiting out
@@ -141,7 +141,12 @@ func failover(t *testing.T, signame string, sig syscall.Signal) time.Duration {
 	}
 
 	go func() {
-		_ = workpool.Run(len(items), 8, func(i int) error { return k.Create(ctx, items[i]) })
+		var g errgroup.Group
+		g.SetLimit(8)
+		for _, item := range items {
+			g.Go(func() error { return k.Create(ctx, item) })
+		}
+		_ = g.Wait()
 	}()
 	poll(t, "work under way", func() error {
 		if c := count(); c < n/6 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"kseal.dev/kseal/pkg/manifest"
 )
@@ -442,35 +442,32 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 			p.tick()
 		}
 	}
+	// One bounded pool; errs keeps the error of each document so the
+	// earliest in input order is reported whatever finished first.
 	errs := make([]error, len(tasks))
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
-	sem := make(chan struct{}, max(jobs, 1))
-	var wg sync.WaitGroup
+	g, ctx := errgroup.WithContext(e.ctx)
+	g.SetLimit(max(jobs, 1))
 	for _, t := range tasks {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			if err := fn(t.in, t.d); err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
-				cancel()
-				return
+				return err
 			}
 			if left[t.file].Add(-1) == 0 {
 				mu.Lock()
 				p.tick()
 				mu.Unlock()
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // errs holds every failure, in input order
 	for _, err := range errs {
 		if err != nil {
 			return err
