@@ -95,7 +95,7 @@ func runEdit(e *env, idf *identityFlags, target *sealTarget, rm []string, file s
 		}
 		// Before the editor opens: a missing public key is not worth an
 		// edit that could not be written.
-		rcpts, err := editRecipients(e, target, in.name, d, s, ids, rm)
+		rcpts, err := editRecipients(e, target, fileName(in), d, s, ids, rm)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, d.Err(err))
 		}

@@ -58,8 +58,9 @@ func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 
 // input is one manifest source.
 type input struct {
-	name  string // path, or "-" for standard input
-	real  string // name with symbolic links resolved: what -i rewrites
+	name  string // for messages: the path, or stdinName
+	path  string // the path read; "" for standard input
+	real  string // path with symbolic links resolved: what -i rewrites
 	data  []byte
 	mode  fs.FileMode
 	strm  *manifest.Stream
@@ -67,6 +68,21 @@ type input struct {
 }
 
 const maxFileSize = manifest.MaxStreamSize
+
+// stdinName is how messages name standard input. It is only ever shown:
+// whether an input is standard input is told by its empty path.
+const stdinName = "<stdin>"
+
+// readInput reads the file p, or standard input for "-" (which one run
+// reads once, whoever asks), with its size capped at maxFileSize.
+func readInput(e *env, p string) (*input, error) {
+	if p == "-" {
+		data, err := readStdin(e, "the manifest", maxFileSize)
+		return &input{name: stdinName, data: data}, err
+	}
+	data, mode, err := readRegular(p)
+	return &input{name: p, path: p, data: data, mode: mode}, err
+}
 
 // paths expands the -f values and arguments into files: directories give
 // their *.yaml, *.yml and *.json files (recursively with -R). Hidden
@@ -228,27 +244,25 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 	var ins []*input
 	rewritten := map[string]bool{}
 	for _, p := range paths {
-		in := &input{name: p}
-		if p == "-" {
-			if f.inPlace {
-				return nil, usagef("-i cannot rewrite standard input")
-			}
-			in.data, err = readStdin(e, "the manifest", maxFileSize)
-			in.name = "<stdin>"
-		} else {
-			in.data, in.mode, err = readRegular(p)
-			if err == nil && f.inPlace && in.mode&fs.ModeNamedPipe != 0 {
-				return nil, usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
-			}
-			if err == nil && in.mode&fs.ModeNamedPipe != 0 {
-				in.real = p // a pipe is read once and never rewritten
-			} else if err == nil {
-				// -i rewrites what a link points to, never the link.
-				in.real, err = realPath(p)
-			}
+		if p == "-" && f.inPlace {
+			return nil, usagef("-i cannot rewrite standard input")
 		}
+		in, err := readInput(e, p)
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case in.path == "":
+		case in.mode&fs.ModeNamedPipe != 0:
+			if f.inPlace {
+				return nil, usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
+			}
+			in.real = p // a pipe is read once and never rewritten
+		default:
+			// -i rewrites what a link points to, never the link.
+			if in.real, err = realPath(p); err != nil {
+				return nil, err
+			}
 		}
 		if f.inPlace {
 			if rewritten[in.real] {

@@ -57,7 +57,7 @@ func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
 	path := s.policy
 	if path == "" {
 		dir := "."
-		if file != "" && file != "<stdin>" {
+		if file != "" {
 			dir = filepath.Dir(file)
 		}
 		var err error
@@ -130,10 +130,10 @@ func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc, def crypto.Sc
 
 // fileName is the path a document was read from ("" for standard input).
 func fileName(in *input) string {
-	if in == nil || in.name == "<stdin>" {
+	if in == nil {
 		return ""
 	}
-	return in.name
+	return in.path
 }
 
 // recipients returns the recipients for document d of file: resolve's,

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
@@ -191,14 +190,7 @@ func failure(file string, d *manifest.Doc, err error) verified {
 
 // readOne reads and parses one input ("-" for standard input).
 func readOne(e *env, p string) (*input, error) {
-	in := &input{name: p}
-	var err error
-	if p == "-" {
-		in.name = "<stdin>"
-		in.data, err = io.ReadAll(io.LimitReader(e.stdin, maxFileSize+1))
-	} else {
-		in.data, in.mode, err = readRegular(p)
-	}
+	in, err := readInput(e, p)
 	if err != nil {
 		return nil, err
 	}
