@@ -46,7 +46,7 @@ func TestAppendedSectionCannotAddARecipient(t *testing.T) {
 	// reencrypt and rotate: the attacker's public key at hand changes
 	// nothing.
 	e := &env{ctx: ctx, stderr: &strings.Builder{}, getenv: func(string) string { return "" }}
-	tg := &sealTarget{noPolicy: true, rcpt: recipientFlags{recipients: []string{attacker.Recipient()}}}
+	tg := &recipientSource{noPolicy: true, rcpt: recipientFlags{recipients: []string{attacker.Recipient()}}}
 	if _, err := staying(e, tg, s, []keys.Identity{owner}, nil, nil); err == nil {
 		t.Error("reencrypt kept the appended recipient")
 	}

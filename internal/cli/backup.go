@@ -26,7 +26,7 @@ func newKeysCmd(e *env) *cobra.Command {
 
 func newKeysBackupCmd(e *env) *cobra.Command {
 	var cf clusterFlags
-	var target sealTarget
+	var target recipientSource
 	var out outputFlag
 	cmd := &cobra.Command{
 		Use:   "backup",
@@ -76,7 +76,7 @@ it backed up: keep them with the backup, kseal keys restore asks for them.`,
 
 // backupKeys seals the key Secrets for the target's recipients and returns
 // the stream and the key IDs of the keys.
-func backupKeys(e *env, target *sealTarget, secrets []corev1.Secret) ([]byte, []string, error) {
+func backupKeys(e *env, target *recipientSource, secrets []corev1.Secret) ([]byte, []string, error) {
 	slices.SortFunc(secrets, func(a, b corev1.Secret) int { return strings.Compare(a.Name, b.Name) })
 	var docs, ids []string
 	for _, s := range secrets {

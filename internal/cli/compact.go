@@ -11,7 +11,7 @@ import (
 )
 
 func newCompactCmd(e *env) *cobra.Command {
-	var target sealTarget
+	var target recipientSource
 	cmd := newRekeyCmd(e, "compact", "Fold the sections that set, unset and edit added into one, for the same recipients", &target,
 		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
 			if !compactable(s) {
@@ -55,7 +55,7 @@ func compactable(s *crypto.Sealed) bool {
 
 // compactPool gathers public keys to find the object's recipients among:
 // the flags' and the policy's for the file.
-func compactPool(e *env, t *sealTarget, file string, d *manifest.Doc) ([]keys.Recipient, error) {
+func compactPool(e *env, t *recipientSource, file string, d *manifest.Doc) ([]keys.Recipient, error) {
 	pool, err := t.pool(e)
 	if err != nil {
 		return nil, err

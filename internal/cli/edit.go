@@ -18,7 +18,7 @@ import (
 
 func newEditCmd(e *env) *cobra.Command {
 	var idf identityFlags
-	var target sealTarget
+	var target recipientSource
 	cmd := &cobra.Command{
 		Use:   "edit FILE",
 		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
@@ -68,7 +68,7 @@ type editItem struct {
 	rcpts recipientEdit
 }
 
-func runEdit(e *env, idf *identityFlags, target *sealTarget, rm []string, file string) error {
+func runEdit(e *env, idf *identityFlags, target *recipientSource, rm []string, file string) error {
 	ids, err := idf.resolve(e)
 	if err != nil {
 		return err
@@ -257,7 +257,7 @@ func selectOne(in *input, name string) (*manifest.Doc, error) {
 }
 
 func newSetCmd(e *env) *cobra.Command {
-	var target sealTarget
+	var target recipientSource
 	var file, name string
 	var force, dryRun bool
 	var fromFiles []string
@@ -317,7 +317,7 @@ kseal inspect / verify to see it.`,
 }
 
 func newUnsetCmd(e *env) *cobra.Command {
-	var target sealTarget
+	var target recipientSource
 	var file, name string
 	var force, dryRun bool
 	cmd := &cobra.Command{
@@ -360,7 +360,7 @@ object's recipients (or the policy's) like set does.`,
 // policy that dropped a key without reencrypt) could no longer open the
 // object at all. Adding and removing recipients takes a key: kseal
 // reencrypt. --force accepts the difference.
-func keylessRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, force bool) ([]keys.Recipient, error) {
+func keylessRecipients(e *env, t *recipientSource, file string, d *manifest.Doc, s *crypto.Sealed, force bool) ([]keys.Recipient, error) {
 	p, err := t.policyFor(file)
 	if err != nil {
 		return nil, err

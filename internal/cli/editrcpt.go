@@ -36,7 +36,7 @@ func (r recipientEdit) changes() bool { return len(r.added)+len(r.removed) > 0 }
 
 // editRecipients decides the recipients of object d (sealed as s) of file
 // for kseal edit; rm are the --rm-recipient values.
-func editRecipients(e *env, t *sealTarget, file string, d *manifest.Doc, s *crypto.Sealed, ids []keys.Identity, rm []string) (recipientEdit, error) {
+func editRecipients(e *env, t *recipientSource, file string, d *manifest.Doc, s *crypto.Sealed, ids []keys.Identity, rm []string) (recipientEdit, error) {
 	var out recipientEdit
 	p, err := t.policyFor(file)
 	if err != nil {

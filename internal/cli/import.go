@@ -19,7 +19,7 @@ import (
 // importOpts are the flags both importers share.
 type importOpts struct {
 	files       fileFlags
-	target      sealTarget
+	target      recipientSource
 	namespace   string
 	encrypted   bool
 	emitAdopt   string

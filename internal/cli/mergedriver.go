@@ -36,7 +36,7 @@ import (
 // mergeOptions are the flags of merge-driver.
 type mergeOptions struct {
 	ids    identityFlags
-	target sealTarget
+	target recipientSource
 }
 
 func newMergeDriverCmd(e *env) *cobra.Command {

@@ -32,10 +32,10 @@ import (
 // sealSpec says how sealPlain seals a plain Secret.
 type sealSpec struct {
 	form   form
-	target *sealTarget
+	target *recipientSource
 	// scope is the command's default: "" is strict. --scope, and a shared
 	// entry of the policy over a strict default, decide over it (see
-	// sealTarget.resolve).
+	// recipientSource.resolve).
 	scope crypto.Scope
 	// namespace gives a Secret without a namespace one; nil leaves it.
 	namespace  func(*manifest.Doc) error

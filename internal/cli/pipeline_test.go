@@ -126,7 +126,7 @@ func TestBackupKeys(t *testing.T) {
 	}
 	var errb bytes.Buffer
 	e := &env{ctx: context.Background(), stderr: &errb, getenv: func(string) string { return "" }}
-	target := &sealTarget{noPolicy: true, rcpt: recipientFlags{recipients: []string{offline.Recipient()}}}
+	target := &recipientSource{noPolicy: true, rcpt: recipientFlags{recipients: []string{offline.Recipient()}}}
 	out, ids, err := backupKeys(e, target, []corev1.Secret{secret})
 	if err != nil {
 		t.Fatal(err)

@@ -13,10 +13,10 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
-// sealTarget decides, per document, the scope and recipients to seal to:
+// recipientSource decides, per document, the scope and recipients to seal to:
 // from kseal.yaml (found upward from the file, like .sops.yaml) when it
 // covers the file, from flags otherwise.
-type sealTarget struct {
+type recipientSource struct {
 	rcpt     recipientFlags
 	scope    scopeFlag
 	policy   string
@@ -31,12 +31,12 @@ type sealTarget struct {
 }
 
 // fromFlags resolves the recipient flags once per run, not once per object.
-func (s *sealTarget) fromFlags(e *env) ([]keys.Recipient, error) {
+func (s *recipientSource) fromFlags(e *env) ([]keys.Recipient, error) {
 	s.flagOnce.Do(func() { s.flagRcpts, s.flagErr = s.rcpt.resolve(e) })
 	return s.flagRcpts, s.flagErr
 }
 
-func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
+func (s *recipientSource) register(cmd *cobra.Command, withScope bool) {
 	s.rcpt.register(cmd)
 	if withScope {
 		s.scope.register(cmd, scopeUsage)
@@ -45,12 +45,12 @@ func (s *sealTarget) register(cmd *cobra.Command, withScope bool) {
 	cmd.Flags().BoolVar(&s.noPolicy, "no-policy", false, "ignore kseal.yaml; recipients come from flags")
 }
 
-func (s *sealTarget) flagsGiven(e *env) bool {
+func (s *recipientSource) flagsGiven(e *env) bool {
 	return len(s.rcpt.recipients) > 0 || len(s.rcpt.files) > 0 || e.getenv(EnvRecipientsFile) != ""
 }
 
 // policyFor returns the policy governing file, or nil.
-func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
+func (s *recipientSource) policyFor(file string) (*policy.Policy, error) {
 	if s.noPolicy {
 		return nil, nil
 	}
@@ -84,7 +84,7 @@ func (s *sealTarget) policyFor(file string) (*policy.Policy, error) {
 // resolve returns the scope and recipients for document d of file. The
 // scope is --scope when given, else def ("" is strict), except that a
 // shared entry of the policy turns a strict default into shared.
-func (s *sealTarget) resolve(e *env, file string, d *manifest.Doc, def crypto.Scope) (crypto.Scope, []keys.Recipient, error) {
+func (s *recipientSource) resolve(e *env, file string, d *manifest.Doc, def crypto.Scope) (crypto.Scope, []keys.Recipient, error) {
 	scope := s.scope.or(def)
 	if scope == "" {
 		scope = crypto.ScopeStrict
@@ -138,7 +138,7 @@ func fileName(in *input) string {
 
 // recipients returns the recipients for document d of file: resolve's,
 // when only they matter (the object's scope is already sealed).
-func (s *sealTarget) recipients(e *env, file string, d *manifest.Doc) ([]keys.Recipient, error) {
+func (s *recipientSource) recipients(e *env, file string, d *manifest.Doc) ([]keys.Recipient, error) {
 	_, rcpts, err := s.resolve(e, file, d, "")
 	return rcpts, err
 }

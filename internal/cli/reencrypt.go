@@ -15,7 +15,7 @@ import (
 )
 
 func newReencryptCmd(e *env) *cobra.Command {
-	var target sealTarget
+	var target recipientSource
 	var add, rm []string
 	cmd := newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's), or add or remove one; a removed recipient gets no new data key", &target,
 		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
@@ -74,7 +74,7 @@ reports a scope a shared entry does not allow.`
 
 // addRemoveRecipients applies --add-recipient and --rm-recipient to one
 // opened object.
-func addRemoveRecipients(e *env, t *sealTarget, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity, add, rm []string) (*crypto.Sealed, error) {
+func addRemoveRecipients(e *env, t *recipientSource, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity, add, rm []string) (*crypto.Sealed, error) {
 	adding, removing, err := recipientChanges(t, in, s, add, rm)
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func addRemoveRecipients(e *env, t *sealTarget, in *input, d *manifest.Doc, s *c
 
 // keptRecipients is the whole recipient list --add-recipient and
 // --rm-recipient make of s's: what a fresh data key is wrapped to.
-func keptRecipients(e *env, t *sealTarget, in *input, s *crypto.Sealed, ids []keys.Identity, add, rm []string) ([]keys.Recipient, error) {
+func keptRecipients(e *env, t *recipientSource, in *input, s *crypto.Sealed, ids []keys.Identity, add, rm []string) ([]keys.Recipient, error) {
 	adding, removing, err := recipientChanges(t, in, s, add, rm)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func keptRecipients(e *env, t *sealTarget, in *input, s *crypto.Sealed, ids []ke
 
 // recipientChanges parses --add-recipient and --rm-recipient for s: the
 // recipients to add and the key IDs to remove.
-func recipientChanges(t *sealTarget, in *input, s *crypto.Sealed, add, rm []string) ([]keys.Recipient, []string, error) {
+func recipientChanges(t *recipientSource, in *input, s *crypto.Sealed, add, rm []string) ([]keys.Recipient, []string, error) {
 	p, err := t.policyFor(fileName(in))
 	if err != nil {
 		return nil, nil, err
@@ -142,7 +142,7 @@ func recipientChanges(t *sealTarget, in *input, s *crypto.Sealed, add, rm []stri
 
 // staying is every recipient of s but those removing names, and adding:
 // their public keys, found as publicKeysFor finds them.
-func staying(e *env, t *sealTarget, s *crypto.Sealed, ids []keys.Identity, adding []keys.Recipient, removing []string) ([]keys.Recipient, error) {
+func staying(e *env, t *recipientSource, s *crypto.Sealed, ids []keys.Identity, adding []keys.Recipient, removing []string) ([]keys.Recipient, error) {
 	kept, err := keptKeyIDs(s, removing)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func staying(e *env, t *sealTarget, s *crypto.Sealed, ids []keys.Identity, addin
 
 // pool is the recipients given by flags, if any: public keys to look key
 // IDs up in.
-func (s *sealTarget) pool(e *env) ([]keys.Recipient, error) {
+func (s *recipientSource) pool(e *env) ([]keys.Recipient, error) {
 	if !s.flagsGiven(e) {
 		return nil, nil
 	}

@@ -15,7 +15,7 @@ import (
 type rekeyFunc func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error)
 
 func newRotateCmd(e *env) *cobra.Command {
-	var target sealTarget
+	var target recipientSource
 	cmd := newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)", &target,
 		func(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
 			rcpts, err := target.recipients(e, fileName(in), d)
@@ -51,7 +51,7 @@ func rescope(e *env, o *crypto.Opened, scope crypto.Scope, rcpts []keys.Recipien
 
 // newRekeyCmd builds the commands that open objects with a key and seal them
 // again.
-func newRekeyCmd(e *env, use, short string, target *sealTarget, rekey rekeyFunc) *cobra.Command {
+func newRekeyCmd(e *env, use, short string, target *recipientSource, rekey rekeyFunc) *cobra.Command {
 	var files fileFlags
 	var idf identityFlags
 	var out outputFlag

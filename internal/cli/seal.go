@@ -18,7 +18,7 @@ const (
 
 type sealOpts struct {
 	files      fileFlags
-	target     sealTarget
+	target     recipientSource
 	namespace  namespaceFlag
 	allowEmpty bool
 	output     outputFlag

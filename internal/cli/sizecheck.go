@@ -66,7 +66,7 @@ func sealedLowerBound(d *manifest.Doc, rcpts []keys.Recipient) (int, bool) {
 // output could not be read back: each file with -i, all of them together
 // on standard output. Only the flags' recipients are counted (where a
 // policy decides, none are: a lower bound needs none).
-func sealedSizeCheck(e *env, target *sealTarget, ins []*input, inPlace bool) error {
+func sealedSizeCheck(e *env, target *recipientSource, ins []*input, inPlace bool) error {
 	var flagRcpts []keys.Recipient
 	if target.flagsGiven(e) {
 		// An error is sealing's to report, with the document it concerns.

@@ -59,7 +59,7 @@ func TestSealedSizeLowerBound(t *testing.T) {
 				t.Fatal("not read as a plain Secret")
 			}
 			e := &env{ctx: context.Background(), getenv: func(string) string { return "" }}
-			target := &sealTarget{noPolicy: true, rcpt: recipientFlags{recipients: tc.rcpts}}
+			target := &recipientSource{noPolicy: true, rcpt: recipientFlags{recipients: tc.rcpts}}
 			if err := sealPlain(e, "", d, sealSpec{form: tc.formOf, target: target, allowEmpty: true}); err != nil {
 				t.Fatal(err)
 			}
