@@ -5,13 +5,10 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/crypto"
@@ -158,33 +155,6 @@ func (r *Reconciler) fullSpec(ctx context.Context, ss *ksealv1.SealedSecret) (*c
 		return nil, &outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	}
 	return sealed, nil
-}
-
-// annotationsChanged is predicate.AnnotationChangedPredicate without the
-// annotation the cache transform adds: stripping an object that just
-// settled is no change to reconcile.
-func annotationsChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		if e.ObjectOld == nil || e.ObjectNew == nil {
-			return false
-		}
-		return !equalButCachedSpec(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations())
-	}}
-}
-
-// equalButCachedSpec compares annotations but for those the cache
-// transforms add (annotationCachedSpec, annotationCachedNames: the
-// "kseal.dev/cached:" prefix, which no object can carry).
-func equalButCachedSpec(a, b map[string]string) bool {
-	without := func(m map[string]string) map[string]string {
-		if _, ok := m[annotationCachedSpec]; !ok {
-			return m
-		}
-		m = maps.Clone(m)
-		maps.DeleteFunc(m, func(k, _ string) bool { return strings.HasPrefix(k, cachedPrefix) })
-		return m
-	}
-	return maps.Equal(without(a), without(b))
 }
 
 // cachedPrefix starts the key of every annotation only the cache holds.
