@@ -26,18 +26,7 @@ import (
 // verified it yet), the spec is read in full from the API server and must
 // hash to the same value.
 //
-// annotationCachedSpec exists only in the cache. Its key is not a valid
-// annotation key (the colon), so the API server refuses it on every object:
-// nobody can hand the controller a hash it did not compute, and an object
-// carrying it is one this transform already stripped (transforms may run
-// again on an object when an informer relists). It is never written back:
-// only the status is patched, from status-only copies.
-const annotationCachedSpec = "kseal.dev/cached:spec-sha256"
-
-// annotationCachedNames holds, in a stripped copy, the namesDigest of its
-// value names (the keys of spec.encryptedData, which the stripping drops):
-// the data keys its Secret must have.
-const annotationCachedNames = "kseal.dev/cached:names-sha256"
+// The annotations it adds are declared with the hashes (spechash.go).
 
 // errSpecChanged: the spec read in full is not the one the cache holds; the
 // watch event of the new one brings it.
@@ -101,29 +90,6 @@ func settled(ss *ksealv1.SealedSecret) bool {
 	c := meta.FindStatusCondition(ss.Status.Conditions, ksealv1.ConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == ksealv1.ReasonUnsealed &&
 		c.ObservedGeneration == ss.Generation && ss.Status.ObservedGeneration == ss.Generation
-}
-
-// stripped says whether ss is a cached copy without its ciphertext.
-func stripped(ss *ksealv1.SealedSecret) bool {
-	_, ok := ss.Annotations[annotationCachedSpec]
-	return ok
-}
-
-// specNamesDigest is the namesDigest of ss's value names, also for a
-// stripped copy.
-func specNamesDigest(ss *ksealv1.SealedSecret) string {
-	if stripped(ss) {
-		return ss.Annotations[annotationCachedNames]
-	}
-	return namesDigest(slices.Collect(maps.Keys(ss.Spec.EncryptedData)))
-}
-
-// specHash is sealedHash of ss's full spec, also for a stripped copy.
-func specHash(ss *ksealv1.SealedSecret) string {
-	if h, ok := ss.Annotations[annotationCachedSpec]; ok {
-		return shortHash(h)
-	}
-	return sealedHash(ss)
 }
 
 // specKeyIDs lists the key IDs of each section's wraps, as the spec names
