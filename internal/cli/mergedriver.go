@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -241,83 +240,13 @@ func (m *merger) mergeDoc(index int, texts ...string) (string, error) {
 			return "", err
 		}
 	}
-	if b.s.Envelope.Scope != o.s.Envelope.Scope || o.s.Envelope.Scope != t.s.Envelope.Scope {
-		m.refuse("%s: the scope changed (%s, %s, %s)", at, b.s.Envelope.Scope, o.s.Envelope.Scope, t.s.Envelope.Scope)
+	in := newMergeInput(b, o, t)
+	if err := firstConflict(in); err != nil {
+		m.refuse("%s: %v", at, err)
 		return "", nil
 	}
-	// Both sides must continue the base's chain. A writer without a key can
-	// append sections (sealing values they know) but not recommit the
-	// base's: the driver must not be what seals a value taken from history
-	// (an older version, their side's "change"), or our new values under
-	// a template they chose (a chain of their own, or the base's sealed
-	// again: compact, rotate, a recipient dropped, the template changed, a
-	// recipient added to several sections).
-	// Both, since either side may be the writer's branch.
-	var stale []string
-	for _, v := range []*mergeSide{o, t} {
-		if !v.o.Extends(b.o) {
-			stale = append(stale, v.name)
-		}
-	}
-	if len(stale) > 0 {
-		verb := "does"
-		if len(stale) > 1 {
-			verb = "do"
-		}
-		m.refuse("%s: %s %s not extend the base's sections (an older version, sealed anew, or sealed again by compact, rotate, a dropped recipient, a template change or a recipient added to several sections); apply the other side's change by hand", at, strings.Join(stale, " and "), verb)
-		return "", nil
-	}
-	// The carrier is the version whose metadata the result keeps (the
-	// template is the base's on both sides now); the other side's value
-	// changes are sealed on top of it.
-	carrier := o
-	switch {
-	case t.skel == b.skel || t.skel == o.skel:
-	case o.skel == b.skel:
-		carrier = t
-	default:
-		m.refuse("%s: both branches changed its metadata or template", at)
-		return "", nil
-	}
-	merged := map[string][]byte{}
-	var clash []string
-	for _, k := range slices.Sorted(maps.Keys(union(b.o.Values, o.o.Values, t.o.Values))) {
-		vb, inB := b.o.Values[k]
-		vo, inO := o.o.Values[k]
-		vt, inT := t.o.Values[k]
-		oursChanged := !sameValue(vb, inB, vo, inO)
-		theirsChanged := !sameValue(vb, inB, vt, inT)
-		if oursChanged && theirsChanged && !sameValue(vo, inO, vt, inT) {
-			clash = append(clash, crypto.Field(k))
-			continue
-		}
-		if theirsChanged {
-			if inT {
-				merged[k] = vt
-			}
-		} else if inO {
-			merged[k] = vo
-		}
-	}
-	if len(clash) > 0 {
-		m.refuse("%s: both branches changed %s", at, strings.Join(clash, ", "))
-		return "", nil
-	}
-	var kept [3][]string
-	for i, v := range []*crypto.Sealed{b.s, o.s, t.s} {
-		ids, err := keptKeyIDs(v, nil)
-		if err != nil {
-			m.refuse("%s: %v", at, err)
-			return "", nil
-		}
-		kept[i] = ids
-	}
-	want, ok := mergedKeyIDs(kept[0], kept[1], kept[2])
-	if !ok {
-		m.refuse("%s: both branches changed the recipients", at)
-		return "", nil
-	}
-	rcpts, err := m.recipients(carrier.d, want)
+	carrier, merged := in.carrier, in.merged
+	rcpts, err := m.recipients(carrier.d, in.keyIDs)
 	if err != nil {
 		m.refuse("%s: %v", at, err)
 		return "", nil
@@ -351,31 +280,6 @@ func (m *merger) recipients(d *manifest.Doc, want []string) ([]keys.Recipient, e
 		return nil, fmt.Errorf("the public keys of %s are not at hand (not among your identities, the recipient flags or the policy; add --recipients-file FILE to merge.kseal.driver: its recipients are only looked up, the object keeps exactly its own)", strings.Join(missing, ", "))
 	}
 	return rcpts, nil
-}
-
-// mergedKeyIDs merges the recipient key ID sets three-way.
-func mergedKeyIDs(b, o, t []string) ([]string, bool) {
-	switch {
-	case slices.Equal(o, t), slices.Equal(b, t):
-		return o, true
-	case slices.Equal(b, o):
-		return t, true
-	}
-	return nil, false
-}
-
-func union(ms ...map[string][]byte) map[string]bool {
-	out := map[string]bool{}
-	for _, m := range ms {
-		for k := range m {
-			out[k] = true
-		}
-	}
-	return out
-}
-
-func sameValue(a []byte, inA bool, b []byte, inB bool) bool {
-	return inA == inB && bytes.Equal(a, b)
 }
 
 // skeleton renders a sealed document without its values and envelope: what

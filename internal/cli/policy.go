@@ -13,7 +13,6 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/keys"
@@ -296,18 +295,8 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		}
 		switch d.Kind {
 		case manifest.KindSecret:
-			plain, sops := sopsPlaintext(d)
-			switch {
-			case sops && len(plain) > 0:
-				at("sops-encrypted Secret with values left in plaintext: %s (check encrypted_regex / unencrypted_suffix in .sops.yaml)", strings.Join(plain, ", "))
-			case !sops && holdsValues(d):
-				at("plaintext Secret committed; seal it: kseal seal -i %s", file)
-			}
-			if !sops {
-				// Also with data and stringData gone: the copy holds them.
-				for _, f := range d.LastApplied() {
-					at("%s holds a copy of the Secret as last applied (its values in base64); remove it and rotate the values", f)
-				}
+			for _, msg := range plainSecretFindings(d, file) {
+				at("%s", msg)
 			}
 			continue
 		case manifest.KindOther:
@@ -320,8 +309,8 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			continue
 		}
 		n++
-		for _, f := range d.LastApplied() {
-			at("%s holds a copy of the object as last applied (with a plain Secret's values in base64); remove it and rotate the values", f)
+		for _, msg := range sealedLastApplied(d) {
+			at("%s", msg)
 		}
 		s, err := d.Sealed()
 		if err != nil {
@@ -331,90 +320,12 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 		if p == nil {
 			continue // no policy: nothing to hold recipients and namespaces to
 		}
-		if rule == nil {
-			at("not under the paths of any service or shared entry in %s", p.Path)
-			continue
-		}
-		if err := p.CheckObject(rule, d.Node().GetNamespace(), d.Node().GetName()); err != nil {
-			at("%v", err)
-		}
-		if rule.Shared != nil && s.Envelope.Scope != crypto.ScopeShared {
-			at("shared secret sealed with scope %s; the controller opens a shared secret only with scope shared (reseal with --scope shared)", s.Envelope.Scope)
-		}
-		if rule.Shared == nil && (s.Envelope.Scope == crypto.ScopeShared || s.Envelope.Scope == crypto.ScopeCluster) {
-			at("sealed with scope %s, which is not bound to a namespace; under a policy it opens only as a shared entry's secret (scope shared, named by a shared entry)", s.Envelope.Scope)
-		}
-		for i, sec := range s.Envelope.Sections {
-			// A wrap counts for a key only when both its type and its key
-			// ID are the key's: a key ID alone is just a label.
-			matched := make([]bool, len(sec.Recipients))
-			for _, kn := range rule.Keys {
-				ok := false
-				for _, ref := range p.KeyRefs(kn) {
-					for j, w := range sec.Recipients {
-						if ref.Matches(w.Type, w.KeyID) {
-							ok, matched[j] = true, true
-						}
-					}
-				}
-				if !ok {
-					at("section %d: missing recipient for key %q (%s); fix with kseal reencrypt -i %s", i, kn, rule, file)
-				}
-			}
-			extra := map[string]bool{}
-			for j, w := range sec.Recipients {
-				if !matched[j] {
-					extra[w.Type+" "+w.KeyID] = true
-				}
-			}
-			for _, x := range slices.Sorted(maps.Keys(extra)) {
-				at("section %d: extra recipient %s, not a key of %s (a retired cluster key, or another service's key); fix with kseal reencrypt -i %s", i, x, rule, file)
-			}
+		o := &policy.Sealed{File: file, Namespace: d.Node().GetNamespace(), Name: d.Node().GetName(), Envelope: s.Envelope}
+		for _, f := range p.CheckSealed(rule, o) {
+			at("%s", f.Message)
 		}
 	}
 	return out, n, nil
-}
-
-// holdsValues reports whether a plain Secret has any data or stringData
-// entry: one without values (a service account token Secret the token
-// controller fills, say) holds nothing to leak.
-func holdsValues(d *manifest.Doc) bool {
-	for _, f := range []string{"data", "stringData"} {
-		if fn := d.Node().Field(f); fn != nil && len(fn.Value.YNode().Content) > 0 {
-			return true
-		}
-		if fn := d.Node().Field(f); fn != nil && fn.Value.YNode().Kind == yaml.ScalarNode && fn.Value.YNode().Tag != yaml.NodeTagNull && fn.Value.YNode().Value != "" {
-			return true // not a mapping: not valid, and not empty either
-		}
-	}
-	return false
-}
-
-// sopsPlaintext tells whether a plain Secret is a sops-encrypted file (a
-// top-level sops mapping with a mac) and, if so, which of its data and
-// stringData values sops left unencrypted (not ENC[…]): a repository
-// migrating from sops is not flagged for ciphertext, but a value that
-// encrypted_regex or unencrypted_suffix left readable is.
-func sopsPlaintext(d *manifest.Doc) (plain []string, sops bool) {
-	n := d.Node()
-	meta := n.Field("sops")
-	if meta == nil || meta.Value.YNode().Kind != yaml.MappingNode || meta.Value.Field("mac") == nil {
-		return nil, false
-	}
-	for _, f := range []string{"data", "stringData"} {
-		fn := n.Field(f)
-		if fn == nil || fn.Value.YNode().Kind != yaml.MappingNode {
-			continue
-		}
-		c := fn.Value.YNode().Content
-		for i := 0; i+1 < len(c); i += 2 {
-			v := c[i+1]
-			if v.Kind != yaml.ScalarNode || !strings.HasPrefix(v.Value, "ENC[") || !strings.HasSuffix(v.Value, "]") {
-				plain = append(plain, f+"."+c[i].Value)
-			}
-		}
-	}
-	return plain, true
 }
 
 func newPolicyExplainCmd(e *env) *cobra.Command {

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 	"kseal.dev/kseal/pkg/crypto"
@@ -29,18 +26,7 @@ import (
 // verified it yet), the spec is read in full from the API server and must
 // hash to the same value.
 //
-// annotationCachedSpec exists only in the cache. Its key is not a valid
-// annotation key (the colon), so the API server refuses it on every object:
-// nobody can hand the controller a hash it did not compute, and an object
-// carrying it is one this transform already stripped (transforms may run
-// again on an object when an informer relists). It is never written back:
-// only the status is patched, from status-only copies.
-const annotationCachedSpec = "kseal.dev/cached:spec-sha256"
-
-// annotationCachedNames holds, in a stripped copy, the namesDigest of its
-// value names (the keys of spec.encryptedData, which the stripping drops):
-// the data keys its Secret must have.
-const annotationCachedNames = "kseal.dev/cached:names-sha256"
+// The annotations it adds are declared with the hashes (spechash.go).
 
 // errSpecChanged: the spec read in full is not the one the cache holds; the
 // watch event of the new one brings it.
@@ -106,29 +92,6 @@ func settled(ss *ksealv1.SealedSecret) bool {
 		c.ObservedGeneration == ss.Generation && ss.Status.ObservedGeneration == ss.Generation
 }
 
-// stripped says whether ss is a cached copy without its ciphertext.
-func stripped(ss *ksealv1.SealedSecret) bool {
-	_, ok := ss.Annotations[annotationCachedSpec]
-	return ok
-}
-
-// specNamesDigest is the namesDigest of ss's value names, also for a
-// stripped copy.
-func specNamesDigest(ss *ksealv1.SealedSecret) string {
-	if stripped(ss) {
-		return ss.Annotations[annotationCachedNames]
-	}
-	return namesDigest(slices.Collect(maps.Keys(ss.Spec.EncryptedData)))
-}
-
-// specHash is sealedHash of ss's full spec, also for a stripped copy.
-func specHash(ss *ksealv1.SealedSecret) string {
-	if h, ok := ss.Annotations[annotationCachedSpec]; ok {
-		return shortHash(h)
-	}
-	return sealedHash(ss)
-}
-
 // specKeyIDs lists the key IDs of each section's wraps, as the spec names
 // them (crypto.Parse keeps them as they are).
 func specKeyIDs(ss *ksealv1.SealedSecret) [][]string {
@@ -158,33 +121,6 @@ func (r *Reconciler) fullSpec(ctx context.Context, ss *ksealv1.SealedSecret) (*c
 		return nil, &outcome{reason: ksealv1.ReasonInvalid, message: err.Error()}
 	}
 	return sealed, nil
-}
-
-// annotationsChanged is predicate.AnnotationChangedPredicate without the
-// annotation the cache transform adds: stripping an object that just
-// settled is no change to reconcile.
-func annotationsChanged() predicate.Predicate {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		if e.ObjectOld == nil || e.ObjectNew == nil {
-			return false
-		}
-		return !equalButCachedSpec(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations())
-	}}
-}
-
-// equalButCachedSpec compares annotations but for those the cache
-// transforms add (annotationCachedSpec, annotationCachedNames: the
-// "kseal.dev/cached:" prefix, which no object can carry).
-func equalButCachedSpec(a, b map[string]string) bool {
-	without := func(m map[string]string) map[string]string {
-		if _, ok := m[annotationCachedSpec]; !ok {
-			return m
-		}
-		m = maps.Clone(m)
-		maps.DeleteFunc(m, func(k, _ string) bool { return strings.HasPrefix(k, cachedPrefix) })
-		return m
-	}
-	return maps.Equal(without(a), without(b))
 }
 
 // cachedPrefix starts the key of every annotation only the cache holds.

@@ -153,14 +153,6 @@ func contentOf(f *metav1.FieldsV1) (map[string]json.RawMessage, bool) {
 	return top, false
 }
 
-// namesDigest hashes a set of value names in one canonical form (sorted).
-func namesDigest(names []string) string {
-	names = slices.Sorted(slices.Values(names))
-	b, _ := json.Marshal(names)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
 // metaDigest hashes labels and annotations in one canonical form
 // (encoding/json sorts map keys); nil and empty maps hash alike.
 func metaDigest(labels, annotations map[string]string) string {

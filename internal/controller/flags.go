@@ -13,7 +13,48 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/leaderelection"
+
+	"kseal.dev/kseal/pkg/keys"
 )
+
+// Options configure kseal-controller.
+type Options struct {
+	Namespace       string   // the controller's own namespace: keys, recipients, lease
+	WatchNamespaces []string // empty: all
+	// WatchLabelSelector, when set, restricts the controller to the
+	// SealedSecrets whose labels match it (a shard, Flux's way).
+	WatchLabelSelector string
+	RenewPeriod        time.Duration
+	X25519             bool
+	MetricsAddr        string
+	PprofAddr          string
+	ProbeAddr          string
+	RecipientsAddr     string
+	LeaderElect        bool
+	Concurrency        int
+	ExtraIdentities    func() []keys.Identity
+	LeaderElectionID   string
+	// LeaseDuration, RenewDeadline and RetryPeriod time leader election
+	// (zero: controller-runtime's 15 s, 10 s and 2 s); Validate checks them.
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
+	// ClusterName is this cluster's name in kseal.yaml (its cluster keys).
+	ClusterName string
+	// PolicyRevokeDeletes deletes the Secret of a SealedSecret the policy
+	// no longer allows.
+	PolicyRevokeDeletes bool
+	// RequirePolicy denies every unseal while no policy is configured (no
+	// policy ConfigMap and no kept copy of a valid one).
+	RequirePolicy bool
+	// AllowControllerNamespace lets SealedSecrets in Namespace be unsealed.
+	AllowControllerNamespace bool
+	// AdoptRecheck is how often a SealedSecret waiting for an existing
+	// Secret's consent to adoption looks again (default one minute).
+	AdoptRecheck time.Duration
+	// SkipNameValidation allows several managers in one process (tests).
+	SkipNameValidation bool
+}
 
 // BindFlags binds the controller's flags to o and sets their defaults, as
 // cert-manager's and Flux's option structs do: a new option is a field of

@@ -19,17 +19,6 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
-// PolicyConfigMap, in the controller's namespace, holds kseal.yaml under
-// PolicyKey. Without it (and without a kept copy, below) every namespace may
-// use every key. PolicyAppliedConfigMap is the controller's copy of the last
-// valid policy, so that a typo or a deleted ConfigMap never switches
-// enforcement off, not even across restarts.
-const (
-	PolicyConfigMap        = "kseal-policy"
-	PolicyAppliedConfigMap = "kseal-policy-applied"
-	PolicyKey              = "kseal.yaml"
-)
-
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch,namespace=kseal-system
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 

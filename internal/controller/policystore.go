@@ -18,6 +18,17 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
+// PolicyConfigMap, in the controller's namespace, holds kseal.yaml under
+// PolicyKey. Without it (and without a kept copy, below) every namespace may
+// use every key. PolicyAppliedConfigMap is the controller's copy of the last
+// valid policy, so that a typo or a deleted ConfigMap never switches
+// enforcement off, not even across restarts.
+const (
+	PolicyConfigMap        = "kseal-policy"
+	PolicyAppliedConfigMap = "kseal-policy-applied"
+	PolicyKey              = "kseal.yaml"
+)
+
 // policyState says which policy is in force and why.
 type policyState string
 

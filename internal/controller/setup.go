@@ -1,73 +1,22 @@
 package controller
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
-	"kseal.dev/kseal/pkg/keys"
 )
-
-// Options configure kseal-controller.
-type Options struct {
-	Namespace       string   // the controller's own namespace: keys, recipients, lease
-	WatchNamespaces []string // empty: all
-	// WatchLabelSelector, when set, restricts the controller to the
-	// SealedSecrets whose labels match it (a shard, Flux's way).
-	WatchLabelSelector string
-	RenewPeriod        time.Duration
-	X25519             bool
-	MetricsAddr        string
-	PprofAddr          string
-	ProbeAddr          string
-	RecipientsAddr     string
-	LeaderElect        bool
-	Concurrency        int
-	ExtraIdentities    func() []keys.Identity
-	LeaderElectionID   string
-	// LeaseDuration, RenewDeadline and RetryPeriod time leader election
-	// (zero: controller-runtime's 15 s, 10 s and 2 s); Validate checks them.
-	LeaseDuration time.Duration
-	RenewDeadline time.Duration
-	RetryPeriod   time.Duration
-	// ClusterName is this cluster's name in kseal.yaml (its cluster keys).
-	ClusterName string
-	// PolicyRevokeDeletes deletes the Secret of a SealedSecret the policy
-	// no longer allows.
-	PolicyRevokeDeletes bool
-	// RequirePolicy denies every unseal while no policy is configured (no
-	// policy ConfigMap and no kept copy of a valid one).
-	RequirePolicy bool
-	// AllowControllerNamespace lets SealedSecrets in Namespace be unsealed.
-	AllowControllerNamespace bool
-	// AdoptRecheck is how often a SealedSecret waiting for an existing
-	// Secret's consent to adoption looks again (default one minute).
-	AdoptRecheck time.Duration
-	// SkipNameValidation allows several managers in one process (tests).
-	SkipNameValidation bool
-}
 
 // Scheme returns the scheme with core types and SealedSecret.
 func Scheme() *runtime.Scheme {
@@ -84,37 +33,9 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	managed, err := labels.NewRequirement(LabelManaged, selection.Exists, nil)
+	copts, err := cacheOptions(o, shard)
 	if err != nil {
 		return nil, nil, err
-	}
-	sel := labels.NewSelector().Add(*managed)
-	// Unsealed Secrets are watched as metadata only (see
-	// Reconciler.SetupWithManager), and of those the cache keeps only
-	// kseal's label, the controller reference and a digest of the rest
-	// (stripSecret): a tenant's labelled Secrets cost it a few hundred
-	// bytes each, whatever they hold. Nothing cached keeps its managed fields,
-	// and SealedSecrets drop kubectl's last-applied copy of themselves and,
-	// once settled, their ciphertext (see stripSealedSecret).
-	copts := cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			// A shard sees only its SealedSecrets: a reconcile of any other
-			// (a Secret event maps to its owner) finds nothing and does
-			// nothing. Secrets carry no shard label; every shard caches the
-			// stripped metadata of all managed ones.
-			&ksealv1.SealedSecret{}: {Label: shard, Transform: stripSealedSecret},
-			&corev1.Secret{}:        {Label: sel, Transform: stripSecret},
-			&rbacv1.Role{}:          {Label: sel, Transform: cache.TransformStripManagedFields()},
-			&rbacv1.RoleBinding{}:   {Label: sel, Transform: cache.TransformStripManagedFields()},
-			&corev1.ConfigMap{}:     {Namespaces: map[string]cache.Config{o.Namespace: {}}, Transform: cache.TransformStripManagedFields()},
-		},
-	}
-	if len(o.WatchNamespaces) > 0 {
-		copts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range append(o.WatchNamespaces, o.Namespace) {
-			copts.DefaultNamespaces[ns] = cache.Config{}
-		}
 	}
 	scheme := Scheme()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -135,19 +56,46 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	kr, err := addKeyring(mgr, cfg, o, shard)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := newReconciler(mgr, cfg, scheme, kr, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
+		return nil, nil, err
+	}
+	if err := addEndpoints(mgr, kr, o); err != nil {
+		return nil, nil, err
+	}
+	return mgr, kr, nil
+}
+
+// addKeyring adds the keyring to mgr, its keys generated and rotated under
+// the manager's Lease or, sharded, under the keys' own.
+func addKeyring(mgr ctrl.Manager, cfg *rest.Config, o Options, shard labels.Selector) (*Keyring, error) {
 	kr := NewKeyring(mgr.GetClient(), mgr.GetAPIReader(), ctrl.Log.WithName("keyring"), KeyringOptions{Namespace: o.Namespace, RenewPeriod: o.RenewPeriod, X25519: o.X25519})
 	var maintain manager.Runnable = kr // under the manager's Lease
 	if shard != nil {
 		// Shards share the cluster keys, and each has its own leader: the
 		// keys are generated and rotated by whichever process holds one
 		// more Lease, common to all shards.
+		var err error
 		if maintain, err = newKeyLeader(cfg, kr, o); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if err := mgr.Add(maintain); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return kr, nil
+}
+
+// newReconciler is the Reconciler of mgr's clients, with o's settings and
+// its policy store.
+func newReconciler(mgr ctrl.Manager, cfg *rest.Config, scheme *runtime.Scheme, kr *Keyring, o Options) (*Reconciler, error) {
 	r := &Reconciler{
 		// Every write names the controller's field manager: contentOurs
 		// reads it back from a Secret's managed fields.
@@ -159,75 +107,10 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, *Keyring, error) {
 	if r.AdoptRecheck <= 0 {
 		r.AdoptRecheck = time.Minute
 	}
+	var err error
 	if r.statusREST, err = apiutil.RESTClientForGVK(ksealv1.GroupVersion.WithKind("SealedSecret"), true, false, cfg, serializer.NewCodecFactory(scheme), mgr.GetHTTPClient()); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r.policy = &policyStore{client: mgr.GetClient(), namespace: o.Namespace, cluster: o.ClusterName, require: o.RequirePolicy, recorder: r.Recorder}
-	if err := r.SetupWithManager(mgr, max(o.Concurrency, 1)); err != nil {
-		return nil, nil, err
-	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return nil, nil, err
-	}
-	if err := mgr.AddReadyzCheck("keys", func(req *http.Request) error {
-		if !kr.Ready() {
-			if err := kr.Load(req.Context()); err != nil || !kr.Ready() {
-				return errors.New("no cluster key loaded yet")
-			}
-		}
-		return nil
-	}); err != nil {
-		return nil, nil, err
-	}
-	if o.RecipientsAddr != "" && o.RecipientsAddr != "0" {
-		if err := mgr.Add(&recipientsServer{addr: o.RecipientsAddr, kr: kr}); err != nil {
-			return nil, nil, err
-		}
-	}
-	return mgr, kr, nil
-}
-
-// recipientsServer serves the cluster recipients over HTTP so that anyone
-// who can reach the controller (directly or through the API server's
-// service proxy) can seal offline.
-type recipientsServer struct {
-	addr string
-	kr   *Keyring
-}
-
-func (s *recipientsServer) NeedLeaderElection() bool { return false }
-
-func (s *recipientsServer) Start(ctx context.Context) error {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/recipients", func(w http.ResponseWriter, r *http.Request) {
-		if !s.kr.Ready() {
-			_ = s.kr.Load(r.Context())
-		}
-		cur, all := s.kr.Recipients()
-		if cur == "" {
-			http.Error(w, "no cluster key yet", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if r.URL.Query().Get("all") != "" {
-			fmt.Fprintln(w, strings.Join(all, "\n"))
-			return
-		}
-		fmt.Fprintln(w, cur)
-	})
-	srv := &http.Server{Addr: s.addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return err
-	}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return r, nil
 }

@@ -1,9 +1,6 @@
 package controller
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -14,34 +11,6 @@ import (
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
 )
-
-// sealedHash is the value of ksealv1.AnnotationSealedHash for ss: a hash of
-// its spec (ciphertext and template), the first half of specDigest. The
-// spec is public, so the hash says nothing about the plaintext; it changes
-// whenever the Secret it describes may change.
-func sealedHash(ss *ksealv1.SealedSecret) string {
-	return shortHash(specDigest(ss))
-}
-
-// specDigest is the full SHA-256 of ss's spec: "sha256:" and 64 hex digits,
-// "" if the spec does not encode (then it never matches: the slow path
-// decrypts and compares).
-func specDigest(ss *ksealv1.SealedSecret) string {
-	b, err := json.Marshal(ss.Spec)
-	if err != nil {
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// shortHash is the sealed-hash form of a spec digest: its first 128 bits.
-func shortHash(digest string) string {
-	if len(digest) != len("sha256:")+64 {
-		return ""
-	}
-	return digest[:len("sha256:")+32]
-}
 
 // writtenSecrets remembers, per SealedSecret, the version of its Secret the
 // controller last wrote or read in full and found right. The cache holds
