@@ -44,13 +44,15 @@ sigdir=$dist/kseal-controller_${cv}_oci.sig
 log() { echo "release: $*" >&2; }
 
 pub=${COSIGN_PUB:-cosign.pub}
+# An earlier run's signatures would sign other artifacts, or look as if
+# this run had signed.
+[ -n "$preflight" ] || rm -rf "$dist/SHA256SUMS.sig" "$sigdir"
 if [ -z "${COSIGN_KEY:-}" ]; then
   if [ -n "${RELEASE_TAG:-}" ]; then
     echo "release: $RELEASE_TAG is a tagged release and COSIGN_KEY is not set: a published release is signed (docs/release.md, Signing)" >&2
     exit 1
   fi
   [ -n "$preflight" ] && exit 0
-  rm -rf "$dist/SHA256SUMS.sig" "$sigdir" # an earlier run's would sign other artifacts
   log "UNSIGNED: COSIGN_KEY is not set, so SHA256SUMS and the controller image are not signed (docs/release.md, Signing)"
   exit 0
 fi
@@ -58,7 +60,6 @@ fi
 grep -q '^-----BEGIN PUBLIC KEY-----$' "$pub" ||
   { echo "release: $pub holds no public key (a placeholder?): commit the key pair's cosign.pub (docs/release.md, Signing)" >&2; exit 1; }
 [ -z "$preflight" ] || exit 0
-rm -rf "$dist/SHA256SUMS.sig" "$sigdir"
 for f in "$dist/SHA256SUMS" "$image"; do
   [ -f "$f" ] || { echo "release: $f is missing: nothing to sign or to verify with" >&2; exit 1; }
 done
