@@ -19,7 +19,7 @@ RELEASE_GOFLAGS := -trimpath -buildvcs=false
 RELEASE_LDFLAGS := -s -w -buildid= -X kseal.dev/kseal/internal/version.Version=$(VERSION)
 RELEASE_ENV      = VERSION='$(VERSION)' IMAGE_REPO='$(IMAGE_REPO)' RELEASE_GOFLAGS='$(RELEASE_GOFLAGS)' RELEASE_LDFLAGS='$(RELEASE_LDFLAGS)'
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-settle bench-parse bench-tenant-memory generate fmt vet clean release release-check release-flags set-version actionlint
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-settle bench-parse bench-tenant-memory generate fmt vet clean release release-check release-sign release-flags set-version actionlint
 
 all: build
 
@@ -104,13 +104,18 @@ demo: build
 	@eval "$$(bash $(TOOLS) demo-env)" && bash hack/demo.sh
 
 # Every release artifact into dist/: archives, SBOMs, the image, the
-# chart, the krew manifest (also plugins/kseal.yaml), SHA256SUMS.
+# chart, the krew manifest (also plugins/kseal.yaml), SHA256SUMS, and with
+# COSIGN_KEY (+ COSIGN_PASSWORD) their signatures (docs/release.md).
 release:
 	@$(RELEASE_ENV) bash hack/release/release.sh
 
 # make release twice, failing unless both give the same bytes.
 release-check:
 	@$(RELEASE_ENV) bash hack/release/release.sh --check
+
+# Signs an already built dist/ (COSIGN_KEY, COSIGN_PASSWORD).
+release-sign:
+	@$(RELEASE_ENV) bash hack/release/sign.sh dist
 
 release-flags:
 	@echo 'RELEASE_GOFLAGS=$(RELEASE_GOFLAGS)'

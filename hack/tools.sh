@@ -10,6 +10,8 @@
 #   hack/tools.sh demo-env   the same for `make demo`, which needs only
 #                            kube-apiserver, etcd and kubectl: nothing else is built
 #   hack/tools.sh helm       build helm alone, print its path (make release)
+#   hack/tools.sh cosign     build cosign alone, print its path (make release
+#                            signs with it; its test needs it too)
 #
 # Versions are pinned here and nowhere else.
 set -euo pipefail
@@ -23,6 +25,7 @@ KUBESEAL_VERSION=${KUBESEAL_VERSION:-0.27.1}
 SOPS_VERSION=${SOPS_VERSION:-3.13.3}
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-0.8.2}
 VAULT_VERSION=${VAULT_VERSION:-1.19.0}
+COSIGN_VERSION=${COSIGN_VERSION:-2.6.5}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
 K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
@@ -203,6 +206,7 @@ build_all() {
   go_install sops "github.com/getsops/sops/v3/cmd/sops@v$SOPS_VERSION"
   go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
   build_vault
+  go_install cosign "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION" # TestReleaseSigned
   install_pre_commit || log "without pre-commit, TestPreCommitTryRepo skips (and fails under CI=true)"
   install_podman || log "without podman and runc, TestImageRuns skips (and fails under CI=true)"
 }
@@ -221,6 +225,7 @@ case "${1:-build}" in
     echo "export KSEAL_SOPS=$TOOLS_BIN/sops"
     echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
     echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
+    echo "export KSEAL_COSIGN=$TOOLS_BIN/cosign"
     if [ -x "$TOOLS_BIN/pre-commit" ]; then echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"; fi
     if command -v podman >/dev/null 2>&1 && [ -x /usr/sbin/runc ] && [ -f "$CACHE/podman/containers.conf" ]; then
       echo "export KSEAL_PODMAN=$(command -v podman) KSEAL_RUNC=/usr/sbin/runc KSEAL_CONTAINERS_CONF=$CACHE/podman/containers.conf"
@@ -235,6 +240,10 @@ case "${1:-build}" in
     go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
     echo "$TOOLS_BIN/helm"
     ;;
+  cosign)
+    go_install cosign "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION"
+    echo "$TOOLS_BIN/cosign"
+    ;;
   podman)
     install_podman
     echo "$CACHE/podman/containers.conf"
@@ -247,5 +256,5 @@ case "${1:-build}" in
     install_pre_commit
     echo "$TOOLS_BIN/pre-commit"
     ;;
-  *) echo "usage: $0 [build|env|demo-env|controller-gen|helm|pre-commit|podman]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|env|demo-env|controller-gen|helm|cosign|pre-commit|podman]" >&2; exit 2 ;;
 esac

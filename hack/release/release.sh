@@ -10,6 +10,9 @@
 #   install.yaml                          config/install.yaml
 #   krew/kseal.yaml                       the krew manifest (also written to plugins/kseal.yaml)
 #   SHA256SUMS                            the sha256 of each of the above
+#   SHA256SUMS.sig, kseal-controller_V_oci.sig
+#                                         cosign signatures, when COSIGN_KEY is
+#                                         given (hack/release/sign.sh)
 #
 # Nothing but the Go module proxy is reached, and no Docker daemon is used.
 # Every time stamp is SOURCE_DATE_EPOCH, the time of the commit that last
@@ -27,6 +30,7 @@ if [ -n "${RELEASE_TAG:-}" ] && [ "$RELEASE_TAG" != "$VERSION" ]; then
   exit 1
 fi
 go run ./hack/setversion -check >/dev/null
+bash hack/release/sign.sh --preflight # a tagged release needs a key: fail before building
 
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct -- release.env)
 : "${SOURCE_DATE_EPOCH:?release.env has no commit: commit it first}"
@@ -115,3 +119,5 @@ fi
 cp dist/krew/kseal.yaml plugins/kseal.yaml
 log "artifacts in dist/ (SHA256SUMS):"
 (cd dist && while read -r _ name; do printf '  %-48s %6s\n' "$name" "$(du -h "$name" | cut -f1)"; done < SHA256SUMS) >&2
+# Signed once, after the comparison: signatures differ on every run.
+bash hack/release/sign.sh dist

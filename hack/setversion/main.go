@@ -68,10 +68,11 @@ func image(r Release) string        { return r.image() }
 
 // docRules find the release in install commands and links, wherever they
 // are written: the image, release download links, go install, pre-commit
-// revs, archive names and helm --version.
+// revs, archive names, helm --version and the tag's cosign.pub.
 var docRules = []rule{
 	{"controller image tag", regexp.MustCompile(`kseal-controller:(v[0-9][^\s"'` + "`" + `)\]]*)`), version},
 	{"release download link", regexp.MustCompile(`kseal/releases/download/([^/\s]+)/`), version},
+	{"cosign.pub at the tag", regexp.MustCompile(`/kseal/(v[0-9][^/\s]*)/cosign\.pub`), version},
 	{"go install version", regexp.MustCompile(`kseal\.dev/kseal/cmd/kseal(?:-controller)?@(v[^\s"'` + "`" + `]+)`), version},
 	{"pre-commit rev", regexp.MustCompile(`(?m)^[#\s]*rev: (v[0-9]\S*)`), version},
 	{"release archive name", regexp.MustCompile(`kseal(?:-controller)?_([0-9]+\.[0-9]+\.[0-9]+[^_\s]*)_(?:linux|darwin|windows)`), chartVersion},

@@ -76,6 +76,7 @@ func TestCheckFindsDisagreement(t *testing.T) {
 		{"krew version", "plugins/kseal.yaml", "version: v0.1.0", "version: v0.0.9", "krew version is v0.0.9"},
 		{"README download link", "README.md", "releases/download/v0.1.0/", "releases/download/v0.0.9/", "release download link is v0.0.9"},
 		{"pre-commit rev", ".pre-commit-hooks.yaml", "rev: v0.1.0", "rev: v0.0.9", "pre-commit rev is v0.0.9"},
+		{"cosign.pub of another tag", "docs/release.md", "kseal/v0.1.0/cosign.pub", "kseal/v0.0.9/cosign.pub", "cosign.pub at the tag is v0.0.9"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := copyTree(t)
@@ -145,7 +146,8 @@ func TestSetVersion(t *testing.T) {
 // TestReleaseWorkflow: the release workflow passes actionlint (make
 // actionlint, at the version pinned there), is started by a version tag, and builds with make
 // release, checking the tag against release.env, rather than by steps of
-// its own.
+// its own; it gives make release the signing key and publishes the
+// signatures, checking the pushed image's with cosign.pub.
 func TestReleaseWorkflow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds actionlint (-short)")
@@ -160,7 +162,8 @@ func TestReleaseWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"tags: ['v*.*.*']", "RELEASE_TAG: ${{ github.ref_name }}", "run: make release\n", "fetch-depth: 0", "git diff --exit-code plugins/kseal.yaml"} {
+	for _, want := range []string{"tags: ['v*.*.*']", "RELEASE_TAG: ${{ github.ref_name }}", "run: make release\n", "fetch-depth: 0", "git diff --exit-code plugins/kseal.yaml",
+		"COSIGN_KEY: env://COSIGN_PRIVATE_KEY", "dist/SHA256SUMS.sig", "_oci.sig", "verify --key cosign.pub"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("release.yml lacks %q", want)
 		}
