@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real binaries the tests and the demo need — kube-apiserver, etcd,
 # kubectl, kube-controller-manager (its garbage collector deletes what a
-# deleted SealedSecret owned) and kustomize — from the Go module proxy, once, into a cache
+# deleted SealedSecret owned), kustomize and Flux's source- and
+# kustomize-controller — from the Go module proxy, once, into a cache
 # outside the repo. Later runs (and fresh clones) reuse the cache. As root it
 # also installs Debian's pre-commit, podman and runc for the tests.
 #
@@ -12,6 +13,8 @@
 #   hack/tools.sh helm       build helm alone, print its path (make release)
 #   hack/tools.sh cosign     build cosign alone, print its path (make release
 #                            signs with it; its test needs it too)
+#   hack/tools.sh flux       build Flux's source- and kustomize-controller alone,
+#                            print the directory holding them and their CRDs
 #
 # Versions are pinned here and nowhere else.
 set -euo pipefail
@@ -26,10 +29,12 @@ SOPS_VERSION=${SOPS_VERSION:-3.13.3}
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-0.8.2}
 VAULT_VERSION=${VAULT_VERSION:-1.19.0}
 COSIGN_VERSION=${COSIGN_VERSION:-2.6.5}
+FLUX_CONTROLLERS_VERSION=${FLUX_CONTROLLERS_VERSION:-1.9.6}
 
 CACHE=${KSEAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kseal}
 K8S_BIN=$CACHE/k8s/$K8S_VERSION-etcd$ETCD_VERSION-r2
 TOOLS_BIN=$CACHE/tools
+FLUX_DIR=$CACHE/flux/$FLUX_CONTROLLERS_VERSION
 
 log() { [ -n "${QUIET:-}" ] || echo "tools: $*" >&2; }
 
@@ -137,6 +142,56 @@ build_vault() {
   rm -rf "$work"
 }
 
+# build_flux_controller NAME: Flux's NAME (source-controller or
+# kustomize-controller) for the Flux end-to-end test, and its CRDs. v1.10
+# needs Go 1.27; v1.9.6 builds with Go 1.26 from a throwaway module that
+# requires the controller and its api module at the same version (the
+# controller's own go.mod points the api at ./api) and copies the
+# controller's other replaces, which a dependency's go.mod does not pass
+# on: without go-digest's, the build fails on digest.RegisterAlgorithm.
+build_flux_controller() {
+  local name=$1 mod=github.com/fluxcd/$1 v=v$FLUX_CONTROLLERS_VERSION
+  local out=$FLUX_DIR/$name
+  [ -x "$out" ] && return
+  log "building flux $name $v (first run only)"
+  local work; work=$(mktemp -d)
+  mkdir -p "$FLUX_DIR/crd"
+  (
+    cd "$work"
+    go mod init "kseal.local/${name}build" >/dev/null 2>&1
+    go mod edit -require="$mod@$v" -require="$mod/api@$v"
+    local info; info=$(go mod download -json "$mod@$v")
+    local gomod dir
+    gomod=$(printf '%s' "$info" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+    dir=$(printf '%s' "$info" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+    # Each replace line as OLD[@V]=NEW[@V]; ./api becomes the published module.
+    sed -e 's#//.*##' "$gomod" | awk '/=>/ {
+        sub(/^[ \t]*replace[ \t]+/, ""); split($0, side, "=>")
+        n = split(side[1], l, " "); m = split(side[2], r, " ")
+        print (n > 1 ? l[1] "@" l[2] : l[1]) "=" (m > 1 ? r[1] "@" r[2] : r[1]) }' |
+      while IFS= read -r r; do
+        case $r in
+          *=./*) go mod edit -replace="${r%%=*}=${r%%=*}@$v" ;;
+          *) go mod edit -replace="$r" ;;
+        esac
+      done
+    # The module proxy answers 403 for github.com/fluxcd/pkg/artifact
+    # v0.18.2 and v0.18.3, which source-controller v1.9.6 requires; v0.18.1
+    # is served and builds it.
+    if [ "$name" = source-controller ]; then
+      go mod edit -replace=github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.1
+    fi
+    # Resolve what the controller's packages import, not `go mod tidy`:
+    # tidy also wants its tests' dependencies, some of which the proxy
+    # does not serve either (github.com/fluxcd/pkg/helmtestserver v0.40.2).
+    go list -mod=mod -deps "$mod" >/dev/null
+    cp "$dir"/config/crd/bases/*.yaml "$FLUX_DIR/crd/"
+    chmod u+w "$FLUX_DIR"/crd/*.yaml
+  )
+  build_in_module "$work" "$out" "$mod"
+  rm -rf "$work"
+}
+
 # go_install_as NAME PKG@VERSION: go install under another binary name.
 go_install_as() {
   local name=$1 pkg=$2
@@ -207,6 +262,8 @@ build_all() {
   go_install staticcheck "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
   build_vault
   go_install cosign "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION" # TestReleaseSigned
+  build_flux_controller source-controller
+  build_flux_controller kustomize-controller
   install_pre_commit || log "without pre-commit, TestPreCommitTryRepo skips (and fails under CI=true)"
   install_podman || log "without podman and runc, TestImageRuns skips (and fails under CI=true)"
 }
@@ -226,6 +283,9 @@ case "${1:-build}" in
     echo "export KSEAL_STATICCHECK=$TOOLS_BIN/staticcheck"
     echo "export KSEAL_VAULT=$TOOLS_BIN/vault"
     echo "export KSEAL_COSIGN=$TOOLS_BIN/cosign"
+    echo "export KSEAL_FLUX_SOURCE_CONTROLLER=$FLUX_DIR/source-controller"
+    echo "export KSEAL_FLUX_KUSTOMIZE_CONTROLLER=$FLUX_DIR/kustomize-controller"
+    echo "export KSEAL_FLUX_CRDS=$FLUX_DIR/crd"
     if [ -x "$TOOLS_BIN/pre-commit" ]; then echo "export KSEAL_PRE_COMMIT=$TOOLS_BIN/pre-commit"; fi
     if command -v podman >/dev/null 2>&1 && [ -x /usr/sbin/runc ] && [ -f "$CACHE/podman/containers.conf" ]; then
       echo "export KSEAL_PODMAN=$(command -v podman) KSEAL_RUNC=/usr/sbin/runc KSEAL_CONTAINERS_CONF=$CACHE/podman/containers.conf"
@@ -252,9 +312,14 @@ case "${1:-build}" in
     go_install controller-gen "sigs.k8s.io/controller-tools/cmd/controller-gen@v$CONTROLLER_TOOLS_VERSION"
     echo "$TOOLS_BIN/controller-gen"
     ;;
+  flux)
+    build_flux_controller source-controller
+    build_flux_controller kustomize-controller
+    echo "$FLUX_DIR"
+    ;;
   pre-commit)
     install_pre_commit
     echo "$TOOLS_BIN/pre-commit"
     ;;
-  *) echo "usage: $0 [build|env|demo-env|controller-gen|helm|cosign|pre-commit|podman]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|env|demo-env|controller-gen|helm|cosign|flux|pre-commit|podman]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,255 @@
+package main_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"kseal.dev/kseal/internal/envtestutil"
+)
+
+const (
+	fluxNS = "flux-system"
+	appsNS = "flux-apps"
+)
+
+// TestFluxLoop runs the GitOps loop docs/flux.md describes with Flux's own
+// source-controller and kustomize-controller: sealed files committed to a
+// git repository the test serves become Secrets; a Kustomization with
+// wait: true — and one whose healthChecks name a SealedSecret — turns Ready
+// only once every SealedSecret is; one that cannot open (sealed to another
+// key, or its template edited) fails the Kustomization at once, naming it;
+// a commit that changes a value is unsealed and the Kustomization is Ready
+// again; and a SealedSecret pruned from git takes its Secret with it.
+func TestFluxLoop(t *testing.T) {
+	envtestutil.Require(t, cluster)
+	ft := needFlux(t)
+	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
+	installFluxCRDs(t, cluster, ft.crds)
+	for _, ns := range []string{controllerNS, fluxNS, appsNS} {
+		r.must([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n"), "kubectl", "apply", "-f", "-")
+	}
+	r.gc()
+
+	// The cluster key first: sealing needs only its public recipient. The
+	// controller then stops, so that Flux finds SealedSecrets nobody has
+	// unsealed yet.
+	ctrl := r.startController()
+	var pub string
+	poll(t, "cluster recipient", func() (err error) {
+		pub, err = r.run(nil, "kseal", "fetch-recipients")
+		return err
+	})
+	ctrl.stop()
+	r.write("cluster.pub", pub)
+	other := strings.TrimSpace(r.must(nil, "kseal", "keygen", "-o", "other.key"))
+
+	db := r.sealApp("db", nil, map[string]string{"password": "first-password"})
+	api := r.sealApp("api", nil, map[string]string{"token": "api-token"})
+	cache := r.sealApp("cache", map[string]string{"tier": "cache"}, map[string]string{"url": "redis://cache"})
+	repo := serveGit(t, ft.git)
+	rev1 := repo.commit("sealed secrets", map[string]string{"apps/db.yaml": db, "apps/api.yaml": api, "named/cache.yaml": cache})
+
+	// source-controller serves the artifacts kustomize-controller downloads.
+	storage := freeAddr(t)
+	r.startFlux(ft.sourceController, "--storage-path="+t.TempDir(), "--storage-addr="+storage, "--storage-adv-addr="+storage)
+	r.startFlux(ft.kustomizeController)
+	r.must([]byte(fmt.Sprintf(fluxObjects, fluxNS, repo.URL, appsNS)), "kubectl", "apply", "-f", "-")
+
+	t.Log("Flux applied the SealedSecrets and waits: nothing is unsealed")
+	r.waitKustomization("health checks running on the first revision", fluxNS, "apps", func(o *fluxObject) error {
+		if c := o.condition("Healthy"); c.Status != metav1.ConditionUnknown || !strings.Contains(c.Message, "Running health checks for revision "+rev1) {
+			return fmt.Errorf("health checks not running (Healthy=%s: %s)", c.Status, c.Message)
+		}
+		return nil
+	})
+	// Two rounds of Flux's health check (it polls every 5 s): a
+	// SealedSecret read as healthy before it is unsealed would have made
+	// a Kustomization Ready by then.
+	polls, deadline := 0, time.Now().Add(11*time.Second)
+	for ; time.Now().Before(deadline); polls++ {
+		for _, name := range []string{"apps", "cache"} {
+			if o, err := r.get("kustomization", fluxNS, name); err == nil && o.ready().Status == metav1.ConditionTrue {
+				t.Fatalf("Kustomization %s is Ready while no SealedSecret is unsealed: %s", name, o.ready().Message)
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if polls < 20 {
+		t.Fatalf("only %d polls in the window", polls)
+	}
+
+	t.Log("kseal-controller runs: Secrets, then Ready Kustomizations")
+	r.startController()
+	apps := r.waitKustomization("apps Ready at "+rev1, fluxNS, "apps", readyAt(rev1))
+	named := r.waitKustomization("cache Ready at "+rev1, fluxNS, "cache", readyAt(rev1))
+	r.wantSecret("db", "password", "first-password")
+	r.wantSecret("api", "token", "api-token")
+	r.wantSecret("cache", "url", "redis://cache")
+	for ks, names := range map[*fluxObject][]string{apps: {"db", "api"}, named: {"cache"}} {
+		for _, name := range names {
+			ss, err := r.get("sealedsecret", appsNS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := ss.ready(); c.Status != metav1.ConditionTrue || c.LastTransitionTime.After(ks.ready().LastTransitionTime.Time) {
+				t.Errorf("SealedSecret %s turned Ready (%s at %s) after its Kustomization (at %s)",
+					name, c.Status, c.LastTransitionTime, ks.ready().LastTransitionTime)
+			}
+		}
+	}
+
+	t.Log("a SealedSecret that cannot open fails its Kustomization, which names it")
+	// The label's last occurrence is the template's: the first is the
+	// SealedSecret's own, which is not sealed (GitOps tools label it).
+	i := strings.LastIndex(cache, "tier: cache")
+	if i < 0 || i == strings.Index(cache, "tier: cache") {
+		t.Fatalf("no template label to tamper with in:\n%s", cache)
+	}
+	tampered := cache[:i] + "tier: evil" + cache[i+len("tier: cache"):]
+	rev2 := repo.commit("a foreign key and a tampered template", map[string]string{
+		"apps/wrong-key.yaml": r.sealApp("wrong-key", nil, map[string]string{"k": "v"}, "-r", other),
+		"named/cache.yaml":    tampered,
+	})
+	r.fluxReconcile("gitrepository", fluxNS, "apps")
+	for _, tc := range []struct{ ks, ss, reason string }{
+		{"apps", "wrong-key", "NoMatchingKey"},
+		{"cache", "cache", "IntegrityFailed"},
+	} {
+		r.wantHealthFailed(tc.ks, rev2, tc.ss, tc.reason)
+	}
+
+	t.Log("a new value is unsealed; pruned SealedSecrets take their Secrets")
+	rev3 := repo.commit("new password; drop wrong-key and api; restore cache", map[string]string{
+		"apps/db.yaml":        r.sealApp("db", nil, map[string]string{"password": "second-password"}),
+		"apps/wrong-key.yaml": "",
+		"apps/api.yaml":       "",
+		"named/cache.yaml":    cache,
+	})
+	r.fluxReconcile("gitrepository", fluxNS, "apps")
+	r.waitKustomization("apps Ready again at "+rev3, fluxNS, "apps", readyAt(rev3))
+	r.waitKustomization("cache Ready again at "+rev3, fluxNS, "cache", readyAt(rev3))
+	r.wantSecret("db", "password", "second-password")
+	for _, kind := range []string{"sealedsecret", "secret"} {
+		poll(t, "api and wrong-key ("+kind+") pruned", func() error {
+			out, err := r.run(nil, "kubectl", "-n", appsNS, "get", kind, "-o", "name")
+			if err != nil {
+				return err
+			}
+			if strings.Contains(out, "/api\n") || strings.Contains(out, "/wrong-key\n") {
+				return fmt.Errorf("still there: %s", out)
+			}
+			return nil
+		})
+	}
+}
+
+// sealApp seals a Secret name in the apps namespace with the kseal CLI, to
+// the cluster recipient in cluster.pub unless to names other recipients.
+func (r *runner) sealApp(name string, labels, data map[string]string, to ...string) string {
+	r.t.Helper()
+	doc := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n", name, appsNS)
+	if len(labels) > 0 {
+		doc += "  labels:\n"
+		for k, v := range labels {
+			doc += fmt.Sprintf("    %s: %s\n", k, v)
+		}
+	}
+	doc += "stringData:\n"
+	for k, v := range data {
+		doc += fmt.Sprintf("  %s: %q\n", k, v)
+	}
+	r.write(name+".plain.yaml", doc)
+	if len(to) == 0 {
+		to = []string{"--recipients-file", "cluster.pub"}
+	}
+	return r.must(nil, "kseal", append(append([]string{"seal"}, to...), "-f", name+".plain.yaml")...)
+}
+
+// wantHealthFailed waits until the Kustomization ks fails its health check
+// at revision, at once rather than at its timeout, naming the SealedSecret
+// ss, whose own Ready condition gives reason.
+func (r *runner) wantHealthFailed(ks, revision, ss, reason string) {
+	r.t.Helper()
+	o := r.waitKustomization(ks+" failed at "+revision, fluxNS, ks, func(o *fluxObject) error {
+		c := o.ready()
+		if o.Status.LastAttemptedRevision != revision || c.Status != metav1.ConditionFalse || c.Reason != "HealthCheckFailed" {
+			return fmt.Errorf("no failed health check at %s", revision)
+		}
+		return nil
+	})
+	msg := o.ready().Message
+	for _, want := range []string{"failed early due to stalled resources", "SealedSecret/" + appsNS + "/" + ss + " status: 'Failed'"} {
+		if !strings.Contains(msg, want) {
+			r.t.Errorf("Kustomization %s's Ready message lacks %q: %s", ks, want, msg)
+		}
+	}
+	obj, err := r.get("sealedsecret", appsNS, ss)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c := obj.ready()
+	if c.Reason != reason {
+		r.t.Errorf("SealedSecret %s: Ready %s %s: %s, want reason %s", ss, c.Status, c.Reason, c.Message, reason)
+	}
+	r.t.Logf("Kustomization %s: %s\n\tSealedSecret %s: %s: %s", ks, msg, ss, c.Reason, c.Message)
+}
+
+// fluxObjects: the GitRepository and two Kustomizations (namespace, git
+// URL, apps namespace), with intervals short enough for a test.
+const fluxObjects = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: apps, namespace: %[1]s}
+spec:
+  interval: 5s
+  url: %[2]s
+  ref: {branch: main}
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: %[1]s}
+spec:
+  interval: 10s
+  retryInterval: 5s
+  timeout: 2m
+  sourceRef: {kind: GitRepository, name: apps}
+  path: ./apps
+  prune: true
+  wait: true
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: cache, namespace: %[1]s}
+spec:
+  interval: 10s
+  retryInterval: 5s
+  timeout: 2m
+  sourceRef: {kind: GitRepository, name: apps}
+  path: ./named
+  prune: true
+  healthChecks:
+  - apiVersion: kseal.dev/v1alpha1
+    kind: SealedSecret
+    name: cache
+    namespace: %[3]s
+`
+
+// wantSecret polls until the Secret name in the apps namespace holds want
+// under key.
+func (r *runner) wantSecret(name, key, want string) {
+	r.t.Helper()
+	poll(r.t, "Secret "+name, func() error {
+		out, err := r.run(nil, "kubectl", "-n", appsNS, "get", "secret", name, "-o", "jsonpath={.data."+key+"}")
+		if err != nil {
+			return err
+		}
+		if b, _ := base64.StdEncoding.DecodeString(out); string(b) != want {
+			return fmt.Errorf("%s is %q", key, b)
+		}
+		return nil
+	})
+}
