@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -443,24 +442,36 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 		}
 	}
 	errs := make([]error, len(tasks))
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
+	// firstFail is the earliest task that failed. A failure stops only the
+	// tasks after it: an earlier task whose goroutine had not started yet
+	// still runs, so the error returned is the earliest in input order
+	// however the goroutines were scheduled.
+	var firstFail atomic.Int64
+	firstFail.Store(int64(len(tasks)))
+	failed := func(pos int) {
+		for {
+			cur := firstFail.Load()
+			if int64(pos) >= cur || firstFail.CompareAndSwap(cur, int64(pos)) {
+				return
+			}
+		}
+	}
 	sem := make(chan struct{}, max(jobs, 1))
 	var wg sync.WaitGroup
 	for _, t := range tasks {
-		if ctx.Err() != nil {
+		if firstFail.Load() < int64(t.pos) || e.ctx.Err() != nil {
 			break
 		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if ctx.Err() != nil {
+			if firstFail.Load() < int64(t.pos) || e.ctx.Err() != nil {
 				return
 			}
 			if err := fn(t.in, t.d); err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
-				cancel()
+				failed(t.pos)
 				return
 			}
 			if left[t.file].Add(-1) == 0 {
