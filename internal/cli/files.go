@@ -456,22 +456,32 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 			p.tick()
 		}
 	}
-	// One bounded pool; errs keeps the error of each document so the
-	// earliest in input order is reported whatever finished first.
+	// One bounded pool. firstFail is the earliest task that failed; a
+	// failure stops only the tasks after it: an earlier task whose
+	// goroutine had not run yet still runs, so the error returned is the
+	// earliest in input order however the goroutines were scheduled.
 	errs := make([]error, len(tasks))
-	g, ctx := errgroup.WithContext(e.ctx)
+	var firstFail atomic.Int64
+	firstFail.Store(int64(len(tasks)))
+	failed := func(pos int) {
+		for cur := firstFail.Load(); int64(pos) < cur && !firstFail.CompareAndSwap(cur, int64(pos)); cur = firstFail.Load() {
+		}
+	}
+	skip := func(pos int) bool { return firstFail.Load() < int64(pos) || e.ctx.Err() != nil }
+	var g errgroup.Group
 	g.SetLimit(max(jobs, 1))
 	for _, t := range tasks {
-		if ctx.Err() != nil {
+		if skip(t.pos) {
 			break
 		}
 		g.Go(func() error {
-			if ctx.Err() != nil {
+			if skip(t.pos) {
 				return nil
 			}
 			if err := fn(t.in, t.d); err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
-				return err
+				failed(t.pos)
+				return nil
 			}
 			if left[t.file].Add(-1) == 0 {
 				mu.Lock()
@@ -481,7 +491,7 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 			return nil
 		})
 	}
-	_ = g.Wait() // errs holds every failure, in input order
+	_ = g.Wait() // errs holds every failure; the earliest is returned below
 	for _, err := range errs {
 		if err != nil {
 			return err

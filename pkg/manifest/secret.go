@@ -334,13 +334,9 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	n.SetApiVersion("v1")
 	n.SetKind("Secret")
 	meta := yaml.NewMapRNode(nil)
-	if err := meta.PipeE(yaml.SetField("name", yaml.NewStringRNode(d.node.GetName()))); err != nil {
-		return d.wrap("", err)
-	}
+	appendString(meta, "name", d.node.GetName())
 	if ns := d.node.GetNamespace(); ns != "" {
-		if err := meta.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns))); err != nil {
-			return d.wrap("", err)
-		}
+		appendString(meta, "namespace", ns)
 	}
 	if err := copyFields(meta, d.node, metaPath, "labels", "annotations"); err != nil {
 		return d.wrap(strings.Join(metaPath, "."), err)

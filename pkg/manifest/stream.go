@@ -106,16 +106,19 @@ func Parse(data []byte) (s *Stream, err error) {
 		}
 	}()
 	s = &Stream{}
-	var sep, body strings.Builder
+	// A document's separator and text are substrings of text, not copies:
+	// the documents hold the input once, however many there are.
+	text := string(data)
+	sepStart, bodyStart, pos := 0, 0, 0
 	start, lineNo := 1, 0
 	flush := func() error {
-		if body.Len() == 0 && sep.Len() == 0 {
+		if pos == sepStart {
 			return nil
 		}
 		if len(s.Docs) >= MaxDocuments {
 			return fmt.Errorf("more than %d documents", MaxDocuments)
 		}
-		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: sep.String(), raw: body.String()}
+		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: text[sepStart:bodyStart], raw: text[bodyStart:pos]}
 		if err := d.classify(&budget); err != nil {
 			return err
 		}
@@ -129,26 +132,25 @@ func Parse(data []byte) (s *Stream, err error) {
 		if len(s.Docs) > MaxDocuments {
 			return fmt.Errorf("more than %d documents and list items", MaxDocuments)
 		}
-		sep.Reset()
-		body.Reset()
+		sepStart, bodyStart = pos, pos
 		return nil
 	}
-	for rest := string(data); rest != ""; {
-		l := rest
-		if i := strings.IndexByte(rest, '\n'); i >= 0 {
-			l = rest[:i+1]
+	for pos < len(text) {
+		l := text[pos:]
+		if i := strings.IndexByte(l, '\n'); i >= 0 {
+			l = l[:i+1]
 		}
-		rest = rest[len(l):]
 		lineNo++
 		if isSeparator(strings.TrimRight(l, "\r\n")) {
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			sep.WriteString(l)
+			pos += len(l)
+			bodyStart = pos
 			start = lineNo + 1
 			continue
 		}
-		body.WriteString(l)
+		pos += len(l)
 	}
 	if err := flush(); err != nil {
 		return nil, err

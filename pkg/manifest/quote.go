@@ -1,0 +1,60 @@
+package manifest
+
+import (
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// kyaml's FieldSetter double-quotes a string that YAML 1.1 (kubectl's
+// reader) would take for another type ("yes", "0x10"), so that kubectl
+// reads back the string kseal wrote. It finds out by parsing the string
+// with a whole YAML 1.1 parser: about a tenth of a millisecond a value,
+// the cost of `kseal decrypt` writing names and namespaces. plainWord
+// answers the same question without a parser for the words that names
+// are made of, and yaml.IsValueNonString answers it for everything else.
+
+// yaml11Words are the plain scalars starting with a letter that YAML 1.1
+// resolves to a boolean or null (go-yaml v2's resolve table), lower case:
+// plainWord accepts only lower case.
+var yaml11Words = map[string]bool{
+	"y": true, "yes": true, "n": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true,
+}
+
+// plainWord reports whether s is certainly read as that very string by
+// YAML 1.1 and 1.2 alike, written plain: a lower-case letter, then lower
+// case letters, digits, '-' and '.', and not one of yaml11Words. A plain
+// scalar starting with a letter resolves to something other than a string
+// only as one of those words (go-yaml v2's resolve: a letter is no hint
+// of a number or timestamp), and none of these characters is YAML syntax
+// in that position. false means "ask the parser", not "not a string".
+func plainWord(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return !yaml11Words[s]
+}
+
+// stringNode is the node kyaml's SetField would store for the string s in
+// a field that does not exist yet: tagged !!str, and double-quoted when
+// YAML 1.1 would read it as another type.
+func stringNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode}
+	n.SetString(s)
+	if !plainWord(s) && yaml.IsValueNonString(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// appendString adds the field key: s to the mapping m, which must not hold
+// key, as yaml.SetField(key, yaml.NewStringRNode(s)) does, without its
+// YAML 1.1 parse of s when plainWord settles it.
+func appendString(m *yaml.RNode, key, s string) {
+	m.YNode().Content = append(m.YNode().Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, stringNode(s))
+}
