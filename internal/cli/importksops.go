@@ -48,7 +48,10 @@ by one kseal SecretGenerator per Secret in the same file, so the
 kustomization's generators: entry stays as it is. KSOPS makes no name hash
 unless a Secret asks (kustomize.config.k8s.io/needs-hash); the converted
 generators keep that. The sops files are left for you to delete once the
-build works. secretFrom: entries are refused (docs/migrate.md).`,
+build works. Each secretFrom: entry (a Secret KSOPS builds from sops files:
+envs, files, binaryFiles) is sealed as NAME.kseal.yaml beside the generator
+and made by one SecretGenerator too; a dotenv line KSOPS's reader would
+unquote or expand is refused (docs/migrate.md).`,
 		Example: `  SOPS_AGE_KEY_FILE=team.key kseal import ksops --recipients-file cluster.pub -R -i overlays/`,
 	}
 	o.files.register(cmd, true)
