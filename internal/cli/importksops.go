@@ -21,9 +21,9 @@ const (
 	ksopsKind       = "ksops"
 )
 
-// ksopsConfig is what import reads of a ksops generator. secretFrom
-// (Secrets built from sops-encrypted dotenv and binary files) is read only
-// to refuse it: kseal's sops importer opens sops YAML files.
+// ksopsConfig is what import reads of a ksops generator: files (sops
+// files of Secrets) and secretFrom (Secrets built from sops-encrypted
+// files, importksopsfrom.go).
 type ksopsConfig struct {
 	APIVersion string         `json:"apiVersion"`
 	Kind       string         `json:"kind"`
@@ -48,7 +48,10 @@ by one kseal SecretGenerator per Secret in the same file, so the
 kustomization's generators: entry stays as it is. KSOPS makes no name hash
 unless a Secret asks (kustomize.config.k8s.io/needs-hash); the converted
 generators keep that. The sops files are left for you to delete once the
-build works. secretFrom: entries are refused (docs/migrate.md).`,
+build works. Each secretFrom: entry (a Secret KSOPS builds from sops files:
+envs, files, binaryFiles) is sealed as NAME.kseal.yaml beside the generator
+and made by one SecretGenerator too; a dotenv line KSOPS's reader would
+unquote or expand is refused (docs/migrate.md).`,
 		Example: `  SOPS_AGE_KEY_FILE=team.key kseal import ksops --recipients-file cluster.pub -R -i overlays/`,
 	}
 	o.files.register(cmd, true)
@@ -149,16 +152,25 @@ func convertKsops(e *env, o *importOpts, file string, n *yaml.RNode) ([]string, 
 	if err := sigsyaml.UnmarshalStrict([]byte(text), &k); err != nil {
 		return nil, nil, err
 	}
-	if len(k.SecretFrom) > 0 {
-		return nil, nil, hintError{fmt.Errorf("secretFrom: not converted (Secrets built from sops-encrypted dotenv and binary files)"),
-			"decrypt each with sops and seal it: a dotenv with kseal encrypt --name NAME -i, other files with kseal create --from-file (docs/migrate.md, KSOPS and kustomize secretGenerator)"}
-	}
-	if len(k.Files) == 0 {
-		return nil, nil, fmt.Errorf("no files")
+	if len(k.Files)+len(k.SecretFrom) == 0 {
+		return nil, nil, fmt.Errorf("no files or secretFrom")
 	}
 	dir := filepath.Dir(file)
 	var configs []string
 	var outs []ksopsOutput
+	for i, entry := range k.SecretFrom {
+		sd, err := convertSecretFrom(e, dir, entry)
+		if err != nil {
+			return nil, nil, fmt.Errorf("secretFrom[%d]: %w", i, err)
+		}
+		// Sealed beside the generator as NAME.kseal.yaml.
+		cfg, out, err := sealKsopsSecret(e, o, dir, sd.Node().GetName()+".yaml", sd, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("secretFrom[%d] %s: %w", i, sd.Node().GetName(), err)
+		}
+		configs = append(configs, cfg)
+		outs = append(outs, out)
+	}
 	for _, f := range k.Files {
 		if filepath.IsAbs(f) || !filepath.IsLocal(f) {
 			return nil, nil, fmt.Errorf("files %s: a path inside the generator's directory, as the kseal SecretGenerator requires", f)
@@ -178,6 +190,13 @@ func convertKsops(e *env, o *importOpts, file string, n *yaml.RNode) ([]string, 
 			configs = append(configs, cfg)
 			outs = append(outs, out)
 		}
+	}
+	seen := map[string]bool{}
+	for _, out := range outs {
+		if seen[out.path] {
+			return nil, nil, fmt.Errorf("%s: written twice (two entries make a Secret of that name)", out.path)
+		}
+		seen[out.path] = true
 	}
 	return configs, outs, nil
 }

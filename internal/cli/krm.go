@@ -127,7 +127,17 @@ func newKRMCmd(e *env) *cobra.Command {
 		}
 		return nil
 	})
-	cmd := command.Build(p, command.StandaloneDisabled, false)
+	// The error is kseal's to print, once, as every command's is (the
+	// framework would print it too, without a newline); and on failure
+	// the ResourceList goes back empty, never with the Secrets opened
+	// before the failing item.
+	cmd := command.Build(framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		err := p.Process(rl)
+		if err != nil {
+			rl.Items, rl.Results = nil, nil
+		}
+		return err
+	}), command.StandaloneDisabled, true)
 	cmd.Use = "krm"
 	cmd.Short = "Run as a KRM function (kustomize plugin): SealedSecrets and encrypted Secrets in, plain Secrets out"
 	cmd.Long = `krm reads a KRM ResourceList on standard input and writes it back with every

@@ -61,7 +61,7 @@ func openBudgeted(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed,
 	ids = objectIdentities(ids)
 	o, err := crypto.Open(e.ctx, s, d.Target(), ids)
 	if err != nil {
-		return nil, nil, nil, d.Err(err)
+		return nil, nil, nil, cutHint(d, d.Err(err))
 	}
 	return s, o, ids, nil
 }
@@ -90,6 +90,10 @@ it stands for; other documents pass through. Use it in CI to apply:
 		if err != nil {
 			return err
 		}
+		if err := checkCutShortAll(ins); err != nil {
+			return err
+		}
+		sum := summarize(ins, "decrypted", "sealed object", sealedKinds)
 		err = each(e, "decrypting", files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
 			_, o, err := openDoc(e, d, ids)
 			if err != nil {
@@ -100,7 +104,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 		if err != nil {
 			return err
 		}
-		return files.writeAs(e, ins, &out)
+		return sum.finish(e, false, files.writeAs(e, ins, &out))
 	}
 	return cmd
 }
@@ -235,6 +239,9 @@ with a summary line on standard error.`,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ins, err := files.read(e, args)
 		if err != nil {
+			return err
+		}
+		if err := checkCutShortAll(ins); err != nil {
 			return err
 		}
 		var infos []docInfo

@@ -69,6 +69,10 @@ func newRekeyCmd(e *env, use, short string, target *recipientSource, rekey rekey
 		if err != nil {
 			return err
 		}
+		if err := checkCutShortAll(ins); err != nil {
+			return err
+		}
+		sum := summarize(ins, pastTense(use), "sealed object", sealedKinds)
 		err = each(e, use, files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 			s, o, err := openDoc(e, d, ids)
 			if err != nil {
@@ -86,7 +90,7 @@ func newRekeyCmd(e *env, use, short string, target *recipientSource, rekey rekey
 		if err != nil {
 			return err
 		}
-		return files.writeAs(e, ins, &out)
+		return sum.finish(e, files.dryRun, files.writeAs(e, ins, &out))
 	}
 	return cmd
 }

@@ -105,6 +105,9 @@ Secret is written as a SealedSecret (seal) or encrypted Secret (encrypt).`
 		if err != nil {
 			return err
 		}
+		if err := checkCutShortAll(ins); err != nil {
+			return err
+		}
 		if err := checkDotenvInputs(ins, o.files.dotenvName); err != nil {
 			return err
 		}
@@ -114,7 +117,15 @@ Secret is written as a SealedSecret (seal) or encrypted Secret (encrypt).`
 			return err
 		}
 		spec := o.spec(e, f)
+		verb := "sealed"
+		if f == formEncrypted {
+			verb = "encrypted"
+		}
+		sum := summarize(ins, verb, "plain Secret", []manifest.Kind{manifest.KindSecret})
 		err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
+			if foreignKind(d) != "" {
+				return nil // a Secret sops encrypted: reported, never sealed as plaintext
+			}
 			s := spec
 			if in.strm.IsDotenv() && o.output.format == "" {
 				s.form = formEncrypted // a sealed dotenv is an encrypted Secret
@@ -124,15 +135,15 @@ Secret is written as a SealedSecret (seal) or encrypted Secret (encrypt).`
 		if err != nil {
 			return err
 		}
-		if err := o.files.writeAs(e, ins, &o.output); err != nil {
-			return err
-		}
-		for _, in := range ins {
-			if n := in.strm.DotenvComments(); n > 0 && in.dirty && !o.files.dryRun {
-				fmt.Fprintf(e.stderr, "kseal: %s: %s left out of the sealed dotenv (comments are not sealed, and a comment is often a value commented out)\n", printable(in.name), countNoun(n, "comment line"))
+		werr := o.files.writeAs(e, ins, &o.output)
+		if werr == nil {
+			for _, in := range ins {
+				if n := in.strm.DotenvComments(); n > 0 && in.dirty && !o.files.dryRun {
+					fmt.Fprintf(e.stderr, "kseal: %s: %s left out of the sealed dotenv (comments are not sealed, and a comment is often a value commented out)\n", printable(in.name), countNoun(n, "comment line"))
+				}
 			}
 		}
-		return nil
+		return sum.finish(e, o.files.dryRun, werr)
 	}
 	return cmd
 }

@@ -93,18 +93,7 @@ func foreignError(found []foreignFinding) error {
 // standard error: "verified 12 objects in 9 files; 2 files held no sealed
 // object".
 func walkSummary(w io.Writer, verb string, objects, files, empty, foreign int) {
-	line := fmt.Sprintf("kseal: %s %s in %s", verb, countNoun(objects, "object"), countNoun(files, "file"))
-	if empty > 0 {
-		held := "files held"
-		if empty == 1 {
-			held = "file held"
-		}
-		line += fmt.Sprintf("; %d %s no sealed object", empty, held)
-	}
-	if foreign > 0 {
-		line += fmt.Sprintf("; %s kseal cannot open", countNoun(foreign, "document"))
-	}
-	fmt.Fprintln(w, line)
+	fmt.Fprintln(w, summaryLine(verb, objects, files, empty, "sealed object", foreign))
 }
 
 // walkStats counts what a walk over files read.

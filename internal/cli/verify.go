@@ -132,6 +132,10 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verifie
 			continue
 		}
 		walk.add(in)
+		if err := checkCutShort(in); err != nil {
+			out = append(out, failure(p, nil, err))
+			continue
+		}
 		for _, d := range in.strm.Docs {
 			if d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted {
 				tasks = append(tasks, task{in.name, d})

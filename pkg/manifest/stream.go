@@ -181,6 +181,10 @@ func (d *Doc) classify(budget *int) error {
 			return &Error{Doc: d.Index, Err: err}
 		}
 		if err := checkMetadata(d.node); err != nil {
+			if d.Kind == KindSealedSecret && d.node.Field("spec") == nil {
+				// A SealedSecret cut before its metadata ends.
+				err = fmt.Errorf("%w: truncated or not a kseal envelope", err)
+			}
 			d.node, d.Kind = nil, KindOther
 			return &Error{Doc: d.Index, Err: err}
 		}
