@@ -9,12 +9,14 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"kseal.dev/kseal/internal/controller"
 	"kseal.dev/kseal/internal/envtestutil"
 )
 
 const (
-	fluxNS = "flux-system"
-	appsNS = "flux-apps"
+	fluxNS   = "flux-system"
+	appsNS   = "flux-apps"
+	deniedNS = "flux-denied" // the policy grants it only the other key
 )
 
 // TestFluxLoop runs the GitOps loop docs/flux.md describes with Flux's own
@@ -22,15 +24,16 @@ const (
 // git repository the test serves become Secrets; a Kustomization with
 // wait: true — and one whose healthChecks name a SealedSecret — turns Ready
 // only once every SealedSecret is; one that cannot open (sealed to another
-// key, or its template edited) fails the Kustomization at once, naming it;
-// a commit that changes a value is unsealed and the Kustomization is Ready
-// again; and a SealedSecret pruned from git takes its Secret with it.
+// key, its template edited, or sealed to a key kseal's policy does not
+// grant its namespace) fails the Kustomization at once, naming it; a commit
+// that changes a value is unsealed and the Kustomization is Ready again;
+// and a SealedSecret pruned from git takes its Secret with it.
 func TestFluxLoop(t *testing.T) {
 	envtestutil.Require(t, cluster)
 	ft := needFlux(t)
 	r := &runner{t: t, kubeconfig: kubeconfig(t, cluster), dir: t.TempDir()}
 	installFluxCRDs(t, cluster, ft.crds)
-	for _, ns := range []string{controllerNS, fluxNS, appsNS} {
+	for _, ns := range []string{controllerNS, fluxNS, appsNS, deniedNS} {
 		r.must([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n"), "kubectl", "apply", "-f", "-")
 	}
 	r.gc()
@@ -47,6 +50,7 @@ func TestFluxLoop(t *testing.T) {
 	ctrl.stop()
 	r.write("cluster.pub", pub)
 	other := strings.TrimSpace(r.must(nil, "kseal", "keygen", "-o", "other.key"))
+	r.setPolicy(fmt.Sprintf(fluxPolicy, appsNS, deniedNS, other))
 
 	db := r.sealApp("db", nil, map[string]string{"password": "first-password"})
 	api := r.sealApp("api", nil, map[string]string{"token": "api-token"})
@@ -84,7 +88,7 @@ func TestFluxLoop(t *testing.T) {
 	}
 
 	t.Log("kseal-controller runs: Secrets, then Ready Kustomizations")
-	r.startController()
+	r.startController("--cluster-name=test") // the policy's cluster
 	apps := r.waitKustomization("apps Ready at "+rev1, fluxNS, "apps", readyAt(rev1))
 	named := r.waitKustomization("cache Ready at "+rev1, fluxNS, "cache", readyAt(rev1))
 	r.wantSecret("db", "password", "first-password")
@@ -111,24 +115,33 @@ func TestFluxLoop(t *testing.T) {
 		t.Fatalf("no template label to tamper with in:\n%s", cache)
 	}
 	tampered := cache[:i] + "tier: evil" + cache[i+len("tier: cache"):]
-	rev2 := repo.commit("a foreign key and a tampered template", map[string]string{
+	rev2 := repo.commit("a foreign key, a tampered template, a key the policy does not grant", map[string]string{
 		"apps/wrong-key.yaml": r.sealApp("wrong-key", nil, map[string]string{"k": "v"}, "-r", other),
 		"named/cache.yaml":    tampered,
+		// The controller holds the cluster key; the policy does not
+		// grant it to this namespace.
+		"denied/denied.yaml": r.seal(deniedNS, "denied", nil, map[string]string{"k": "v"}),
 	})
 	r.fluxReconcile("gitrepository", fluxNS, "apps")
-	for _, tc := range []struct{ ks, ss, reason string }{
-		{"apps", "wrong-key", "NoMatchingKey"},
-		{"cache", "cache", "IntegrityFailed"},
+	r.must([]byte(fmt.Sprintf(fluxDenied, fluxNS)), "kubectl", "apply", "-f", "-")
+	for _, tc := range []struct{ ks, ns, ss, reason string }{
+		{"apps", appsNS, "wrong-key", "NoMatchingKey"},
+		{"cache", appsNS, "cache", "IntegrityFailed"},
+		{"denied", deniedNS, "denied", "PolicyDenied"},
 	} {
-		r.wantHealthFailed(tc.ks, rev2, tc.ss, tc.reason)
+		r.wantHealthFailed(tc.ks, rev2, tc.ns, tc.ss, tc.reason)
 	}
+	// Deleting the Kustomization prunes what it applied, before its path
+	// leaves git.
+	r.must(nil, "kubectl", "-n", fluxNS, "delete", "kustomization", "denied", "--timeout=60s")
 
 	t.Log("a new value is unsealed; pruned SealedSecrets take their Secrets")
-	rev3 := repo.commit("new password; drop wrong-key and api; restore cache", map[string]string{
+	rev3 := repo.commit("new password; drop wrong-key, api and denied; restore cache", map[string]string{
 		"apps/db.yaml":        r.sealApp("db", nil, map[string]string{"password": "second-password"}),
 		"apps/wrong-key.yaml": "",
 		"apps/api.yaml":       "",
 		"named/cache.yaml":    cache,
+		"denied/denied.yaml":  "",
 	})
 	r.fluxReconcile("gitrepository", fluxNS, "apps")
 	r.waitKustomization("apps Ready again at "+rev3, fluxNS, "apps", readyAt(rev3))
@@ -148,11 +161,17 @@ func TestFluxLoop(t *testing.T) {
 	}
 }
 
-// sealApp seals a Secret name in the apps namespace with the kseal CLI, to
-// the cluster recipient in cluster.pub unless to names other recipients.
+// sealApp seals a Secret name in the apps namespace (see seal).
 func (r *runner) sealApp(name string, labels, data map[string]string, to ...string) string {
 	r.t.Helper()
-	doc := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n", name, appsNS)
+	return r.seal(appsNS, name, labels, data, to...)
+}
+
+// seal seals a Secret ns/name with the kseal CLI, to the cluster recipient
+// in cluster.pub unless to names other recipients.
+func (r *runner) seal(ns, name string, labels, data map[string]string, to ...string) string {
+	r.t.Helper()
+	doc := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n", name, ns)
 	if len(labels) > 0 {
 		doc += "  labels:\n"
 		for k, v := range labels {
@@ -172,8 +191,8 @@ func (r *runner) sealApp(name string, labels, data map[string]string, to ...stri
 
 // wantHealthFailed waits until the Kustomization ks fails its health check
 // at revision, at once rather than at its timeout, naming the SealedSecret
-// ss, whose own Ready condition gives reason.
-func (r *runner) wantHealthFailed(ks, revision, ss, reason string) {
+// ns/ss, whose own Ready condition gives reason.
+func (r *runner) wantHealthFailed(ks, revision, ns, ss, reason string) {
 	r.t.Helper()
 	o := r.waitKustomization(ks+" failed at "+revision, fluxNS, ks, func(o *fluxObject) error {
 		c := o.ready()
@@ -183,12 +202,12 @@ func (r *runner) wantHealthFailed(ks, revision, ss, reason string) {
 		return nil
 	})
 	msg := o.ready().Message
-	for _, want := range []string{"failed early due to stalled resources", "SealedSecret/" + appsNS + "/" + ss + " status: 'Failed'"} {
+	for _, want := range []string{"failed early due to stalled resources", "SealedSecret/" + ns + "/" + ss + " status: 'Failed'"} {
 		if !strings.Contains(msg, want) {
 			r.t.Errorf("Kustomization %s's Ready message lacks %q: %s", ks, want, msg)
 		}
 	}
-	obj, err := r.get("sealedsecret", appsNS, ss)
+	obj, err := r.get("sealedsecret", ns, ss)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -237,6 +256,54 @@ spec:
     name: cache
     namespace: %[3]s
 `
+
+// fluxDenied: a Kustomization (namespace) of the SealedSecret the policy
+// denies, apart from the others so that each failure is its own.
+const fluxDenied = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: denied, namespace: %s}
+spec:
+  interval: 10s
+  retryInterval: 5s
+  timeout: 2m
+  sourceRef: {kind: GitRepository, name: apps}
+  path: ./denied
+  prune: true
+  wait: true
+`
+
+// fluxPolicy (apps namespace, denied namespace, the other key's recipient)
+// grants the apps namespace both keys the test seals to, so that the wrong
+// key fails for want of the key (NoMatchingKey) and not by policy, and the
+// denied namespace the other key only.
+const fluxPolicy = `apiVersion: kseal.dev/v1alpha1
+kind: Policy
+clusters:
+  test: {recipientsFile: test.pub}
+keys:
+  cluster: {cluster: test}
+  other: {recipient: %[3]s}
+services:
+  apps: {namespaces: [%[1]s], keys: [cluster, other]}
+  denied: {namespaces: [%[2]s], keys: [other]}
+`
+
+// setPolicy serves text to the controller as its policy ConfigMap, and
+// removes it and the controller's kept copy when the test ends, so that no
+// later test in the package runs under it.
+func (r *runner) setPolicy(text string) {
+	r.t.Helper()
+	// Not named kseal.yaml: kseal seal would find it and follow it.
+	r.write("cluster-policy.yaml", text)
+	r.must(nil, "kubectl", "-n", controllerNS, "create", "configmap", controller.PolicyConfigMap,
+		"--from-file="+controller.PolicyKey+"=cluster-policy.yaml")
+	r.t.Cleanup(func() {
+		if _, err := r.run(nil, "kubectl", "-n", controllerNS, "delete", "configmap", "--ignore-not-found",
+			controller.PolicyConfigMap, controller.PolicyAppliedConfigMap); err != nil {
+			r.t.Error(err)
+		}
+	})
+}
 
 // wantSecret polls until the Secret name in the apps namespace holds want
 // under key.
