@@ -86,8 +86,12 @@ func runImportKsops(e *env, o *importOpts, args []string) error {
 			if d.Item() >= 0 {
 				continue
 			}
+			if av, kind := d.TypeMeta(); av != ksopsAPIVersion || kind != ksopsKind {
+				parts = append(parts, d.Raw())
+				continue
+			}
 			n, err := yaml.Parse(d.Raw())
-			if err != nil || n.GetApiVersion() != ksopsAPIVersion || n.GetKind() != ksopsKind {
+			if err != nil || n.YNode().Kind != yaml.MappingNode || n.GetApiVersion() != ksopsAPIVersion || n.GetKind() != ksopsKind {
 				parts = append(parts, d.Raw())
 				continue
 			}

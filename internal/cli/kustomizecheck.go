@@ -125,8 +125,11 @@ func dotenvSealed(p string) (bool, error) {
 // found among the manifests: sources that are not sealed (the generator
 // refuses them at build time; the check says so before the commit).
 func checkGeneratorConfig(file string, d *manifest.Doc) []finding {
-	n, err := yaml.Parse(d.Raw())
-	if err != nil || !isGeneratorConfig(n) {
+	if av, kind := d.TypeMeta(); av != manifest.SealedAPIVersion || kind != GeneratorKind {
+		return nil
+	}
+	n := d.OtherTree()
+	if !isGeneratorConfig(n) {
 		return nil
 	}
 	var out []finding

@@ -3,9 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/crypto"
 	"kseal.dev/kseal/pkg/manifest"
@@ -24,14 +21,10 @@ var errCutShort = errors.New("truncated or not a kseal envelope")
 // version without a kind.
 func checkCutShort(in *input) error {
 	for _, d := range in.strm.Docs {
-		if d.Kind != manifest.KindOther || d.Item() >= 0 || !strings.Contains(d.Raw(), manifest.SealedAPIVersion) {
+		if d.Kind != manifest.KindOther || d.Item() >= 0 {
 			continue
 		}
-		n, err := yaml.Parse(d.Raw())
-		if err != nil || n.YNode().Kind != yaml.MappingNode {
-			continue
-		}
-		if n.GetApiVersion() == manifest.SealedAPIVersion && n.GetKind() == "" {
+		if av, kind := d.TypeMeta(); av == manifest.SealedAPIVersion && kind == "" {
 			return exitError{ExitNoOpen, fmt.Errorf("%s: doc %d: apiVersion %s and no kind: %w", in.name, d.Index, manifest.SealedAPIVersion, errCutShort)}
 		}
 	}

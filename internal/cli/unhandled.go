@@ -27,11 +27,9 @@ func foreignDoc(d *manifest.Doc) (string, *yaml.RNode) {
 		if !strings.Contains(raw, "bitnami.com/v1alpha1") && !strings.Contains(raw, "sops") {
 			return "", nil
 		}
-		p, err := yaml.Parse(raw)
-		if err != nil || p.YNode().Kind != yaml.MappingNode {
+		if n = d.OtherTree(); n == nil {
 			return "", nil
 		}
-		n = p
 	}
 	if n.GetApiVersion() == "bitnami.com/v1alpha1" && n.GetKind() == "SealedSecret" {
 		return "an unconverted bitnami SealedSecret (kseal import sealed-secrets converts it)", n

@@ -61,6 +61,7 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 	if err != nil {
 		return false, d.invalidYAML(err)
 	}
+	d.root, d.header, d.nodes = sum.Root, sum.Header, sum.Nodes
 	if sum.Documents > 1 {
 		// "--- {kind: Secret}" starts a document on the separator's own
 		// line; kseal splits on bare separators only and would otherwise

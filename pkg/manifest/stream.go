@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
 
 // Kinds of document.
@@ -68,6 +70,12 @@ type Doc struct {
 	kubectlCheck bool
 	list         *yaml.RNode
 	listSeq      *yaml.Node
+	// From the event pass: the top level's kind, apiVersion and kind, and
+	// the node count, so that documents kseal passes through can be looked
+	// into without parsing every one of them (other.go).
+	root   yamlevents.RootKind
+	header yamlevents.Header
+	nodes  int
 }
 
 // Stream is a parsed multi-document YAML stream.

@@ -1,0 +1,41 @@
+package manifest
+
+import (
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
+)
+
+// maxOtherNodes caps the tree OtherTree builds: a generator config, a
+// bitnami SealedSecret or a sops document holds far fewer nodes, and a
+// tree this size costs a few tens of MiB at most, once per document.
+const maxOtherNodes = 1 << 16
+
+// TypeMeta returns the apiVersion and kind the document's top level
+// declares, read from its events for a document kseal passes through.
+func (d *Doc) TypeMeta() (apiVersion, kind string) {
+	if d.node != nil {
+		return d.node.GetApiVersion(), d.node.GetKind()
+	}
+	return d.header.APIVersion, d.header.Kind
+}
+
+// OtherTree returns the node tree of a document kseal passes through, for
+// the checks that look into such objects (a kseal SecretGenerator config,
+// an unconverted bitnami SealedSecret, a sops document): nil unless its
+// top level is a mapping of at most maxOtherNodes nodes. Parsing every
+// document that way would break the parse memory bound (see limits.go),
+// and a top level that is not a mapping makes kyaml's accessors panic.
+func (d *Doc) OtherTree() *yaml.RNode {
+	if d.node != nil {
+		return d.node
+	}
+	if d.root != yamlevents.RootMapping || d.nodes > maxOtherNodes {
+		return nil
+	}
+	n, err := yaml.Parse(d.raw)
+	if err != nil || n.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	return n
+}
