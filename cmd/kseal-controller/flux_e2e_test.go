@@ -131,6 +131,18 @@ func TestFluxLoop(t *testing.T) {
 	} {
 		r.wantHealthFailed(tc.ks, rev2, tc.ns, tc.ss, tc.reason)
 	}
+	// What the threat model cares about is not the status but the
+	// Secrets: the failures above are already on the SealedSecrets, so
+	// the controller has acted on each, and none may have produced or
+	// changed a Secret.
+	r.wantNoSecret(appsNS, "wrong-key")
+	r.wantNoSecret(deniedNS, "denied")
+	// The edited label must not reach the Secret: it keeps the genuine
+	// template's, and its value.
+	if tier := r.must(nil, "kubectl", "-n", appsNS, "get", "secret", "cache", "-o", "jsonpath={.metadata.labels.tier}"); tier != "cache" {
+		t.Errorf("Secret cache has label tier=%q after its template was tampered with, want the genuine %q", tier, "cache")
+	}
+	r.wantSecret("cache", "url", "redis://cache")
 	// Deleting the Kustomization prunes what it applied, before its path
 	// leaves git.
 	r.must(nil, "kubectl", "-n", fluxNS, "delete", "kustomization", "denied", "--timeout=60s")
@@ -303,6 +315,14 @@ func (r *runner) setPolicy(text string) {
 			r.t.Error(err)
 		}
 	})
+}
+
+// wantNoSecret fails unless there is no Secret ns/name.
+func (r *runner) wantNoSecret(ns, name string) {
+	r.t.Helper()
+	if out := r.must(nil, "kubectl", "-n", ns, "get", "secret", name, "--ignore-not-found", "-o", "name"); out != "" {
+		r.t.Errorf("a Secret %s/%s exists though its SealedSecret cannot open: %s", ns, name, strings.TrimSpace(out))
+	}
 }
 
 // wantSecret polls until the Secret name in the apps namespace holds want
