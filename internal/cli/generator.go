@@ -33,14 +33,9 @@ const (
 // annotations — comes from the sealed sources, where it is authenticated:
 // the config is a git writer's plain text.
 type generatorConfig struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name        string            `json:"name"`
-		Namespace   string            `json:"namespace,omitempty"`
-		Labels      map[string]string `json:"labels,omitempty"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	} `json:"metadata"`
+	APIVersion string        `json:"apiVersion"`
+	Kind       string        `json:"kind"`
+	Metadata   generatedMeta `json:"metadata"`
 	// Type, when set, must be the sources' sealed type: it documents the
 	// Secret in the config without letting the config change it.
 	Type string `json:"type,omitempty"`
@@ -53,6 +48,15 @@ type generatorConfig struct {
 	Options  struct {
 		DisableNameSuffixHash bool `json:"disableNameSuffixHash,omitempty"`
 	} `json:"options,omitempty"`
+}
+
+// generatedMeta is the metadata a generator config gives the Secret it
+// makes (a kseal SecretGenerator, or a KSOPS secretFrom entry).
+type generatedMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // isGeneratorConfig reports whether n is a kseal SecretGenerator.

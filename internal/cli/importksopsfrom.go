@@ -20,16 +20,11 @@ import (
 // cleartext as one value (files, binaryFiles: KEY=PATH or PATH, the key
 // then being the file's base name) or its KEY=VALUE lines as values (envs).
 type ksopsSecretFrom struct {
-	Metadata struct {
-		Name        string            `json:"name"`
-		Namespace   string            `json:"namespace,omitempty"`
-		Labels      map[string]string `json:"labels,omitempty"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	} `json:"metadata"`
-	Type        string   `json:"type,omitempty"`
-	Files       []string `json:"files,omitempty"`
-	BinaryFiles []string `json:"binaryFiles,omitempty"`
-	Envs        []string `json:"envs,omitempty"`
+	Metadata    generatedMeta `json:"metadata"`
+	Type        string        `json:"type,omitempty"`
+	Files       []string      `json:"files,omitempty"`
+	BinaryFiles []string      `json:"binaryFiles,omitempty"`
+	Envs        []string      `json:"envs,omitempty"`
 }
 
 // convertSecretFrom makes the plain Secret a secretFrom entry (entry, the
@@ -160,9 +155,10 @@ func decryptSopsSource(e *env, dir, path string) ([]byte, error) {
 	return sops.Decrypt(e.ctx, bin, data, format)
 }
 
-// sopsFormat is the format sops (and so KSOPS) reads a file named path in.
+// sopsFormat is the format sops (and so KSOPS) reads a file named path in:
+// by its extension, as written (x.YAML is a binary file to sops).
 func sopsFormat(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
+	switch filepath.Ext(path) {
 	case ".yaml", ".yml":
 		return "yaml"
 	case ".json":
@@ -192,7 +188,10 @@ func ksopsDotenv(data []byte) ([][2]string, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("line %d: not KEY=VALUE", i+1)
 		}
-		if strings.HasPrefix(k, "export ") || strings.ContainsAny(v, "\"'`$\\\r") || strings.Contains(v, " #") {
+		// godotenv also cuts a value at a "#" after any space, drops a
+		// "---" ending a line, and trims only ASCII spaces.
+		if strings.HasPrefix(k, "export ") || strings.ContainsAny(v, "\"'`$\\\r#") ||
+			strings.HasSuffix(line, "---") || t != strings.Trim(line, " \t") || strings.TrimSpace(v) != strings.Trim(v, " \t") {
 			return nil, fmt.Errorf("line %d: key %q: KSOPS reads this value with godotenv's quoting, expansion or comment rules: not converted; seal the value you mean with kseal set", i+1, k)
 		}
 		if seen[k] {

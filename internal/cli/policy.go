@@ -303,8 +303,8 @@ func checkFile(p *policy.Policy, file string) ([]finding, int, error) {
 			out = append(out, checkGeneratorConfig(file, d)...)
 			// Left behind by a migration: the old controller would still
 			// unseal it, under no kseal policy.
-			if what, n := foreignDoc(d); n != nil && n.GetApiVersion() == "bitnami.com/v1alpha1" {
-				out = append(out, finding{file, d.Line, fmt.Sprintf("%s %s: %s", printable(n.GetKind()), printable(objectOf(n)), what)})
+			if f, ok := foreignDoc(d); ok && f.bitnami {
+				out = append(out, finding{file, d.Line, fmt.Sprintf("%s %s: %s", printable(f.kind), printable(f.object), f.what)})
 			}
 			continue
 		}

@@ -54,9 +54,9 @@ summary line ends standard error.`,
 			st := fileStatus{File: in.name, Status: "none"}
 			var plain, foreign []string
 			for _, d := range in.strm.Docs {
-				if what, n := foreignDoc(d); what != "" {
+				if f, ok := foreignDoc(d); ok {
 					st.Foreign++
-					foreign = append(foreign, fmt.Sprintf("doc %d %s %s: %s", d.Index, printable(n.GetKind()), printable(objectOf(n)), what))
+					foreign = append(foreign, fmt.Sprintf("doc %d %s %s: %s", d.Index, printable(f.kind), printable(f.object), f.what))
 					continue
 				}
 				switch d.Kind {

@@ -48,8 +48,8 @@ func summarize(ins []*input, verb, idle string, kinds []manifest.Kind) *runSumma
 // must not handle as the kind it parses as (a Secret sops encrypted reads
 // as a plain Secret).
 func foreignKind(d *manifest.Doc) string {
-	what, _ := foreignDoc(d)
-	return what
+	f, _ := foreignDoc(d)
+	return f.what
 }
 
 // finish ends a run whose writing returned err: on success (or a dry

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -17,27 +16,34 @@ import (
 // with half its secrets still bitnami's is not what a user checking it
 // means.
 
-// foreignDoc says what d is when kseal cannot open it, or "", and returns
-// the node it read d as (the parser keeps no tree of documents it passes
-// through).
-func foreignDoc(d *manifest.Doc) (string, *yaml.RNode) {
-	n := d.Node()
-	if n == nil {
-		raw := d.Raw()
-		if !strings.Contains(raw, "bitnami.com/v1alpha1") && !strings.Contains(raw, "sops") {
-			return "", nil
-		}
-		if n = d.OtherTree(); n == nil {
-			return "", nil
-		}
+// bitnamiAPIVersion is the API version of sealed-secrets' SealedSecret.
+const bitnamiAPIVersion = "bitnami.com/v1alpha1"
+
+// foreign is a document kseal cannot open.
+type foreign struct {
+	what, kind, object string
+	bitnami            bool // an unconverted bitnami SealedSecret
+}
+
+// foreignDoc says what d is when kseal cannot open it (ok false when it
+// can, or it is no secret). It goes by the document's events, so that no
+// spelling of apiVersion or the sops key and no size hides one; the name
+// is read from a tree only when the document is small enough for one.
+func foreignDoc(d *manifest.Doc) (f foreign, ok bool) {
+	av, kind := d.TypeMeta()
+	switch {
+	case av == bitnamiAPIVersion && kind == "SealedSecret":
+		f = foreign{what: "an unconverted bitnami SealedSecret (kseal import sealed-secrets converts it)", bitnami: true}
+	case d.SopsEncrypted():
+		f = foreign{what: "a sops-encrypted document (kseal import sops converts it)"}
+	default:
+		return foreign{}, false
 	}
-	if n.GetApiVersion() == "bitnami.com/v1alpha1" && n.GetKind() == "SealedSecret" {
-		return "an unconverted bitnami SealedSecret (kseal import sealed-secrets converts it)", n
+	f.kind, f.object = kind, "(too large to read its name)"
+	if n := d.OtherTree(); n != nil {
+		f.object = objectOf(n)
 	}
-	if meta := n.Field("sops"); meta != nil && meta.Value.YNode().Kind == yaml.MappingNode {
-		return "a sops-encrypted document (kseal import sops converts it)", n
-	}
-	return "", nil
+	return f, true
 }
 
 // objectOf is "NS/NAME" (or "NAME") of n.
@@ -65,8 +71,8 @@ func (f foreignFinding) String() string {
 func foreignDocs(in *input) []foreignFinding {
 	var out []foreignFinding
 	for _, d := range in.strm.Docs {
-		if what, n := foreignDoc(d); what != "" {
-			out = append(out, foreignFinding{in.name, d.Index, n.GetKind(), objectOf(n), what})
+		if f, ok := foreignDoc(d); ok {
+			out = append(out, foreignFinding{in.name, d.Index, f.kind, f.object, f.what})
 		}
 	}
 	return out

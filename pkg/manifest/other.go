@@ -39,3 +39,18 @@ func (d *Doc) OtherTree() *yaml.RNode {
 	}
 	return n
 }
+
+// SopsEncrypted reports whether sops encrypted the document, or the list
+// holding it (sops keeps its metadata at the top of the file): a "sops"
+// key at its top level holds a mapping. A Secret sops encrypted reads as a
+// plain Secret whose values are sops' ciphertexts.
+func (d *Doc) SopsEncrypted() bool {
+	if d.parent != nil {
+		return d.parent.SopsEncrypted()
+	}
+	if d.node != nil {
+		f := d.node.Field("sops")
+		return f != nil && f.Value.YNode().Kind == yaml.MappingNode
+	}
+	return d.header.Sops
+}

@@ -20,6 +20,7 @@ type Header struct {
 	// with a tag (!!binary) or an alias, so that kubectl's decoder may read
 	// another string than the text says.
 	Disguised bool
+	Sops      bool // a "sops" key holds a mapping: sops encrypted the object
 }
 
 // Summary describes one YAML stream without keeping any of it.
@@ -225,6 +226,8 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte)
 			} else if typ == yaml_SCALAR_EVENT {
 				*v = string(value)
 			}
+		case parent.key == "sops" && typ == yaml_MAPPING_START_EVENT:
+			h.Sops = true
 		case parent.role == roleRoot && typ == yaml_SEQUENCE_START_EVENT && parent.key == "items":
 			s.HasItems, child.role = true, roleItems
 		}
