@@ -134,8 +134,8 @@ standard input and writes standard output. -i rewrites files in place
 	defer applyExamples(root)
 	defer registerCompletions(root)
 	root.AddCommand(
-		newSealCmd(e, formSealed),
-		newSealCmd(e, formEncrypted),
+		newSealCmd(e),
+		newEncryptCmd(e),
 		newCreateCmd(e),
 		newDecryptCmd(e),
 		newEditCmd(e),
