@@ -165,7 +165,7 @@ func TestReleaseWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"tags: ['v*.*.*']", "RELEASE_TAG: ${{ github.ref_name }}", "run: make release\n", "fetch-depth: 0", "git diff --exit-code plugins/kseal.yaml",
-		"dist/SHA256SUMS.sig", "_oci.sig", "verify --key cosign.pub", "verify-blob --key cosign.pub"} {
+		"dist/SHA256SUMS.sig", "_oci.sig", "verify --key cosign.pub", "verify-blob --key cosign.pub", "sha256sum cosign.pub"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("release.yml lacks %q", want)
 		}
