@@ -105,7 +105,8 @@ demo: build
 
 # Every release artifact into dist/: archives, SBOMs, the image, the
 # chart, the krew manifest (also plugins/kseal.yaml), SHA256SUMS, and with
-# COSIGN_KEY (+ COSIGN_PASSWORD) their signatures (docs/release.md).
+# COSIGN_KEY (+ COSIGN_PASSWORD) their signatures; with RELEASE_SIGN=later
+# none, for make release-sign to add (docs/release.md).
 release:
 	@$(RELEASE_ENV) bash hack/release/release.sh
 
@@ -113,9 +114,10 @@ release:
 release-check:
 	@$(RELEASE_ENV) bash hack/release/release.sh --check
 
-# Signs an already built dist/ (COSIGN_KEY, COSIGN_PASSWORD).
+# Signs an already built dist/ (COSIGN_KEY, COSIGN_PASSWORD): the step
+# after `make release` with RELEASE_SIGN=later, which it clears.
 release-sign:
-	@$(RELEASE_ENV) bash hack/release/sign.sh dist
+	@$(RELEASE_ENV) RELEASE_SIGN= bash hack/release/sign.sh dist
 
 release-flags:
 	@echo 'RELEASE_GOFLAGS=$(RELEASE_GOFLAGS)'

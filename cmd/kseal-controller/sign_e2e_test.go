@@ -17,6 +17,7 @@ import (
 type signEnv struct {
 	key, password, pub, tag string
 	extra                   []string
+	preflight               bool // sign.sh --preflight, as make release runs it first
 }
 
 // sign runs hack/release/sign.sh on dist as make release does, and
@@ -24,7 +25,11 @@ type signEnv struct {
 func sign(t *testing.T, cosign, dist string, e signEnv) (string, error) {
 	t.Helper()
 	rel := releaseEnv(t)
-	cmd := exec.Command("bash", filepath.Join(root, "hack", "release", "sign.sh"), dist)
+	args := []string{filepath.Join(root, "hack", "release", "sign.sh"), dist}
+	if e.preflight {
+		args = []string{args[0], "--preflight", dist}
+	}
+	cmd := exec.Command("bash", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "VERSION="+rel["VERSION"], "IMAGE_REPO="+rel["IMAGE_REPO"], "KSEAL_COSIGN="+cosign,
 		"COSIGN_KEY="+e.key, "COSIGN_PASSWORD="+e.password, "COSIGN_PUB="+e.pub, "RELEASE_TAG="+e.tag)
@@ -109,8 +114,10 @@ func registry(t *testing.T) (crane, addr string) {
 // workflow's pushes (the image, then its signature) have put both in a
 // registry. One changed byte in SHA256SUMS, another key, or the signature
 // beside another image fails verification. Without a key the release
-// says it is unsigned and goes on, except for a tagged release; a key that
-// is not the published one fails and leaves no signature behind.
+// says it is unsigned and goes on, except for a tagged release; with
+// RELEASE_SIGN=later (the workflow's make release) a tagged build needs
+// no key, signs nothing, and fails if a key is in its environment; a key
+// that is not the published one fails and leaves no signature behind.
 func TestReleaseSigned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the controller image and signs it with cosign (-short)")
@@ -152,28 +159,36 @@ func TestReleaseSigned(t *testing.T) {
 	key, pub := keyPair(t, cosign, "release-pw")
 	_, otherPub := keyPair(t, cosign, "other-pw")
 
+	later := []string{"RELEASE_SIGN=later"}
+	tag := rel["VERSION"]
 	for _, c := range []struct {
 		name string
 		env  signEnv
-		want string // in the output; "" for success
+		ok   bool
+		want string // in the output
 	}{
-		{"no key: unsigned, said plainly", signEnv{pub: pub}, ""},
-		{"a tagged release without a key fails", signEnv{pub: pub, tag: rel["VERSION"]}, "is a tagged release and COSIGN_KEY is not set"},
-		{"a key that is not the published one fails", signEnv{key: key, password: "release-pw", pub: otherPub}, "COSIGN_KEY is not the key users verify with"},
-		{"a placeholder public key fails", signEnv{key: key, password: "release-pw", pub: filepath.Join(root, "README.md")}, "holds no public key"},
-		{"a wrong password fails", signEnv{key: key, password: "guess", pub: pub}, "decrypt"},
+		{"no key: unsigned, said plainly", signEnv{pub: pub}, true, "UNSIGNED: COSIGN_KEY is not set"},
+		{"a tagged release without a key fails", signEnv{pub: pub, tag: tag}, false, "is a tagged release and COSIGN_KEY is not set"},
+		{"preflight: a tagged release without a key fails", signEnv{pub: pub, tag: tag, preflight: true}, false, "is a tagged release and COSIGN_KEY is not set"},
+		{"preflight: a tagged release signed later passes without a key", signEnv{pub: pub, tag: tag, preflight: true, extra: later}, true, ""},
+		{"a tagged release signed later signs nothing, said plainly", signEnv{pub: pub, tag: tag, extra: later}, true, "NOT SIGNED YET (RELEASE_SIGN=later): run make release-sign"},
+		{"preflight: signed later with the key in the build's env fails", signEnv{key: key, password: "release-pw", pub: pub, tag: tag, preflight: true, extra: later}, false, "the build must not see the key"},
+		{"signed later with the key's password in the build's env fails", signEnv{pub: pub, tag: tag, extra: append(later, "COSIGN_PASSWORD=release-pw")}, false, "the build must not see the key"},
+		{"signed later with the key's PEM in the build's env fails", signEnv{pub: pub, tag: tag, extra: append(later, "COSIGN_PRIVATE_KEY=pem")}, false, "the build must not see the key"},
+		{"an unknown RELEASE_SIGN fails", signEnv{pub: pub, tag: tag, extra: []string{"RELEASE_SIGN=never"}}, false, "the only value is later"},
+		{"a key that is not the published one fails", signEnv{key: key, password: "release-pw", pub: otherPub}, false, "COSIGN_KEY is not the key users verify with"},
+		{"a placeholder public key fails", signEnv{key: key, password: "release-pw", pub: filepath.Join(root, "README.md")}, false, "holds no public key"},
+		{"a wrong password fails", signEnv{key: key, password: "guess", pub: pub}, false, "decrypt"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := sign(t, cosign, dist, c.env)
 			switch {
-			case c.want == "" && err != nil:
+			case c.ok && err != nil:
 				t.Fatalf("sign.sh: %v\n%s", err, out)
-			case c.want == "" && !strings.Contains(out, "UNSIGNED: COSIGN_KEY is not set"):
-				t.Errorf("unsigned, and sign.sh does not say so:\n%s", out)
-			case c.want != "" && err == nil:
+			case !c.ok && err == nil:
 				t.Fatalf("sign.sh succeeded:\n%s", out)
-			case c.want != "" && !strings.Contains(out, c.want):
-				t.Errorf("sign.sh's error lacks %q:\n%s", c.want, out)
+			case !strings.Contains(out, c.want):
+				t.Errorf("sign.sh's output lacks %q:\n%s", c.want, out)
 			}
 			if strings.Contains(out, "release-pw") {
 				t.Error("sign.sh printed the key's password")

@@ -12,7 +12,8 @@
 #   SHA256SUMS                            the sha256 of each of the above
 #   SHA256SUMS.sig, kseal-controller_V_oci.sig
 #                                         cosign signatures, when COSIGN_KEY is
-#                                         given (hack/release/sign.sh)
+#                                         given and RELEASE_SIGN is not
+#                                         later (hack/release/sign.sh)
 #
 # Nothing but the Go module proxy is reached, and no Docker daemon is used.
 # Every time stamp is SOURCE_DATE_EPOCH, the time of the commit that last
@@ -30,7 +31,7 @@ if [ -n "${RELEASE_TAG:-}" ] && [ "$RELEASE_TAG" != "$VERSION" ]; then
   exit 1
 fi
 go run ./hack/setversion -check >/dev/null
-bash hack/release/sign.sh --preflight # a tagged release needs a key: fail before building
+bash hack/release/sign.sh --preflight # a tagged release needs a key (or RELEASE_SIGN=later): fail before building
 
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct -- release.env)
 : "${SOURCE_DATE_EPOCH:?release.env has no commit: commit it first}"

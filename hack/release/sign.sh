@@ -17,6 +17,13 @@
 #                    plainly), except for a tagged release (RELEASE_TAG set),
 #                    which fails: a published release is signed.
 #   COSIGN_PASSWORD  the key's password (cosign reads it)
+#   RELEASE_SIGN     "later": signing is a separate step (make release-sign,
+#                    as the release workflow does), so that goreleaser, helm,
+#                    the go toolchain and the tools built from the module
+#                    proxy never run with the key in their environment. A
+#                    tagged build then passes preflight without a key, signs
+#                    nothing, and fails if a key is in its environment.
+#                    `make release-sign` clears it.
 #   COSIGN_PUB       the public key users verify with (default: cosign.pub at
 #                    the repository root). Both signatures are verified with it
 #                    before this succeeds, so a key that is not the published
@@ -47,6 +54,18 @@ pub=${COSIGN_PUB:-cosign.pub}
 # An earlier run's signatures would sign other artifacts, or look as if
 # this run had signed.
 [ -n "$preflight" ] || rm -rf "$dist/SHA256SUMS.sig" "$sigdir"
+case ${RELEASE_SIGN:-} in
+  "") ;;
+  later)
+    if [ -n "${COSIGN_KEY:-}${COSIGN_PRIVATE_KEY:-}${COSIGN_PASSWORD:-}" ]; then
+      echo "release: RELEASE_SIGN=later and a COSIGN_ key or password is set: the build must not see the key; give it only to make release-sign (docs/release.md, Signing)" >&2
+      exit 1
+    fi
+    [ -n "$preflight" ] && exit 0
+    log "NOT SIGNED YET (RELEASE_SIGN=later): run make release-sign on $dist before publishing (docs/release.md, Signing)"
+    exit 0 ;;
+  *) echo "release: RELEASE_SIGN=$RELEASE_SIGN: the only value is later" >&2; exit 1 ;;
+esac
 if [ -z "${COSIGN_KEY:-}" ]; then
   if [ -n "${RELEASE_TAG:-}" ]; then
     echo "release: $RELEASE_TAG is a tagged release and COSIGN_KEY is not set: a published release is signed (docs/release.md, Signing)" >&2

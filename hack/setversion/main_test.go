@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 const root = "../.."
@@ -163,9 +165,80 @@ func TestReleaseWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"tags: ['v*.*.*']", "RELEASE_TAG: ${{ github.ref_name }}", "run: make release\n", "fetch-depth: 0", "git diff --exit-code plugins/kseal.yaml",
-		"COSIGN_KEY: env://COSIGN_PRIVATE_KEY", "dist/SHA256SUMS.sig", "_oci.sig", "verify --key cosign.pub"} {
+		"dist/SHA256SUMS.sig", "_oci.sig", "verify --key cosign.pub", "verify-blob --key cosign.pub", "sha256sum cosign.pub"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("release.yml lacks %q", want)
 		}
+	}
+	keyStepsOnly(t, b)
+}
+
+// keyStepsOnly: the signing key and its password reach one step, the one
+// running make release-sign after make release and before publishing;
+// make release, and every tool it starts, runs without them.
+func keyStepsOnly(t *testing.T, workflow []byte) {
+	t.Helper()
+	type step struct {
+		Name string            `json:"name"`
+		Run  string            `json:"run"`
+		Env  map[string]string `json:"env"`
+	}
+	var wf struct {
+		Env  map[string]string `json:"env"`
+		Jobs map[string]struct {
+			Env   map[string]string `json:"env"`
+			Steps []step            `json:"steps"`
+		} `json:"jobs"`
+	}
+	if err := yaml.Unmarshal(workflow, &wf); err != nil {
+		t.Fatalf("release.yml: %v", err)
+	}
+	secret := func(env map[string]string) []string {
+		var names []string
+		for k, v := range env {
+			if strings.Contains(k, "COSIGN") || strings.Contains(v, "secrets.") {
+				names = append(names, k)
+			}
+		}
+		return names
+	}
+	if s := secret(wf.Env); len(s) > 0 {
+		t.Errorf("release.yml: the workflow's env gives every step %v", s)
+	}
+	job, ok := wf.Jobs["release"]
+	if !ok {
+		t.Fatal("release.yml: no job release")
+	}
+	if s := secret(job.Env); len(s) > 0 {
+		t.Errorf("release.yml: job release's env gives every step %v", s)
+	}
+	build, sign, publish := -1, -1, -1
+	for i, st := range job.Steps {
+		run := strings.TrimSpace(st.Run)
+		switch {
+		case run == "make release":
+			build = i
+			if st.Env["RELEASE_SIGN"] != "later" {
+				t.Errorf("release.yml: step %q: RELEASE_SIGN is %q, not later", st.Name, st.Env["RELEASE_SIGN"])
+			}
+		case run == "make release-sign":
+			sign = i
+			if st.Env["COSIGN_KEY"] != "env://COSIGN_PRIVATE_KEY" || !strings.Contains(st.Env["COSIGN_PRIVATE_KEY"], "secrets.COSIGN_PRIVATE_KEY") ||
+				!strings.Contains(st.Env["COSIGN_PASSWORD"], "secrets.COSIGN_PASSWORD") {
+				t.Errorf("release.yml: step %q is not given the key: %v", st.Name, st.Env)
+			}
+			continue
+		case strings.Contains(run, "gh release create"):
+			publish = i
+		}
+		if s := secret(st.Env); len(s) > 0 {
+			t.Errorf("release.yml: step %q has the signing key's %v in its env", st.Name, s)
+		}
+		if strings.Contains(run, "secrets.") {
+			t.Errorf("release.yml: step %q names a secret in its script", st.Name)
+		}
+	}
+	if build < 0 || sign < 0 || publish < 0 || !(build < sign && sign < publish) {
+		t.Errorf("release.yml: steps make release (%d), make release-sign (%d), publish (%d): want them in that order", build, sign, publish)
 	}
 }
