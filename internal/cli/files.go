@@ -74,7 +74,7 @@ const maxFileSize = manifest.MaxStreamSize
 const stdinName = "<stdin>"
 
 // readInput reads the file p, or standard input for "-" (which one run
-// reads once, whoever asks), with its size capped at maxFileSize.
+// reads once, whoever asks), refusing either when larger than maxFileSize.
 func readInput(e *env, p string) (*input, error) {
 	if p == "-" {
 		data, err := readStdin(e, "the manifest", maxFileSize)
@@ -269,9 +269,6 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 				continue // the same file under two names
 			}
 			rewritten[in.real] = true
-		}
-		if len(in.data) > maxFileSize {
-			return nil, fmt.Errorf("%s: larger than %d bytes", in.name, maxFileSize)
 		}
 		if err := checkNotEmpty(in.name, in.data); err != nil {
 			return nil, err

@@ -198,9 +198,6 @@ func readOne(e *env, p string) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(in.data) > maxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
-	}
 	dotenv := fileFlags{dotenv: true}
 	if in.strm, err = dotenv.parse(p, in.data); err != nil {
 		return nil, err
