@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,4 +141,23 @@ func (v valueSet) addEnvFile(e *env, file string, environ bool) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
+}
+
+// fromFileError reports a --from-file that could not be read without its
+// path: given KEY=VALUE by mistake (for --from-literal), the path is the
+// value.
+func fromFileError(i int, path string, err error) error {
+	var u usageError
+	if errors.As(err, &u) {
+		return err
+	}
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	if path != "" {
+		msg = strings.ReplaceAll(msg, path, "(the path)")
+	}
+	return fmt.Errorf("--from-file number %d: %s (the path is not shown: it may be a value given by mistake)", i+1, msg)
 }
