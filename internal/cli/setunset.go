@@ -15,11 +15,32 @@ import (
 // set and unset change a sealed object without any private key: what they
 // write is a new section, sealed to exactly the recipients the object has.
 
+// keylessOptions are the flags set and unset share.
+type keylessOptions struct {
+	target recipientSource
+	file   string
+	name   string
+	force  bool
+	dryRun bool
+}
+
+func (o *keylessOptions) register(cmd *cobra.Command) {
+	o.target.register(cmd, false)
+	cmd.Flags().StringVarP(&o.file, "filename", "f", "", "sealed file to change in place")
+	cmd.Flags().StringVar(&o.name, "name", "", "which object, when the file holds several")
+	cmd.Flags().BoolVar(&o.force, "force", false, "seal to recipients that differ from the object's")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
+	_ = cmd.MarkFlagRequired("filename")
+}
+
+// setOptions are the flags of set.
+type setOptions struct {
+	keylessOptions
+	fromFiles []string
+}
+
 func newSetCmd(e *env) *cobra.Command {
-	var target recipientSource
-	var file, name string
-	var force, dryRun bool
-	var fromFiles []string
+	o := &setOptions{}
 	cmd := &cobra.Command{
 		Use:   "set -f FILE KEY=VALUE... [--from-file KEY=PATH]",
 		Short: "Add or replace values in a sealed file without any private key",
@@ -29,56 +50,65 @@ able to read the others. The new values form a section of their own, with its
 own data key and commitment; a replaced value is recorded as removed. See
 docs/format.md for what the commitment covers after such an edit, and
 kseal inspect / verify to see it.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSet(e, o, args)
+		},
 	}
-	target.register(cmd, false)
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
-	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().StringArrayVar(&fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
-	_ = cmd.MarkFlagRequired("filename")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		values := map[string][]byte{}
-		for i, a := range args {
-			k, v, ok := strings.Cut(a, "=")
-			if !ok || k == "" {
-				// Not quoted: without its KEY= the argument is the value.
-				return usagef("argument %d: want KEY=VALUE (the argument is not shown: it may be the value)", i+1)
-			}
-			values[k] = []byte(v)
-		}
-		for i, ff := range fromFiles {
-			k, p, ok := strings.Cut(ff, "=")
-			if !ok {
-				return usagef("--from-file number %d: want KEY=PATH (not shown: it may be a value given by mistake)", i+1)
-			}
-			b, err := readValue(e, fmt.Sprintf("--from-file number %d", i+1), p)
-			if err != nil {
-				return fromFileError(i, p, err)
-			}
-			values[k] = b
-		}
-		if len(values) == 0 {
-			return usagef("nothing to set: pass KEY=VALUE or --from-file")
-		}
-		if err := checkSecretSize(values); err != nil {
-			return err
-		}
-		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
-			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
-			if err != nil {
-				return err
-			}
-			return s.Set(e.ctx, rand.Reader, d.Target(), values, rcpts)
-		})
-	}
+	o.register(cmd)
+	cmd.Flags().StringArrayVar(&o.fromFiles, "from-file", nil, "KEY=PATH (repeatable)")
 	return cmd
 }
 
+// runSet seals the values of args (KEY=VALUE) and --from-file into a new
+// section of the sealed object.
+func runSet(e *env, o *setOptions, args []string) error {
+	values, err := setValues(e, o.fromFiles, args)
+	if err != nil {
+		return err
+	}
+	return changeSealed(e, o.file, o.name, o.dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
+		rcpts, err := keylessRecipients(e, &o.target, o.file, d, s, o.force)
+		if err != nil {
+			return err
+		}
+		return s.Set(e.ctx, rand.Reader, d.Target(), values, rcpts)
+	})
+}
+
+// setValues gathers the values set seals: KEY=VALUE arguments, then
+// --from-file KEY=PATH (a key given twice takes the last).
+func setValues(e *env, fromFiles, args []string) (map[string][]byte, error) {
+	values := map[string][]byte{}
+	for i, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			// Not quoted: without its KEY= the argument is the value.
+			return nil, usagef("argument %d: want KEY=VALUE (the argument is not shown: it may be the value)", i+1)
+		}
+		values[k] = []byte(v)
+	}
+	for i, ff := range fromFiles {
+		k, p, ok := strings.Cut(ff, "=")
+		if !ok {
+			return nil, usagef("--from-file number %d: want KEY=PATH (not shown: it may be a value given by mistake)", i+1)
+		}
+		b, err := readValue(e, fmt.Sprintf("--from-file number %d", i+1), p)
+		if err != nil {
+			return nil, fromFileError(i, p, err)
+		}
+		values[k] = b
+	}
+	if len(values) == 0 {
+		return nil, usagef("nothing to set: pass KEY=VALUE or --from-file")
+	}
+	if err := checkSecretSize(values); err != nil {
+		return nil, err
+	}
+	return values, nil
+}
+
 func newUnsetCmd(e *env) *cobra.Command {
-	var target recipientSource
-	var file, name string
-	var force, dryRun bool
+	o := &keylessOptions{}
 	cmd := &cobra.Command{
 		Use:   "unset -f FILE KEY...",
 		Short: "Remove values from a sealed file without any private key",
@@ -86,29 +116,30 @@ func newUnsetCmd(e *env) *cobra.Command {
 section of its own whose commitment covers what it removed, so it needs the
 object's recipients (or the policy's) like set does.`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUnset(e, o, args)
+		},
 	}
-	target.register(cmd, false)
-	cmd.Flags().StringVarP(&file, "filename", "f", "", "sealed file to change in place")
-	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().BoolVar(&force, "force", false, "seal to recipients that differ from the object's")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would change, write nothing; exit 4 if anything would")
-	_ = cmd.MarkFlagRequired("filename")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		for i, a := range args {
-			if crypto.CheckKey(a) != nil {
-				// Not quoted: KEY=VALUE or a bare value given by mistake.
-				return usagef("argument %d is not a Secret key (not shown: it may hold a value)", i+1)
-			}
-		}
-		return changeSealed(e, file, name, dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
-			rcpts, err := keylessRecipients(e, &target, file, d, s, force)
-			if err != nil {
-				return err
-			}
-			return s.Unset(e.ctx, rand.Reader, d.Target(), args, rcpts)
-		})
-	}
+	o.register(cmd)
 	return cmd
+}
+
+// runUnset removes the values named by args from the sealed object, in a
+// new section.
+func runUnset(e *env, o *keylessOptions, args []string) error {
+	for i, a := range args {
+		if crypto.CheckKey(a) != nil {
+			// Not quoted: KEY=VALUE or a bare value given by mistake.
+			return usagef("argument %d is not a Secret key (not shown: it may hold a value)", i+1)
+		}
+	}
+	return changeSealed(e, o.file, o.name, o.dryRun, func(d *manifest.Doc, s *crypto.Sealed) error {
+		rcpts, err := keylessRecipients(e, &o.target, o.file, d, s, o.force)
+		if err != nil {
+			return err
+		}
+		return s.Unset(e.ctx, rand.Reader, d.Target(), args, rcpts)
+	})
 }
 
 // keylessRecipients returns the recipients a key-less set or unset seals
