@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,11 +13,16 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+// verifyOptions are the flags of verify.
+type verifyOptions struct {
+	files  fileFlags
+	ids    identityFlags
+	asJSON bool
+	output reportFormat
+}
+
 func newVerifyCmd(e *env) *cobra.Command {
-	var files fileFlags
-	var idf identityFlags
-	var asJSON bool
-	var output reportFormat
+	o := &verifyOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify [FILE|DIR]...",
 		Short: "Check the integrity of sealed objects with a key; every failure is reported, exit 3 on any",
@@ -29,82 +35,84 @@ which is valid JSON whatever failed; -o json is the same). Exit status 3
 when anything failed; else 4 when a file holds documents kseal cannot
 open (an unconverted bitnami SealedSecret, a sops-encrypted file), each
 reported on standard error. It ends with a summary line on standard error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(e, o, args)
+		},
 	}
-	files.register(cmd, false)
-	idf.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (always a valid JSON array, failures included)")
-	output.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if j, err := output.json(); err != nil {
-			return err
-		} else if j {
-			asJSON = true
-		}
-		// With --json, standard output is JSON whatever happens.
-		setupFailed := func(err error) error {
-			if asJSON {
-				bad := false
-				_ = printInfo(e.stdout, []docInfo{{Verified: &bad, Sections: []sectionInfo{}, Error: err.Error()}}, true)
-			}
-			return err
-		}
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return setupFailed(err)
-		}
-		paths, err := files.paths(args)
-		if err != nil {
-			return setupFailed(err)
-		}
-		if len(paths) == 0 {
-			paths = []string{"-"}
-		}
-		infos, walk := verifyAll(e, paths, ids, files.jobs)
-		failed, noKey := 0, false
-		for _, in := range infos {
-			if in.Verified != nil && *in.Verified {
-				continue
-			}
-			failed++
-			if !asJSON {
-				fmt.Fprintf(e.stderr, "kseal: error: %s\n", printable(in.Error))
-			}
-		}
-		for _, in := range infos {
-			noKey = noKey || in.noKey
-		}
-		var ok []docInfo
-		for _, in := range infos {
-			if in.Verified != nil && *in.Verified {
-				ok = append(ok, in.docInfo)
-			}
-		}
-		var all []docInfo
-		for _, in := range infos {
-			all = append(all, in.docInfo)
-		}
-		if asJSON {
-			if all == nil {
-				all = []docInfo{}
-			}
-			err = printInfo(e.stdout, all, true)
-		} else {
-			err = printInfo(e.stdout, ok, false)
-		}
-		if err != nil {
-			return err
-		}
-		reportForeign(e.stderr, walk.foreign)
-		walkSummary(e.stderr, "verified", len(ok), walk.files, walk.empty, len(walk.foreign))
-		if failed == 0 {
-			return foreignError(walk.foreign)
-		}
-		if noKey && e.identityNote != "" {
-			fmt.Fprintf(e.stderr, "kseal: %s\n", printable(e.identityNote))
-		}
-		return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, countNoun(len(infos), "object"))}
-	}
+	o.files.register(cmd, false)
+	o.ids.register(cmd)
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON (always a valid JSON array, failures included)")
+	o.output.register(cmd)
 	return cmd
+}
+
+// runVerify checks every sealed object of the files args name (standard
+// input when none), reports each, and fails when any did not verify.
+func runVerify(e *env, o *verifyOptions, args []string) error {
+	asJSON := o.asJSON
+	if j, err := o.output.json(); err != nil {
+		return err
+	} else if j {
+		asJSON = true
+	}
+	// With --json, standard output is JSON whatever happens.
+	setupFailed := func(err error) error {
+		if asJSON {
+			bad := false
+			_ = printInfo(e.stdout, []docInfo{{Verified: &bad, Sections: []sectionInfo{}, Error: err.Error()}}, true)
+		}
+		return err
+	}
+	ids, err := o.ids.resolve(e)
+	if err != nil {
+		return setupFailed(err)
+	}
+	paths, err := o.files.paths(args)
+	if err != nil {
+		return setupFailed(err)
+	}
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	infos, walk := verifyAll(e, paths, ids, o.files.jobs)
+	ok, failed, err := reportVerified(e, infos, asJSON)
+	if err != nil {
+		return err
+	}
+	reportForeign(e.stderr, walk.foreign)
+	walkSummary(e.stderr, "verified", ok, walk.files, walk.empty, len(walk.foreign))
+	if failed == 0 {
+		return foreignError(walk.foreign)
+	}
+	if slices.ContainsFunc(infos, func(in verified) bool { return in.noKey }) && e.identityNote != "" {
+		fmt.Fprintf(e.stderr, "kseal: %s\n", printable(e.identityNote))
+	}
+	return exitError{ExitNoOpen, fmt.Errorf("%d of %s failed verification", failed, countNoun(len(infos), "object"))}
+}
+
+// reportVerified prints verify's report: every entry as JSON, or the
+// failures on standard error and what verified on standard output. It
+// returns how many verified and how many failed.
+func reportVerified(e *env, infos []verified, asJSON bool) (ok, failed int, err error) {
+	var good []docInfo
+	all := []docInfo{}
+	for _, in := range infos {
+		all = append(all, in.docInfo)
+		if in.Verified != nil && *in.Verified {
+			good = append(good, in.docInfo)
+			continue
+		}
+		failed++
+		if !asJSON {
+			fmt.Fprintf(e.stderr, "kseal: error: %s\n", printable(in.Error))
+		}
+	}
+	if asJSON {
+		err = printInfo(e.stdout, all, true)
+	} else {
+		err = printInfo(e.stdout, good, false)
+	}
+	return len(good), failed, err
 }
 
 // verified is one entry of verify's report.
