@@ -43,11 +43,17 @@ func (c *clusterFlags) clientset() (*kubernetes.Clientset, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
+// fetchRecipientsOptions are the flags of fetch-recipients.
+type fetchRecipientsOptions struct {
+	cluster clusterFlags
+	output  string
+	url     string
+	all     bool
+	expect  []string
+}
+
 func newFetchRecipientsCmd(e *env) *cobra.Command {
-	var cf clusterFlags
-	var out, url string
-	var all bool
-	var expect []string
+	o := &fetchRecipientsOptions{}
 	cmd := &cobra.Command{
 		Use:   "fetch-recipients",
 		Short: "Fetch the cluster's public recipients, to seal offline",
@@ -59,53 +65,63 @@ access:
   kseal fetch-recipients -o cluster.pub
   kseal seal --recipients-file cluster.pub -f secret.yaml`,
 		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFetchRecipients(e, o)
+		},
 	}
-	cf.register(cmd)
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
-	cmd.Flags().StringVar(&url, "url", "", "fetch from the controller's recipients endpoint (https://HOST:8082, or its full .../v1/recipients) instead of the API server")
-	cmd.Flags().BoolVar(&all, "all", false, "every active key, not just the one to seal to")
-	cmd.Flags().StringArrayVar(&expect, "expect-key-id", nil, "refuse unless the fetched recipients have exactly these key IDs (repeatable; pins what you verified out of band)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		var text string
-		if url != "" {
-			if err := checkRecipientsURL(url); err != nil {
-				return err
-			}
-			b, err := fetchRecipientsURL(e, url, all)
-			if err != nil {
-				return err
-			}
-			text = b
-		} else {
-			cs, err := cf.clientset()
-			if err != nil {
-				return err
-			}
-			cm, err := cs.CoreV1().ConfigMaps(cf.namespace).Get(e.ctx, ksealv1.RecipientsConfigMap, metav1.GetOptions{})
-			if err != nil {
-				return hintError{fmt.Errorf("reading ConfigMap %s/%s: %w", cf.namespace, ksealv1.RecipientsConfigMap, err), "is kseal-controller installed and running? (kubectl -n " + cf.namespace + " get deploy kseal-controller)"}
-			}
-			key := ksealv1.RecipientsKey
-			if all {
-				key = ksealv1.AllRecipientsKey
-			}
-			text = cm.Data[key]
-		}
-		// Check what we got before anyone seals to it.
-		rs, err := keys.ParseRecipients(strings.NewReader(text), "fetched recipients")
-		if err != nil {
-			return err
-		}
-		if err := checkPinned(rs, expect); err != nil {
-			return err
-		}
-		if out == "" {
-			_, err := io.WriteString(e.stdout, text)
-			return err
-		}
-		return writeAtomic(out, []byte(text), 0o644)
-	}
+	o.cluster.register(cmd)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&o.url, "url", "", "fetch from the controller's recipients endpoint (https://HOST:8082, or its full .../v1/recipients) instead of the API server")
+	cmd.Flags().BoolVar(&o.all, "all", false, "every active key, not just the one to seal to")
+	cmd.Flags().StringArrayVar(&o.expect, "expect-key-id", nil, "refuse unless the fetched recipients have exactly these key IDs (repeatable; pins what you verified out of band)")
 	return cmd
+}
+
+// runFetchRecipients fetches the recipients, checks them, and writes them
+// to standard output or the -o file.
+func runFetchRecipients(e *env, o *fetchRecipientsOptions) error {
+	text, err := o.fetch(e)
+	if err != nil {
+		return err
+	}
+	// Check what we got before anyone seals to it.
+	rs, err := keys.ParseRecipients(strings.NewReader(text), "fetched recipients")
+	if err != nil {
+		return err
+	}
+	if err := checkPinned(rs, o.expect); err != nil {
+		return err
+	}
+	if o.output == "" {
+		_, err := io.WriteString(e.stdout, text)
+		return err
+	}
+	return writeAtomic(o.output, []byte(text), 0o644)
+}
+
+// fetch reads the recipients text from --url, or else from the
+// controller's ConfigMap.
+func (o *fetchRecipientsOptions) fetch(e *env) (string, error) {
+	if o.url != "" {
+		if err := checkRecipientsURL(o.url); err != nil {
+			return "", err
+		}
+		return fetchRecipientsURL(e, o.url, o.all)
+	}
+	cf := &o.cluster
+	cs, err := cf.clientset()
+	if err != nil {
+		return "", err
+	}
+	cm, err := cs.CoreV1().ConfigMaps(cf.namespace).Get(e.ctx, ksealv1.RecipientsConfigMap, metav1.GetOptions{})
+	if err != nil {
+		return "", hintError{fmt.Errorf("reading ConfigMap %s/%s: %w", cf.namespace, ksealv1.RecipientsConfigMap, err), "is kseal-controller installed and running? (kubectl -n " + cf.namespace + " get deploy kseal-controller)"}
+	}
+	key := ksealv1.RecipientsKey
+	if o.all {
+		key = ksealv1.AllRecipientsKey
+	}
+	return cm.Data[key], nil
 }
 
 // checkRecipientsURL refuses plain http except on loopback: whoever sits on
