@@ -24,10 +24,15 @@ func newKeysCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// keysBackupOptions are the flags of keys backup.
+type keysBackupOptions struct {
+	cluster clusterFlags
+	target  recipientSource
+	output  outputFlag
+}
+
 func newKeysBackupCmd(e *env) *cobra.Command {
-	var cf clusterFlags
-	var target recipientSource
-	var out outputFlag
+	o := &keysBackupOptions{}
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Export the controller's private keys, encrypted to an offline recipient",
@@ -40,38 +45,45 @@ it backed up: keep them with the backup, kseal keys restore asks for them.`,
 		Example: `  kseal keys backup -r age1… > kseal-keys.backup.yaml
   kseal keys restore --identity offline.key --expect-key-id 3a620bda526442be kseal-keys.backup.yaml | kubectl create -f -`,
 		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runKeysBackup(e, o)
+		},
 	}
-	cf.register(cmd)
-	target.rcpt.register(cmd)
-	target.noPolicy = true // an offline key of the operator's choosing, never a service's
-	out.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(false); err != nil {
-			return err
-		}
-		cs, err := cf.clientset()
-		if err != nil {
-			return err
-		}
-		list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
-		if err != nil {
-			return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
-		}
-		if len(list.Items) == 0 {
-			return fmt.Errorf("no cluster keys in namespace %s", cf.namespace)
-		}
-		b, ids, err := backupKeys(e, &target, list.Items)
-		if err != nil {
-			return err
-		}
-		if b, err = out.convert(b); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "kseal: backed up %s from %s, key IDs %s\n", countNoun(len(list.Items), "cluster key"), cf.namespace, strings.Join(ids, ", "))
-		_, err = e.stdout.Write(b)
+	o.cluster.register(cmd)
+	o.target.rcpt.register(cmd)
+	o.target.noPolicy = true // an offline key of the operator's choosing, never a service's
+	o.output.register(cmd)
+	return cmd
+}
+
+// runKeysBackup reads the controller's key Secrets and writes them sealed
+// to the recipients given.
+func runKeysBackup(e *env, o *keysBackupOptions) error {
+	if err := o.output.check(false); err != nil {
 		return err
 	}
-	return cmd
+	cf := &o.cluster
+	cs, err := cf.clientset()
+	if err != nil {
+		return err
+	}
+	list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
+	if err != nil {
+		return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
+	}
+	if len(list.Items) == 0 {
+		return fmt.Errorf("no cluster keys in namespace %s", cf.namespace)
+	}
+	b, ids, err := backupKeys(e, &o.target, list.Items)
+	if err != nil {
+		return err
+	}
+	if b, err = o.output.convert(b); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "kseal: backed up %s from %s, key IDs %s\n", countNoun(len(list.Items), "cluster key"), cf.namespace, strings.Join(ids, ", "))
+	_, err = e.stdout.Write(b)
+	return err
 }
 
 // backupKeys seals the key Secrets for the target's recipients and returns
@@ -152,11 +164,16 @@ func clusterKeyID(data map[string][]byte) (string, error) {
 	return r.KeyID(), nil
 }
 
+// keysRestoreOptions are the flags of keys restore.
+type keysRestoreOptions struct {
+	ids    identityFlags
+	rcpts  recipientFlags
+	expect []string
+	output outputFlag
+}
+
 func newKeysRestoreCmd(e *env) *cobra.Command {
-	var idf identityFlags
-	var rf recipientFlags
-	var expect []string
-	var out outputFlag
+	o := &keysRestoreOptions{}
 	cmd := &cobra.Command{
 		Use:   "restore --identity OFFLINE.key --expect-key-id ID... BACKUP",
 		Short: "Open a backup of the cluster keys into Secrets to create, checking it is the one you expect",
@@ -174,43 +191,49 @@ exactly the ones you expect: the key IDs keys backup printed
 (--expect-key-id), or those of the cluster recipients you seal to
 (--recipients-file, e.g. what kseal fetch-recipients --all saved).`,
 		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runKeysRestore(e, o, args)
+		},
 	}
-	idf.register(cmd)
-	cmd.Flags().StringArrayVar(&expect, "expect-key-id", nil, "key ID the backup must hold (repeatable); with --recipients-file, the backup holds exactly these keys")
-	cmd.Flags().StringArrayVar(&rf.files, "recipients-file", nil, "the cluster's recipients (kseal fetch-recipients --all): their key IDs are expected (repeatable)")
-	out.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(false); err != nil {
-			return err
-		}
-		want := slices.Clone(expect)
-		if len(rf.files) > 0 {
-			rs, err := rf.resolve(e)
-			if err != nil {
-				return err
-			}
-			for _, r := range rs {
-				want = append(want, r.KeyID())
-			}
-		}
-		if len(want) == 0 {
-			return usagef("say which keys the backup must hold: --expect-key-id (the IDs keys backup printed) or --recipients-file (the cluster's recipients)")
-		}
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return err
-		}
-		files := fileFlags{}
-		ins, err := files.read(e, args)
-		if err != nil {
-			return err
-		}
-		if err := restoreKeys(e, ins[0], ids, want); err != nil {
-			return err
-		}
-		return files.writeAs(e, ins, &out)
-	}
+	o.ids.register(cmd)
+	cmd.Flags().StringArrayVar(&o.expect, "expect-key-id", nil, "key ID the backup must hold (repeatable); with --recipients-file, the backup holds exactly these keys")
+	cmd.Flags().StringArrayVar(&o.rcpts.files, "recipients-file", nil, "the cluster's recipients (kseal fetch-recipients --all): their key IDs are expected (repeatable)")
+	o.output.register(cmd)
 	return cmd
+}
+
+// runKeysRestore opens the backup args names into the key Secrets it
+// holds, when they are exactly the keys expected.
+func runKeysRestore(e *env, o *keysRestoreOptions, args []string) error {
+	if err := o.output.check(false); err != nil {
+		return err
+	}
+	want := slices.Clone(o.expect)
+	if len(o.rcpts.files) > 0 {
+		rs, err := o.rcpts.resolve(e)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			want = append(want, r.KeyID())
+		}
+	}
+	if len(want) == 0 {
+		return usagef("say which keys the backup must hold: --expect-key-id (the IDs keys backup printed) or --recipients-file (the cluster's recipients)")
+	}
+	ids, err := o.ids.resolve(e)
+	if err != nil {
+		return err
+	}
+	files := fileFlags{}
+	ins, err := files.read(e, args)
+	if err != nil {
+		return err
+	}
+	if err := restoreKeys(e, ins[0], ids, want); err != nil {
+		return err
+	}
+	return files.writeAs(e, ins, &o.output)
 }
 
 // restoreKeys opens every document of the backup in into the key Secret it
