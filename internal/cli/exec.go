@@ -25,10 +25,15 @@ func commandArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	return args[0], args[1:], nil
 }
 
+// execEnvOptions are the flags of exec-env.
+type execEnvOptions struct {
+	ids    identityFlags
+	name   string
+	choice execEnvChoice
+}
+
 func newExecEnvCmd(e *env) *cobra.Command {
-	var idf identityFlags
-	var name string
-	var choice execEnvChoice
+	o := &execEnvOptions{}
 	cmd := &cobra.Command{
 		Use:   "exec-env FILE (--only KEY[,KEY]... | --prefix PREFIX | --allow-any) -- COMMAND [ARG]...",
 		Short: "Run a command with chosen values of a sealed object in its environment, like sops exec-env",
@@ -54,35 +59,46 @@ A key that makes no shell variable name ([A-Za-z_][A-Za-z0-9_]*) and a value
 holding a NUL byte are refused; nothing runs then.`,
 		Example: `  kseal exec-env db.yaml --only password -- sh -c 'psql "postgres://app:$password@db/app"'
   kseal exec-env app.yaml --prefix APP_ -- ./server   # sees APP_DATABASE_URL, APP_TOKEN, ...`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, argv, err := commandArgs(cmd, args)
+			if err != nil {
+				return err
+			}
+			return runExecEnv(e, o, file, argv)
+		},
 	}
-	idf.register(cmd)
-	cmd.Flags().StringVar(&name, "name", "", "which object, when the file holds several")
-	cmd.Flags().StringSliceVar(&choice.only, "only", nil, "export only these sealed keys (repeatable, or comma-separated); each must exist")
-	cmd.Flags().StringVar(&choice.prefix, "prefix", "", "export each sealed key K as PREFIX+K (every key, or the --only ones)")
-	cmd.Flags().BoolVar(&choice.allowAny, "allow-any", false, "export every sealed key under its own name, refusing only known steering variables (a denylist, never complete)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		file, argv, err := commandArgs(cmd, args)
-		if err != nil {
-			return err
-		}
-		if err := choice.check(); err != nil {
-			return err
-		}
-		in, d, o, err := openOne(e, &idf, file, name)
-		if err != nil {
-			return err
-		}
-		vars, err := choice.vars(o.Values)
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, d.Err(err))
-		}
-		return runChild(e, argv, append(os.Environ(), vars...))
-	}
+	o.ids.register(cmd)
+	cmd.Flags().StringVar(&o.name, "name", "", "which object, when the file holds several")
+	cmd.Flags().StringSliceVar(&o.choice.only, "only", nil, "export only these sealed keys (repeatable, or comma-separated); each must exist")
+	cmd.Flags().StringVar(&o.choice.prefix, "prefix", "", "export each sealed key K as PREFIX+K (every key, or the --only ones)")
+	cmd.Flags().BoolVar(&o.choice.allowAny, "allow-any", false, "export every sealed key under its own name, refusing only known steering variables (a denylist, never complete)")
 	return cmd
 }
 
+// runExecEnv runs argv with the chosen values of the sealed object of file
+// in its environment.
+func runExecEnv(e *env, o *execEnvOptions, file string, argv []string) error {
+	if err := o.choice.check(); err != nil {
+		return err
+	}
+	in, d, op, err := openOne(e, &o.ids, file, o.name)
+	if err != nil {
+		return err
+	}
+	vars, err := o.choice.vars(op.Values)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.name, d.Err(err))
+	}
+	return runChild(e, argv, append(os.Environ(), vars...))
+}
+
+// execFileOptions are the flags of exec-file.
+type execFileOptions struct {
+	ids identityFlags
+}
+
 func newExecFileCmd(e *env) *cobra.Command {
-	var idf identityFlags
+	o := &execFileOptions{}
 	cmd := &cobra.Command{
 		Use:   "exec-file FILE -- COMMAND [ARG]... {} [ARG]...",
 		Short: "Run a command on the decrypted file in a private temporary file, like sops exec-file",
@@ -94,66 +110,82 @@ is removed when the command ends, also when kseal is stopped by SIGHUP,
 SIGINT, SIGQUIT or SIGTERM (which it passes on to the command first).
 kseal exits with the command's status.`,
 		Example: `  kseal exec-file db.yaml -- kubectl apply -f {}`,
-	}
-	idf.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		file, argv, err := commandArgs(cmd, args)
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(argv, func(a string) bool { return strings.Contains(a, "{}") }) {
-			return usagef("no {} in the command: it stands for the decrypted file's path")
-		}
-		ids, err := idf.resolve(e)
-		if err != nil {
-			return err
-		}
-		in, err := readOne(e, file)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		opened := 0
-		for _, d := range in.strm.Docs {
-			if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
-				continue
-			}
-			_, o, err := openDoc(e, d, ids)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, argv, err := commandArgs(cmd, args)
 			if err != nil {
-				return fmt.Errorf("%s: %w", in.name, err)
+				return err
 			}
-			if err := d.ToPlain(o.Values); err != nil {
-				return fmt.Errorf("%s: %w", in.name, err)
-			}
-			opened++
-		}
-		if opened == 0 {
-			return fmt.Errorf("%s: no sealed objects", in.name)
-		}
-		text, err := in.strm.Bytes()
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
-		}
-		// Signals are caught before the plaintext is written, so a stop
-		// at any moment still removes it.
-		sigs := notifySignals()
-		defer signal.Stop(sigs)
-		dir, err := privateDir(e)
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		// A fixed name: the input's name may hold shell syntax, and
-		// {} often ends up in sh -c.
-		path := filepath.Join(dir, "secret"+textExt(text))
-		if err := os.WriteFile(path, text, 0o600); err != nil {
-			return err
-		}
-		for i, a := range argv {
-			argv[i] = strings.ReplaceAll(a, "{}", path)
-		}
-		return runChildSigs(e, argv, os.Environ(), sigs)
+			return runExecFile(e, o, file, argv)
+		},
 	}
+	o.ids.register(cmd)
 	return cmd
+}
+
+// runExecFile runs argv on a private temporary file holding file
+// decrypted, removed when the command ends.
+func runExecFile(e *env, o *execFileOptions, file string, argv []string) error {
+	if !slices.ContainsFunc(argv, func(a string) bool { return strings.Contains(a, "{}") }) {
+		return usagef("no {} in the command: it stands for the decrypted file's path")
+	}
+	text, err := decryptedText(e, &o.ids, file)
+	if err != nil {
+		return err
+	}
+	// Signals are caught before the plaintext is written, so a stop
+	// at any moment still removes it.
+	sigs := notifySignals()
+	defer signal.Stop(sigs)
+	dir, err := privateDir(e)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// A fixed name: the input's name may hold shell syntax, and
+	// {} often ends up in sh -c.
+	path := filepath.Join(dir, "secret"+textExt(text))
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		return err
+	}
+	for i, a := range argv {
+		argv[i] = strings.ReplaceAll(a, "{}", path)
+	}
+	return runChildSigs(e, argv, os.Environ(), sigs)
+}
+
+// decryptedText is file with every sealed object opened into the plain
+// Secret it stands for, as kseal decrypt prints it.
+func decryptedText(e *env, idf *identityFlags, file string) ([]byte, error) {
+	ids, err := idf.resolve(e)
+	if err != nil {
+		return nil, err
+	}
+	in, err := readOne(e, file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	opened := 0
+	for _, d := range in.strm.Docs {
+		if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+			continue
+		}
+		_, o, err := openDoc(e, d, ids)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+		if err := d.ToPlain(o.Values); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+		opened++
+	}
+	if opened == 0 {
+		return nil, fmt.Errorf("%s: no sealed objects", in.name)
+	}
+	text, err := in.strm.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in.name, err)
+	}
+	return text, nil
 }
 
 // childExit ends kseal with a command's exit status, printing nothing.
