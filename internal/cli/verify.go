@@ -199,16 +199,3 @@ func failure(file string, d *manifest.Doc, err error) verified {
 	v.noKey = errors.As(err, &nm) && nm.Unclaimed()
 	return v
 }
-
-// readOne reads and parses one input ("-" for standard input).
-func readOne(e *env, p string) (*input, error) {
-	in, err := readInput(e, p)
-	if err != nil {
-		return nil, err
-	}
-	dotenv := fileFlags{dotenv: true}
-	if in.strm, err = dotenv.parse(p, in.data); err != nil {
-		return nil, err
-	}
-	return in, nil
-}
