@@ -84,26 +84,32 @@ stays strict, namespace-wide becomes namespace, cluster-wide becomes cluster
 	o.register(cmd)
 	cmd.Flags().StringVar(&keysFile, "keys", "", "the sealed-secrets controller's key Secrets (kubectl get secret -o yaml output) (required)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if keysFile == "" {
-			return usagef("--keys is required: kubectl get secret -n kube-system -l %s -o yaml > keys.yaml", sealedsecrets.KeyLabel)
-		}
-		b, _, err := readRegular(keysFile)
-		if err != nil {
-			return err
-		}
-		ks, err := sealedsecrets.ParseKeys(keysFile, b)
-		if err != nil {
-			return err
-		}
-		o.other = "no bitnami SealedSecret"
-		return o.run(e, args, []manifest.Kind{manifest.KindOther}, func(in *input, d *manifest.Doc) error {
-			if !sealedsecrets.Is(d.Raw()) {
-				return nil
-			}
-			return o.importBitnami(e, in, d, ks)
-		})
+		return runImportSealedSecrets(e, o, keysFile, args)
 	}
 	return cmd
+}
+
+// runImportSealedSecrets converts the bitnami SealedSecrets of the files
+// args name with the controller's keys in keysFile.
+func runImportSealedSecrets(e *env, o *importOpts, keysFile string, args []string) error {
+	if keysFile == "" {
+		return usagef("--keys is required: kubectl get secret -n kube-system -l %s -o yaml > keys.yaml", sealedsecrets.KeyLabel)
+	}
+	b, _, err := readRegular(keysFile)
+	if err != nil {
+		return err
+	}
+	ks, err := sealedsecrets.ParseKeys(keysFile, b)
+	if err != nil {
+		return err
+	}
+	o.other = "no bitnami SealedSecret"
+	return o.run(e, args, []manifest.Kind{manifest.KindOther}, func(in *input, d *manifest.Doc) error {
+		if !sealedsecrets.Is(d.Raw()) {
+			return nil
+		}
+		return o.importBitnami(e, in, d, ks)
+	})
 }
 
 // importBitnami converts one bitnami SealedSecret document.
