@@ -43,31 +43,37 @@ out. The last line, on standard error, says what was done.`,
 	o.register(cmd)
 	o.walked = o.sopsDotenv
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		converted := map[*manifest.Doc]bool{}
-		var bin string
-		return o.runFiles(e, args, func(in *input) error {
-			return o.decryptSops(e, &bin, in, converted)
-		}, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
-			if o.sopsValues(in, d) || !converted[d] {
-				return nil
-			}
-			if o.emitAdopt != "" {
-				ns := d.Node().GetNamespace()
-				if ns == "" {
-					ns = o.namespace // as the pipeline will set it
-				}
-				if err := o.adopt(d, ns, "sops"); err != nil {
-					return err
-				}
-			}
-			if err := o.seal(e, in, d, crypto.ScopeStrict); err != nil {
-				return err
-			}
-			o.converted(in)
-			return nil
-		})
+		return runImportSops(e, o, args)
 	}
 	return cmd
+}
+
+// runImportSops converts the sops-encrypted Secrets of the files args name,
+// decrypted by the user's sops binary.
+func runImportSops(e *env, o *importOpts, args []string) error {
+	converted := map[*manifest.Doc]bool{}
+	var bin string
+	return o.runFiles(e, args, func(in *input) error {
+		return o.decryptSops(e, &bin, in, converted)
+	}, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
+		if o.sopsValues(in, d) || !converted[d] {
+			return nil
+		}
+		if o.emitAdopt != "" {
+			ns := d.Node().GetNamespace()
+			if ns == "" {
+				ns = o.namespace // as the pipeline will set it
+			}
+			if err := o.adopt(d, ns, "sops"); err != nil {
+				return err
+			}
+		}
+		if err := o.seal(e, in, d, crypto.ScopeStrict); err != nil {
+			return err
+		}
+		o.converted(in)
+		return nil
+	})
 }
 
 // sopsValues reports a Secret whose value is a sops document: passed
