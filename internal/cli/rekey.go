@@ -14,20 +14,28 @@ import (
 // returns the template the result is sealed under when that is not o's.
 type rekeyFunc func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error)
 
+// rotateOptions are the flags of rotate beyond every rekey command's.
+type rotateOptions struct {
+	target recipientSource
+}
+
 func newRotateCmd(e *env) *cobra.Command {
-	var target recipientSource
-	cmd := newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)", &target,
-		func(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
-			rcpts, err := target.recipients(e, fileName(in), d)
-			if err != nil {
-				return nil, nil, err
-			}
-			return rescope(e, o, target.scope.or(o.Scope()), rcpts)
-		})
-	target.scope.register(cmd, rescopeUsage)
+	opts := &rotateOptions{}
+	cmd := newRekeyCmd(e, "rotate", "Re-seal every value under a new data key (for example after a key may have leaked)", &opts.target, opts.rekey)
+	opts.target.scope.register(cmd, rescopeUsage)
 	cmd.Example = `  kseal rotate -i db.yaml
   kseal rotate --scope namespace -i db.yaml   # allow renames (kustomize namePrefix)`
 	return cmd
+}
+
+// rekey is rotate's rekeyFunc: every value sealed again under a fresh data
+// key, for the recipients the policy or the flags name.
+func (opts *rotateOptions) rekey(e *env, in *input, d *manifest.Doc, _ *crypto.Sealed, o *crypto.Opened, _ []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
+	rcpts, err := opts.target.recipients(e, fileName(in), d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rescope(e, o, opts.target.scope.or(o.Scope()), rcpts)
 }
 
 // rescopeUsage is the --scope help text of reencrypt and rotate.
@@ -49,48 +57,63 @@ func rescope(e *env, o *crypto.Opened, scope crypto.Scope, rcpts []keys.Recipien
 	return s, &t.Template, err
 }
 
+// rekeyOptions are the flags every rekey command has.
+type rekeyOptions struct {
+	files  fileFlags
+	ids    identityFlags
+	output outputFlag
+}
+
 // newRekeyCmd builds the commands that open objects with a key and seal them
 // again.
 func newRekeyCmd(e *env, use, short string, target *recipientSource, rekey rekeyFunc) *cobra.Command {
-	var files fileFlags
-	var idf identityFlags
-	var out outputFlag
-	cmd := &cobra.Command{Use: use + " [FILE|DIR]...", Short: short}
-	files.register(cmd, true)
-	files.dotenv = true
-	out.register(cmd)
-	idf.register(cmd)
-	target.register(cmd, false)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(files.inPlace); err != nil {
-			return err
-		}
-		ids, ins, err := readWithIdentities(e, &idf, &files, args)
-		if err != nil {
-			return err
-		}
-		if err := checkCutShortAll(ins); err != nil {
-			return err
-		}
-		sum := summarize(ins, pastTense(use), "sealed object", sealedKinds)
-		err = each(e, use, files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
-			s, o, err := openDoc(e, d, ids)
-			if err != nil {
-				return err
-			}
-			ns, tmpl, err := rekey(e, in, d, s, o, ids)
-			if err != nil {
-				return d.Err(err)
-			}
-			if ns == nil {
-				return nil // nothing to do
-			}
-			return writeSealed(d, ns, tmpl)
-		})
-		if err != nil {
-			return err
-		}
-		return sum.finish(e, files.dryRun, files.writeAs(e, ins, &out))
+	o := &rekeyOptions{}
+	cmd := &cobra.Command{
+		Use:   use + " [FILE|DIR]...",
+		Short: short,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRekey(e, o, use, rekey, args)
+		},
 	}
+	o.files.register(cmd, true)
+	o.files.dotenv = true
+	o.output.register(cmd)
+	o.ids.register(cmd)
+	target.register(cmd, false)
 	return cmd
+}
+
+// runRekey opens every sealed object of the files args name (standard
+// input when none) and seals it again with rekey; verb is the command's
+// name, for the progress and the summary.
+func runRekey(e *env, o *rekeyOptions, verb string, rekey rekeyFunc, args []string) error {
+	if err := o.output.check(o.files.inPlace); err != nil {
+		return err
+	}
+	ids, ins, err := readWithIdentities(e, &o.ids, &o.files, args)
+	if err != nil {
+		return err
+	}
+	if err := checkCutShortAll(ins); err != nil {
+		return err
+	}
+	sum := summarize(ins, pastTense(verb), "sealed object", sealedKinds)
+	err = each(e, verb, o.files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+		s, op, err := openDoc(e, d, ids)
+		if err != nil {
+			return err
+		}
+		ns, tmpl, err := rekey(e, in, d, s, op, ids)
+		if err != nil {
+			return d.Err(err)
+		}
+		if ns == nil {
+			return nil // nothing to do
+		}
+		return writeSealed(d, ns, tmpl)
+	})
+	if err != nil {
+		return err
+	}
+	return sum.finish(e, o.files.dryRun, o.files.writeAs(e, ins, &o.output))
 }
