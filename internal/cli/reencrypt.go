@@ -14,34 +14,17 @@ import (
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+// reencryptOptions are the flags of reencrypt beyond every rekey command's.
+type reencryptOptions struct {
+	target recipientSource
+	add    []string
+	rm     []string
+}
+
 func newReencryptCmd(e *env) *cobra.Command {
-	var target recipientSource
-	var add, rm []string
-	cmd := newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's), or add or remove one; a removed recipient gets no new data key", &target,
-		func(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
-			scope := target.scope.or(o.Scope())
-			if len(add) == 0 && len(rm) == 0 {
-				rcpts, err := target.recipients(e, fileName(in), d)
-				if err != nil {
-					return nil, nil, err
-				}
-				if scope != o.Scope() {
-					return rescope(e, o, scope, rcpts)
-				}
-				ns, err := o.Rewrap(e.ctx, rand.Reader, rcpts)
-				return ns, nil, err
-			}
-			if scope != o.Scope() {
-				rcpts, err := keptRecipients(e, &target, in, s, ids, add, rm)
-				if err != nil {
-					return nil, nil, err
-				}
-				return rescope(e, o, scope, rcpts)
-			}
-			ns, err := addRemoveRecipients(e, &target, in, d, s, o, ids, add, rm)
-			return ns, nil, err
-		})
-	target.scope.register(cmd, rescopeUsage)
+	opts := &reencryptOptions{}
+	cmd := newRekeyCmd(e, "reencrypt", "Seal to a new recipient list (or the policy's), or add or remove one; a removed recipient gets no new data key", &opts.target, opts.rekey)
+	opts.target.scope.register(cmd, rescopeUsage)
 	cmd.Long = `reencrypt opens every sealed object with a key and seals it again.
 
 With --recipient/--recipients-file (or the policy's keys), the object is
@@ -67,9 +50,36 @@ reports a scope a shared entry does not allow.`
 	cmd.Example = `  kseal reencrypt --add-recipient age1… -i db.yaml
   kseal reencrypt --rm-recipient 3a620bda526442be --recipients-file team.pub -i db.yaml
   kseal reencrypt --scope namespace -i db.yaml   # allow renames (kustomize namePrefix)`
-	cmd.Flags().StringArrayVar(&add, "add-recipient", nil, "recipient to add, keeping the others (repeatable)")
-	cmd.Flags().StringArrayVar(&rm, "rm-recipient", nil, "recipient or key ID to remove, keeping the others (repeatable; a fresh data key for every value)")
+	cmd.Flags().StringArrayVar(&opts.add, "add-recipient", nil, "recipient to add, keeping the others (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.rm, "rm-recipient", nil, "recipient or key ID to remove, keeping the others (repeatable; a fresh data key for every value)")
 	return cmd
+}
+
+// rekey is reencrypt's rekeyFunc: o sealed to the recipients the policy or
+// the flags name, or to its own with --add-recipient and --rm-recipient
+// applied; under a new scope with --scope.
+func (opts *reencryptOptions) rekey(e *env, in *input, d *manifest.Doc, s *crypto.Sealed, o *crypto.Opened, ids []keys.Identity) (*crypto.Sealed, *crypto.Template, error) {
+	scope := opts.target.scope.or(o.Scope())
+	if len(opts.add) == 0 && len(opts.rm) == 0 {
+		rcpts, err := opts.target.recipients(e, fileName(in), d)
+		if err != nil {
+			return nil, nil, err
+		}
+		if scope != o.Scope() {
+			return rescope(e, o, scope, rcpts)
+		}
+		ns, err := o.Rewrap(e.ctx, rand.Reader, rcpts)
+		return ns, nil, err
+	}
+	if scope != o.Scope() {
+		rcpts, err := keptRecipients(e, &opts.target, in, s, ids, opts.add, opts.rm)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rescope(e, o, scope, rcpts)
+	}
+	ns, err := addRemoveRecipients(e, &opts.target, in, d, s, o, ids, opts.add, opts.rm)
+	return ns, nil, err
 }
 
 // addRemoveRecipients applies --add-recipient and --rm-recipient to one
