@@ -11,12 +11,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
+// editOptions are the flags of edit.
+type editOptions struct {
+	ids    identityFlags
+	target recipientSource
+	rm     []string
+}
+
 func newEditCmd(e *env) *cobra.Command {
-	var idf identityFlags
-	var target recipientSource
+	o := &editOptions{}
 	cmd := &cobra.Command{
 		Use:   "edit FILE",
 		Short: "Edit the plaintext of a sealed file in $EDITOR and re-seal it",
@@ -48,12 +55,11 @@ through the policy and kseal reencrypt.`,
   EDITOR='code --wait' kseal edit db.yaml`,
 		Args: cobra.ExactArgs(1),
 	}
-	idf.register(cmd)
-	target.register(cmd, false)
-	var rm []string
-	cmd.Flags().StringArrayVar(&rm, "rm-recipient", nil, "recipient or key ID to remove from the objects (repeatable; revokes it: every value sealed again under a fresh data key)")
+	o.ids.register(cmd)
+	o.target.register(cmd, false)
+	cmd.Flags().StringArrayVar(&o.rm, "rm-recipient", nil, "recipient or key ID to remove from the objects (repeatable; revokes it: every value sealed again under a fresh data key)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return runEdit(e, &idf, &target, rm, args[0])
+		return runEdit(e, o, args[0])
 	}
 	return cmd
 }
@@ -66,8 +72,10 @@ type editItem struct {
 	rcpts recipientEdit
 }
 
-func runEdit(e *env, idf *identityFlags, target *recipientSource, rm []string, file string) error {
-	ids, err := idf.resolve(e)
+// runEdit opens the sealed objects of file in the editor and re-seals what
+// is saved.
+func runEdit(e *env, o *editOptions, file string) error {
+	ids, err := o.ids.resolve(e)
 	if err != nil {
 		return err
 	}
@@ -77,31 +85,9 @@ func runEdit(e *env, idf *identityFlags, target *recipientSource, rm []string, f
 		return err
 	}
 	in := ins[0]
-	var items []editItem
-	var texts []string
-	for _, d := range in.strm.Docs {
-		if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
-			continue
-		}
-		s, o, err := openDoc(e, d, ids)
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, err)
-		}
-		text, err := manifest.SecretText(d.Target(), "", o.Values)
-		if err != nil {
-			return err
-		}
-		// Before the editor opens: a missing public key is not worth an
-		// edit that could not be written.
-		rcpts, err := editRecipients(e, target, fileName(in), d, s, ids, rm)
-		if err != nil {
-			return fmt.Errorf("%s: %w", in.name, d.Err(err))
-		}
-		items = append(items, editItem{d, s, o, rcpts})
-		texts = append(texts, text)
-	}
-	if len(items) == 0 {
-		return fmt.Errorf("%s: no sealed objects to edit", in.name)
+	items, texts, err := editItems(e, o, in, ids)
+	if err != nil {
+		return err
 	}
 	reseal := slices.ContainsFunc(items, func(it editItem) bool { return it.rcpts.changes() })
 	original := strings.Join(texts, "---\n")
@@ -150,6 +136,38 @@ func runEdit(e *env, idf *identityFlags, target *recipientSource, rm []string, f
 		reportRecipientEdit(e, in.name, it.d, it.rcpts)
 	}
 	return nil
+}
+
+// editItems opens every sealed object of in, with its plain Secret's text
+// and its recipients after the edit.
+func editItems(e *env, o *editOptions, in *input, ids []keys.Identity) ([]editItem, []string, error) {
+	var items []editItem
+	var texts []string
+	for _, d := range in.strm.Docs {
+		if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+			continue
+		}
+		s, op, err := openDoc(e, d, ids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+		text, err := manifest.SecretText(d.Target(), "", op.Values)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Before the editor opens: a missing public key is not worth an
+		// edit that could not be written.
+		rcpts, err := editRecipients(e, &o.target, fileName(in), d, s, ids, o.rm)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", in.name, d.Err(err))
+		}
+		items = append(items, editItem{d, s, op, rcpts})
+		texts = append(texts, text)
+	}
+	if len(items) == 0 {
+		return nil, nil, fmt.Errorf("%s: no sealed objects to edit", in.name)
+	}
+	return items, texts, nil
 }
 
 const editHeaderPrefix = "# kseal: "
