@@ -16,54 +16,69 @@ import (
 	"kseal.dev/kseal/pkg/policy"
 )
 
+// policyExplainOptions are the flags of policy explain.
+type policyExplainOptions struct {
+	policy string
+}
+
 func newPolicyExplainCmd(e *env) *cobra.Command {
-	var path string
+	o := &policyExplainOptions{}
 	cmd := &cobra.Command{
 		Use:   "explain FILE | NAMESPACE/NAME",
 		Short: "Say which service and keys govern a file or an object, and who can read it where",
 		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPolicyExplain(e, o, args[0])
+		},
 	}
-	cmd.Flags().StringVar(&path, "policy", "", "policy file (default: kseal.yaml found upward)")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		arg := args[0]
-		w := e.stdout
-		if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-			p, err := loadPolicy(path, filepath.Dir(arg))
-			if err != nil {
-				return err
-			}
-			rule, err := p.RuleFor(arg)
-			if err != nil {
-				return err
-			}
-			if rule == nil {
-				return fmt.Errorf("%s: not under the paths of any service or shared entry in %s", arg, p.Path)
-			}
-			fmt.Fprintf(w, "%s is governed by %s in %s\n", arg, rule, p.Path)
-			explainKeys(w, p, rule.Keys)
-			if rule.Shared != nil {
-				fmt.Fprintf(w, "shared secret %q, sealed with scope shared (bound to the name %q, not to a namespace)\n", rule.Shared.Name, rule.Shared.Name)
-				fmt.Fprintf(w, "the controller unseals it only as %q, only with the keys above, only in namespaces %s of:\n", rule.Shared.Name, strings.Join(p.SharedNamespaces(rule.Shared), ", "))
-				for _, sn := range rule.Shared.Services {
-					explainService(w, p, sn)
-				}
-				return nil
-			}
-			explainService(w, p, rule.Service)
-			return nil
+	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default: kseal.yaml found upward)")
+	return cmd
+}
+
+// runPolicyExplain explains arg: a file (what governs it) or NAMESPACE/NAME
+// (where the controller unseals it).
+func runPolicyExplain(e *env, o *policyExplainOptions, arg string) error {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		return explainFile(e.stdout, o.policy, arg)
+	}
+	ns, name, ok := strings.Cut(arg, "/")
+	if !ok {
+		return usagef("%q: want a file or NAMESPACE/NAME", arg)
+	}
+	p, err := loadPolicy(o.policy, ".")
+	if err != nil {
+		return err
+	}
+	explainObject(e.stdout, p, ns, name)
+	return nil
+}
+
+// explainFile says which service or shared entry of the policy (path, or
+// the one found from file) governs file, with its keys and readers.
+func explainFile(w io.Writer, path, file string) error {
+	p, err := loadPolicy(path, filepath.Dir(file))
+	if err != nil {
+		return err
+	}
+	rule, err := p.RuleFor(file)
+	if err != nil {
+		return err
+	}
+	if rule == nil {
+		return fmt.Errorf("%s: not under the paths of any service or shared entry in %s", file, p.Path)
+	}
+	fmt.Fprintf(w, "%s is governed by %s in %s\n", file, rule, p.Path)
+	explainKeys(w, p, rule.Keys)
+	if rule.Shared != nil {
+		fmt.Fprintf(w, "shared secret %q, sealed with scope shared (bound to the name %q, not to a namespace)\n", rule.Shared.Name, rule.Shared.Name)
+		fmt.Fprintf(w, "the controller unseals it only as %q, only with the keys above, only in namespaces %s of:\n", rule.Shared.Name, strings.Join(p.SharedNamespaces(rule.Shared), ", "))
+		for _, sn := range rule.Shared.Services {
+			explainService(w, p, sn)
 		}
-		ns, name, ok := strings.Cut(arg, "/")
-		if !ok {
-			return usagef("%q: want a file or NAMESPACE/NAME", arg)
-		}
-		p, err := loadPolicy(path, ".")
-		if err != nil {
-			return err
-		}
-		explainObject(w, p, ns, name)
 		return nil
 	}
-	return cmd
+	explainService(w, p, rule.Service)
+	return nil
 }
 
 // explainObject says, per scope, whether and with which keys the controller
