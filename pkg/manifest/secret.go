@@ -256,8 +256,8 @@ func (d *Doc) ToSealedSecret(s *crypto.Sealed) error {
 			return d.wrap(f, err)
 		}
 	}
-	n.SetApiVersion(SealedAPIVersion)
-	n.SetKind(SealedKind)
+	setString(n, "apiVersion", SealedAPIVersion)
+	setString(n, "kind", SealedKind)
 	spec := yaml.NewMapRNode(nil)
 	if len(tmpl.YNode().Content) > 0 {
 		if err := spec.PipeE(yaml.SetField("template", tmpl)); err != nil {
@@ -331,8 +331,8 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	}
 	fields, metaPath := d.templatePath()
 	n := yaml.NewMapRNode(nil)
-	n.SetApiVersion("v1")
-	n.SetKind("Secret")
+	setString(n, "apiVersion", "v1")
+	setString(n, "kind", "Secret")
 	meta := yaml.NewMapRNode(nil)
 	appendString(meta, "name", d.node.GetName())
 	if ns := d.node.GetNamespace(); ns != "" {
@@ -379,8 +379,8 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 // else base64 under data.
 func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, error) {
 	n := yaml.NewMapRNode(nil)
-	n.SetApiVersion("v1")
-	n.SetKind("Secret")
+	setString(n, "apiVersion", "v1")
+	setString(n, "kind", "Secret")
 	if err := n.SetName(t.Name); err != nil {
 		return "", err
 	}
