@@ -73,7 +73,7 @@ func (d *Doc) Plain() (map[string][]byte, error) {
 
 // stringMap reads the mapping at field of n as strings. Missing is empty.
 func stringMap(n *yaml.RNode, path ...string) (map[string]string, error) {
-	m, err := n.Pipe(yaml.Lookup(path...))
+	m, err := nodeAt(n, path...)
 	if err != nil || m == nil || yaml.IsMissingOrNull(m) {
 		return map[string]string{}, err
 	}
@@ -119,7 +119,7 @@ func (d *Doc) sealed() (*crypto.Sealed, error) {
 	envField := "spec.envelope"
 	switch d.Kind {
 	case KindSealedSecret:
-		n, err := d.node.Pipe(yaml.Lookup("spec", "envelope"))
+		n, err := nodeAt(d.node, "spec", "envelope")
 		if err != nil || n == nil {
 			return nil, d.errorf(envField, "missing: truncated or not a kseal envelope")
 		}
@@ -219,7 +219,7 @@ func setValues(n *yaml.RNode, vals map[string][]byte, path ...string) error {
 // copyFields copies the fields present under path in src into dst.
 func copyFields(dst, src *yaml.RNode, path []string, fields ...string) error {
 	for _, f := range fields {
-		v, _ := src.Pipe(yaml.Lookup(append(slices.Clone(path), f)...))
+		v, _ := nodeAt(src, append(slices.Clone(path), f)...)
 		if v == nil || yaml.IsMissingOrNull(v) {
 			continue
 		}
@@ -341,7 +341,7 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	if err := copyFields(meta, d.node, metaPath, "labels", "annotations"); err != nil {
 		return d.wrap(strings.Join(metaPath, "."), err)
 	}
-	if a, _ := meta.Pipe(yaml.Lookup("annotations")); a != nil {
+	if a, _ := nodeAt(meta, "annotations"); a != nil {
 		// Not the Secret's: the envelope, and a last-applied copy (an old
 		// version, values included) that a template sealed before kseal
 		// stripped them may still carry.
