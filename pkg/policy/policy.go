@@ -3,6 +3,10 @@
 // read them outside the cluster, and which secrets several services share on
 // purpose. The CLI and the controller enforce it; `kseal policy render`
 // turns it into cloud KMS IAM policy. docs/policy.md is the reference.
+//
+// Stability: the kseal.yaml format (docs/policy.md, docs/policy.schema.json)
+// is what kseal keeps stable; this package's Go API serves kseal's own
+// binaries and may change in any release before v1.0.
 package policy
 
 import (
