@@ -19,7 +19,7 @@ RELEASE_GOFLAGS := -trimpath -buildvcs=false
 RELEASE_LDFLAGS := -s -w -buildid= -X kseal.dev/kseal/internal/version.Version=$(VERSION)
 RELEASE_ENV      = VERSION='$(VERSION)' IMAGE_REPO='$(IMAGE_REPO)' RELEASE_GOFLAGS='$(RELEASE_GOFLAGS)' RELEASE_LDFLAGS='$(RELEASE_LDFLAGS)'
 
-.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-unseal bench-settle bench-parse bench-tenant-memory generate fmt vet clean release release-check release-sign release-flags set-version actionlint
+.PHONY: all build test test-short fmt-check staticcheck tools demo fuzz-smoke bench bench-cli bench-repo bench-unseal bench-settle bench-parse bench-tenant-memory generate fmt vet clean release release-check release-sign release-flags set-version actionlint
 
 all: build
 
@@ -79,6 +79,11 @@ bench:
 bench-cli: tools
 	@mkdir -p $(BIN) && eval "$$(bash $(TOOLS) env)" && bash bench/cli-speed.sh -o $(BIN)/cli-speed.txt 1000 \
 		&& bash bench/cli-compare.sh bench/cli-speed.baseline $(BIN)/cli-speed.txt
+
+# policy check and verify -R over 5,000 and 10,000 sealed files, next to
+# sops filestatus run once per file.
+bench-repo: tools
+	@eval "$$(bash $(TOOLS) env)" && bash bench/repo-scale.sh
 
 # Peak RSS of decrypt and policy check on hostile YAML against 16 x size + 64 MiB.
 bench-parse:

@@ -96,6 +96,9 @@ func toolPath(name string) string {
 
 // TestScripts runs testdata/script/*.txtar; `kseal` is this test binary.
 func TestScripts(t *testing.T) {
+	if got, _ := filepath.Glob("testdata/script/*.txtar"); len(got) == 0 {
+		t.Fatal("no scripts in testdata/script")
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -72,10 +72,13 @@ func readSource(p string, limit int64) ([]byte, fs.FileMode, error) {
 	if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
 		return nil, 0, fmt.Errorf("%s: %w", p, errNotReadable)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// A regular file's size is known: one buffer of it (and a little
+	// more, to see it has not grown) rather than ReadAll's doublings.
+	buf := bytes.NewBuffer(make([]byte, 0, min(st.Size(), limit)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, 0, err
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, 0, fmt.Errorf("%s: larger than %d bytes", p, limit)
 	}

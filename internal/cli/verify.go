@@ -123,46 +123,44 @@ type verified struct {
 
 // verifyAll checks every sealed document of every path, going on past
 // failures, and returns one entry per document (or per file that could not
-// be read) in input order.
+// be read) in input order. Files are read one after another as the checks
+// of the ones before run (at most jobs at once), so what is held is the
+// files in flight and the entries, not every file of a repository.
 func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verified, walkStats) {
 	var walk walkStats
-	type task struct {
-		name string
-		d    *manifest.Doc
-	}
-	var out []verified
-	var tasks []task
-	var slots []int // index in out of each task
+	var slots []*verified // one per entry, in input order; each filled by its own check
+	sem := make(chan struct{}, max(jobs, 1))
+	var wg sync.WaitGroup
 	for _, p := range paths {
 		in, err := readOne(e, p)
 		if err != nil {
-			out = append(out, failure(p, nil, err))
+			slots = append(slots, new(failure(p, nil, err)))
 			continue
 		}
 		walk.add(in)
 		if err := checkCutShort(in); err != nil {
-			out = append(out, failure(p, nil, err))
+			slots = append(slots, new(failure(p, nil, err)))
 			continue
 		}
 		for _, d := range in.strm.Docs {
-			if d.Kind == manifest.KindSealedSecret || d.Kind == manifest.KindEncrypted {
-				tasks = append(tasks, task{in.name, d})
-				slots = append(slots, len(out))
-				out = append(out, verified{})
+			if d.Kind != manifest.KindSealedSecret && d.Kind != manifest.KindEncrypted {
+				continue
 			}
+			v := new(verified)
+			slots = append(slots, v)
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				*v = verifyDoc(e, in.name, d, ids)
+			}()
 		}
 	}
-	sem := make(chan struct{}, max(jobs, 1))
-	var wg sync.WaitGroup
-	for i, t := range tasks {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[slots[i]] = verifyDoc(e, t.name, t.d, ids)
-		}()
-	}
 	wg.Wait()
+	out := make([]verified, len(slots))
+	for i, v := range slots {
+		out[i] = *v
+	}
 	return out, walk
 }
 

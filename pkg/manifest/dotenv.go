@@ -178,8 +178,8 @@ func ParseDotenv(data []byte, name string) (*Stream, error) {
 	}
 	env.sealed = envLine != 0
 	n := yaml.NewMapRNode(nil)
-	n.SetApiVersion("v1")
-	n.SetKind("Secret")
+	setString(n, "apiVersion", "v1")
+	setString(n, "kind", "Secret")
 	ns := ""
 	if env.sealed {
 		// The Secret the values are bound to, as the object's own

@@ -102,6 +102,14 @@ func nodeObjectJSON(n *yaml.Node) ([]byte, error) {
 	if err := stringKeys(n); err != nil {
 		return nil, err
 	}
+	if b, ok := simpleJSON(n); ok {
+		return b, nil
+	}
+	return decodedJSON(n)
+}
+
+// decodedJSON is nodeObjectJSON's general path.
+func decodedJSON(n *yaml.Node) ([]byte, error) {
 	if n.Kind == yaml.SequenceNode {
 		var a []any
 		if err := n.Decode(&a); err != nil {

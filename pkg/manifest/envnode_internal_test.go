@@ -76,8 +76,12 @@ func FuzzJSONNode(f *testing.F) {
 // an implicit null (`{a}`, `a:` in flow) came back as "" and now stays
 // null, as kubectl (and so the controller) reads it.
 func FuzzNodeObjectJSON(f *testing.F) {
-	for _, dir := range []string{"basic", "multi"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "golden", dir, "sealed.yaml"))
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "golden", "*"))
+	if len(dirs) == 0 {
+		f.Fatal("no golden cases under testdata/golden")
+	}
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "sealed.yaml"))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -98,6 +102,8 @@ func FuzzNodeObjectJSON(f *testing.F) {
 	f.Add("- 1\n- {a: b}\n")
 	f.Add("a: !!str 1\nb: !!int \"2\"\nc: .inf\nd: -.nan\n")
 	f.Add("? !!binary dmVyc2lvbg==\n: 2\n~: x\n1: y\n")
+	f.Add("b: [-0, 0, 007, -12, 123456789012345678901, 1_0, 0x1, +3]\na: \"<&>\\u2028\\xff\"\nc: [True, false, yes]\n")
+	f.Add("z: 1\na: {y: \"2\", b: [x, 'y']}\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		rn, err := yaml.Parse(text)
 		if err != nil || (rn.YNode().Kind != yaml.MappingNode && rn.YNode().Kind != yaml.SequenceNode) {
@@ -109,6 +115,13 @@ func FuzzNodeObjectJSON(f *testing.F) {
 		got, gerr := nodeObjectJSON(rn.YNode())
 		if gerr != nil {
 			return // refused: never looser than before
+		}
+		// The fast path writes what the general path writes, byte for
+		// byte, where it writes anything.
+		if fast, ok := simpleJSON(rn.YNode()); ok {
+			if slow, err := decodedJSON(rn.YNode()); err != nil || !bytes.Equal(fast, slow) {
+				t.Fatalf("%q: simpleJSON gives %s, the general path %s (%v)", text, fast, slow, err)
+			}
 		}
 		want, werr := rn.MarshalJSON()
 		sg, perr := crypto.Parse(got, nil)
@@ -128,4 +141,52 @@ func FuzzNodeObjectJSON(f *testing.F) {
 			t.Fatalf("%q: envelopes differ:\n%s\n%s", text, eg, ew)
 		}
 	})
+}
+
+// TestSimpleJSONIsTheGeneralPath: where simpleJSON writes an envelope it
+// writes what the general path writes; every other spelling goes to the
+// general path. Guards: decimal, the repeated-key and tag checks in
+// appendSimpleMap and appendSimple, appendJSONString's escapes.
+func TestSimpleJSONIsTheGeneralPath(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		fast       bool
+	}{
+		{"an envelope", "version: 2\nscope: strict\nsealedFor: {namespace: n, name: x, template: AA==}\nsections:\n- recipients:\n  - {type: x, keyID: y, data: AA==}\n  mac: AA==\n", true},
+		{"keys sorted", "z: 1\na: {y: \"2\", b: [x, 'y', true]}\n", true},
+		{"escapes", "a: \"<&>\\u2028\\t\\\"\\\\\"\n", true},
+		{"HTML", "a: \"x<y&z>\"\n", true},
+		{"negative", "a: -12\n", true},
+		{"a leading zero", "a: 007\n", false},
+		{"minus zero", "a: -0\n", false},
+		{"hex", "a: 0x10\n", false},
+		{"underscores", "a: 1_000\n", false},
+		{"too long for int64", "a: 123456789012345678901\n", false},
+		{"a float", "a: 1.5\n", false},
+		{"True", "a: True\n", false},
+		{"null", "a: null\n", false},
+		{"a date", "a: 2001-12-14\n", false},
+		{"binary", "a: !!binary aGk=\n", false},
+		{"a repeated key", "a: 1\na: 2\n", false},
+		{"an anchor", "a: &x 1\nb: 2\n", false},
+		{"a merge key", "b: &x {c: 1}\n<<: *x\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rn, err := yaml.Parse(tc.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, ok := simpleJSON(rn.YNode())
+			if ok != tc.fast {
+				t.Fatalf("fast path taken: %v, want %v (%s)", ok, tc.fast, fast)
+			}
+			if !ok {
+				return
+			}
+			slow, err := decodedJSON(rn.YNode())
+			if err != nil || !bytes.Equal(fast, slow) {
+				t.Fatalf("simpleJSON gives %s, the general path %s (%v)", fast, slow, err)
+			}
+		})
+	}
 }

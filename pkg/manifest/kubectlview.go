@@ -141,7 +141,7 @@ func (d *Doc) sameAsKubectl(u *unstructured.Unstructured) error {
 // sameScalar compares a name or template scalar. Only these (names, a
 // type, true or false) are quoted in the error: they are public.
 func sameScalar(n *yaml.RNode, obj map[string]any, path []string) error {
-	v, _ := n.Pipe(yaml.Lookup(path...))
+	v, _ := nodeAt(n, path...)
 	var mine any // nil: absent or null
 	if v != nil && !yaml.IsMissingOrNull(v) {
 		mine = v.YNode().Value

@@ -106,8 +106,11 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		}
 	}
 	// Decoding it as kubectl does costs about what a tree costs; the
-	// budget says whether that fits (see checkKubectlView).
-	d.kubectlCheck = sum.Nodes <= *budget
+	// budget says whether that fits (see checkKubectlView). A plain
+	// document (yamlevents/plain.go) reads alike to kubectl's YAML 1.1
+	// and kseal's 1.2 where the check compares them: it has nothing to
+	// find there.
+	d.kubectlCheck = sum.Nodes <= *budget && sum.NotPlain != ""
 	want := false
 	switch sum.Root {
 	case yamlevents.RootMapping:

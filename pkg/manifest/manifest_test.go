@@ -99,9 +99,24 @@ func reparse(t *testing.T, b []byte) *manifest.Stream {
 	return s
 }
 
+// goldenDirs lists the folders of testdata/golden: every one holding an
+// input.yaml is a case, and a tree with none fails rather than passes.
+func goldenDirs(t testing.TB) []string {
+	t.Helper()
+	ins, err := filepath.Glob(filepath.Join("testdata", "golden", "*", "input.yaml"))
+	if err != nil || len(ins) == 0 {
+		t.Fatalf("no golden cases under testdata/golden (%v)", err)
+	}
+	var dirs []string
+	for _, in := range ins {
+		dirs = append(dirs, filepath.Base(filepath.Dir(in)))
+	}
+	return dirs
+}
+
 // TestGolden seals each input into both forms and opens them again.
 func TestGolden(t *testing.T) {
-	for _, dir := range []string{"basic", "multi"} {
+	for _, dir := range goldenDirs(t) {
 		t.Run(dir, func(t *testing.T) {
 			in, err := os.ReadFile(filepath.Join("testdata", "golden", dir, "input.yaml"))
 			if err != nil {
@@ -212,7 +227,7 @@ func TestSealedErrorsNameField(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{"basic", "multi"} {
+	for _, dir := range goldenDirs(f) {
 		for _, n := range []string{"input.yaml", "sealed.yaml", "encrypted.yaml"} {
 			if b, err := os.ReadFile(filepath.Join("testdata", "golden", dir, n)); err == nil {
 				f.Add(b)

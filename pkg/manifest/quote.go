@@ -58,3 +58,18 @@ func stringNode(s string) *yaml.Node {
 func appendString(m *yaml.RNode, key, s string) {
 	m.YNode().Content = append(m.YNode().Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, stringNode(s))
 }
+
+// setString sets the field key of the mapping m to s, as SetField with a
+// string node does (the value node replaced in place, or the field
+// added), without kyaml's YAML 1.1 parse of s on every call: apiVersion
+// and kind are set once per object written.
+func setString(m *yaml.RNode, key, s string) {
+	c := m.YNode().Content
+	for i := 0; i+1 < len(c); i += 2 {
+		if c[i].Value == key {
+			*c[i+1] = *stringNode(s)
+			return
+		}
+	}
+	appendString(m, key, s)
+}

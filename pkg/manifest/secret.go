@@ -73,7 +73,7 @@ func (d *Doc) Plain() (map[string][]byte, error) {
 
 // stringMap reads the mapping at field of n as strings. Missing is empty.
 func stringMap(n *yaml.RNode, path ...string) (map[string]string, error) {
-	m, err := n.Pipe(yaml.Lookup(path...))
+	m, err := nodeAt(n, path...)
 	if err != nil || m == nil || yaml.IsMissingOrNull(m) {
 		return map[string]string{}, err
 	}
@@ -119,7 +119,7 @@ func (d *Doc) sealed() (*crypto.Sealed, error) {
 	envField := "spec.envelope"
 	switch d.Kind {
 	case KindSealedSecret:
-		n, err := d.node.Pipe(yaml.Lookup("spec", "envelope"))
+		n, err := nodeAt(d.node, "spec", "envelope")
 		if err != nil || n == nil {
 			return nil, d.errorf(envField, "missing: truncated or not a kseal envelope")
 		}
@@ -219,7 +219,7 @@ func setValues(n *yaml.RNode, vals map[string][]byte, path ...string) error {
 // copyFields copies the fields present under path in src into dst.
 func copyFields(dst, src *yaml.RNode, path []string, fields ...string) error {
 	for _, f := range fields {
-		v, _ := src.Pipe(yaml.Lookup(append(slices.Clone(path), f)...))
+		v, _ := nodeAt(src, append(slices.Clone(path), f)...)
 		if v == nil || yaml.IsMissingOrNull(v) {
 			continue
 		}
@@ -256,8 +256,8 @@ func (d *Doc) ToSealedSecret(s *crypto.Sealed) error {
 			return d.wrap(f, err)
 		}
 	}
-	n.SetApiVersion(SealedAPIVersion)
-	n.SetKind(SealedKind)
+	setString(n, "apiVersion", SealedAPIVersion)
+	setString(n, "kind", SealedKind)
 	spec := yaml.NewMapRNode(nil)
 	if len(tmpl.YNode().Content) > 0 {
 		if err := spec.PipeE(yaml.SetField("template", tmpl)); err != nil {
@@ -331,8 +331,8 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	}
 	fields, metaPath := d.templatePath()
 	n := yaml.NewMapRNode(nil)
-	n.SetApiVersion("v1")
-	n.SetKind("Secret")
+	setString(n, "apiVersion", "v1")
+	setString(n, "kind", "Secret")
 	meta := yaml.NewMapRNode(nil)
 	appendString(meta, "name", d.node.GetName())
 	if ns := d.node.GetNamespace(); ns != "" {
@@ -341,7 +341,7 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 	if err := copyFields(meta, d.node, metaPath, "labels", "annotations"); err != nil {
 		return d.wrap(strings.Join(metaPath, "."), err)
 	}
-	if a, _ := meta.Pipe(yaml.Lookup("annotations")); a != nil {
+	if a, _ := nodeAt(meta, "annotations"); a != nil {
 		// Not the Secret's: the envelope, and a last-applied copy (an old
 		// version, values included) that a template sealed before kseal
 		// stripped them may still carry.
@@ -379,8 +379,8 @@ func (d *Doc) ToPlain(values map[string][]byte) error {
 // else base64 under data.
 func SecretText(t crypto.Target, typ string, values map[string][]byte) (string, error) {
 	n := yaml.NewMapRNode(nil)
-	n.SetApiVersion("v1")
-	n.SetKind("Secret")
+	setString(n, "apiVersion", "v1")
+	setString(n, "kind", "Secret")
 	if err := n.SetName(t.Name); err != nil {
 		return "", err
 	}

@@ -7,6 +7,11 @@
 // Documents are parsed with sigs.k8s.io/kustomize/kyaml, which keeps
 // comments, key order and unknown fields. Documents kseal does not change are
 // written back byte for byte, separators included.
+//
+// Stability: this package is kseal's own, exported for its commands, its
+// controller and its tests, and may change in any release before v1.0.
+// What is stable is the format it reads and writes (docs/format.md) and
+// the CLI.
 package manifest
 
 import (

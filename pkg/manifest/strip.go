@@ -81,7 +81,7 @@ func (d *Doc) strip(template bool) ([]string, error) {
 		metas, paths = append(metas, md.Value), append(paths, "metadata.")
 	}
 	if d.Kind == KindSealedSecret && template {
-		tm, _ := d.node.Pipe(yaml.Lookup("spec", "template", "metadata"))
+		tm, _ := nodeAt(d.node, "spec", "template", "metadata")
 		metas, paths = append(metas, tm), append(paths, "spec.template.metadata.")
 	}
 	for i, m := range metas {
@@ -135,7 +135,7 @@ func (d *Doc) LastApplied() []string {
 	}
 	var out []string
 	look := func(prefix string, path ...string) {
-		a, err := d.node.Pipe(yaml.Lookup(path...))
+		a, err := nodeAt(d.node, path...)
 		if err != nil || a == nil || a.YNode().Kind != yaml.MappingNode {
 			return
 		}

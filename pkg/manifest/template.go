@@ -33,10 +33,10 @@ func (d *Doc) Template() crypto.Template {
 		t.Annotations = maps.Clone(t.Annotations)
 		delete(t.Annotations, EnvelopeAnnotation)
 	}
-	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "type")...)); n != nil && !yaml.IsMissingOrNull(n) {
+	if n, _ := nodeAt(d.node, append(fields, "type")...); n != nil && !yaml.IsMissingOrNull(n) {
 		t.Type = n.YNode().Value
 	}
-	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "immutable")...)); n != nil && !yaml.IsMissingOrNull(n) {
+	if n, _ := nodeAt(d.node, append(fields, "immutable")...); n != nil && !yaml.IsMissingOrNull(n) {
 		t.Immutable = n.YNode().Value == "true"
 	}
 	return t
@@ -47,7 +47,7 @@ func (d *Doc) Template() crypto.Template {
 func (d *Doc) checkTemplate() error {
 	fields, meta := d.templatePath()
 	for i := range fields {
-		n, err := d.node.Pipe(yaml.Lookup(fields[:i+1]...))
+		n, err := nodeAt(d.node, fields[:i+1]...)
 		if err != nil {
 			return err
 		}
@@ -59,11 +59,11 @@ func (d *Doc) checkTemplate() error {
 		if err := d.onlyFields(sealedFields); err != nil {
 			return err
 		}
-		if n, _ := d.node.Pipe(yaml.Lookup(meta...)); n != nil && !yaml.IsMissingOrNull(n) && n.YNode().Kind != yaml.MappingNode {
+		if n, _ := nodeAt(d.node, meta...); n != nil && !yaml.IsMissingOrNull(n) && n.YNode().Kind != yaml.MappingNode {
 			return fmt.Errorf("%s: must be a mapping", strings.Join(meta, "."))
 		}
 		for _, f := range []string{"labels", "annotations"} {
-			n, _ := d.node.Pipe(yaml.Lookup(append(meta, f)...))
+			n, _ := nodeAt(d.node, append(meta, f)...)
 			if n == nil {
 				continue
 			}
@@ -73,12 +73,12 @@ func (d *Doc) checkTemplate() error {
 		}
 	}
 	// Scalars are read as kubectl reads them or refused (tags.go).
-	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "type")...)); n != nil && !yaml.IsMissingOrNull(n) {
+	if n, _ := nodeAt(d.node, append(fields, "type")...); n != nil && !yaml.IsMissingOrNull(n) {
 		if err := plainString(n.YNode()); err != nil {
 			return fmt.Errorf("%s: %w", strings.Join(append(fields, "type"), "."), err)
 		}
 	}
-	if n, _ := d.node.Pipe(yaml.Lookup(append(fields, "immutable")...)); n != nil && !yaml.IsMissingOrNull(n) {
+	if n, _ := nodeAt(d.node, append(fields, "immutable")...); n != nil && !yaml.IsMissingOrNull(n) {
 		if err := plainBool(n.YNode()); err != nil {
 			return fmt.Errorf("%s: %w", strings.Join(append(fields, "immutable"), "."), err)
 		}
@@ -100,7 +100,7 @@ var sealedFields = map[string][]string{
 // onlyFields refuses a field not listed for its mapping in allowed.
 func (d *Doc) onlyFields(allowed map[string][]string) error {
 	for _, path := range slices.Sorted(maps.Keys(allowed)) {
-		n, err := d.node.Pipe(yaml.Lookup(strings.Split(path, ".")...))
+		n, err := nodeAt(d.node, strings.Split(path, ".")...)
 		if err != nil || n == nil || n.YNode().Kind != yaml.MappingNode {
 			continue // absent, or refused elsewhere as not a mapping
 		}
@@ -150,7 +150,7 @@ func (d *Doc) SetTemplate(t crypto.Template) error {
 			return d.wrap(strings.Join(append(slices.Clone(meta), f), "."), err)
 		}
 	}
-	parent, err := d.node.Pipe(yaml.Lookup(fields...))
+	parent, err := nodeAt(d.node, fields...)
 	if err != nil || parent == nil {
 		return d.wrap(strings.Join(fields, "."), err)
 	}
@@ -171,7 +171,7 @@ func (d *Doc) SetTemplate(t crypto.Template) error {
 		return d.wrap("immutable", err)
 	}
 	if d.Kind == KindSealedSecret {
-		if m, _ := d.node.Pipe(yaml.Lookup(meta...)); m != nil && len(m.YNode().Content) == 0 {
+		if m, _ := nodeAt(d.node, meta...); m != nil && len(m.YNode().Content) == 0 {
 			_ = parent.PipeE(yaml.Clear("metadata"))
 		}
 		if len(parent.YNode().Content) == 0 {
@@ -187,7 +187,7 @@ func (d *Doc) SetTemplate(t crypto.Template) error {
 func setStringMap(n *yaml.RNode, m map[string]string, path ...string) error {
 	field := path[len(path)-1]
 	if len(m) == 0 {
-		parent, err := n.Pipe(yaml.Lookup(path[:len(path)-1]...))
+		parent, err := nodeAt(n, path[:len(path)-1]...)
 		if err != nil || parent == nil {
 			return err
 		}

@@ -3,6 +3,10 @@
 // read them outside the cluster, and which secrets several services share on
 // purpose. The CLI and the controller enforce it; `kseal policy render`
 // turns it into cloud KMS IAM policy. docs/policy.md is the reference.
+//
+// Stability: the kseal.yaml format (docs/policy.md, docs/policy.schema.json)
+// is what kseal keeps stable; this package's Go API serves kseal's own
+// binaries and may change in any release before v1.0.
 package policy
 
 import (
@@ -293,11 +297,29 @@ func (p *Policy) errAt(at, format string, a ...any) error {
 	return &Error{Path: p.Path, Line: p.lines[at], Msg: fmt.Sprintf(format, a...)}
 }
 
+// validate checks every section, going on past errors so that one run
+// reports them all.
 func (p *Policy) validate() error {
 	var errs []error
 	if p.APIVersion != "kseal.dev/v1alpha1" || p.Kind != "Policy" {
 		errs = append(errs, p.errAt("apiVersion", "want apiVersion: kseal.dev/v1alpha1 and kind: Policy"))
 	}
+	errs = append(errs, p.validateClusters()...)
+	errs = append(errs, p.validateKeys()...)
+	globs, serr := p.validateServices()
+	errs = append(errs, serr...)
+	sglobs, sherr := p.validateShared()
+	errs = append(errs, sherr...)
+	errs = append(errs, p.overlappingPaths(append(globs, sglobs...))...)
+	errs = append(errs, p.checkExclude()...)
+	return errors.Join(errs...)
+}
+
+// pathOwner is a path glob and who owns it (a service, or a shared secret).
+type pathOwner struct{ glob, owner, at string }
+
+// validateClusters checks clusters: and reads their recipients files.
+func (p *Policy) validateClusters() (errs []error) {
 	for _, name := range sortedKeys(p.Clusters) {
 		c := p.Clusters[name]
 		at := "clusters." + name
@@ -325,6 +347,11 @@ func (p *Policy) validate() error {
 		}
 		c.recipients = rs
 	}
+	return errs
+}
+
+// validateKeys checks keys: and parses their recipients.
+func (p *Policy) validateKeys() (errs []error) {
 	for _, name := range sortedKeys(p.Keys) {
 		k := p.Keys[name]
 		at := "keys." + name
@@ -349,9 +376,12 @@ func (p *Policy) validate() error {
 		}
 		k.parsed = r
 	}
+	return errs
+}
+
+// validateServices checks services: and returns their path globs.
+func (p *Policy) validateServices() (globs []pathOwner, errs []error) {
 	nsOwner := map[string]string{}
-	type pathOwner struct{ glob, owner, at string }
-	var globs []pathOwner
 	for _, name := range sortedKeys(p.Services) {
 		s := p.Services[name]
 		at := "services." + name
@@ -388,6 +418,11 @@ func (p *Policy) validate() error {
 			}
 		}
 	}
+	return globs, errs
+}
+
+// validateShared checks shared: and returns its path globs.
+func (p *Policy) validateShared() (globs []pathOwner, errs []error) {
 	seenShared := map[string]bool{}
 	for i, sh := range p.Shared {
 		at := fmt.Sprintf("shared.%d", i)
@@ -409,7 +444,12 @@ func (p *Policy) validate() error {
 			globs = append(globs, pathOwner{g, "shared " + sh.Name, fmt.Sprintf("%s.paths.%d", at, j)})
 		}
 	}
-	// Two owners for one path would make sealing ambiguous.
+	return globs, errs
+}
+
+// overlappingPaths refuses a path two owners claim: sealing would be
+// ambiguous.
+func (p *Policy) overlappingPaths(globs []pathOwner) (errs []error) {
 	for i := range globs {
 		for j := i + 1; j < len(globs); j++ {
 			a, b := globs[i], globs[j]
@@ -418,8 +458,7 @@ func (p *Policy) validate() error {
 			}
 		}
 	}
-	errs = append(errs, p.checkExclude()...)
-	return errors.Join(errs...)
+	return errs
 }
 
 func (p *Policy) checkKeyRefs(at string, names []string) []error {

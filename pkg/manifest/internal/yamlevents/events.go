@@ -1,10 +1,11 @@
 // Package yamlevents is the YAML scanner and parser of go.yaml.in/yaml/v3
 // v3.0.5 (itself a port of libyaml; see LICENSE and NOTICE), unchanged but
-// for the emitter, which is left out, and this file (upstream_test.go
-// checks that against the version go.mod links). It exposes the event
-// stream only, so that kseal can learn what a document is — its kind, how
-// many nodes it holds, whether it is a list of objects — in memory bounded
-// by its nesting depth, before deciding to build its node tree.
+// for the emitter, which is left out, and this file and plain.go
+// (upstream_test.go checks that against the version go.mod links). It
+// exposes the event stream only, so that kseal can learn what a document
+// is — its kind, how many nodes it holds, whether it is a list of objects,
+// whether YAML 1.1 reads it as 1.2 does — in memory bounded by its
+// nesting depth, before deciding to build its node tree.
 package yamlevents
 
 import (
@@ -37,6 +38,9 @@ type Summary struct {
 	// Incomplete counts mapping items without apiVersion or kind, which
 	// kubectl fills in from a list's kind.
 	Incomplete int
+	// NotPlain says why the document is not plain (plain.go), or is empty
+	// when it is: YAML 1.1 and 1.2 read it alike where kseal compares.
+	NotPlain string
 }
 
 // RootKind is the kind of the first document's root node.
@@ -78,6 +82,11 @@ type frame struct {
 	isKey     bool // the collection is a mapping key (a complex key)
 	key       string
 	role      role
+	// For the plain rules (plain.go): a flow collection; values kseal
+	// does not compare; an object's spec; the keys seen so far.
+	flow, loose, spec bool
+	keys              []string
+	keySet            map[string]bool
 }
 
 // Summarize reads every event of data and returns its summary. It keeps
@@ -94,6 +103,9 @@ func Summarize(data []byte) (sum *Summary, err error) {
 	yaml_parser_set_input_string(&p, data)
 	defer yaml_parser_delete(&p)
 	sum = &Summary{}
+	if !plainBytes(data) {
+		sum.notPlain("a byte other than printable ASCII and line breaks")
+	}
 	var stack []*frame
 	var ev yaml_event_t
 	for {
@@ -119,12 +131,21 @@ func Summarize(data []byte) (sum *Summary, err error) {
 		switch typ {
 		case yaml_DOCUMENT_START_EVENT:
 			sum.Documents++
+			if ev.version_directive != nil || len(ev.tag_directives) > 0 {
+				sum.notPlain("a directive")
+			}
 		case yaml_SCALAR_EVENT, yaml_ALIAS_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
 			sum.Nodes++
 			if typ == yaml_ALIAS_EVENT || len(ev.anchor) > 0 {
 				sum.Aliases++
 			}
+			var parent *frame
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			isKey := parent != nil && parent.mapping && parent.expectKey
 			child := sum.node(stack, typ, ev.value, ev.tag)
+			sum.plainNode(parent, isKey, &ev, child)
 			if child != nil {
 				stack = append(stack, child)
 			}
