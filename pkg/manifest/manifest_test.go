@@ -235,6 +235,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("---\n---\n"))
+	f.Add([]byte("n:\n#\n- a\nq")) // the parser's error with no event: Summarize looped
 	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: x, annotations: {kseal.dev/envelope: '{}'}}\ndata: {a: b}\n"))
 	// Tags and YAML 1.1 forms in names and templates (issue 17).
 	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\ntype: !!binary a3ViZXJuZXRlcy5pby9zZXJ2aWNlLWFjY291bnQtdG9rZW4=\nstringData: {a: b}\n"))

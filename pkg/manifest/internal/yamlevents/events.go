@@ -109,7 +109,11 @@ func Summarize(data []byte) (sum *Summary, err error) {
 	var stack []*frame
 	var ev yaml_event_t
 	for {
-		if !yaml_parser_parse(&p, &ev) {
+		// The parser can set its error and still return true with no
+		// event (upstream's decoder checks p.error after every call): an
+		// input such as "n:\n#\n- a\nq" would otherwise loop here for
+		// ever.
+		if !yaml_parser_parse(&p, &ev) || p.error != yaml_NO_ERROR || ev.typ == yaml_NO_EVENT {
 			line := p.problem_mark.line
 			if line == 0 {
 				line = p.context_mark.line

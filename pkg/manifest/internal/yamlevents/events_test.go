@@ -2,7 +2,9 @@ package yamlevents
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestSummarize(t *testing.T) {
@@ -56,5 +58,30 @@ func TestSummarizeErrors(t *testing.T) {
 	_, err := Summarize([]byte("a: [\n"))
 	if err == nil {
 		t.Fatal("no error for an unclosed flow sequence")
+	}
+}
+
+// TestSummarizeEndsOnAParserError: inputs on which the parser records an
+// error yet returns an empty event end in that error. Guard: the p.error
+// and yaml_NO_EVENT checks after yaml_parser_parse in Summarize (without
+// them these inputs loop for ever; the test gives up after a minute).
+func TestSummarizeEndsOnAParserError(t *testing.T) {
+	for _, in := range []string{
+		"n:\n#\n- a\nq",
+		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n#\n- a\nq",
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := Summarize([]byte(in))
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "could not find expected ':'") {
+				t.Errorf("%q: got %v, want the parser's error", in, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%q: Summarize did not return", in)
+		}
 	}
 }
