@@ -23,7 +23,10 @@ package yamlevents
 // For such a document the two readers build the same tree with the same
 // strings where kseal compares them with kubectl's reading (kubectlview.go
 // in package manifest), so that comparison can be skipped; it still runs
-// on every document that is not plain. FuzzPlainNeedsNoKubectlView and
+// on every document that is not plain. What the view also checked beyond
+// YAML, how apimachinery reads the same text, needs no view here: lists
+// (where apimachinery hands a list's kind to its items) are never plain,
+// and kseal reads apiVersion with apimachinery's own parser. FuzzPlainNeedsNoKubectlView and
 // TestPlainDocumentsReadAlike hold the rule to that.
 
 // String11 reports whether a plain scalar reads as the same string to
