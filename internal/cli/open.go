@@ -66,10 +66,15 @@ func openBudgeted(e *env, d *manifest.Doc, ids []keys.Identity) (*crypto.Sealed,
 	return s, o, ids, nil
 }
 
+// decryptOptions are the flags of decrypt.
+type decryptOptions struct {
+	files fileFlags
+	ids   identityFlags
+	out   outputFlag
+}
+
 func newDecryptCmd(e *env) *cobra.Command {
-	var files fileFlags
-	var idf identityFlags
-	var out outputFlag
+	o := &decryptOptions{}
 	cmd := &cobra.Command{
 		Use:   "decrypt [FILE|DIR]...",
 		Short: "Open SealedSecrets and encrypted Secrets into plain Secrets (for CI)",
@@ -77,36 +82,42 @@ func newDecryptCmd(e *env) *cobra.Command {
 it stands for; other documents pass through. Use it in CI to apply:
 
   kseal decrypt -R k8s/ | kubectl apply -f -`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDecrypt(e, o, args)
+		},
 	}
-	files.register(cmd, false)
-	files.dotenv = true
-	idf.register(cmd)
-	out.register(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := out.check(false); err != nil {
-			return err
-		}
-		ids, ins, err := readWithIdentities(e, &idf, &files, args)
-		if err != nil {
-			return err
-		}
-		if err := checkCutShortAll(ins); err != nil {
-			return err
-		}
-		sum := summarize(ins, "decrypted", "sealed object", sealedKinds)
-		err = each(e, "decrypting", files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
-			_, o, err := openDoc(e, d, ids)
-			if err != nil {
-				return err
-			}
-			return d.ToPlain(o.Values)
-		})
-		if err != nil {
-			return err
-		}
-		return sum.finish(e, false, files.writeAs(e, ins, &out))
-	}
+	o.files.register(cmd, false)
+	o.files.dotenv = true
+	o.ids.register(cmd)
+	o.out.register(cmd)
 	return cmd
+}
+
+// runDecrypt opens every sealed document of the inputs args name into the
+// plain Secret it stands for and writes the streams.
+func runDecrypt(e *env, o *decryptOptions, args []string) error {
+	if err := o.out.check(false); err != nil {
+		return err
+	}
+	ids, ins, err := readWithIdentities(e, &o.ids, &o.files, args)
+	if err != nil {
+		return err
+	}
+	if err := checkCutShortAll(ins); err != nil {
+		return err
+	}
+	sum := summarize(ins, "decrypted", "sealed object", sealedKinds)
+	err = each(e, "decrypting", o.files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+		_, opened, err := openDoc(e, d, ids)
+		if err != nil {
+			return err
+		}
+		return d.ToPlain(opened.Values)
+	})
+	if err != nil {
+		return err
+	}
+	return sum.finish(e, false, o.files.writeAs(e, ins, &o.out))
 }
 
 // docInfo is what inspect reports about one sealed document; no key needed.
@@ -222,9 +233,14 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// inspectOptions are the flags of inspect.
+type inspectOptions struct {
+	files  fileFlags
+	asJSON bool
+}
+
 func newInspectCmd(e *env) *cobra.Command {
-	var files fileFlags
-	var asJSON bool
+	o := &inspectOptions{}
 	cmd := &cobra.Command{
 		Use:   "inspect [FILE|DIR]...",
 		Short: "Show scope, recipients, key IDs and fields of sealed objects (no key needed)",
@@ -232,40 +248,45 @@ func newInspectCmd(e *env) *cobra.Command {
 key. Documents kseal cannot open (an unconverted bitnami SealedSecret, a
 sops-encrypted file) are reported on standard error, exit status 4. It ends
 with a summary line on standard error.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(e, o, args)
+		},
 	}
-	files.register(cmd, false)
-	files.dotenv = true
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ins, err := files.read(e, args)
-		if err != nil {
-			return err
-		}
-		if err := checkCutShortAll(ins); err != nil {
-			return err
-		}
-		var infos []docInfo
-		err = each(e, "inspecting", 1, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
-			s, err := d.Sealed()
-			if err != nil {
-				return err
-			}
-			infos = append(infos, describe(in.name, d, s))
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := printInfo(e.stdout, infos, asJSON); err != nil {
-			return err
-		}
-		var walk walkStats
-		for _, in := range ins {
-			walk.add(in)
-		}
-		reportForeign(e.stderr, walk.foreign)
-		walkSummary(e.stderr, "inspected", len(infos), walk.files, walk.empty, len(walk.foreign))
-		return foreignError(walk.foreign)
-	}
+	o.files.register(cmd, false)
+	o.files.dotenv = true
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// runInspect describes every sealed document of the inputs args name.
+func runInspect(e *env, o *inspectOptions, args []string) error {
+	ins, err := o.files.read(e, args)
+	if err != nil {
+		return err
+	}
+	if err := checkCutShortAll(ins); err != nil {
+		return err
+	}
+	var infos []docInfo
+	err = each(e, "inspecting", 1, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+		s, err := d.Sealed()
+		if err != nil {
+			return err
+		}
+		infos = append(infos, describe(in.name, d, s))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := printInfo(e.stdout, infos, o.asJSON); err != nil {
+		return err
+	}
+	var walk walkStats
+	for _, in := range ins {
+		walk.add(in)
+	}
+	reportForeign(e.stderr, walk.foreign)
+	walkSummary(e.stderr, "inspected", len(infos), walk.files, walk.empty, len(walk.foreign))
+	return foreignError(walk.foreign)
 }
