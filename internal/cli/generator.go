@@ -149,16 +149,7 @@ func generate(e *env, dir string, fc *yaml.RNode, ids []keys.Identity) (*yaml.RN
 		return nil, hintError{fmt.Errorf("%s: type %q, but the sources were sealed as type %q", where, g.Type, normType(tmpl.Type)),
 			"the type is sealed with the values (a git writer cannot change it): seal the source with that type (kseal create --type, or type: in the Secret you encrypt), or drop type: from the generator"}
 	}
-	d := first.Docs[0]
-	if err := d.ToPlain(values); err != nil {
-		return nil, err
-	}
-	first.AsYAML() // a sealed dotenv's stream would write a dotenv
-	out, err := first.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	n, err := yaml.Parse(string(out))
+	n, err := plainSecretNode(first, first.Docs[0], values)
 	if err != nil {
 		return nil, err
 	}

@@ -158,14 +158,7 @@ func openKRMItem(e *env, item *yaml.RNode, ids []keys.Identity) (*yaml.RNode, er
 	// annotations and type. Labels an overlay put on a SealedSecret
 	// are not carried over (nothing authenticates them, and a label
 	// such as argocd.argoproj.io/secret-type has side effects).
-	if err := d.ToPlain(o.Values); err != nil {
-		return nil, err
-	}
-	out, err := strm.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	n, err := yaml.Parse(string(out))
+	n, err := plainSecretNode(strm, d, o.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -175,4 +168,19 @@ func openKRMItem(e *env, item *yaml.RNode, ids []keys.Identity) (*yaml.RNode, er
 		return nil, err
 	}
 	return n, nil
+}
+
+// plainSecretNode turns d, the sealed object of strm, into the plain
+// Secret of values and returns it as a node of its own, rendered as YAML
+// (a sealed dotenv's stream would write a dotenv), for a KRM output item.
+func plainSecretNode(strm *manifest.Stream, d *manifest.Doc, values map[string][]byte) (*yaml.RNode, error) {
+	if err := d.ToPlain(values); err != nil {
+		return nil, err
+	}
+	strm.AsYAML()
+	out, err := strm.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	return yaml.Parse(string(out))
 }
