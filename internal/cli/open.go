@@ -16,14 +16,21 @@ import (
 
 var sealedKinds = []manifest.Kind{manifest.KindSealedSecret, manifest.KindEncrypted}
 
-// readWithIdentities resolves the identities, then reads the inputs.
+// readWithIdentities resolves the identities, then reads the inputs,
+// refusing one that holds a kseal object cut short (checkCutShort).
 func readWithIdentities(e *env, idf *identityFlags, files *fileFlags, args []string) ([]keys.Identity, []*input, error) {
 	ids, err := idf.resolve(e)
 	if err != nil {
 		return nil, nil, err
 	}
 	ins, err := files.read(e, args)
-	return ids, ins, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCutShortAll(ins); err != nil {
+		return nil, nil, err
+	}
+	return ids, ins, nil
 }
 
 // objectUnwrapLimits cap the key service calls made for one object, as
@@ -101,9 +108,6 @@ func runDecrypt(e *env, o *decryptOptions, args []string) error {
 	}
 	ids, ins, err := readWithIdentities(e, &o.ids, &o.files, args)
 	if err != nil {
-		return err
-	}
-	if err := checkCutShortAll(ins); err != nil {
 		return err
 	}
 	sum := summarize(ins, "decrypted", "sealed object", sealedKinds)

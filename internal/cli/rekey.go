@@ -94,9 +94,6 @@ func runRekey(e *env, o *rekeyOptions, verb string, rekey rekeyFunc, args []stri
 	if err != nil {
 		return err
 	}
-	if err := checkCutShortAll(ins); err != nil {
-		return err
-	}
 	sum := summarize(ins, pastTense(verb), "sealed object", sealedKinds)
 	err = each(e, verb, o.files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 		s, op, err := openDoc(e, d, ids)
