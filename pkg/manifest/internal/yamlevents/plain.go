@@ -129,7 +129,7 @@ func (s *Summary) plainNode(parent *frame, isKey bool, ev *yaml_event_t, child *
 		s.notPlain("a flow collection that is not empty")
 	}
 	if isKey {
-		k := string(ev.value)
+		k := parent.key // node() has read it already ("" when not a scalar)
 		switch {
 		case typ != yaml_SCALAR_EVENT:
 			s.notPlain("a key that is not a scalar")
