@@ -130,6 +130,24 @@ const truncated = "truncated or not a kseal envelope"
 // value and removal names an existing section. It never looks at keys.
 func (s *Sealed) Validate() error {
 	e := &s.Envelope
+	if err := e.checkHeader(); err != nil {
+		return err
+	}
+	for i, sec := range e.Sections {
+		if err := checkSection(i, sec); err != nil {
+			return err
+		}
+	}
+	if err := s.checkValues(); err != nil {
+		return err
+	}
+	return s.checkRemovals()
+}
+
+// checkHeader owns the envelope's frame: version, scope, the SealedFor hint
+// and the number of sections. A missing field is worded as truncation,
+// since that is what an envelope cut short (or no envelope) looks like.
+func (e *Envelope) checkHeader() error {
 	switch {
 	case e.Version == 0 && e.Scope == "" && e.Sections == nil:
 		return formatErr("%s: no version, scope or sections", truncated)
@@ -153,31 +171,42 @@ func (s *Sealed) Validate() error {
 	if len(e.Sections) == 0 || len(e.Sections) > MaxSections {
 		return formatErr("%d sections (want 1 to %d)", len(e.Sections), MaxSections)
 	}
-	for i, sec := range e.Sections {
-		switch {
-		case sec.Recipients == nil:
-			return formatErr("section %d: %s: no recipients", i, truncated)
-		case len(sec.Recipients) == 0 || len(sec.Recipients) > MaxRecipients:
-			return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), MaxRecipients)
+	return nil
+}
+
+// checkSection owns the shape of section i on its own: its wraps, the
+// number of its removals and the size of its commitment. What a removal
+// names is checked against the whole object by checkRemovals.
+func checkSection(i int, sec Section) error {
+	switch {
+	case sec.Recipients == nil:
+		return formatErr("section %d: %s: no recipients", i, truncated)
+	case len(sec.Recipients) == 0 || len(sec.Recipients) > MaxRecipients:
+		return formatErr("section %d: %d recipients (want 1 to %d)", i, len(sec.Recipients), MaxRecipients)
+	}
+	for j, w := range sec.Recipients {
+		if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 {
+			return formatErr("section %d recipient %d: %s: needs type, keyID and data", i, j, truncated)
 		}
-		for j, w := range sec.Recipients {
-			if w.Type == "" || w.KeyID == "" || len(w.Data) == 0 {
-				return formatErr("section %d recipient %d: %s: needs type, keyID and data", i, j, truncated)
-			}
-			if len(w.Data) > MaxWrapSize {
-				return formatErr("section %d recipient %d: data is %d bytes (at most %d)", i, j, len(w.Data), MaxWrapSize)
-			}
-		}
-		if len(sec.Removed) > MaxValues {
-			return formatErr("section %d: %d removals (at most %d)", i, len(sec.Removed), MaxValues)
-		}
-		switch {
-		case len(sec.MAC) == 0:
-			return formatErr("section %d: %s: no mac", i, truncated)
-		case len(sec.MAC) != MACSize:
-			return formatErr("section %d: mac is %d bytes, want %d (%s?)", i, len(sec.MAC), MACSize, truncated)
+		if len(w.Data) > MaxWrapSize {
+			return formatErr("section %d recipient %d: data is %d bytes (at most %d)", i, j, len(w.Data), MaxWrapSize)
 		}
 	}
+	if len(sec.Removed) > MaxValues {
+		return formatErr("section %d: %d removals (at most %d)", i, len(sec.Removed), MaxValues)
+	}
+	switch {
+	case len(sec.MAC) == 0:
+		return formatErr("section %d: %s: no mac", i, truncated)
+	case len(sec.MAC) != MACSize:
+		return formatErr("section %d: mac is %d bytes, want %d (%s?)", i, len(sec.MAC), MACSize, truncated)
+	}
+	return nil
+}
+
+// checkValues owns the value ciphertexts: how many, their keys, their
+// size, and that each names a section the envelope has.
+func (s *Sealed) checkValues() error {
 	if len(s.Values) > MaxValues {
 		return formatErr("%d values (at most %d)", len(s.Values), MaxValues)
 	}
@@ -189,16 +218,24 @@ func (s *Sealed) Validate() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", Field(k), err)
 		}
-		if sec >= len(e.Sections) {
+		if sec >= len(s.Envelope.Sections) {
 			return formatErr("%s: section %d does not exist", Field(k), sec)
 		}
 	}
+	return nil
+}
+
+// checkRemovals owns the removals: each names an earlier section and a
+// data key once, with a digest, and the value it removes is gone. It runs
+// after checkValues, which guarantees every value has the section byte it
+// reads.
+func (s *Sealed) checkRemovals() error {
 	type removalKey struct {
 		field   string
 		section int
 	}
 	seen := map[removalKey]bool{}
-	for j, sec := range e.Sections {
+	for j, sec := range s.Envelope.Sections {
 		for _, r := range sec.Removed {
 			if r.Section < 0 || r.Section >= j || len(r.Digest) != DigestSize {
 				return formatErr("section %d: removed %q: must name an earlier section and carry a %d-byte digest", j, r.Field, DigestSize)

@@ -136,21 +136,54 @@ func ParseDotenv(data []byte, name string) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	env, values, kl, err := sortDotenvLines(data, lines)
+	if err != nil {
+		return nil, err
+	}
+	ns := ""
+	if env.sealed {
+		if ns, name, err = kl.secret(); err != nil {
+			return nil, err
+		}
+	}
+	n, err := dotenvSecret(ns, name, env, values, kl.envelope)
+	if err != nil {
+		return nil, err
+	}
+	text, err := n.String()
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Docs) != 1 {
+		return nil, fmt.Errorf("dotenv: %d documents", len(s.Docs))
+	}
+	s.env = env
+	return s, nil
+}
+
+// ksealLines are the kseal lines of a sealed dotenv as found: the text
+// after each prefix and its line number, 0 while the line is not seen.
+type ksealLines struct {
+	target, envelope         string
+	targetLine, envelopeLine int
+}
+
+// sortDotenvLines owns the reading of a dotenv's lines: the kseal lines go
+// to ksealLines, the others are kept in order to be written back, and each
+// key's value is taken once. It refuses a bare key, a key given twice and
+// a sealed dotenv with only one of its kseal lines.
+func sortDotenvLines(data []byte, lines []EnvLine) (*dotenv, map[string]string, ksealLines, error) {
 	env := &dotenv{raw: data}
 	values := map[string]string{}
-	var target, envelope string
-	targetLine, envLine := 0, 0
+	var kl ksealLines
 	for _, l := range lines {
 		if strings.HasPrefix(l.Text, dotenvKsealPrefix) {
-			switch {
-			case strings.HasPrefix(l.Text, DotenvSecretPrefix) && targetLine == 0:
-				target, targetLine = strings.TrimPrefix(l.Text, DotenvSecretPrefix), l.N
-			case strings.HasPrefix(l.Text, DotenvEnvelopePrefix) && envLine == 0:
-				envelope, envLine = strings.TrimPrefix(l.Text, DotenvEnvelopePrefix), l.N
-			case strings.HasPrefix(l.Text, DotenvSecretPrefix), strings.HasPrefix(l.Text, DotenvEnvelopePrefix):
-				return nil, &EnvError{l.N, errors.New("a kseal line given twice")}
-			default:
-				return nil, &EnvError{l.N, fmt.Errorf("unknown kseal line: want %s or %s", strings.TrimSuffix(DotenvSecretPrefix, "="), strings.TrimSuffix(DotenvEnvelopePrefix, "="))}
+			if err := kl.take(l); err != nil {
+				return nil, nil, kl, err
 			}
 			continue
 		}
@@ -162,40 +195,67 @@ func ParseDotenv(data []byte, name string) (*Stream, error) {
 			continue
 		}
 		if l.Bare {
-			return nil, &EnvError{l.N, errors.New("a line without '=': kubectl would take an environment variable, kustomize an empty value; write KEY= for an empty value (the line is not shown: it may be a value)")}
+			return nil, nil, kl, &EnvError{l.N, errors.New("a line without '=': kubectl would take an environment variable, kustomize an empty value; write KEY= for an empty value (the line is not shown: it may be a value)")}
 		}
 		if _, dup := values[l.Key]; dup {
-			return nil, &EnvError{l.N, fmt.Errorf("key %q given twice", l.Key)}
+			return nil, nil, kl, &EnvError{l.N, fmt.Errorf("key %q given twice", l.Key)}
 		}
 		values[l.Key] = l.Value
 		env.lines = append(env.lines, l)
 	}
 	switch {
-	case targetLine != 0 && envLine == 0:
-		return nil, &EnvError{targetLine, fmt.Errorf("a sealed dotenv needs both kseal lines; %s is missing", strings.TrimSuffix(DotenvEnvelopePrefix, "="))}
-	case envLine != 0 && targetLine == 0:
-		return nil, &EnvError{envLine, fmt.Errorf("a sealed dotenv needs both kseal lines; %s is missing", strings.TrimSuffix(DotenvSecretPrefix, "="))}
+	case kl.targetLine != 0 && kl.envelopeLine == 0:
+		return nil, nil, kl, &EnvError{kl.targetLine, fmt.Errorf("a sealed dotenv needs both kseal lines; %s is missing", strings.TrimSuffix(DotenvEnvelopePrefix, "="))}
+	case kl.envelopeLine != 0 && kl.targetLine == 0:
+		return nil, nil, kl, &EnvError{kl.envelopeLine, fmt.Errorf("a sealed dotenv needs both kseal lines; %s is missing", strings.TrimSuffix(DotenvSecretPrefix, "="))}
 	}
-	env.sealed = envLine != 0
+	env.sealed = kl.envelopeLine != 0
+	return env, values, kl, nil
+}
+
+// take records l, a line starting with the kseal prefix. The rule is the
+// one docs/format.md ("Sealed dotenv") states: each kseal line at most
+// once, and no other line with the kseal prefix.
+func (kl *ksealLines) take(l EnvLine) error {
+	switch {
+	case strings.HasPrefix(l.Text, DotenvSecretPrefix) && kl.targetLine == 0:
+		kl.target, kl.targetLine = strings.TrimPrefix(l.Text, DotenvSecretPrefix), l.N
+	case strings.HasPrefix(l.Text, DotenvEnvelopePrefix) && kl.envelopeLine == 0:
+		kl.envelope, kl.envelopeLine = strings.TrimPrefix(l.Text, DotenvEnvelopePrefix), l.N
+	case strings.HasPrefix(l.Text, DotenvSecretPrefix), strings.HasPrefix(l.Text, DotenvEnvelopePrefix):
+		return &EnvError{l.N, errors.New("a kseal line given twice")}
+	default:
+		return &EnvError{l.N, fmt.Errorf("unknown kseal line: want %s or %s", strings.TrimSuffix(DotenvSecretPrefix, "="), strings.TrimSuffix(DotenvEnvelopePrefix, "="))}
+	}
+	return nil
+}
+
+// secret owns the Secret a sealed dotenv's values are bound to: the
+// namespace and name of its secret line (NAME alone for no namespace),
+// checked, since they become the object's own metadata, which opening
+// checks the values against.
+func (kl *ksealLines) secret() (ns, name string, err error) {
+	if ns, name, _ = strings.Cut(kl.target, "/"); name == "" {
+		ns, name = "", ns
+	}
+	if err = CheckName(name); err != nil {
+		return "", "", &EnvError{kl.targetLine, err}
+	}
+	if ns != "" {
+		if err = CheckNamespace(ns); err != nil {
+			return "", "", &EnvError{kl.targetLine, err}
+		}
+	}
+	return ns, name, nil
+}
+
+// dotenvSecret owns the Secret a dotenv reads as: named ns/name (unnamed
+// until its command names it), holding the ciphertexts and envelope as
+// written when sealed, or the values when plain.
+func dotenvSecret(ns, name string, env *dotenv, values map[string]string, envelope string) (*yaml.RNode, error) {
 	n := yaml.NewMapRNode(nil)
 	setString(n, "apiVersion", "v1")
 	setString(n, "kind", "Secret")
-	ns := ""
-	if env.sealed {
-		// The Secret the values are bound to, as the object's own
-		// metadata: what opening checks them against.
-		if ns, name, _ = strings.Cut(target, "/"); name == "" {
-			ns, name = "", ns
-		}
-		if err := CheckName(name); err != nil {
-			return nil, &EnvError{targetLine, err}
-		}
-		if ns != "" {
-			if err := CheckNamespace(ns); err != nil {
-				return nil, &EnvError{targetLine, err}
-			}
-		}
-	}
 	if name != "" {
 		if err := n.SetName(name); err != nil {
 			return nil, err
@@ -233,19 +293,7 @@ func ParseDotenv(data []byte, name string) (*Stream, error) {
 			return nil, err
 		}
 	}
-	text, err := n.String()
-	if err != nil {
-		return nil, err
-	}
-	s, err := Parse([]byte(text))
-	if err != nil {
-		return nil, err
-	}
-	if len(s.Docs) != 1 {
-		return nil, fmt.Errorf("dotenv: %d documents", len(s.Docs))
-	}
-	s.env = env
-	return s, nil
+	return n, nil
 }
 
 // IsDotenv reports whether the stream is written as a dotenv file.

@@ -20,6 +20,7 @@ package keystest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -72,130 +73,163 @@ func Run(t *testing.T, p Provider) {
 	if p.Recipient == nil || p.Identity == nil {
 		t.Fatal("keystest: Recipient and Identity are required")
 	}
-	ctx := t.Context()
-	b := crypto.ScopeStrict.Binding(home)
+	c := &conformance{p: p, ctx: t.Context(), b: crypto.ScopeStrict.Binding(home)}
+	t.Run("RoundTrip", c.roundTrip)
+	t.Run("ForeignStanzaIsNotMine", c.foreignStanzaIsNotMine)
+	t.Run("WrongBindingFailsForGood", c.wrongBindingFailsForGood)
+	t.Run("DenialIsAccessDenied", c.denialIsAccessDenied)
+	t.Run("OutageIsUnavailable", c.outageIsUnavailable)
+}
 
-	t.Run("RoundTrip", func(t *testing.T) {
-		dek := newDEK(t)
+// conformance is what every subtest of Run shares: the provider under
+// test, the binding of the object at home, and the context of the test
+// that called Run, which every subtest's calls run under.
+type conformance struct {
+	p   Provider
+	ctx context.Context
+	b   keys.Binding
+}
+
+// roundTrip owns the round trip: a wrap opens to the data key, carries the
+// recipient's key ID and type, hides the data key, and is found by
+// keys.UnwrapAny past a stanza that is not the identity's.
+func (c *conformance) roundTrip(t *testing.T) {
+	ctx, p, b := c.ctx, c.p, c.b
+	dek := newDEK(t)
+	s, err := p.Recipient.Wrap(ctx, dek, b)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	if s.KeyID != p.Recipient.KeyID() {
+		t.Errorf("stanza key ID %q, recipient's %q: an offline check compares them", s.KeyID, p.Recipient.KeyID())
+	}
+	if tr, ok := p.Recipient.(keys.TypedRecipient); ok && s.Type != tr.StanzaType() {
+		t.Errorf("stanza type %q, recipient's %q", s.Type, tr.StanzaType())
+	}
+	if bytes.Contains(s.Body, dek) {
+		t.Error("the stanza holds the data key in the clear")
+	}
+	got, err := p.Identity.Unwrap(ctx, s, b)
+	if err != nil || !bytes.Equal(got, dek) {
+		t.Fatalf("Unwrap: %x, %v; want the data key", got, err)
+	}
+	got, st, err := keys.UnwrapAny(ctx, []*keys.Stanza{{Type: "keystest-foreign", KeyID: "foreign", Body: []byte{1}}, s}, b, []keys.Identity{p.Identity})
+	if err != nil || st != s || !bytes.Equal(got, dek) {
+		t.Fatalf("UnwrapAny past a foreign stanza: %v", err)
+	}
+	if keys.Describe(p.Recipient) == "" {
+		t.Error("keys.Describe returns nothing")
+	}
+}
+
+// foreignStanzaIsNotMine owns "not mine": a stanza of another type, and a
+// wrap of the Foreign recipient when there is one, are answered with
+// keys.ErrIncorrectIdentity, so the next identity is tried.
+func (c *conformance) foreignStanzaIsNotMine(t *testing.T) {
+	ctx, p, b := c.ctx, c.p, c.b
+	stanzas := []*keys.Stanza{{Type: "keystest-foreign", KeyID: p.Recipient.KeyID(), Body: bytes.Repeat([]byte{7}, 64)}}
+	if p.Foreign != nil {
+		s, err := p.Foreign.Wrap(ctx, newDEK(t), b)
+		if err != nil {
+			t.Fatalf("Foreign.Wrap: %v", err)
+		}
+		stanzas = append(stanzas, s)
+	}
+	for _, s := range stanzas {
+		if _, err := p.Identity.Unwrap(ctx, s, b); !errors.Is(err, keys.ErrIncorrectIdentity) {
+			t.Errorf("stanza %s %s: got %v, want keys.ErrIncorrectIdentity (so the next identity is tried)", s.Type, s.KeyID, err)
+		}
+	}
+}
+
+// wrongBindingFailsForGood owns the binding: a wrap (when the key service
+// checks bindings) or a sealed object moved to another namespace, name or
+// scope is refused for good, never opened and never retried.
+func (c *conformance) wrongBindingFailsForGood(t *testing.T) {
+	ctx, p, b := c.ctx, c.p, c.b
+	dek := newDEK(t)
+	if p.BindsWraps {
 		s, err := p.Recipient.Wrap(ctx, dek, b)
 		if err != nil {
 			t.Fatalf("Wrap: %v", err)
-		}
-		if s.KeyID != p.Recipient.KeyID() {
-			t.Errorf("stanza key ID %q, recipient's %q: an offline check compares them", s.KeyID, p.Recipient.KeyID())
-		}
-		if tr, ok := p.Recipient.(keys.TypedRecipient); ok && s.Type != tr.StanzaType() {
-			t.Errorf("stanza type %q, recipient's %q", s.Type, tr.StanzaType())
-		}
-		if bytes.Contains(s.Body, dek) {
-			t.Error("the stanza holds the data key in the clear")
-		}
-		got, err := p.Identity.Unwrap(ctx, s, b)
-		if err != nil || !bytes.Equal(got, dek) {
-			t.Fatalf("Unwrap: %x, %v; want the data key", got, err)
-		}
-		got, st, err := keys.UnwrapAny(ctx, []*keys.Stanza{{Type: "keystest-foreign", KeyID: "foreign", Body: []byte{1}}, s}, b, []keys.Identity{p.Identity})
-		if err != nil || st != s || !bytes.Equal(got, dek) {
-			t.Fatalf("UnwrapAny past a foreign stanza: %v", err)
-		}
-		if keys.Describe(p.Recipient) == "" {
-			t.Error("keys.Describe returns nothing")
-		}
-	})
-
-	t.Run("ForeignStanzaIsNotMine", func(t *testing.T) {
-		stanzas := []*keys.Stanza{{Type: "keystest-foreign", KeyID: p.Recipient.KeyID(), Body: bytes.Repeat([]byte{7}, 64)}}
-		if p.Foreign != nil {
-			s, err := p.Foreign.Wrap(ctx, newDEK(t), b)
-			if err != nil {
-				t.Fatalf("Foreign.Wrap: %v", err)
-			}
-			stanzas = append(stanzas, s)
-		}
-		for _, s := range stanzas {
-			if _, err := p.Identity.Unwrap(ctx, s, b); !errors.Is(err, keys.ErrIncorrectIdentity) {
-				t.Errorf("stanza %s %s: got %v, want keys.ErrIncorrectIdentity (so the next identity is tried)", s.Type, s.KeyID, err)
-			}
-		}
-	})
-
-	t.Run("WrongBindingFailsForGood", func(t *testing.T) {
-		dek := newDEK(t)
-		if p.BindsWraps {
-			s, err := p.Recipient.Wrap(ctx, dek, b)
-			if err != nil {
-				t.Fatalf("Wrap: %v", err)
-			}
-			for _, m := range moved {
-				got, err := p.Identity.Unwrap(ctx, s, crypto.ScopeStrict.Binding(m.t))
-				final(t, "wrap unwrapped for "+m.what, got, dek, err)
-				if !errors.Is(err, keys.ErrWrongBinding) {
-					t.Errorf("wrap unwrapped for %s: got %v, want keys.ErrWrongBinding", m.what, err)
-				}
-			}
-			got, err := p.Identity.Unwrap(ctx, s, crypto.ScopeCluster.Binding(home))
-			final(t, "wrap unwrapped under scope cluster", got, dek, err)
-		}
-		// The envelope binds every provider's objects, whatever the key
-		// service checks.
-		secret := []byte("keystest-plaintext")
-		sealed, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, home, map[string][]byte{"v": secret}, []keys.Recipient{p.Recipient})
-		if err != nil {
-			t.Fatalf("Seal: %v", err)
-		}
-		ids := []keys.Identity{p.Identity}
-		if o, err := crypto.Open(ctx, sealed, home, ids); err != nil || !bytes.Equal(o.Values["v"], secret) {
-			t.Fatalf("Open at home: %v", err)
 		}
 		for _, m := range moved {
-			o, err := crypto.Open(ctx, sealed, m.t, ids)
-			finalOpen(t, "object moved to "+m.what, o, err)
-		}
-		rescoped := *sealed
-		rescoped.Envelope.Scope = crypto.ScopeNamespace
-		o, err := crypto.Open(ctx, &rescoped, home, ids)
-		finalOpen(t, "object rescoped strict → namespace", o, err)
-	})
-
-	t.Run("DenialIsAccessDenied", func(t *testing.T) {
-		if p.Deny == nil {
-			t.Skip("keystest: no key service to deny (a local key); nothing to check")
-		}
-		dek := newDEK(t)
-		s, err := p.Recipient.Wrap(ctx, dek, b)
-		if err != nil {
-			t.Fatalf("Wrap: %v", err)
-		}
-		p.Deny(t)
-		_, werr := p.Recipient.Wrap(ctx, dek, b)
-		_, uerr := p.Identity.Unwrap(ctx, s, b)
-		for op, err := range map[string]error{"Wrap": werr, "Unwrap": uerr} {
-			if !errors.Is(err, keys.ErrAccessDenied) || errors.Is(err, keys.ErrUnavailable) || keys.KindOf(err) != keys.KindAccessDenied {
-				t.Errorf("%s while denied: got %v, want keys.ErrAccessDenied only", op, err)
+			got, err := p.Identity.Unwrap(ctx, s, crypto.ScopeStrict.Binding(m.t))
+			final(t, "wrap unwrapped for "+m.what, got, dek, err)
+			if !errors.Is(err, keys.ErrWrongBinding) {
+				t.Errorf("wrap unwrapped for %s: got %v, want keys.ErrWrongBinding", m.what, err)
 			}
-			named(t, op, err, p.Recipient.KeyID(), dek)
 		}
-	})
+		got, err := p.Identity.Unwrap(ctx, s, crypto.ScopeCluster.Binding(home))
+		final(t, "wrap unwrapped under scope cluster", got, dek, err)
+	}
+	// The envelope binds every provider's objects, whatever the key
+	// service checks.
+	secret := []byte("keystest-plaintext")
+	sealed, err := crypto.Seal(ctx, rand.Reader, crypto.ScopeStrict, home, map[string][]byte{"v": secret}, []keys.Recipient{p.Recipient})
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	ids := []keys.Identity{p.Identity}
+	if o, err := crypto.Open(ctx, sealed, home, ids); err != nil || !bytes.Equal(o.Values["v"], secret) {
+		t.Fatalf("Open at home: %v", err)
+	}
+	for _, m := range moved {
+		o, err := crypto.Open(ctx, sealed, m.t, ids)
+		finalOpen(t, "object moved to "+m.what, o, err)
+	}
+	rescoped := *sealed
+	rescoped.Envelope.Scope = crypto.ScopeNamespace
+	o, err := crypto.Open(ctx, &rescoped, home, ids)
+	finalOpen(t, "object rescoped strict → namespace", o, err)
+}
 
-	t.Run("OutageIsUnavailable", func(t *testing.T) {
-		if p.Outage == nil {
-			t.Skip("keystest: no key service to take down (a local key); nothing to check")
+// denialIsAccessDenied owns denial: while the key service refuses the
+// caller, Wrap and Unwrap fail with keys.ErrAccessDenied alone, naming the
+// key and not the data key.
+func (c *conformance) denialIsAccessDenied(t *testing.T) {
+	ctx, p, b := c.ctx, c.p, c.b
+	if p.Deny == nil {
+		t.Skip("keystest: no key service to deny (a local key); nothing to check")
+	}
+	dek := newDEK(t)
+	s, err := p.Recipient.Wrap(ctx, dek, b)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	p.Deny(t)
+	_, werr := p.Recipient.Wrap(ctx, dek, b)
+	_, uerr := p.Identity.Unwrap(ctx, s, b)
+	for op, err := range map[string]error{"Wrap": werr, "Unwrap": uerr} {
+		if !errors.Is(err, keys.ErrAccessDenied) || errors.Is(err, keys.ErrUnavailable) || keys.KindOf(err) != keys.KindAccessDenied {
+			t.Errorf("%s while denied: got %v, want keys.ErrAccessDenied only", op, err)
 		}
-		dek := newDEK(t)
-		s, err := p.Recipient.Wrap(ctx, dek, b)
-		if err != nil {
-			t.Fatalf("Wrap: %v", err)
+		named(t, op, err, p.Recipient.KeyID(), dek)
+	}
+}
+
+// outageIsUnavailable owns outages: while the key service is down, Wrap
+// and Unwrap fail with keys.ErrUnavailable alone (retried, not refused),
+// naming the key and not the data key.
+func (c *conformance) outageIsUnavailable(t *testing.T) {
+	ctx, p, b := c.ctx, c.p, c.b
+	if p.Outage == nil {
+		t.Skip("keystest: no key service to take down (a local key); nothing to check")
+	}
+	dek := newDEK(t)
+	s, err := p.Recipient.Wrap(ctx, dek, b)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	p.Outage(t)
+	_, werr := p.Recipient.Wrap(ctx, dek, b)
+	_, uerr := p.Identity.Unwrap(ctx, s, b)
+	for op, err := range map[string]error{"Wrap": werr, "Unwrap": uerr} {
+		if !errors.Is(err, keys.ErrUnavailable) || errors.Is(err, keys.ErrAccessDenied) || keys.KindOf(err) != keys.KindUnavailable {
+			t.Errorf("%s while down: got %v, want keys.ErrUnavailable only", op, err)
 		}
-		p.Outage(t)
-		_, werr := p.Recipient.Wrap(ctx, dek, b)
-		_, uerr := p.Identity.Unwrap(ctx, s, b)
-		for op, err := range map[string]error{"Wrap": werr, "Unwrap": uerr} {
-			if !errors.Is(err, keys.ErrUnavailable) || errors.Is(err, keys.ErrAccessDenied) || keys.KindOf(err) != keys.KindUnavailable {
-				t.Errorf("%s while down: got %v, want keys.ErrUnavailable only", op, err)
-			}
-			named(t, op, err, p.Recipient.KeyID(), dek)
-		}
-	})
+		named(t, op, err, p.Recipient.KeyID(), dek)
+	}
 }
 
 func newDEK(t *testing.T) []byte {
