@@ -101,3 +101,11 @@ func pastTense(use string) string {
 	}
 	return use
 }
+
+// countNoun is "1 file", "2 files".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
