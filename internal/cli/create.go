@@ -188,7 +188,7 @@ func checkReplace(file, ns, name string) error {
 	if err != nil {
 		return hintError{fmt.Errorf("%s: exists and is not a manifest kseal reads (%v)", file, err), "pass --force to replace it"}
 	}
-	if stripComments(string(b)) == "" {
+	if onlyComments(b) {
 		return nil
 	}
 	objs := strm.Docs
@@ -203,16 +203,4 @@ func checkReplace(file, ns, name string) error {
 		what = fmt.Sprintf("%d documents", len(objs))
 	}
 	return hintError{fmt.Errorf("%s: %w (%s), not Secret %s", file, errOtherObject, what, name), "choose another file, or pass --force to replace it"}
-}
-
-// stripComments drops comment lines, to tell an empty file from one with
-// content.
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") && t != "---" {
-			b.WriteString(l)
-		}
-	}
-	return b.String()
 }

@@ -115,23 +115,6 @@ func editRecipients(e *env, t *recipientSource, file string, d *manifest.Doc, s 
 	return out, nil
 }
 
-// keptKeyIDs is who an object keeps when edit, merge-driver, reencrypt or
-// rotate keep its recipients: those of its first section
-// (crypto.Envelope.BaseKeyIDs). A key only a later section is wrapped to
-// is refused unless removing names it: anyone can append a section with
-// public keys, so keeping such a key would let a git writer have the next
-// honest edit seal every value to a KMS key of its own.
-func keptKeyIDs(s *crypto.Sealed, removing []string) ([]string, error) {
-	base, extra := s.Envelope.BaseKeyIDs()
-	for _, id := range extra {
-		if !slices.Contains(removing, id) {
-			return nil, hintError{fmt.Errorf("a section appended later is wrapped to %s, which the object's first section is not: a section sealed with public keys alone cannot add who reads the object", id),
-				fmt.Sprintf("check who appended it (kseal inspect, git log); kseal reencrypt --rm-recipient %s seals the object again without it", id)}
-		}
-	}
-	return base, nil
-}
-
 // docLabel is "doc N: Kind NS/NAME", as errors name a document.
 func docLabel(d *manifest.Doc) string {
 	return fmt.Sprintf("doc %d: %s %s", d.Index, d.Kind, d.Object())
@@ -147,19 +130,6 @@ func drift(missing, extra []string) string {
 		parts = append(parts, "it also has "+strings.Join(extra, ", "))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// lookupPublicKeys finds the public key of every key ID in want (see
-// findRecipient) and lists those it could not find.
-func lookupPublicKeys(want []string, pool []keys.Recipient, ids []keys.Identity) (found []keys.Recipient, missing []string) {
-	for _, id := range want {
-		if r := findRecipient(id, pool, ids); r != nil {
-			found = append(found, r)
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	return found, missing
 }
 
 // policyRecipients returns the recipients the policy p gives file, or nil

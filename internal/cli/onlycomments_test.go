@@ -1,6 +1,9 @@
 package cli
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestOnlyCommentsIsStripComments: the copy-free emptiness check decides as
 // stripComments did, so `kseal seal f.yaml > f.yaml` still fails on the
@@ -24,4 +27,16 @@ func TestOnlyCommentsIsStripComments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stripComments drops comment lines, to tell an empty file from one with
+// content.
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") && t != "---" {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }

@@ -142,3 +142,12 @@ func (s *recipientSource) recipients(e *env, file string, d *manifest.Doc) ([]ke
 	_, rcpts, err := s.resolve(e, file, d, "")
 	return rcpts, err
 }
+
+// pool is the recipients given by flags, if any: public keys to look key
+// IDs up in.
+func (s *recipientSource) pool(e *env) ([]keys.Recipient, error) {
+	if !s.flagsGiven(e) {
+		return nil, nil
+	}
+	return s.fromFlags(e)
+}
