@@ -71,28 +71,64 @@ func isGeneratorConfig(n *yaml.RNode) bool {
 // renamed SealedSecret. Sources are read relative to dir (kustomize runs an
 // exec function in the kustomization's directory) and may not leave it.
 func generate(e *env, dir string, fc *yaml.RNode, ids []keys.Identity) (*yaml.RNode, error) {
+	g, where, err := readGeneratorConfig(fc)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := g.sources(where)
+	if err != nil {
+		return nil, err
+	}
+	m := merged{values: map[string][]byte{}, from: map[string]string{}}
+	for _, src := range srcs {
+		if err := m.add(e, dir, g, where, srcs[0], src, ids); err != nil {
+			return nil, err
+		}
+	}
+	if g.Type != "" && normType(g.Type) != normType(m.tmpl.Type) {
+		return nil, hintError{fmt.Errorf("%s: type %q, but the sources were sealed as type %q", where, g.Type, normType(m.tmpl.Type)),
+			"the type is sealed with the values (a git writer cannot change it): seal the source with that type (kseal create --type, or type: in the Secret you encrypt), or drop type: from the generator"}
+	}
+	n, err := plainSecretNode(m.first, m.first.Docs[0], m.values)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.annotate(n, where); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// readGeneratorConfig decodes a SecretGenerator and checks what it asks
+// for; where names it in errors.
+func readGeneratorConfig(fc *yaml.RNode) (*generatorConfig, string, error) {
 	var g generatorConfig
 	text, err := fc.String()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// Strict: an unknown field (a typo, or kustomize's literals:) is an
 	// error, never a Secret quietly missing values.
 	if err := sigsyaml.UnmarshalStrict([]byte(text), &g); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", GeneratorKind, fc.GetName(), err)
+		return nil, "", fmt.Errorf("%s %s: %w", GeneratorKind, fc.GetName(), err)
 	}
 	where := fmt.Sprintf("%s %s", GeneratorKind, crypto.Target{Namespace: g.Metadata.Namespace, Name: g.Metadata.Name})
 	if err := manifest.CheckName(g.Metadata.Name); err != nil {
-		return nil, fmt.Errorf("%s: metadata.name: %w", where, err)
+		return nil, "", fmt.Errorf("%s: metadata.name: %w", where, err)
 	}
 	switch g.Behavior {
 	case "", "create", "merge", "replace":
 	default:
-		return nil, fmt.Errorf("%s: behavior %q: want create, merge or replace", where, g.Behavior)
+		return nil, "", fmt.Errorf("%s: behavior %q: want create, merge or replace", where, g.Behavior)
 	}
 	if len(g.Envs)+len(g.Files) == 0 {
-		return nil, fmt.Errorf("%s: no envs or files: nothing to generate", where)
+		return nil, "", fmt.Errorf("%s: no envs or files: nothing to generate", where)
 	}
+	return &g, where, nil
+}
+
+// sources lists the generator's sealed files, envs first.
+func (g *generatorConfig) sources(where string) ([]source, error) {
 	var srcs []source
 	for _, f := range g.Envs {
 		if !manifest.IsDotenvName(f) {
@@ -103,68 +139,71 @@ func generate(e *env, dir string, fc *yaml.RNode, ids []keys.Identity) (*yaml.RN
 	for _, f := range g.Files {
 		srcs = append(srcs, source{field: "files", path: f})
 	}
-	values := map[string][]byte{}
-	from := map[string]string{}
-	var first *manifest.Stream
-	var tmpl crypto.Template
-	for _, src := range srcs {
-		d, strm, err := src.read(dir)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		ns := g.Metadata.Namespace
-		if ns == "" {
-			// The kustomization's namespace: comes later; the Secret is
-			// made in the namespace its values were sealed for.
-			ns = d.Node().GetNamespace()
-		}
-		if first != nil && ns != first.Docs[0].Node().GetNamespace() {
-			return nil, fmt.Errorf("%s: %s %s: sealed for namespace %q, %s for %q: set metadata.namespace", where, src.field, src.path, d.Node().GetNamespace(), srcs[0].path, first.Docs[0].Node().GetNamespace())
-		}
-		// Opened as the generated Secret, never as what the file says.
-		if err := d.Node().SetName(g.Metadata.Name); err != nil {
-			return nil, err
-		}
-		if err := d.Node().SetNamespace(ns); err != nil {
-			return nil, err
-		}
-		_, o, err := openDoc(e, d, ids)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s %s: %w", where, src.field, src.path, err)
-		}
-		t := d.Template()
-		if first == nil {
-			first, tmpl = strm, t
-		} else if !sameSealedTemplate(tmpl, t) {
-			return nil, fmt.Errorf("%s: %s %s: its sealed type, labels or annotations differ from %s's: one Secret has one template", where, src.field, src.path, srcs[0].path)
-		}
-		for k, v := range o.Values {
-			if prev, dup := from[k]; dup {
-				return nil, fmt.Errorf("%s: key %q is in both %s and %s", where, k, prev, src.path)
-			}
-			from[k], values[k] = src.path, v
-		}
-	}
-	if g.Type != "" && normType(g.Type) != normType(tmpl.Type) {
-		return nil, hintError{fmt.Errorf("%s: type %q, but the sources were sealed as type %q", where, g.Type, normType(tmpl.Type)),
-			"the type is sealed with the values (a git writer cannot change it): seal the source with that type (kseal create --type, or type: in the Secret you encrypt), or drop type: from the generator"}
-	}
-	n, err := plainSecretNode(first, first.Docs[0], values)
+	return srcs, nil
+}
+
+// merged is the one Secret a generator's sources open into.
+type merged struct {
+	first  *manifest.Stream // the first source: its object is the output's shape
+	tmpl   crypto.Template  // the first source's; every other must match it
+	values map[string][]byte
+	from   map[string]string // value name → the source that gave it
+}
+
+// add opens the source src as the generated Secret and adds its values;
+// head is the first source, named when src disagrees with it.
+func (m *merged) add(e *env, dir string, g *generatorConfig, where string, head, src source, ids []keys.Identity) error {
+	d, strm, err := src.read(dir)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", where, err)
 	}
+	ns := g.Metadata.Namespace
+	if ns == "" {
+		// The kustomization's namespace: comes later; the Secret is
+		// made in the namespace its values were sealed for.
+		ns = d.Node().GetNamespace()
+	}
+	if m.first != nil && ns != m.first.Docs[0].Node().GetNamespace() {
+		return fmt.Errorf("%s: %s %s: sealed for namespace %q, %s for %q: set metadata.namespace", where, src.field, src.path, d.Node().GetNamespace(), head.path, m.first.Docs[0].Node().GetNamespace())
+	}
+	// Opened as the generated Secret, never as what the file says.
+	if err := d.Node().SetName(g.Metadata.Name); err != nil {
+		return err
+	}
+	if err := d.Node().SetNamespace(ns); err != nil {
+		return err
+	}
+	_, o, err := openDoc(e, d, ids)
+	if err != nil {
+		return fmt.Errorf("%s: %s %s: %w", where, src.field, src.path, err)
+	}
+	t := d.Template()
+	if m.first == nil {
+		m.first, m.tmpl = strm, t
+	} else if !sameSealedTemplate(m.tmpl, t) {
+		return fmt.Errorf("%s: %s %s: its sealed type, labels or annotations differ from %s's: one Secret has one template", where, src.field, src.path, head.path)
+	}
+	for k, v := range o.Values {
+		if prev, dup := m.from[k]; dup {
+			return fmt.Errorf("%s: key %q is in both %s and %s", where, k, prev, src.path)
+		}
+		m.from[k], m.values[k] = src.path, v
+	}
+	return nil
+}
+
+// annotate sets the annotations kustomize reads on a generated Secret:
+// whether to add the name's hash suffix, and the generator's behavior.
+func (g *generatorConfig) annotate(n *yaml.RNode, where string) error {
 	a := n.GetAnnotations()
 	if _, ok := a[kustomizeNeedsHash]; ok {
-		return nil, fmt.Errorf("%s: the sealed annotation %s is kustomize's to set: use options.disableNameSuffixHash", where, kustomizeNeedsHash)
+		return fmt.Errorf("%s: the sealed annotation %s is kustomize's to set: use options.disableNameSuffixHash", where, kustomizeNeedsHash)
 	}
 	a[kustomizeNeedsHash] = fmt.Sprint(!g.Options.DisableNameSuffixHash)
 	if g.Behavior != "" {
 		a[kustomizeBehavior] = g.Behavior
 	}
-	if err := n.SetAnnotations(a); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return n.SetAnnotations(a)
 }
 
 // source is one sealed file a generator lists.
