@@ -158,15 +158,7 @@ standard input and writes standard output. -i rewrites files in place
 		newImportCmd(e),
 		newDiffViewCmd(e),
 		newMergeDriverCmd(e),
-		&cobra.Command{
-			Use:   "version",
-			Short: "Print the version, commit, Go version and envelope format version",
-			Args:  cobra.NoArgs,
-			RunE: func(*cobra.Command, []string) error {
-				_, err := fmt.Fprintf(e.stdout, "kseal %s\n", version.Get())
-				return err
-			},
-		},
+		newVersionCmd(e),
 	)
 	return root
 }
@@ -193,4 +185,21 @@ func markRan(e *env, c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markRan(e, sub)
 	}
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit, Go version and envelope format version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return runVersion(e)
+		},
+	}
+}
+
+// runVersion prints the version line, the same one as --version.
+func runVersion(e *env) error {
+	_, err := fmt.Fprintf(e.stdout, "kseal %s\n", version.Get())
+	return err
 }
