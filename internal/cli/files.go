@@ -27,8 +27,9 @@ type fileFlags struct {
 	dotenv     bool
 	dotenvName string
 
-	// skip, when set, drops a file found by walking a directory
-	// (policy check's excludes). It is asked before files reached twice
+	// skip, when set, drops a file named or found by walking a
+	// directory (policy check's excludes); a named link is kept when the
+	// file it leads to is not skipped. It is asked before files reached twice
 	// are counted once, so a link's name in a skipped directory never
 	// stands in for the file it leads to; a skipped link whose file is not
 	// skipped itself and not reached under another name is kept.

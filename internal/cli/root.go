@@ -187,6 +187,7 @@ func markRan(e *env, c *cobra.Command) {
 	}
 }
 
+// newVersionCmd is `kseal version`.
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
