@@ -14,7 +14,7 @@ import (
 // binding each grant allows; and the clusters' controller identities.
 // `kseal policy render TARGET` hands it to the provider's keys.Renderer.
 func (p *Policy) Plan() *keys.Plan {
-	plan := &keys.Plan{Controllers: p.ControllerIdentities()}
+	plan := &keys.Plan{Controllers: p.controllerIdentities()}
 	for _, kn := range sortedKeys(p.Keys) {
 		k := p.Keys[kn]
 		if k.parsed == nil {
@@ -65,10 +65,10 @@ func (p *Policy) planService(sn string) keys.PlanService {
 	}
 }
 
-// ControllerIdentities are the clusters' controller identities at key
+// controllerIdentities are the clusters' controller identities at key
 // services: identities, awsRole and gcpServiceAccount (as a
 // serviceAccount: member) of every cluster, sorted.
-func (p *Policy) ControllerIdentities() []string {
+func (p *Policy) controllerIdentities() []string {
 	var out []string
 	for _, cn := range sortedKeys(p.Clusters) {
 		c := p.Clusters[cn]

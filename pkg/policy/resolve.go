@@ -206,7 +206,7 @@ func (p *Policy) GrantFor(ns, name string, scope crypto.Scope) (*Grant, error) {
 		}
 		return &Grant{Keys: sorted(p.Services[owner].Keys), Rule: "service " + owner, Service: owner}, nil
 	case crypto.ScopeShared:
-		sh := p.SharedNamed(name)
+		sh := p.sharedNamed(name)
 		if sh == nil {
 			return nil, fmt.Errorf("scope shared: no shared entry names %q (an object not bound to a namespace opens only as a shared entry's secret)", name)
 		}
@@ -220,8 +220,8 @@ func (p *Policy) GrantFor(ns, name string, scope crypto.Scope) (*Grant, error) {
 	return nil, fmt.Errorf("unknown scope %q", scope)
 }
 
-// SharedNamed returns the shared entry for the secret name, or nil.
-func (p *Policy) SharedNamed(name string) *Shared {
+// sharedNamed returns the shared entry for the secret name, or nil.
+func (p *Policy) sharedNamed(name string) *Shared {
 	for _, sh := range p.Shared {
 		if sh.Name == name {
 			return sh
