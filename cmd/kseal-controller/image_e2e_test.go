@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -44,8 +45,52 @@ func needPodman(t *testing.T) *podman {
 		}
 		t.Skipf("SKIP: the image test needs a container runtime: %v", err)
 	}
-	p.st = t.TempDir()
+	st, err := os.MkdirTemp("", "kseal-podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.st = st
+	t.Cleanup(p.cleanup)
 	return p
+}
+
+// cleanup removes podman's storage once no podman process uses it. After a
+// container exits, conmon runs "podman container cleanup" on its own time,
+// and that process may still be writing under the storage root when the
+// test returns: removing the tree then fails with "directory not empty"
+// (t.TempDir's cleanup did, once, in CI). So remove every container, wait
+// for the processes that name the storage in their command line, and
+// retry the removal for a while before reporting what was left.
+func (p *podman) cleanup() {
+	_, _ = p.run("rm", "--all", "--force", "--time", "0")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(processesNaming(p.st)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(p.st); err == nil {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	p.t.Logf("podman's storage %s is left behind: %v (still running: %v)", p.st, err, processesNaming(p.st))
+}
+
+// processesNaming lists the processes whose command line holds s.
+func processesNaming(s string) []string {
+	dirs, _ := os.ReadDir("/proc")
+	var pids []string
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil || d.Name() == strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, d.Name())
+		}
+	}
+	return pids
 }
 
 func (p *podman) cmd(args ...string) *exec.Cmd {
@@ -246,4 +291,24 @@ func TestImageRuns(t *testing.T) {
 	r.sealClusterSecret("Secret unsealed by the controller image",
 		"apiVersion: v1\nkind: Secret\nmetadata: {name: from-image, namespace: image}\nstringData: {token: image-t0k3n}\n",
 		"image", "from-image", "token", "image-t0k3n")
+}
+
+// TestPodmanCleanupWaits: the storage is removed even when a process that
+// names it (as conmon's "podman container cleanup" does) writes into it
+// after the test has returned.
+func TestPodmanCleanupWaits(t *testing.T) {
+	st, err := os.MkdirTemp("", "kseal-podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := exec.Command("sh", "-c", `sleep 1; mkdir -p "$1/root/vfs-layers" && touch "$1/root/vfs-layers/layers.lock"`, "sh", st)
+	if err := late.Start(); err != nil {
+		t.Fatal(err)
+	}
+	(&podman{t: t, bin: "false", st: st}).cleanup()
+	_ = late.Wait()
+	if _, err := os.Stat(st); !os.IsNotExist(err) {
+		t.Errorf("podman's storage is still there: %v", err)
+		os.RemoveAll(st)
+	}
 }
