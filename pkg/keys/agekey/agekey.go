@@ -8,7 +8,9 @@
 // going through age.Encrypt rather than Recipient.Wrap keeps the 256-bit data
 // key intact and uses only age's public, stable API (to open a wrap, its
 // header goes through age and its one-chunk payload is read as the age
-// format defines it: see openWrap). The stanza's KeyID is
+// format defines it: see openWrap). X25519 stanzas are made and opened by
+// x25519.go over crypto/ecdh, at half the scalar multiplications of age's
+// own X25519 types, the same bytes on the wire. The stanza's KeyID is
 // the first 16 hex digits of SHA-256 over the recipient string.
 //
 // Importing the package registers the recipient prefixes "age1" and
@@ -86,7 +88,10 @@ func parseRecipient(s string) (*Recipient, error) {
 		typ = TypeHybrid
 		r, err = age.ParseHybridRecipient(s)
 	} else {
-		r, err = age.ParseX25519Recipient(s)
+		var x *age.X25519Recipient
+		if x, err = age.ParseX25519Recipient(s); err == nil {
+			r, err = newX25519Recipient(s, x)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -166,7 +171,11 @@ func parseIdentity(s string) (*Identity, error) {
 		if err != nil {
 			return nil, errors.New("malformed age X25519 identity")
 		}
-		return newIdentity(id, TypeX25519, id.Recipient().String(), s), nil
+		fast, err := newX25519Identity(s, id)
+		if err != nil {
+			return nil, err
+		}
+		return newIdentity(fast, TypeX25519, id.Recipient().String(), s), nil
 	}
 	return nil, errors.New("unknown age identity type")
 }
@@ -182,7 +191,7 @@ func Generate(x25519 bool) (*Identity, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newIdentity(id, TypeX25519, id.Recipient().String(), id.String()), nil
+		return parseIdentity(id.String())
 	}
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
