@@ -63,11 +63,11 @@ func runKeysBackup(e *env, o *keysBackupOptions) error {
 		return err
 	}
 	cf := &o.cluster
-	cs, err := cf.clientset()
+	cs, err := cf.core()
 	if err != nil {
 		return err
 	}
-	list, err := cs.CoreV1().Secrets(cf.namespace).List(e.ctx, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
+	list, err := cs.secrets(e.ctx, cf.namespace, metav1.ListOptions{LabelSelector: ksealv1.LabelManaged + "=" + ksealv1.ManagedClusterKey})
 	if err != nil {
 		return fmt.Errorf("listing cluster keys in %s: %w", cf.namespace, err)
 	}

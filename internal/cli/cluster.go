@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,8 +11,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	ksealv1 "kseal.dev/kseal/api/v1alpha1"
@@ -31,7 +35,17 @@ func (c *clusterFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.namespace, "controller-namespace", "kseal-system", "namespace of kseal-controller")
 }
 
-func (c *clusterFlags) clientset() (*kubernetes.Clientset, error) {
+// coreClient reads the core API group's v1: the ConfigMap fetch-recipients
+// reads and the Secrets keys backup lists. client-go's typed clientset
+// would do the same, but importing it registers every API group of
+// Kubernetes, and every kseal run, decrypt included, paid for that at
+// start-up (about 14 ms of package initialization).
+type coreClient struct {
+	rest   rest.Interface
+	params runtime.ParameterCodec
+}
+
+func (c *clusterFlags) core() (*coreClient, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if c.kubeconfig != "" {
 		rules.ExplicitPath = c.kubeconfig
@@ -40,7 +54,31 @@ func (c *clusterFlags) clientset() (*kubernetes.Clientset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	return kubernetes.NewForConfig(cfg)
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	cfg.APIPath = "/api"
+	cfg.GroupVersion = &corev1.SchemeGroupVersion
+	cfg.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	rc, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &coreClient{rest: rc, params: runtime.NewParameterCodec(scheme)}, nil
+}
+
+func (c *coreClient) configMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
+	cm := &corev1.ConfigMap{}
+	return cm, c.rest.Get().Namespace(namespace).Resource("configmaps").Name(name).Do(ctx).Into(cm)
+}
+
+func (c *coreClient) secrets(ctx context.Context, namespace string, opts metav1.ListOptions) (*corev1.SecretList, error) {
+	l := &corev1.SecretList{}
+	return l, c.rest.Get().Namespace(namespace).Resource("secrets").VersionedParams(&opts, c.params).Do(ctx).Into(l)
 }
 
 // fetchRecipientsOptions are the flags of fetch-recipients.
@@ -109,11 +147,11 @@ func (o *fetchRecipientsOptions) fetch(e *env) (string, error) {
 		return fetchRecipientsURL(e, o.url, o.all)
 	}
 	cf := &o.cluster
-	cs, err := cf.clientset()
+	cs, err := cf.core()
 	if err != nil {
 		return "", err
 	}
-	cm, err := cs.CoreV1().ConfigMaps(cf.namespace).Get(e.ctx, ksealv1.RecipientsConfigMap, metav1.GetOptions{})
+	cm, err := cs.configMap(e.ctx, cf.namespace, ksealv1.RecipientsConfigMap)
 	if err != nil {
 		return "", hintError{fmt.Errorf("reading ConfigMap %s/%s: %w", cf.namespace, ksealv1.RecipientsConfigMap, err), "is kseal-controller installed and running? (kubectl -n " + cf.namespace + " get deploy kseal-controller)"}
 	}

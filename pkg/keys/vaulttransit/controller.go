@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -101,7 +100,7 @@ type serviceLogins struct {
 	o  Controller
 	c  *client
 	mu sync.Mutex
-	cs corev1client.CoreV1Interface
+	cs *tokenRequests
 	m  map[string]*kubeLogin
 }
 
@@ -130,9 +129,9 @@ func (s *serviceLogins) source(c keys.Caller) (tokenSource, error) {
 				return nil, fmt.Errorf("vault per-service login: %w", err)
 			}
 		}
-		// The core/v1 client alone: the whole clientset would add every
-		// API group's client to the binary (about 8 MB of resident memory).
-		cs, err := corev1client.NewForConfig(cfg)
+		// The core/v1 REST client alone (tokenRequests): the typed
+		// clients would register every API group at start-up.
+		cs, err := newTokenRequests(cfg)
 		if err != nil {
 			return nil, err
 		}
