@@ -190,3 +190,31 @@ func TestSimpleJSONIsTheGeneralPath(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONNodeRefusesInvalidJSON: jsonNode reads what json.Marshal wrote,
+// but takes nothing that is not JSON (its scanner is its own).
+func TestJSONNodeRefusesInvalidJSON(t *testing.T) {
+	for _, bad := range []string{
+		``, `{`, `[`, `{"a":}`, `{"a" 1}`, `{"a":1,}`, `[1,]`, `[,1]`, `{,}`, `"abc`, `"a\`, `tru`, `nul`,
+		`01`, `-`, `1.`, `.5`, `1e`, `+1`, `{"a":1}x`, `{"a":1} {}`, `{1:2}`, `{a:1}`, "\"a\x01\"", `{"a":1 "b":2}`, `[1 2]`,
+		`"\x"`, `'a'`, `NaN`, `Infinity`,
+	} {
+		if n, err := jsonNode([]byte(bad)); err == nil {
+			t.Errorf("jsonNode(%q) = %s, want an error", bad, encodeNode(t, n))
+		}
+	}
+	for _, good := range []string{` { "a" : [ 1 , -2.5e+3 , true , null , "x\n\u00e9" ] } `, `[]`, `{}`, `-0`, `0.5`} {
+		got, err := jsonNode([]byte(good))
+		if err != nil {
+			t.Errorf("jsonNode(%q): %v", good, err)
+			continue
+		}
+		want, err := parsedJSONNode(t, []byte(good))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := encodeNode(t, got), encodeNode(t, want); g != w {
+			t.Errorf("jsonNode(%q) encodes as\n%s\nyaml.Parse as\n%s", good, g, w)
+		}
+	}
+}
