@@ -294,8 +294,6 @@ func (s *Stream) Bytes() ([]byte, error) {
 }
 
 func (d *Doc) encode() (string, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(d.seq)})
 	n := d.node
 	if d.list != nil {
 		n = d.list
@@ -308,10 +306,42 @@ func (d *Doc) encode() (string, error) {
 		}
 		return string(b), nil
 	}
-	if err := enc.Encode(n.Document()); err != nil {
+	text, err := encodeYAML(n.Document(), d.seq, true)
+	if err != nil {
 		return "", d.errorf("", "encoding: %v", err)
 	}
+	return text, nil
+}
+
+// encodeYAML writes n as YAML with sequence indent style seq; with
+// swap, its long scalars go through stand-ins (longscalars.go).
+func encodeYAML(n *yaml.Node, seq string, swap bool) (string, error) {
+	if swap {
+		if text, ok := encodeStandIns(n, seq); ok {
+			return text, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(seq)}).Encode(n); err != nil {
+		return "", err
+	}
 	return buf.String(), nil
+}
+
+// encodeStandIns is encodeYAML through stand-ins; false when n has no long
+// scalar, or a stand-in did not come out exactly once.
+func encodeStandIns(n *yaml.Node, seq string) (string, bool) {
+	s := swapLongScalars(n)
+	if s == nil {
+		return "", false
+	}
+	var buf bytes.Buffer
+	err := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(seq)}).Encode(n)
+	s.restore()
+	if err != nil {
+		return "", false
+	}
+	return s.fill(buf.String())
 }
 
 // Changed reports whether the document was modified.
