@@ -142,9 +142,9 @@ func checkedPolicy(e *env, opts policyCheckOptions, start string, asJSON bool) (
 		if err := writeJSON(e.stdout, policyReport{Findings: []findingJSON{}, PolicyError: strings.Join(errorLines(err), "\n")}); err != nil {
 			return nil, err
 		}
-		return nil, exitError{ExitFindings, errors.New("the policy itself is invalid")}
+	} else {
+		fmt.Fprintln(e.stdout, strings.Join(errorLines(err), "\n"))
 	}
-	fmt.Fprintln(e.stdout, strings.Join(errorLines(err), "\n"))
 	return nil, exitError{ExitFindings, errors.New("the policy itself is invalid")}
 }
 

@@ -52,3 +52,23 @@ func TestReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyCheckInvalidPolicy: a kseal.yaml that does not load is a
+// finding (exit 4) in both forms: the JSON report carries the policy's
+// errors in policyError and no findings, the text form prints them.
+func TestPolicyCheckInvalidPolicy(t *testing.T) {
+	dir := t.TempDir()
+	bad := "apiVersion: kseal.dev/v1alpha1\nkind: Policy\nkeys:\n  k: {age: not-a-recipient}\n"
+	if err := os.WriteFile(filepath.Join(dir, "kseal.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runMain("policy", "check", "-o", "json", "--policy", filepath.Join(dir, "kseal.yaml"), dir)
+	var r policyReport
+	if code != ExitFindings || json.Unmarshal([]byte(out), &r) != nil || r.PolicyError == "" || r.Findings == nil || len(r.Findings) != 0 {
+		t.Fatalf("policy check -o json: exit %d, report %q, stderr %q", code, out, errs)
+	}
+	code, text, errs := runMain("policy", "check", "--policy", filepath.Join(dir, "kseal.yaml"), dir)
+	if code != ExitFindings || strings.TrimSpace(text) != r.PolicyError || !strings.Contains(errs, "the policy itself is invalid") {
+		t.Fatalf("policy check: exit %d, stdout %q (want %q), stderr %q", code, text, r.PolicyError, errs)
+	}
+}
