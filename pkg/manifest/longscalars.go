@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -29,8 +30,8 @@ import (
 //
 // yaml.v3 v3.0.5 writes with no line width, so no line break depends on a
 // value's length (the flow-collection cases of the tests would fail if a
-// later version set one). The stand-in is "kseal", a random nonce and an
-// index; encodeYAML checks that each comes out exactly once and otherwise
+// later version set one). The stand-in is "kseal", a random nonce drawn
+// once per process and an index; encodeYAML checks that each comes out exactly once and otherwise
 // encodes the tree as it is. TestLongScalarsEncodeAsYAMLDoes and
 // FuzzLongScalars compare with yaml.v3 itself.
 const longScalarMin = 64
@@ -59,10 +60,19 @@ var base64Alphabet = func() (t [256]bool) {
 
 // standIns holds the long scalars of one tree while it is encoded.
 type standIns struct {
-	nonce  string
 	nodes  []*yaml.Node
-	values []string
+	values []string // the values, for restore and fill
+	names  []string // the stand-ins, in the same order
 }
+
+// standInNonce starts every stand-in of this process: random, so that no
+// input can hold one on purpose (and fill's count check covers one by
+// chance).
+var standInNonce = sync.OnceValue(func() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "kseal" + hex.EncodeToString(b[:]) + "x"
+})
 
 // swapLongScalars replaces the values of n's long scalars with stand-ins;
 // nil when it has none.
@@ -100,14 +110,11 @@ func (s *standIns) value(n *yaml.Node) {
 	if !longScalar(n) {
 		return
 	}
-	if s.nonce == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		s.nonce = "kseal" + hex.EncodeToString(b[:]) + "x"
-	}
+	name := standInNonce() + strconv.Itoa(len(s.nodes)) + "x"
 	s.nodes = append(s.nodes, n)
 	s.values = append(s.values, n.Value)
-	n.Value = s.nonce + strconv.Itoa(len(s.nodes)-1) + "x"
+	s.names = append(s.names, name)
+	n.Value = name
 }
 
 // restore puts the values back in the tree.
@@ -120,24 +127,25 @@ func (s *standIns) restore() {
 // fill writes the values into text where their stand-ins are; ok is false
 // unless each stand-in is there exactly once.
 func (s *standIns) fill(text string) (string, bool) {
-	if strings.Count(text, s.nonce) != len(s.nodes) {
+	nonce := standInNonce()
+	if strings.Count(text, nonce) != len(s.nodes) {
 		return "", false
 	}
 	size := len(text)
 	for i, v := range s.values {
-		size += len(v) - len(s.nonce) - len(strconv.Itoa(i)) - 1
+		size += len(v) - len(s.names[i])
 	}
 	var b strings.Builder
 	b.Grow(size)
 	seen := make([]bool, len(s.nodes))
 	for {
-		i := strings.Index(text, s.nonce)
+		i := strings.Index(text, nonce)
 		if i < 0 {
 			b.WriteString(text)
 			break
 		}
 		b.WriteString(text[:i])
-		rest := text[i+len(s.nonce):]
+		rest := text[i+len(nonce):]
 		end := strings.IndexByte(rest, 'x')
 		k, err := strconv.Atoi(rest[:max(end, 0)])
 		if end < 0 || err != nil || k < 0 || k >= len(s.nodes) || seen[k] {

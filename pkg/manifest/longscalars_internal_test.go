@@ -182,9 +182,9 @@ func TestStandInsFill(t *testing.T) {
 		"one missing":  "a: " + a + "\n",
 		"none":         "a: x\n",
 		"twice":        a + a + b,
-		"unknown":      a + b + s.nonce + "7x",
-		"not a number": a + b + s.nonce + "zx",
-		"unterminated": a + b + s.nonce + "1",
+		"unknown":      a + b + standInNonce() + "7x",
+		"not a number": a + b + standInNonce() + "zx",
+		"unterminated": a + b + standInNonce() + "1",
 	} {
 		if got, ok := s.fill(text); ok {
 			t.Errorf("%s: fill took %q", name, got)

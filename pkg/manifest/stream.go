@@ -321,11 +321,7 @@ func encodeYAML(n *yaml.Node, seq string, swap bool) (string, error) {
 			return text, nil
 		}
 	}
-	var buf bytes.Buffer
-	if err := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(seq)}).Encode(n); err != nil {
-		return "", err
-	}
-	return buf.String(), nil
+	return encodeTree(n, seq)
 }
 
 // encodeStandIns is encodeYAML through stand-ins; false when n has no long
@@ -335,13 +331,21 @@ func encodeStandIns(n *yaml.Node, seq string) (string, bool) {
 	if s == nil {
 		return "", false
 	}
-	var buf bytes.Buffer
-	err := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(seq)}).Encode(n)
+	text, err := encodeTree(n, seq)
 	s.restore()
 	if err != nil {
 		return "", false
 	}
-	return s.fill(buf.String())
+	return s.fill(text)
+}
+
+// encodeTree is yaml.v3's encoding of n, as kyaml sets it up.
+func encodeTree(n *yaml.Node, seq string) (string, error) {
+	var buf bytes.Buffer
+	if err := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(seq)}).Encode(n); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
 }
 
 // Changed reports whether the document was modified.
