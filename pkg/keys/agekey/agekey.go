@@ -171,11 +171,12 @@ func parseIdentity(s string) (*Identity, error) {
 		if err != nil {
 			return nil, errors.New("malformed age X25519 identity")
 		}
-		fast, err := newX25519Identity(s, id)
+		recipient := id.Recipient().String()
+		fast, err := newX25519Identity(s, recipient)
 		if err != nil {
 			return nil, err
 		}
-		return newIdentity(fast, TypeX25519, id.Recipient().String(), s), nil
+		return newIdentity(fast, TypeX25519, recipient, s), nil
 	}
 	return nil, errors.New("unknown age identity type")
 }

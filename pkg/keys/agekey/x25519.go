@@ -69,9 +69,9 @@ func newX25519Recipient(s string, r *age.X25519Recipient) (*x25519Recipient, err
 }
 
 // newX25519Identity parses an AGE-SECRET-KEY-1… identity that
-// age.ParseX25519Identity accepted as id: the key parsed here must have the
-// public key age derived.
-func newX25519Identity(s string, id *age.X25519Identity) (*x25519Identity, error) {
+// age.ParseX25519Identity accepted, recipient being the recipient age
+// derived from it: the key parsed here must have that public key.
+func newX25519Identity(s, recipient string) (*x25519Identity, error) {
 	scalar, err := bech32Data(s)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func newX25519Identity(s string, id *age.X25519Identity) (*x25519Identity, error
 	if err != nil {
 		return nil, errors.New("malformed age X25519 identity")
 	}
-	pub, err := bech32Data(id.Recipient().String())
+	pub, err := bech32Data(recipient)
 	if err != nil || subtle.ConstantTimeCompare(pub, ours.PublicKey().Bytes()) != 1 {
 		return nil, errors.New("malformed age X25519 identity")
 	}

@@ -27,7 +27,7 @@ func newAgeX25519Pair(t *testing.T) ageX25519Pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := newX25519Identity(ageID.String(), ageID)
+	id, err := newX25519Identity(ageID.String(), ageID.Recipient().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func nextB64(c byte) string {
 // codec here).
 func TestX25519KeysMustMatchAge(t *testing.T) {
 	k, other := newAgeX25519Pair(t), newAgeX25519Pair(t)
-	if _, err := newX25519Identity(k.ageID.String(), other.ageID); err == nil {
+	if _, err := newX25519Identity(k.ageID.String(), other.ageRcp.String()); err == nil {
 		t.Error("an identity was taken although age parsed another key")
 	}
 	if _, err := newX25519Recipient(k.ageRcp.String(), other.ageRcp); err == nil {
