@@ -313,10 +313,15 @@ func (d *Doc) encode() (string, error) {
 	return text, nil
 }
 
-// encodeYAML writes n as YAML with sequence indent style seq; with
-// swap, its long scalars go through stand-ins (longscalars.go).
-func encodeYAML(n *yaml.Node, seq string, swap bool) (string, error) {
-	if swap {
+// encodeYAML writes n as YAML with sequence indent style seq. With fast,
+// a simple tree is written by writeSimple (simpleyaml.go), and any other
+// has its long scalars go through stand-ins (longscalars.go); both write
+// the bytes yaml.v3 writes, which it does without fast.
+func encodeYAML(n *yaml.Node, seq string, fast bool) (string, error) {
+	if fast {
+		if text, ok := writeSimple(n, seq); ok {
+			return text, nil
+		}
 		if text, ok := encodeStandIns(n, seq); ok {
 			return text, nil
 		}

@@ -1,0 +1,210 @@
+package manifest
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Most documents kseal writes are simple trees: block mappings and
+// sequences of short words and long base64 values, with no comment, tag,
+// anchor or quoting; a decrypted Secret and a freshly sealed object always
+// are. yaml.v3 sets up an emitter for each document and sends every node
+// through its event queue: for a plain Secret that costs more than the
+// rest of decrypt's output. For a simple tree, the bytes it writes follow
+// from a few rules, and writeSimple writes them itself:
+//
+//   - a block mapping writes "key: value" at its indent, a nested mapping
+//     two spaces in, and a sequence at the same indent ("compact") or two
+//     spaces in ("wide"), as kyaml sets yaml.v3 up;
+//   - a sequence writes "- " and its item; a mapping item's first key
+//     follows the dash, and its other keys line up with that key;
+//   - a scalar is written as it is, which yaml.v3 does exactly when it
+//     needs no quoting, escaping, folding or tag (simpleScalar).
+//
+// Anything else (a comment, a flow or quoted style, an empty collection, a
+// sequence in a sequence, a tag other than the implicit one, an anchor or
+// alias, a scalar outside simpleScalar's rules) and writeSimple gives up,
+// and encodeYAML hands the tree to yaml.v3. n is a document, or a mapping
+// encoded as one (as kyaml's RNode.Document gives for a tree it built). TestSimpleTreesEncodeAsYAMLDoes
+// and FuzzSimpleTrees compare it with yaml.v3 itself.
+func writeSimple(n *yaml.Node, seq string) (string, bool) {
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) != 1 || !bare(n) {
+			return "", false
+		}
+		n = n.Content[0]
+	}
+	w := simpleWriter{wide: seq == string(yaml.WideSequenceStyle)}
+	if !w.mapping(n, 0, false) {
+		return "", false
+	}
+	return w.b.String(), true
+}
+
+type simpleWriter struct {
+	b    strings.Builder
+	wide bool
+}
+
+// bare reports whether n carries nothing but its kind and content: no
+// comment, anchor or style.
+func bare(n *yaml.Node) bool {
+	return n.Style == 0 && n.Anchor == "" && n.HeadComment == "" && n.LineComment == "" && n.FootComment == ""
+}
+
+// mapping writes the block mapping n at indent; with inline, its first key
+// follows a sequence's dash already written.
+func (w *simpleWriter) mapping(n *yaml.Node, indent int, inline bool) bool {
+	if n.Kind != yaml.MappingNode || !bare(n) || (n.Tag != "" && n.Tag != yaml.NodeTagMap) || len(n.Content) == 0 || len(n.Content)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !simpleScalar(k, true) {
+			return false
+		}
+		if i > 0 || !inline {
+			w.indent(indent)
+		}
+		w.b.WriteString(k.Value)
+		switch v.Kind {
+		case yaml.ScalarNode:
+			if !simpleScalar(v, false) {
+				return false
+			}
+			w.b.WriteString(": ")
+			w.b.WriteString(v.Value)
+			w.b.WriteByte('\n')
+		case yaml.MappingNode:
+			w.b.WriteString(":\n")
+			if !w.mapping(v, indent+2, false) {
+				return false
+			}
+		case yaml.SequenceNode:
+			w.b.WriteString(":\n")
+			in := indent
+			if w.wide {
+				in += 2
+			}
+			if !w.sequence(v, in) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sequence writes the block sequence n with its dashes at indent.
+func (w *simpleWriter) sequence(n *yaml.Node, indent int) bool {
+	if !bare(n) || (n.Tag != "" && n.Tag != yaml.NodeTagSeq) || len(n.Content) == 0 {
+		return false
+	}
+	for _, item := range n.Content {
+		w.indent(indent)
+		w.b.WriteString("- ")
+		switch item.Kind {
+		case yaml.ScalarNode:
+			if !simpleScalar(item, false) {
+				return false
+			}
+			w.b.WriteString(item.Value)
+			w.b.WriteByte('\n')
+		case yaml.MappingNode:
+			if !w.mapping(item, indent+2, true) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (w *simpleWriter) indent(n int) {
+	for range n {
+		w.b.WriteByte(' ')
+	}
+}
+
+// simpleKeyMax is the longest key yaml.v3 writes as a simple key rather
+// than after "? ".
+const simpleKeyMax = 128
+
+// simpleScalar reports whether yaml.v3 writes the scalar n exactly as its
+// value, plain, without a tag:
+//
+//   - no comment, anchor or style, and the implicit tag of a string
+//     (or none), or !!int on a canonical decimal (envjson.go's decimal)
+//     and !!bool on true or false,
+//     which resolve to those tags and so are written bare;
+//   - a string is ASCII letters, digits and "-._/+=" (no space, so no
+//     line break; no indicator; nothing to escape), begins with a letter,
+//     a digit, "/" or "+" (as base64 may), and resolves to a string: a
+//     word YAML reads as a bool or null (in 1.1 too) is out, and a string
+//     that begins with a digit or a sign must hold a byte no number, date
+//     or time has, or be one no parser reads as a number (a hex key ID);
+//   - a key is at most 128 bytes.
+func simpleScalar(n *yaml.Node, key bool) bool {
+	v := n.Value
+	if n.Kind != yaml.ScalarNode || !bare(n) || v == "" || (key && len(v) > simpleKeyMax) {
+		return false
+	}
+	switch n.Tag {
+	case "", yaml.NodeTagString:
+		return simpleString(v)
+	case yaml.NodeTagInt:
+		return decimal(v)
+	case yaml.NodeTagBool:
+		return v == "true" || v == "false"
+	}
+	return false
+}
+
+func simpleString(v string) bool {
+	numeric := true // every byte could be part of a number, date or time
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if i == 0 && !alnum && c != '/' && c != '+' || !alnum && !strings.ContainsRune("-._/+=", rune(c)) {
+			return false
+		}
+		if !numberByte(c) {
+			numeric = false
+		}
+	}
+	if '0' <= v[0] && v[0] <= '9' || v[0] == '+' {
+		return !numeric || !mayBeNumber(v)
+	}
+	switch strings.ToLower(v) {
+	case "true", "false", "null", "y", "yes", "n", "no", "on", "off":
+		return false
+	}
+	return true
+}
+
+// mayBeNumber reports whether v, a string of numberBytes, could resolve as
+// something else than a string: a date (it has a dash), a binary or octal
+// number by YAML's own prefixes, or anything Go's integer and float
+// parsers take, which is more than yaml.v3 takes (resolve.go).
+func mayBeNumber(v string) bool {
+	if strings.IndexByte(v, '-') >= 0 || strings.HasPrefix(v, "0b") || strings.HasPrefix(v, "0o") {
+		return true
+	}
+	parsed := func(err error) bool { return err == nil || errors.Is(err, strconv.ErrRange) }
+	_, errInt := strconv.ParseInt(v, 0, 64)
+	_, errUint := strconv.ParseUint(v, 0, 64)
+	_, errFloat := strconv.ParseFloat(v, 64)
+	return parsed(errInt) || parsed(errUint) || parsed(errFloat)
+}
+
+// numberByte reports whether c can be part of a number in any syntax
+// YAML or Go's parsers read (decimal, 0x, 0o, 0b, exponents, hex floats,
+// underscores) or of a date ("2001-12-14").
+func numberByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || strings.IndexByte("xXoObBpP._+-", c) >= 0
+}
