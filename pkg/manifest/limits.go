@@ -57,7 +57,12 @@ func normAPIVersion(av string) string {
 // its node tree, charging the tree to budget. Documents it refuses are
 // errors, never skipped.
 func (d *Doc) needsTree(budget *int) (bool, error) {
-	sum, err := yamlevents.Summarize([]byte(d.raw))
+	// The events also build the tree, where the document is one yaml.v3
+	// would give the same tree for (no comments, anchors or aliases; see
+	// yamlevents/compose.go), within the budget left: a document built
+	// and then not wanted is dropped at once, so what the trees hold
+	// together stays within the budget.
+	sum, tree, err := yamlevents.SummarizeTree([]byte(d.raw), min(*budget, MaxNodesPerDocument), mayWant)
 	if err != nil {
 		return false, d.invalidYAML(err)
 	}
@@ -132,7 +137,17 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 		return false, d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
 	}
 	*budget -= sum.Nodes
+	d.composed = tree
 	return true, nil
+}
+
+// mayWant says whether a document whose root mapping has header h may be
+// one kseal works on, so that its events build its tree: a Secret or
+// SealedSecret, or a list. (Any object with items holding Secrets is a
+// list to kubectl too; such a document is parsed on its own, as every
+// document the events did not build is.)
+func mayWant(h yamlevents.Header) bool {
+	return headerKind(h) != KindOther || strings.HasSuffix(h.Kind, "List")
 }
 
 // anyObject reports whether a list holds something kseal works on, or a

@@ -81,6 +81,8 @@ type Doc struct {
 	root   yamlevents.RootKind
 	header yamlevents.Header
 	nodes  int
+	// composed is the tree the event pass built, until classify takes it.
+	composed *yaml.Node
 }
 
 // Stream is a parsed multi-document YAML stream.
@@ -176,7 +178,7 @@ func (d *Doc) classify(budget *int) error {
 	if need, err := d.needsTree(budget); !need || err != nil {
 		return err
 	}
-	n, err := yaml.Parse(d.raw)
+	n, err := d.tree()
 	if err != nil {
 		return d.invalidYAML(err)
 	}
@@ -207,6 +209,16 @@ func (d *Doc) classify(budget *int) error {
 		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
 	}
 	return nil
+}
+
+// tree is the document's node tree: the one its events built, or else
+// yaml.v3's decoding of its text, which is the same tree.
+func (d *Doc) tree() (*yaml.RNode, error) {
+	if n := d.composed; n != nil {
+		d.composed = nil
+		return yaml.NewRNode(n), nil
+	}
+	return yaml.Parse(d.raw)
 }
 
 // kindOf tells the kind of the object n, a mapping.

@@ -1,11 +1,13 @@
-// Package yamlevents is the YAML scanner and parser of go.yaml.in/yaml/v3
-// v3.0.5 (itself a port of libyaml; see LICENSE and NOTICE), unchanged but
-// for the emitter, which is left out, and this file and plain.go
-// (upstream_test.go checks that against the version go.mod links). It
-// exposes the event stream only, so that kseal can learn what a document
-// is — its kind, how many nodes it holds, whether it is a list of objects,
-// whether YAML 1.1 reads it as 1.2 does — in memory bounded by its
-// nesting depth, before deciding to build its node tree.
+// Package yamlevents is the YAML scanner, parser and tag resolver of
+// go.yaml.in/yaml/v3 v3.0.5 (itself a port of libyaml; see LICENSE and
+// NOTICE), unchanged but for the emitter, which is left out, and this
+// file, plain.go and compose.go (upstream_test.go checks that against the
+// version go.mod links). It reads the event stream, so that kseal can
+// learn what a document is — its kind, how many nodes it holds, whether
+// it is a list of objects, whether YAML 1.1 reads it as 1.2 does — in
+// memory bounded by its nesting depth, before deciding to build its node
+// tree; and, for a document kseal may want, builds that tree from the
+// same events (compose.go) as yaml.v3's decoder would, within a node cap.
 package yamlevents
 
 import (
@@ -92,7 +94,10 @@ type frame struct {
 // Summarize reads every event of data and returns its summary. It keeps
 // nothing but a stack as deep as the input's nesting (which the scanner
 // caps at 10000).
-func Summarize(data []byte) (sum *Summary, err error) {
+func Summarize(data []byte) (*Summary, error) { return summarize(data, nil) }
+
+// summarize is Summarize, passing every event to c when it is not nil.
+func summarize(data []byte, c *composer) (sum *Summary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			sum, err = nil, &Error{Msg: fmt.Sprintf("parser failed: %v", r)}
@@ -126,6 +131,9 @@ func Summarize(data []byte) (sum *Summary, err error) {
 				msg = p.context + " " + msg
 			}
 			return nil, &Error{Line: line + 1, Msg: msg}
+		}
+		if c != nil {
+			c.event(&ev)
 		}
 		typ := ev.typ
 		if typ == yaml_STREAM_END_EVENT {
@@ -162,6 +170,9 @@ func Summarize(data []byte) (sum *Summary, err error) {
 			if len(stack) > 0 && !done.isKey {
 				sum.valueDone(stack[len(stack)-1])
 			}
+		}
+		if c != nil {
+			c.header(sum)
 		}
 		yaml_event_delete(&ev)
 		// Comments do not matter here; drop the ones the parser has

@@ -1,0 +1,171 @@
+package yamlevents
+
+import (
+	"fmt"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+)
+
+// A document kseal works on was read twice: once here for its events, and
+// once more by yaml.v3's decoder (kyaml's yaml.Parse) for its node tree,
+// each pass scanning every byte. SummarizeTree builds the tree from the
+// same events, as yaml.v3's decoder builds it from the same parser's
+// events (decode.go's parser.node, scalar, sequence, mapping and
+// document), for a document whose events carry nothing that decoder
+// treats specially: no comment (whose placement it rearranges), anchor or
+// alias. For any other document it builds nothing and the caller parses
+// as before. TestComposedTreeIsYAMLs and FuzzComposedTree compare the two
+// trees field by field.
+
+// composer builds the first document's node tree from its events, or gives
+// up (tree nil) and stops.
+type composer struct {
+	max int // nodes it may build; over that it gives up
+	// keep says whether a root mapping with this apiVersion and kind may
+	// be wanted; composer gives up on one that is not, once both are
+	// known. (Giving up only costs a second pass where it was wrong.)
+	keep    func(Header) bool
+	checked bool
+	nodes   int
+	doc     *yamlv3.Node
+	stack   []*yamlv3.Node
+	off     bool
+}
+
+// failf is what upstream's resolve calls for a value that cannot have the
+// tag it asks for; composer only asks for a plain scalar's implicit tag,
+// which never fails.
+func failf(format string, args ...any) {
+	panic(fmt.Sprintf("yaml: "+format, args...))
+}
+
+// SummarizeTree is Summarize that also returns the first document's node
+// tree, as yaml.v3's decoder builds it, when the stream holds one
+// document of at most maxNodes nodes without comments, anchors or aliases,
+// and keep (when not nil) holds for its root mapping's header; otherwise
+// the tree is nil.
+func SummarizeTree(data []byte, maxNodes int, keep func(Header) bool) (*Summary, *yamlv3.Node, error) {
+	c := &composer{max: maxNodes, keep: keep}
+	sum, err := summarize(data, c)
+	if err != nil || c.off || sum.Documents != 1 || c.doc == nil || len(c.doc.Content) != 1 {
+		return sum, nil, err
+	}
+	return sum, c.doc, nil
+}
+
+func (c *composer) stop() {
+	c.off, c.doc, c.stack = true, nil, nil
+}
+
+// event takes the parser's next event.
+func (c *composer) event(ev *yaml_event_t) {
+	if c.off {
+		return
+	}
+	if len(ev.head_comment) > 0 || len(ev.line_comment) > 0 || len(ev.foot_comment) > 0 || len(ev.tail_comment) > 0 || len(ev.anchor) > 0 {
+		c.stop()
+		return
+	}
+	switch ev.typ {
+	case yaml_STREAM_START_EVENT, yaml_STREAM_END_EVENT, yaml_DOCUMENT_END_EVENT:
+	case yaml_DOCUMENT_START_EVENT:
+		if c.doc != nil {
+			c.stop() // a second document
+			return
+		}
+		c.doc = c.node(ev, yamlv3.DocumentNode, "", "", "")
+		c.stack = append(c.stack, c.doc)
+	case yaml_SCALAR_EVENT:
+		style := yamlv3.Style(0)
+		switch s := ev.scalar_style(); {
+		case s&yaml_DOUBLE_QUOTED_SCALAR_STYLE != 0:
+			style = yamlv3.DoubleQuotedStyle
+		case s&yaml_SINGLE_QUOTED_SCALAR_STYLE != 0:
+			style = yamlv3.SingleQuotedStyle
+		case s&yaml_LITERAL_SCALAR_STYLE != 0:
+			style = yamlv3.LiteralStyle
+		case s&yaml_FOLDED_SCALAR_STYLE != 0:
+			style = yamlv3.FoldedStyle
+		}
+		value := string(ev.value)
+		defaultTag := ""
+		if style != 0 {
+			defaultTag = strTag
+		} else if value == "<<" {
+			defaultTag = mergeTag
+		}
+		n := c.node(ev, yamlv3.ScalarNode, defaultTag, string(ev.tag), value)
+		n.Style |= style
+		c.add(n)
+	case yaml_SEQUENCE_START_EVENT:
+		n := c.node(ev, yamlv3.SequenceNode, seqTag, string(ev.tag), "")
+		if ev.sequence_style()&yaml_FLOW_SEQUENCE_STYLE != 0 {
+			n.Style |= yamlv3.FlowStyle
+		}
+		c.add(n)
+		c.stack = append(c.stack, n)
+	case yaml_MAPPING_START_EVENT:
+		n := c.node(ev, yamlv3.MappingNode, mapTag, string(ev.tag), "")
+		if ev.mapping_style()&yaml_FLOW_MAPPING_STYLE != 0 {
+			n.Style |= yamlv3.FlowStyle
+		}
+		c.add(n)
+		c.stack = append(c.stack, n)
+	case yaml_SEQUENCE_END_EVENT, yaml_MAPPING_END_EVENT:
+		if len(c.stack) < 2 {
+			c.stop()
+			return
+		}
+		c.stack = c.stack[:len(c.stack)-1]
+	default: // an alias, a tail comment
+		c.stop()
+	}
+	if c.nodes > c.max {
+		c.stop()
+	}
+}
+
+// header gives up on a root mapping keep does not want, once its
+// apiVersion and kind are known.
+func (c *composer) header(s *Summary) {
+	if c.off || c.checked || c.keep == nil || s.Root != RootMapping || s.APIVersion == "" || s.Kind == "" {
+		return
+	}
+	c.checked = true
+	if !c.keep(s.Header) {
+		c.stop()
+	}
+}
+
+// node is upstream's parser.node without comments, which composer never
+// has.
+func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, value string) *yamlv3.Node {
+	var style yamlv3.Style
+	if tag != "" && tag != "!" {
+		tag = shortTag(tag)
+		style = yamlv3.TaggedStyle
+	} else if defaultTag != "" {
+		tag = defaultTag
+	} else if kind == yamlv3.ScalarNode {
+		tag, _ = resolve("", value)
+	}
+	return &yamlv3.Node{
+		Kind:   kind,
+		Tag:    tag,
+		Value:  value,
+		Style:  style,
+		Line:   ev.start_mark.line + 1,
+		Column: ev.start_mark.column + 1,
+	}
+}
+
+// add puts n under the innermost open node.
+func (c *composer) add(n *yamlv3.Node) {
+	c.nodes++
+	if len(c.stack) == 0 {
+		c.stop()
+		return
+	}
+	p := c.stack[len(c.stack)-1]
+	p.Content = append(p.Content, n)
+}

@@ -1,0 +1,164 @@
+package yamlevents
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+)
+
+// decoded is the node tree yaml.v3's decoder gives for the first document
+// of data, as kyaml's yaml.Parse asks it.
+func decoded(data []byte) (*yamlv3.Node, error) {
+	var n yamlv3.Node
+	if err := yamlv3.NewDecoder(bytes.NewReader(data)).Decode(&n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// sameTree fails unless SummarizeTree's summary is Summarize's and its
+// tree, where it builds one, is the decoder's, field by field. It reports
+// whether it built one.
+func sameTree(t *testing.T, name string, data []byte) bool {
+	t.Helper()
+	want, werr := Summarize(data)
+	sum, tree, err := SummarizeTree(data, 1<<20, nil)
+	if (err == nil) != (werr == nil) || !reflect.DeepEqual(sum, want) {
+		t.Errorf("%s: SummarizeTree's summary %+v (%v), Summarize's %+v (%v)", name, sum, err, want, werr)
+	}
+	if tree == nil {
+		return false
+	}
+	dec, derr := decoded(data)
+	if derr != nil || !reflect.DeepEqual(tree, dec) {
+		t.Errorf("%s: composed tree differs from yaml.v3's (%v):\n%s", name, derr, treeDiff(tree, dec, ""))
+	}
+	return true
+}
+
+// treeDiff names the first node where a and b differ.
+func treeDiff(a, b *yamlv3.Node, path string) string {
+	switch {
+	case a == nil || b == nil:
+		return path + ": one is nil"
+	case a.Kind != b.Kind || a.Tag != b.Tag || a.Value != b.Value || a.Style != b.Style || a.Line != b.Line || a.Column != b.Column || len(a.Content) != len(b.Content):
+		return path + ": " + strings.NewReplacer("\n", " ").Replace(
+			"composed "+nodeString(a)+" decoded "+nodeString(b))
+	}
+	for i := range a.Content {
+		if d := treeDiff(a.Content[i], b.Content[i], path+"/"+a.Content[i].Value); d != "" {
+			return d
+		}
+	}
+	if !reflect.DeepEqual(a, b) {
+		return path + ": other fields"
+	}
+	return ""
+}
+
+func nodeString(n *yamlv3.Node) string {
+	return strings.Join([]string{n.Tag, n.Value, string(rune('0' + n.Kind)), string(rune('0' + n.Style)), string(rune('0' + n.Line)), string(rune('0' + n.Column))}, ",")
+}
+
+// TestComposedTreeIsYAMLs: the tree SummarizeTree builds is yaml.v3's, for
+// what kseal reads most (which it must build) and for every kind of
+// scalar, tag and style; and it builds none where the decoder would place
+// comments, anchors or aliases, or where there are too many nodes.
+func TestComposedTreeIsYAMLs(t *testing.T) {
+	builds := map[string]string{
+		"Secret":         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: n\nstringData:\n  a: b\n",
+		"flow":           "{apiVersion: v1, kind: Secret, data: {a: [1, 2]}}\n",
+		"JSON":           `{"apiVersion": "v1", "kind": "Secret", "data": {"a": "YQ=="}, "n": 1.5, "b": true, "z": null}`,
+		"scalars":        "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: 2001-12-14\ng: 0x1F\nh: 0o17\ni: 0b101\nj: .inf\nk: -.Inf\nl: yes\nm: \"1\"\nn: '2'\no: |\n  lit\np: >\n  fold\nq: 1_000\nr: +1\ns: 1e5\n",
+		"tags":           "a: !!str 1\nb: !!binary YQ==\nc: !custom x\nd: !<tag:yaml.org,2002:int> 3\ne: ! x\nf: !!map {a: b}\ng: !!seq [a]\n",
+		"directive":      "%TAG !e! tag:example.com,2000:\n---\na: !e!x b\n",
+		"merge key":      "a: {b: c}\n<<: {d: e}\n",
+		"explicit start": "---\na: b\n...\n",
+		"complex key":    "? [a, b]\n: c\n? {d: e}\n: f\n",
+		"sequence root":  "- a\n- {b: c}\n- [d]\n",
+		"scalar root":    "just text\n",
+		"empty values":   "a:\nb: []\nc: {}\nd: ''\n",
+		"CRLF":           "a: b\r\nc:\r\n- d\r\n",
+		"unicode":        "a: é\nb: \"\\u00e9\"\n",
+		"multiline":      "a: b\n  c\nd: \"e\n  f\"\n",
+		"indented seq":   "a:\n  - b\n  - c: d\n    e: f\n",
+	}
+	for name, text := range builds {
+		if !sameTree(t, name, []byte(text)) {
+			t.Errorf("%s: no tree built", name)
+		}
+	}
+	for name, text := range map[string]string{
+		"head comment":    "# c\na: b\n",
+		"line comment":    "a: b # c\n",
+		"foot comment":    "a: b\n\n# c\n",
+		"comment in list": "a:\n- b\n# c\n- d\n",
+		"anchor":          "a: &x b\n",
+		"alias":           "a: &x b\nc: *x\n",
+		"two documents":   "a: b\n---\nc: d\n",
+		"empty":           "",
+		"only a comment":  "# c\n",
+	} {
+		if sameTree(t, name, []byte(text)) {
+			t.Errorf("%s: a tree was built", name)
+		}
+	}
+	if _, tree, _ := SummarizeTree([]byte("a: [1, 2, 3]\n"), 5, nil); tree != nil {
+		t.Error("6 nodes built with a cap of 5")
+	}
+	if _, tree, _ := SummarizeTree([]byte("a: [1, 2, 3]\n"), 6, nil); tree == nil {
+		t.Error("6 nodes not built with a cap of 6")
+	}
+
+	secrets := func(h Header) bool { return h.Kind == "Secret" }
+	for text, want := range map[string]bool{
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n":    true,
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n": false,
+		"kind: ConfigMap\nmetadata: {name: a}\n":                 true, // no apiVersion: not known
+		"metadata: {name: a}\napiVersion: v1\nkind: ConfigMap\n": false,
+		"- apiVersion: v1\n  kind: ConfigMap\n":                  true, // not a root mapping
+	} {
+		if _, tree, _ := SummarizeTree([]byte(text), 1<<20, secrets); (tree != nil) != want {
+			t.Errorf("%q: tree built %v, want %v", text, tree != nil, want)
+		}
+	}
+
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*", "*.yaml"))
+	built := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(b), "\n---\n") {
+			if sameTree(t, f, []byte(doc)) {
+				built++
+			}
+		}
+	}
+	if built == 0 {
+		t.Error("no tree built for a golden document: the test compares nothing")
+	}
+}
+
+// FuzzComposedTree: for any text, SummarizeTree summarizes as Summarize
+// does, and any tree it builds is yaml.v3's.
+func FuzzComposedTree(f *testing.F) {
+	for _, s := range []string{
+		"a: b\n", "a: [1, {b: c}]\n", "a: !!str 1\nb: '2'\nc: |\n  d\n", "- a\n- b: c\n", "? [a]\n: b\n",
+		"a: b # c\n", "a: &x b\nc: *x\n", "%TAG !e! tag:e,2000:\n---\na: !e!x b\n", "a: 2001-12-14\nb: 0x1F\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > 4096 {
+			return
+		}
+		sameTree(t, "fuzz", []byte(text))
+	})
+}
