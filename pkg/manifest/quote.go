@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"strings"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -13,32 +15,37 @@ import (
 // are made of, and yaml.IsValueNonString answers it for everything else.
 
 // yaml11Words are the plain scalars starting with a letter that YAML 1.1
-// resolves to a boolean or null (go-yaml v2's resolve table), lower case:
-// plainWord accepts only lower case.
+// resolves to a boolean or null (go-yaml v2's resolve table, which also
+// has "Yes", "YES", "True" and the like), lower case: plainWord looks a
+// word up lower-cased, which refuses every casing of them (and a few,
+// such as "yEs", that are strings after all: those ask the parser).
 var yaml11Words = map[string]bool{
 	"y": true, "yes": true, "n": true, "no": true, "on": true, "off": true,
 	"true": true, "false": true, "null": true,
 }
 
 // plainWord reports whether s is certainly read as that very string by
-// YAML 1.1 and 1.2 alike, written plain: a lower-case letter, then lower
-// case letters, digits, '-' and '.', and not one of yaml11Words. A plain
-// scalar starting with a letter resolves to something other than a string
-// only as one of those words (go-yaml v2's resolve: a letter is no hint
-// of a number or timestamp), and none of these characters is YAML syntax
-// in that position. false means "ask the parser", not "not a string".
+// YAML 1.1 and 1.2 alike, written plain: a letter, then letters, digits,
+// '-' and '.', and not one of yaml11Words in any casing. A plain scalar
+// starting with a letter resolves to something other than a string only
+// as one of those words (go-yaml v2's resolve: a letter is no hint of a
+// number or timestamp), and none of these characters is YAML syntax in
+// that position. false means "ask the parser", not "not a string".
+// Kinds ("Secret") and most names take this path.
 func plainWord(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
+	if s == "" || !letter(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' {
+		if !letter(c) && (c < '0' || c > '9') && c != '-' && c != '.' {
 			return false
 		}
 	}
-	return !yaml11Words[s]
+	return len(s) > 5 || !yaml11Words[strings.ToLower(s)]
 }
+
+func letter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // stringNode is the node kyaml's SetField would store for the string s in
 // a field that does not exist yet: tagged !!str, and double-quoted when
