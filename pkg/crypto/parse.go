@@ -35,7 +35,13 @@ func (e *ParseError) Is(target error) bool { return target == ErrFormat }
 // about a single input is a *ParseError naming it.
 func Parse(env []byte, values map[string]string) (*Sealed, error) {
 	s := &Sealed{Values: make(map[string][]byte, len(values))}
-	strict, err := json.UnmarshalStrict(env, &s.Envelope)
+	var strict []error
+	var err error
+	if e, ok := decodeEnvelope(env); ok {
+		s.Envelope = e // what the strict decoder reads it as (envdecode.go)
+	} else {
+		strict, err = json.UnmarshalStrict(env, &s.Envelope)
+	}
 	if err == nil && len(strict) > 0 {
 		err = strict[0] // unknown or repeated field
 	}
