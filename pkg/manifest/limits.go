@@ -62,7 +62,7 @@ func (d *Doc) needsTree(budget *int) (bool, error) {
 	// yamlevents/compose.go), within the budget left: a document built
 	// and then not wanted is dropped at once, so what the trees hold
 	// together stays within the budget.
-	sum, tree, err := yamlevents.SummarizeTree([]byte(d.raw), min(*budget, MaxNodesPerDocument), mayWant)
+	sum, tree, err := yamlevents.SummarizeTree(d.raw, min(*budget, MaxNodesPerDocument), mayWant)
 	if err != nil {
 		return false, d.invalidYAML(err)
 	}

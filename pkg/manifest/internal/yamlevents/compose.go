@@ -20,7 +20,8 @@ import (
 // composer builds the first document's node tree from its events, or gives
 // up (tree nil) and stops.
 type composer struct {
-	max int // nodes it may build; over that it gives up
+	text string // the document, which scalar values share where they are its bytes
+	max  int    // nodes it may build; over that it gives up
 	// keep says whether a root mapping with this apiVersion and kind may
 	// be wanted; composer gives up on one that is not, once both are
 	// known. (Giving up only costs a second pass where it was wrong.)
@@ -44,9 +45,9 @@ func failf(format string, args ...any) {
 // document of at most maxNodes nodes without comments, anchors or aliases,
 // and keep (when not nil) holds for its root mapping's header; otherwise
 // the tree is nil.
-func SummarizeTree(data []byte, maxNodes int, keep func(Header) bool) (*Summary, *yamlv3.Node, error) {
-	c := &composer{max: maxNodes, keep: keep}
-	sum, err := summarize(data, c)
+func SummarizeTree(text string, maxNodes int, keep func(Header) bool) (*Summary, *yamlv3.Node, error) {
+	c := &composer{text: text, max: maxNodes, keep: keep}
+	sum, err := summarize([]byte(text), c)
 	if err != nil || c.off || sum.Documents != 1 || c.doc == nil || len(c.doc.Content) != 1 {
 		return sum, nil, err
 	}
@@ -87,7 +88,7 @@ func (c *composer) event(ev *yaml_event_t) {
 		case s&yaml_FOLDED_SCALAR_STYLE != 0:
 			style = yamlv3.FoldedStyle
 		}
-		value := string(ev.value)
+		value := c.value(ev)
 		defaultTag := ""
 		if style != 0 {
 			defaultTag = strTag
@@ -157,6 +158,24 @@ func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, val
 		Line:   ev.start_mark.line + 1,
 		Column: ev.start_mark.column + 1,
 	}
+}
+
+// value is the scalar's value: where it is the very bytes of the document
+// at the event's marks (a plain or simply quoted scalar, in a document
+// whose marks count bytes), a substring of the document, which the tree
+// then shares rather than copies; otherwise a copy.
+func (c *composer) value(ev *yaml_event_t) string {
+	start, end := ev.start_mark.index, ev.end_mark.index
+	for _, q := range [...]byte{'"', '\''} { // quoted: the marks hold the quotes
+		if start < end && end <= len(c.text) && c.text[start] == q && c.text[end-1] == q {
+			start, end = start+1, end-1
+			break
+		}
+	}
+	if 0 <= start && start <= end && end <= len(c.text) && c.text[start:end] == string(ev.value) {
+		return c.text[start:end]
+	}
+	return string(ev.value)
 }
 
 // add puts n under the innermost open node.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 )
@@ -27,7 +28,7 @@ func decoded(data []byte) (*yamlv3.Node, error) {
 func sameTree(t *testing.T, name string, data []byte) bool {
 	t.Helper()
 	want, werr := Summarize(data)
-	sum, tree, err := SummarizeTree(data, 1<<20, nil)
+	sum, tree, err := SummarizeTree(string(data), 1<<20, nil)
 	if (err == nil) != (werr == nil) || !reflect.DeepEqual(sum, want) {
 		t.Errorf("%s: SummarizeTree's summary %+v (%v), Summarize's %+v (%v)", name, sum, err, want, werr)
 	}
@@ -108,10 +109,10 @@ func TestComposedTreeIsYAMLs(t *testing.T) {
 			t.Errorf("%s: a tree was built", name)
 		}
 	}
-	if _, tree, _ := SummarizeTree([]byte("a: [1, 2, 3]\n"), 5, nil); tree != nil {
+	if _, tree, _ := SummarizeTree("a: [1, 2, 3]\n", 5, nil); tree != nil {
 		t.Error("6 nodes built with a cap of 5")
 	}
-	if _, tree, _ := SummarizeTree([]byte("a: [1, 2, 3]\n"), 6, nil); tree == nil {
+	if _, tree, _ := SummarizeTree("a: [1, 2, 3]\n", 6, nil); tree == nil {
 		t.Error("6 nodes not built with a cap of 6")
 	}
 
@@ -123,7 +124,7 @@ func TestComposedTreeIsYAMLs(t *testing.T) {
 		"metadata: {name: a}\napiVersion: v1\nkind: ConfigMap\n": false,
 		"- apiVersion: v1\n  kind: ConfigMap\n":                  true, // not a root mapping
 	} {
-		if _, tree, _ := SummarizeTree([]byte(text), 1<<20, secrets); (tree != nil) != want {
+		if _, tree, _ := SummarizeTree(text, 1<<20, secrets); (tree != nil) != want {
 			t.Errorf("%q: tree built %v, want %v", text, tree != nil, want)
 		}
 	}
@@ -161,4 +162,29 @@ func FuzzComposedTree(f *testing.F) {
 		}
 		sameTree(t, "fuzz", []byte(text))
 	})
+}
+
+// TestComposedValuesShareTheText: a plain or simply quoted value is the
+// document's own bytes, not a copy (a sealed document is mostly values);
+// one with an escape is a copy, and right.
+func TestComposedValuesShareTheText(t *testing.T) {
+	text := "apiVersion: v1\nkind: Secret\ndata:\n  a: QUJD\n  b: \"REVG\"\n  c: 'R0hJ'\n  d: \"a\\tb\"\n"
+	_, tree, err := SummarizeTree(text, 1<<20, nil)
+	if err != nil || tree == nil {
+		t.Fatalf("no tree: %v", err)
+	}
+	inText := func(s string) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(text)))
+		return lo <= p && p+uintptr(len(s)) <= lo+uintptr(len(text))
+	}
+	data := tree.Content[0].Content[5].Content
+	for i, want := range []struct {
+		value  string
+		shared bool
+	}{{"QUJD", true}, {"REVG", true}, {"R0hJ", true}, {"a\tb", false}} {
+		v := data[2*i+1].Value
+		if v != want.value || inText(v) != want.shared {
+			t.Errorf("value %d: %q, shared %v; want %q, shared %v", i, v, inText(v), want.value, want.shared)
+		}
+	}
 }
