@@ -166,26 +166,48 @@ func simpleScalar(n *yaml.Node, key bool) bool {
 }
 
 func simpleString(v string) bool {
-	numeric := true // every byte could be part of a number, date or time
+	// One table lookup a byte: a sealed document is mostly long values.
+	numeric := byte(numberByte) // every byte could be part of a number, date or time
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if i == 0 && !alnum && c != '/' && c != '+' || !alnum && !strings.ContainsRune("-._/+=", rune(c)) {
+		c := byteClass[v[i]]
+		if c&(alnumByte|innerByte) == 0 {
 			return false
 		}
-		if !numberByte(c) {
-			numeric = false
-		}
+		numeric &= c
 	}
-	if '0' <= v[0] && v[0] <= '9' || v[0] == '+' {
-		return !numeric || !mayBeNumber(v)
-	}
-	switch strings.ToLower(v) {
-	case "true", "false", "null", "y", "yes", "n", "no", "on", "off":
+	switch {
+	case '0' <= v[0] && v[0] <= '9' || v[0] == '+':
+		return numeric == 0 || !mayBeNumber(v)
+	case byteClass[v[0]]&alnumByte == 0 && v[0] != '/':
 		return false
+	case len(v) <= len("false"):
+		return !yaml11Words[strings.ToLower(v)] // quote.go's words; "true" and "null" in any casing too
 	}
 	return true
 }
+
+// Byte classes for simpleString.
+const (
+	alnumByte  = 1 << iota // a letter or digit
+	innerByte              // "-._/+=": in a simple string, not first (but "/" and "+")
+	numberByte             // may be part of a number in any syntax YAML or Go's parsers read (decimal, 0x, 0o, 0b, exponents, hex floats) or of a date
+)
+
+var byteClass = func() (t [256]byte) {
+	for c := range 256 {
+		b := byte(c)
+		if 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' {
+			t[c] |= alnumByte
+		}
+		if strings.IndexByte("-._/+=", b) >= 0 {
+			t[c] |= innerByte
+		}
+		if '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' || strings.IndexByte("xXoObBpP._+-", b) >= 0 {
+			t[c] |= numberByte
+		}
+	}
+	return t
+}()
 
 // mayBeNumber reports whether v, a string of numberBytes, could resolve as
 // something else than a string: a date (it has a dash), a binary or octal
@@ -200,11 +222,4 @@ func mayBeNumber(v string) bool {
 	_, errUint := strconv.ParseUint(v, 0, 64)
 	_, errFloat := strconv.ParseFloat(v, 64)
 	return parsed(errInt) || parsed(errUint) || parsed(errFloat)
-}
-
-// numberByte reports whether c can be part of a number in any syntax
-// YAML or Go's parsers read (decimal, 0x, 0o, 0b, exponents, hex floats,
-// underscores) or of a date ("2001-12-14").
-func numberByte(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || strings.IndexByte("xXoObBpP._+-", c) >= 0
 }
