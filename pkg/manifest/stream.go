@@ -280,17 +280,25 @@ func (s *Stream) Bytes() ([]byte, error) {
 	if s.env != nil {
 		return s.env.render(s.Docs[0])
 	}
-	var out bytes.Buffer
+	// Every piece first, then one buffer of their size: a sealed stream
+	// is several times its input, and growing a buffer to it by doubling
+	// copied it over again.
+	parts := make([]string, 0, 2*len(s.Docs))
+	size := 0
+	add := func(p string) {
+		parts = append(parts, p)
+		size += len(p)
+	}
 	for _, d := range s.Docs {
 		if d.parent != nil {
 			continue // written with its list
 		}
-		out.WriteString(d.sep)
+		add(d.sep)
 		if d.list != nil && d.listChanged() {
 			d.changed = true
 		}
 		if !d.changed {
-			out.WriteString(d.raw)
+			add(d.raw)
 			continue
 		}
 		text, err := d.encode()
@@ -298,11 +306,15 @@ func (s *Stream) Bytes() ([]byte, error) {
 			return nil, err
 		}
 		if d.Index > 1 && d.sep == "" {
-			out.WriteString("---\n")
+			add("---\n")
 		}
-		out.WriteString(text)
+		add(text)
 	}
-	return out.Bytes(), nil
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, nil
 }
 
 func (d *Doc) encode() (string, error) {
