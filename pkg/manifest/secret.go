@@ -164,8 +164,13 @@ func (m malformed) Unwrap() error { return m.error }
 
 func (malformed) Is(target error) bool { return target == crypto.ErrFormat }
 
-// envelopeNode renders env as block-style YAML in struct field order.
+// envelopeNode renders env as block-style YAML in struct field order: the
+// tree jsonNode reads from encoding/json's rendering of env, built
+// directly (envtree.go) unless a string in it is not valid UTF-8.
 func envelopeNode(env *crypto.Envelope) (*yaml.RNode, error) {
+	if n, ok := envelopeTree(env); ok {
+		return yaml.NewRNode(n), nil
+	}
 	j, err := json.Marshal(env)
 	if err != nil {
 		return nil, err
