@@ -121,25 +121,9 @@ func TestLongScalarsEncodeAsYAMLDoes(t *testing.T) {
 		}
 	}
 
-	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no golden files")
-	}
 	swapped := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Parse(b)
-		if err != nil {
-			continue // golden inputs the package refuses
-		}
-		for _, d := range s.Docs {
-			if d.node != nil && d.parent == nil {
-				swapped += sameEncoding(t, f, d.node.Document())
-			}
-		}
+	for _, g := range goldenTrees(t) {
+		swapped += sameEncoding(t, g.file, g.n)
 	}
 	if swapped == 0 {
 		t.Error("no golden document has a long scalar: the test compares nothing")
@@ -193,4 +177,37 @@ func TestStandInsFill(t *testing.T) {
 			t.Errorf("%s: fill took %q", name, got)
 		}
 	}
+}
+
+// goldenTree is the tree of a document of a golden file the package reads.
+type goldenTree struct {
+	file string
+	n    *yaml.Node
+}
+
+// goldenTrees parses every golden file of the package (skipping those it
+// refuses) and returns the trees of their documents.
+func goldenTrees(t *testing.T) []goldenTree {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no golden files")
+	}
+	var trees []goldenTree
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(b)
+		if err != nil {
+			continue // golden inputs the package refuses
+		}
+		for _, d := range s.Docs {
+			if d.node != nil && d.parent == nil {
+				trees = append(trees, goldenTree{f, d.node.Document()})
+			}
+		}
+	}
+	return trees
 }
