@@ -146,8 +146,10 @@ const simpleKeyMax = 128
 //     line break; no indicator; nothing to escape), begins with a letter,
 //     a digit, "/" or "+" (as base64 may), and resolves to a string: a
 //     word YAML reads as a bool or null (in 1.1 too) is out, and a string
-//     that begins with a digit or a sign must hold a byte no number, date
-//     or time has, or be one no parser reads as a number (a hex key ID);
+//     that begins with a digit or a sign must have no "_" (which yaml.v3
+//     drops before reading a number), not be "+.inf", and hold a byte no
+//     number, date or time has, or be one no parser reads as a number (a
+//     hex key ID);
 //   - a key is at most 128 bytes.
 func simpleScalar(n *yaml.Node, key bool) bool {
 	v := n.Value
@@ -177,6 +179,11 @@ func simpleString(v string) bool {
 	}
 	switch {
 	case '0' <= v[0] && v[0] <= '9' || v[0] == '+':
+		// yaml.v3 drops every "_" before reading a number ("1_" is 1),
+		// and reads "+.inf" from its table.
+		if strings.IndexByte(v, '_') >= 0 || strings.EqualFold(v, "+.inf") {
+			return false
+		}
 		return numeric == 0 || !mayBeNumber(v)
 	case byteClass[v[0]]&alnumByte == 0 && v[0] != '/':
 		return false

@@ -130,6 +130,12 @@ func TestSimpleTreesEncodeAsYAMLDoes(t *testing.T) {
 		"empty mapping":   {Kind: yaml.MappingNode, Tag: yaml.NodeTagMap},
 		"empty sequence":  {Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq},
 		"!!str 2^64":      str("18446744073709551616"),
+		"!!str 1_":        str("1_"),
+		"!!str 1_e5":      str("1_e5"),
+		"!!str +_1":       str("+_1"),
+		"!!str 0_x1":      str("0_x1"),
+		"!!str +.inf":     str("+.inf"),
+		"!!str +.Inf":     str("+.Inf"),
 		"!!str +5":        str("+5"),
 		"!!str +1e5":      str("+1e5"),
 		"!!str 1.":        str("1."),
@@ -199,4 +205,28 @@ func FuzzSimpleTrees(f *testing.F) {
 		bareAll(n.Document())
 		sameAsYAML(t, "fuzz, bare", n.Document())
 	})
+}
+
+// TestSimpleNumberLikeStrings: every string of one to three bytes of the
+// characters numbers, dates and YAML's special floats are made of, as a
+// !!str value and as a key, is written as yaml.v3 writes it. (An
+// independent review found "1_" written plain, which yaml.v3 and kubectl
+// read as the number 1.)
+func TestSimpleNumberLikeStrings(t *testing.T) {
+	const alphabet = "0129_+-.eExXoObBpPinfIN:/="
+	var all []string
+	for _, a := range alphabet {
+		all = append(all, string(a))
+		for _, b := range alphabet {
+			all = append(all, string(a)+string(b))
+			for _, c := range alphabet {
+				all = append(all, string(a)+string(b)+string(c))
+			}
+		}
+	}
+	for _, v := range all {
+		sameAsYAML(t, v, &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: []*yaml.Node{
+			str("a"), str(v), str(v), str("b"),
+		}}}})
+	}
 }
