@@ -129,7 +129,16 @@ func (c *composer) event(ev *yaml_event_t) {
 // header gives up on a root mapping keep does not want, once its
 // apiVersion and kind are known.
 func (c *composer) header(s *Summary) {
-	if c.off || c.checked || c.keep == nil || s.Root != RootMapping || s.APIVersion == "" || s.Kind == "" {
+	if c.off || c.checked || c.keep == nil {
+		return
+	}
+	if s.Root != RootMapping || s.APIVersion == "" || s.Kind == "" {
+		// Not known yet: a document that says nothing of itself (no kind,
+		// a sequence) gets unknownMax nodes, not the budget, so that a
+		// stream of them does not build trees only to drop them.
+		if c.nodes > unknownMax {
+			c.stop()
+		}
 		return
 	}
 	c.checked = true
@@ -137,6 +146,11 @@ func (c *composer) header(s *Summary) {
 		c.stop()
 	}
 }
+
+// unknownMax is how many nodes composer builds of a document whose
+// apiVersion and kind it does not know yet. Objects give both first; one
+// that gives them later is parsed on its own, as before.
+const unknownMax = 4096
 
 // node is upstream's parser.node without comments, which composer never
 // has.
