@@ -104,6 +104,8 @@ func TestComposedTreeIsYAMLs(t *testing.T) {
 		"two documents":   "a: b\n---\nc: d\n",
 		"empty":           "",
 		"only a comment":  "# c\n",
+		"many comments":   "a: b\n" + strings.Repeat("k: v\n# c\n\n", 200),
+		"comments at end": "a: b\n" + strings.Repeat("# c\n", 200),
 	} {
 		if sameTree(t, name, []byte(text)) {
 			t.Errorf("%s: a tree was built", name)
