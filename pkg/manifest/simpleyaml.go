@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
 
 // Most documents kseal writes are simple trees: block mappings and
@@ -28,8 +30,9 @@ import (
 // sequence in a sequence, a tag other than the implicit one, an anchor or
 // alias, a scalar outside simpleScalar's rules) and writeSimple gives up,
 // and encodeYAML hands the tree to yaml.v3. n is a document, or a mapping
-// encoded as one (as kyaml's RNode.Document gives for a tree it built). TestSimpleTreesEncodeAsYAMLDoes
-// and FuzzSimpleTrees compare it with yaml.v3 itself.
+// encoded as one (as kyaml's RNode.Document gives for a tree it built).
+// TestSimpleTreesEncodeAsYAMLDoes and FuzzSimpleTrees compare it with
+// yaml.v3 itself.
 func writeSimple(n *yaml.Node, seq string) (string, bool) {
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) != 1 || !bare(n) {
@@ -140,14 +143,14 @@ const simpleKeyMax = 128
 //
 //   - no comment, anchor or style, and the implicit tag of a string
 //     (or none), or !!int on a canonical decimal (envjson.go's decimal)
-//     and !!bool on true or false,
-//     which resolve to those tags and so are written bare;
+//     and !!bool on true or false, which resolve to those tags and so are
+//     written bare;
 //   - a string is ASCII letters, digits and "-._/+=" (no space, so no
 //     line break; no indicator; nothing to escape), begins with a letter,
 //     a digit, "/" or "+" (as base64 may), and resolves to a string: a
 //     word YAML reads as a bool or null (in 1.1 too) is out, and a string
-//     that begins with a digit or a sign must have no "_" (which yaml.v3
-//     drops before reading a number), not be "+.inf", and hold a byte no
+//     that begins with a digit or a sign must resolve to a string by
+//     yaml.v3's own resolver (yamlevents' copy), and hold a byte no
 //     number, date or time has, or be one no parser reads as a number (a
 //     hex key ID);
 //   - a key is at most 128 bytes.
@@ -179,12 +182,10 @@ func simpleString(v string) bool {
 	}
 	switch {
 	case '0' <= v[0] && v[0] <= '9' || v[0] == '+':
-		// yaml.v3 drops every "_" before reading a number ("1_" is 1),
-		// and reads "+.inf" from its table.
-		if strings.IndexByte(v, '_') >= 0 || strings.EqualFold(v, "+.inf") {
-			return false
-		}
-		return numeric == 0 || !mayBeNumber(v)
+		// yaml.v3's own resolver decides whether its encoder quotes the
+		// value ("1_" is 1 to it, "+.inf" a float); mayBeNumber also
+		// leaves to yaml.v3 what Go's parsers read as a number.
+		return yamlevents.ResolvesToString(v) && (numeric == 0 || !mayBeNumber(v))
 	case byteClass[v[0]]&alnumByte == 0 && v[0] != '/':
 		return false
 	case len(v) <= len("false"):

@@ -40,6 +40,14 @@ func failf(format string, args ...any) {
 	panic(fmt.Sprintf("yaml: "+format, args...))
 }
 
+// ResolvesToString reports whether yaml.v3 resolves the plain scalar v to
+// a string: what its encoder asks before writing a !!str value plain
+// (resolve drops "_" from numbers, and knows "+.inf" and the like).
+func ResolvesToString(v string) bool {
+	tag, _ := resolve("", v)
+	return tag == strTag
+}
+
 // SummarizeTree is Summarize that also returns the first document's node
 // tree, as yaml.v3's decoder builds it, when the stream holds one
 // document of at most maxNodes nodes without comments, anchors or aliases,
