@@ -3,8 +3,9 @@
 # fails loudly when kseal got more than 20% costlier. Only ratios are
 # compared (kseal's CPU seconds over the crypto floor, over sops and over
 # kubeseal, measured in one run on one machine; kseal's peak RSS over
-# sops'), so the baseline holds on another machine too; absolute seconds
-# are printed, never judged.
+# that of `kseal version`, the binary's own), so the baseline holds on
+# another machine too; absolute seconds are printed, never judged, and so
+# are the figures set against a peer's memory (n1000.peer.*).
 #
 #   bench/cli-compare.sh bench/cli-speed.baseline results.txt [TOLERANCE]
 #
