@@ -184,11 +184,12 @@ func checkReplace(file, ns, name string) error {
 		return err
 	}
 	dotenv := fileFlags{dotenv: true}
-	strm, err := dotenv.parse(file, b)
+	text := ownText(b)
+	strm, err := dotenv.parse(file, text)
 	if err != nil {
 		return hintError{fmt.Errorf("%s: exists and is not a manifest kseal reads (%v)", file, err), "pass --force to replace it"}
 	}
-	if onlyComments(b) {
+	if onlyComments(text) {
 		return nil
 	}
 	objs := strm.Docs

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"kseal.dev/kseal/pkg/keys/agekey"
 	"kseal.dev/kseal/pkg/manifest"
 )
 
@@ -18,12 +22,12 @@ func secretInputs(t *testing.T, n int) []*input {
 	var ins []*input
 	for i := range n {
 		name := fmt.Sprintf("f%02d.yaml", i)
-		data := []byte(fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s%d\n  namespace: ns\nstringData:\n  k: v\n", i))
-		strm, err := manifest.Parse(data)
+		text := fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s%d\n  namespace: ns\nstringData:\n  k: v\n", i)
+		strm, err := manifest.ParseText(text)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ins = append(ins, &input{name: name, data: data, strm: strm})
+		ins = append(ins, &input{name: name, text: text, strm: strm})
 	}
 	return ins
 }
@@ -81,4 +85,65 @@ func TestEachPool(t *testing.T) {
 			t.Errorf("%d calls after the first failure's, want at most one more", c-1)
 		}
 	})
+}
+
+// TestSealAndDecryptPastTheNodeBudget: seal and decrypt read a file of
+// more Secrets than the node budget of its size lets a parse hold (Parse
+// refuses it; they parse with ParseEach and build each tree when they work
+// on it). seal -i rewrites it whole, and decrypt gives, byte for byte,
+// what decrypting its documents a quarter at a time gives. Guard:
+// fileFlags.each for seal and decrypt.
+func TestSealAndDecryptPastTheNodeBudget(t *testing.T) {
+	t.Setenv("KSEAL_NO_PROGRESS", "1")
+	const n = 7000
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s%d\n  namespace: ns\nstringData:\n  a: v%d\n", i, i)
+	}
+	if _, err := manifest.ParseText(in.String()); err == nil {
+		t.Fatal("Parse reads the file: the test tests nothing")
+	}
+	dir := t.TempDir()
+	id, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, key := filepath.Join(dir, "s.yaml"), filepath.Join(dir, "k.key")
+	for f, text := range map[string]string{file: in.String(), key: id.SecretString() + "\n"} {
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb); code != 0 {
+			t.Fatalf("kseal %v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	run("", "seal", "--no-policy", "-r", id.Recipient(), "-i", file)
+	sealed, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(sealed), "kind: SealedSecret"); got != n {
+		t.Fatalf("%d SealedSecrets written, want %d", got, n)
+	}
+	whole := run("", "decrypt", "--identity", key, "-f", file)
+	docs := strings.SplitAfter(string(sealed), "\n---\n")
+	var quarters strings.Builder
+	for q := range 4 {
+		part := strings.Join(docs[q*len(docs)/4:(q+1)*len(docs)/4], "")
+		if q > 0 {
+			quarters.WriteString("---\n")
+		}
+		quarters.WriteString(run(strings.TrimSuffix(part, "---\n"), "decrypt", "--identity", key, "-f", "-"))
+	}
+	if whole != quarters.String() {
+		t.Fatalf("decrypting the whole file gives other text than a quarter at a time:\n%.300s\nwant\n%.300s", whole, quarters.String())
+	}
+	if !strings.Contains(whole, "name: s6999") || !strings.Contains(whole, "a: djY5OTk=") {
+		t.Fatalf("the last Secret is not in the output:\n...%s", whole[len(whole)-300:])
+	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -125,7 +124,7 @@ func runEdit(e *env, o *editOptions, file string) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(now, in.data) {
+	if string(now) != in.text {
 		return hintError{fmt.Errorf("%s changed on disk while the editor was open; nothing written", in.name), "run kseal edit again on the new version"}
 	}
 	in.dirty = true

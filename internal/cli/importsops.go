@@ -97,7 +97,7 @@ func (o *importOpts) sopsValues(in *input, d *manifest.Doc) bool {
 // Secrets they hold. sops' MAC covers the whole file, so the whole file is
 // decrypted at once; a file sops encrypted must hold Secrets only.
 func (o *importOpts) decryptSops(e *env, bin *string, in *input, converted map[*manifest.Doc]bool) error {
-	if sops.Dotenv(in.data) {
+	if sops.Dotenv([]byte(in.text)) {
 		o.finding(in, "%s: a dotenv file sops encrypted: kseal import converts Secret manifests; decrypt it with sops and seal the result with kseal, or --exclude it", in.name)
 		return nil
 	}
@@ -132,7 +132,7 @@ func (o *importOpts) decryptSops(e *env, bin *string, in *input, converted map[*
 	if strings.EqualFold(filepath.Ext(in.name), ".json") {
 		format = "json"
 	}
-	clear, err := sops.Decrypt(e.ctx, *bin, in.data, format)
+	clear, err := sops.Decrypt(e.ctx, *bin, []byte(in.text), format)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.name, err)
 	}

@@ -68,7 +68,7 @@ func readOne(e *env, p string) (*input, error) {
 		return nil, err
 	}
 	dotenv := fileFlags{dotenv: true}
-	if in.strm, err = dotenv.parse(p, in.data); err != nil {
+	if in.strm, err = dotenv.parse(p, in.text); err != nil {
 		return nil, err
 	}
 	return in, nil

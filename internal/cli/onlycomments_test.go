@@ -22,7 +22,7 @@ func TestOnlyCommentsIsStripComments(t *testing.T) {
 		"crlf with value": "---\r\na: b\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got, want := onlyComments([]byte(in)), stripComments(in) == ""; got != want {
+			if got, want := onlyComments(in), stripComments(in) == ""; got != want {
 				t.Fatalf("onlyComments(%q) = %v, stripComments says %v", in, got, want)
 			}
 		})

@@ -95,6 +95,7 @@ it stands for; other documents pass through. Use it in CI to apply:
 	}
 	o.files.register(cmd, false)
 	o.files.dotenv = true
+	o.files.each = true
 	o.ids.register(cmd)
 	o.out.register(cmd)
 	return cmd
@@ -111,7 +112,7 @@ func runDecrypt(e *env, o *decryptOptions, args []string) error {
 		return err
 	}
 	sum := summarize(ins, "decrypted", "sealed object", sealedKinds)
-	err = each(e, "decrypting", o.files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+	err = eachSettled(e, "decrypting", o.files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
 		_, opened, err := openDoc(e, d, ids)
 		if err != nil {
 			return err

@@ -18,6 +18,20 @@ import (
 // (in input order) is returned, wrapped with its file name; nothing is
 // written by each itself.
 func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
+	return eachDoc(e, verb, jobs, ins, kinds, false, fn)
+}
+
+// eachSettled is each for a command that reads nothing of a document
+// after fn changed it but what manifest.Stream.Settle keeps: each
+// document is rendered as soon as fn is done with it, and its tree let go,
+// so that a stream's trees are not all held until it is written. Its
+// files may be parsed with manifest.ParseEach (fileFlags.each): a
+// document whose tree was let go after parsing is built again for fn.
+func eachSettled(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn func(in *input, d *manifest.Doc) error) error {
+	return eachDoc(e, verb, jobs, ins, kinds, true, fn)
+}
+
+func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, settle bool, fn func(in *input, d *manifest.Doc) error) error {
 	type task struct {
 		in   *input
 		d    *manifest.Doc
@@ -64,7 +78,16 @@ func each(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, fn
 			if skip(t.pos) {
 				return nil
 			}
-			if err := fn(t.in, t.d); err != nil {
+			s := t.in.strm
+			err := s.Load(e.ctx, t.d)
+			if err == nil {
+				err = fn(t.in, t.d)
+			}
+			if err == nil && settle {
+				err = s.Settle(t.d)
+			}
+			s.Release(t.d)
+			if err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
 				failed(t.pos)
 				return nil

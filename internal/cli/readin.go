@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 
 	"kseal.dev/kseal/pkg/crypto"
@@ -134,24 +135,24 @@ func checkSecretSize(values map[string][]byte) error {
 // file would leave it empty with exit 0.
 var errEmpty = errors.New("empty input: no documents")
 
-func checkNotEmpty(name string, data []byte) error {
+func checkNotEmpty(name string, data string) error {
 	if onlyComments(data) {
 		return fmt.Errorf("%s: %w", name, errEmpty)
 	}
 	return nil
 }
 
-// onlyComments is stripComments(string(data)) == "" without copying the
-// input: decrypt and seal check every input they read.
-func onlyComments(data []byte) bool {
+// onlyComments is stripComments(data) == "" without copying the input:
+// decrypt and seal check every input they read.
+func onlyComments(data string) bool {
 	for len(data) > 0 {
 		l := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		if i := strings.IndexByte(data, '\n'); i >= 0 {
 			l, data = data[:i], data[i+1:]
 		} else {
-			data = nil
+			data = ""
 		}
-		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] != '#' && string(t) != "---" {
+		if t := strings.TrimSpace(l); len(t) > 0 && t[0] != '#' && t != "---" {
 			return false
 		}
 	}

@@ -84,6 +84,7 @@ controller creates. Documents that are not plain Secrets pass through.` + dotenv
 	o.register(cmd, true)
 	o.output.register(cmd)
 	o.files.dotenv = true
+	o.files.each = true
 	raw.register(cmd)
 	return cmd
 }
@@ -108,6 +109,7 @@ it in CI with kseal decrypt. stringData moves to data.` + dotenvLong,
 	o.register(cmd, true)
 	o.output.register(cmd)
 	o.files.dotenv = true
+	o.files.each = true
 	cmd.Flags().StringVar(&o.files.dotenvName, "name", "", "the name of the Secret a plain dotenv file holds")
 	return cmd
 }
@@ -139,7 +141,7 @@ func runSeal(e *env, o *sealOpts, f form, args []string) error {
 		verb = "encrypted"
 	}
 	sum := summarize(ins, verb, "plain Secret", []manifest.Kind{manifest.KindSecret})
-	err = each(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
+	err = eachSettled(e, "sealing", o.files.jobs, ins, []manifest.Kind{manifest.KindSecret}, func(in *input, d *manifest.Doc) error {
 		if foreignKind(d) != "" {
 			return nil // a Secret sops encrypted: reported, never sealed as plaintext
 		}

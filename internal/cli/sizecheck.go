@@ -84,7 +84,14 @@ func sealedSizeCheck(e *env, target *recipientSource, ins []*input, inPlace bool
 			if d.Kind != manifest.KindSecret {
 				continue
 			}
-			if b, ok := sealedLowerBound(d, rcpts); ok {
+			// A Secret whose tree was let go after parsing
+			// (manifest.ParseEach) is built again for its sizes.
+			if err := in.strm.Load(e.ctx, d); err != nil {
+				return err
+			}
+			b, ok := sealedLowerBound(d, rcpts)
+			in.strm.Release(d)
+			if ok {
 				size += b
 				n++
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -71,7 +70,7 @@ func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 			}
 		}
 		for i, in := range ins {
-			if !in.dirty || bytes.Equal(outs[i], in.data) {
+			if !in.dirty || string(outs[i]) == in.text {
 				continue
 			}
 			if err := writeAtomic(in.real, outs[i], in.mode); err != nil {
@@ -141,7 +140,7 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 func dryRunReport(e *env, ins []*input, outs [][]byte) error {
 	n := 0
 	for i, in := range ins {
-		if !in.dirty || bytes.Equal(outs[i], in.data) {
+		if !in.dirty || string(outs[i]) == in.text {
 			continue
 		}
 		n++

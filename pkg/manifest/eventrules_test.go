@@ -34,8 +34,8 @@ func TestIncompleteItemsRuleIsTheOnlyGuardOverTheBudget(t *testing.T) {
 	}
 	t.Run("the kubectl view does not run over the budget", func(t *testing.T) {
 		d := &Doc{Index: 1, raw: pad(list)}
-		budget := nodeBudget(len(d.raw))
-		if _, err := d.needsTree(&budget); err == nil || d.kubectlCheck {
+		b := budget{left: nodeBudget(len(d.raw))}
+		if _, err := d.needsTree(&b); err == nil || d.kubectlCheck {
 			t.Fatalf("kubectlCheck %v, err %v: the case above does not test what it claims", d.kubectlCheck, err)
 		}
 	})

@@ -1,11 +1,11 @@
 package manifest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 var yamlLine = regexp.MustCompile(`\bline (\d+)\b`)
@@ -25,12 +25,12 @@ func (d *Doc) invalidYAML(err error) error {
 // lines byte-wise, which UTF-16 and UTF-32 text defeats.
 var ErrEncoding = errors.New("not UTF-8")
 
-func checkEncoding(data []byte) error {
+func checkEncoding(data string) error {
 	for _, bom := range []struct {
 		b    string
 		name string
 	}{{"\x00\x00\xfe\xff", "UTF-32"}, {"\xff\xfe\x00\x00", "UTF-32"}, {"\xfe\xff", "UTF-16"}, {"\xff\xfe", "UTF-16"}} {
-		if bytes.HasPrefix(data, []byte(bom.b)) {
+		if strings.HasPrefix(data, bom.b) {
 			return fmt.Errorf("%w: %s text (byte order mark); convert it: iconv -f %s -t UTF-8", ErrEncoding, bom.name, bom.name)
 		}
 	}

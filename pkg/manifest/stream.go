@@ -22,6 +22,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"golang.org/x/sync/semaphore"
+
 	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
 
@@ -65,6 +67,15 @@ type Doc struct {
 	changed bool
 	seq     string // sequence indent style of the original
 
+	// Worked on one at a time (each.go): a lazy document's tree was let
+	// go after parsing and is built again by Load (loaded); a settled one
+	// is its new text. Either keeps the name of its object.
+	lazy    bool
+	loaded  bool
+	settled bool
+	out     string
+	object  string
+
 	// Lists (list.go): a list document holds its Secrets as items; each
 	// item is a document whose parent is the list.
 	parent *Doc
@@ -89,6 +100,10 @@ type Doc struct {
 type Stream struct {
 	Docs []*Doc
 
+	// trees is what the trees of lazy documents built again by Load may
+	// hold together, in nodes (each.go); nil when there is none.
+	trees *semaphore.Weighted
+
 	env *dotenv // read from a dotenv file, and written back as one (dotenv.go)
 }
 
@@ -106,14 +121,42 @@ func isSeparator(l string) bool {
 
 // Parse splits data into documents and parses those that are Secrets or
 // SealedSecrets. Errors name the document.
-func Parse(data []byte) (s *Stream, err error) {
+func Parse(data []byte) (*Stream, error) {
 	if len(data) > MaxStreamSize {
 		return nil, budgetError(len(data))
 	}
-	if err := checkEncoding(data); err != nil {
+	return ParseText(string(data))
+}
+
+// ParseText is Parse of text: a caller that holds its input as a string
+// gives it without a copy.
+func ParseText(text string) (*Stream, error) {
+	if len(text) > MaxStreamSize {
+		return nil, budgetError(len(text))
+	}
+	return parse(text, &budget{left: nodeBudget(len(text))})
+}
+
+// ParseEach is ParseText for a command that works on the documents one
+// at a time: it calls Load before it reads a document's tree and Settle
+// once done with it (the CLI's eachSettled), and reads nothing else of a
+// document before. A Secret or SealedSecret past eachResident nodes of
+// trees is then checked as any other and its tree let go, to be built
+// again by Load, rather than refused past the node budget: a stream of
+// any number of them within MaxStreamSize is read, and no more of their
+// trees live at once than the budget allows, twice (see each.go).
+func ParseEach(text string) (*Stream, error) {
+	if len(text) > MaxStreamSize {
+		return nil, budgetError(len(text))
+	}
+	n := nodeBudget(len(text))
+	return parse(text, &budget{left: n, each: true, resident: eachResident, full: n})
+}
+
+func parse(text string, b *budget) (s *Stream, err error) {
+	if err := checkEncoding(text); err != nil {
 		return nil, err
 	}
-	budget := nodeBudget(len(data))
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
 		if r := recover(); r != nil {
@@ -123,7 +166,6 @@ func Parse(data []byte) (s *Stream, err error) {
 	s = &Stream{}
 	// A document's separator and text are substrings of text, not copies:
 	// the documents hold the input once, however many there are.
-	text := string(data)
 	sepStart, bodyStart, pos := 0, 0, 0
 	start, lineNo := 1, 0
 	flush := func() error {
@@ -134,13 +176,16 @@ func Parse(data []byte) (s *Stream, err error) {
 			return fmt.Errorf("more than %d documents", MaxDocuments)
 		}
 		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: text[sepStart:bodyStart], raw: text[bodyStart:pos]}
-		if err := d.classify(&budget); err != nil {
+		if err := d.classify(b); err != nil {
 			return err
 		}
 		if d.kubectlCheck {
 			if err := d.checkKubectlView(); err != nil {
 				return err
 			}
+		}
+		if d.lazy {
+			s.letGo(d, b.full)
 		}
 		s.Docs = append(s.Docs, d)
 		s.Docs = append(s.Docs, d.items...)
@@ -174,8 +219,8 @@ func Parse(data []byte) (s *Stream, err error) {
 }
 
 // classify parses the document enough to tell its kind.
-func (d *Doc) classify(budget *int) error {
-	if need, err := d.needsTree(budget); !need || err != nil {
+func (d *Doc) classify(b *budget) error {
+	if need, err := d.needsTree(b); !need || err != nil {
 		return err
 	}
 	n, err := d.tree()
@@ -318,6 +363,9 @@ func (s *Stream) Bytes() ([]byte, error) {
 }
 
 func (d *Doc) encode() (string, error) {
+	if d.settled {
+		return d.out, nil
+	}
 	n := d.node
 	if d.list != nil {
 		n = d.list
@@ -386,7 +434,7 @@ func (d *Doc) Node() *yaml.RNode { return d.node }
 // Object names the document's object as "namespace/name" (or "name").
 func (d *Doc) Object() string {
 	if d.node == nil {
-		return ""
+		return d.object
 	}
 	if ns := d.node.GetNamespace(); ns != "" {
 		return ns + "/" + d.node.GetName()

@@ -1,0 +1,159 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// compactSecrets is a stream of n Secrets of one value without a
+// namespace, 14 YAML nodes in about 80 bytes each: past 5,000 of them,
+// more nodes than the node budget of their size.
+func compactSecrets(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "---\n{apiVersion: v1, kind: Secret, metadata: {name: s%d}, stringData: {a: v%d}}\n", i, i)
+	}
+	return b.String()
+}
+
+// TestParseEachReadsPastTheBudget: Parse refuses a stream whose Secrets
+// hold more nodes than its budget; ParseEach reads it, lets go of the
+// trees past the budget, and Load builds each again as it was: changed and
+// settled one at a time, the stream is written as each document changed
+// on its own would be. Guard: the lazy case in needsTree (without it,
+// ParseEach refuses as Parse does).
+func TestParseEachReadsPastTheBudget(t *testing.T) {
+	text := compactSecrets(7000)
+	if _, err := ParseText(text); err == nil || !strings.Contains(err.Error(), "split it into smaller files") {
+		t.Fatalf("Parse: got %v, want the node budget to refuse the stream", err)
+	}
+	s, err := ParseEach(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lazy := 0
+	for _, d := range s.Docs {
+		if d.Lazy() {
+			lazy++
+			if d.Node() != nil || d.Kind != KindSecret || d.Object() != fmt.Sprintf("s%d", d.Index-1) {
+				t.Fatalf("doc %d: lazy, with tree %v, kind %v, object %q", d.Index, d.Node() != nil, d.Kind, d.Object())
+			}
+		}
+	}
+	if lazy < 1000 || s.Docs[0].Lazy() {
+		t.Fatalf("%d lazy documents of %d, the first lazy: %v", lazy, len(s.Docs), s.Docs[0].Lazy())
+	}
+	ctx := context.Background()
+	for _, d := range s.Docs {
+		if err := s.Load(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SetNamespace("other"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Settle(d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Node() != nil {
+			t.Fatalf("doc %d: settled with its tree", d.Index)
+		}
+	}
+	got, err := s.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, d := range s.Docs {
+		one, err := ParseText(d.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := one.Docs[0].SetNamespace("other"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := one.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.WriteString(d.sep)
+		want.Write(b)
+	}
+	if string(got) != want.String() {
+		t.Fatalf("written otherwise than document by document:\n%.400s\nwant\n%.400s", got, want.String())
+	}
+}
+
+// TestLazyDocumentsAreCheckedAsAnyOther: a Secret past the budget, whose
+// tree ParseEach lets go, is refused for what Parse refuses it for within
+// the budget: checkStrict, its metadata, and the kubectl view. Guard: the
+// kubectl view's room in needsTree is the whole budget under ParseEach
+// (with what is left, a lazy document skips the view).
+func TestLazyDocumentsAreCheckedAsAnyOther(t *testing.T) {
+	filler := compactSecrets(7000)
+	for _, tc := range []struct{ name, doc, rule string }{
+		{"a key twice", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns}\ndata: {a: YQ==}\ndata: {a: Yg==}\n", "key given twice"},
+		{"a name the API server refuses", "apiVersion: v1\nkind: Secret\nmetadata: {name: X_Y, namespace: ns}\nstringData: {a: b}\n", "metadata.name"},
+		{"a key kubectl reads as a boolean", "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: ns}\nstringData:\n  on: b\n", "kubectl reads another key here"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ParseText(tc.doc); err == nil || !strings.Contains(err.Error(), tc.rule) {
+				t.Fatalf("alone: got %v, want %q", err, tc.rule)
+			}
+			_, err := ParseEach(filler + "---\n" + tc.doc)
+			if err == nil || !strings.Contains(err.Error(), tc.rule) || !strings.Contains(err.Error(), "doc 7001") {
+				t.Fatalf("past the budget: got %v, want doc 7001 refused for %q", err, tc.rule)
+			}
+		})
+	}
+	// The last document is past the budget indeed.
+	s, err := ParseEach(filler)
+	if err != nil || !s.Docs[len(s.Docs)-1].Lazy() {
+		t.Fatalf("the filler's last document is not lazy (%v): the cases above test nothing", err)
+	}
+}
+
+// TestLoadWaitsForTheBudget: trees built again by Load hold no more nodes
+// together than the stream's budget; Load waits until Settle gives some
+// back. Guard: the Acquire in Load.
+func TestLoadWaitsForTheBudget(t *testing.T) {
+	text := compactSecrets(20000)
+	s, err := ParseEach(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := nodeBudget(len(text))
+	var held []*Doc
+	nodes := 0
+	var next *Doc
+	for _, d := range s.Docs {
+		if !d.Lazy() {
+			continue
+		}
+		if nodes+d.nodes > full {
+			next = d
+			break
+		}
+		if err := s.Load(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		held, nodes = append(held, d), nodes+d.nodes
+	}
+	if next == nil {
+		t.Fatalf("%d nodes of lazy documents in all, within the budget of %d: nothing to wait for", nodes, full)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Load(ctx, next); !errors.Is(err, context.DeadlineExceeded) || next.Node() != nil {
+		t.Fatalf("Load past the budget: got %v, tree %v; want it to wait", err, next.Node() != nil)
+	}
+	if err := s.Settle(held[0]); err != nil { // unchanged: its tree let go
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background(), next); err != nil || next.Node() == nil {
+		t.Fatalf("Load once nodes were given back: %v", err)
+	}
+}
