@@ -38,7 +38,7 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 // it, trees are let go and built again when worked on (each.go).
 //
 //   - 10,000 hybrid-sealed Secrets in one file, decrypted, peaked at
-//     295 MB with the budget of their size kept and 128 MB with this, in
+//     295 MB with the budget of their size kept and 121 MB with this, in
 //     less CPU (the collector had less to walk).
 //   - A stream within it (1,000 sealed Secrets of 3 values, 49 nodes each)
 //     is parsed once, as Parse does; building trees again costs about 9%
