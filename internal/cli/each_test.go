@@ -147,3 +147,41 @@ func TestSealAndDecryptPastTheNodeBudget(t *testing.T) {
 		t.Fatalf("the last Secret is not in the output:\n...%s", whole[len(whole)-300:])
 	}
 }
+
+// TestFailedSealGivesItsTreeBack: a Secret past the budget that seal
+// changed (its server metadata stripped) and then failed on (bad base64)
+// gives its tree's nodes back; the documents waiting to be built again
+// would otherwise wait for ever, and seal never return. Guard: the
+// Discard on failure in eachDoc.
+func TestFailedSealGivesItsTreeBack(t *testing.T) {
+	t.Setenv("KSEAL_NO_PROGRESS", "1")
+	var in strings.Builder
+	// 2,000 values, about 4,000 nodes: 16 such Secrets are kept, the
+	// 17th, which fails, and those after it are let go, and two of them
+	// cannot be built again at once.
+	for i := range 24 {
+		fmt.Fprintf(&in, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s%d\n  namespace: ns\n", i)
+		if i == 16 {
+			in.WriteString("  resourceVersion: \"1\"\ndata:\n  k0: bad*base64\n")
+		} else {
+			in.WriteString("data:\n  k0: djE=\n")
+		}
+		for k := 1; k < 2000; k++ {
+			fmt.Fprintf(&in, "  k%d: djE=\n", k)
+		}
+	}
+	id, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := Main(ctx, []string{"seal", "--no-policy", "-j", "8", "-r", id.Recipient(), "-f", "-"}, strings.NewReader(in.String()), &out, &errb)
+	if ctx.Err() != nil {
+		t.Fatalf("seal did not return until its context ended (exit %d): %.300s", code, errb.String())
+	}
+	if code == 0 || !strings.Contains(errb.String(), "doc 17:") {
+		t.Fatalf("exit %d, want doc 17 refused: %.300s", code, errb.String())
+	}
+}

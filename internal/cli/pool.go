@@ -86,6 +86,12 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 			if err == nil && settle {
 				err = s.Settle(t.d)
 			}
+			if err != nil {
+				// Nothing of it is written: its tree goes, changed
+				// or not, or the documents waiting in Load would
+				// wait for ever.
+				s.Discard(t.d)
+			}
 			s.Release(t.d)
 			if err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)

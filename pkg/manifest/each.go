@@ -20,25 +20,42 @@ import (
 //     strictness, metadata, template, kubectl's view, all within the
 //     node budget), then its tree is let go: the document is lazy.
 //   - Load builds a lazy document's tree again, from the same text, once
-//     the trees built again hold few enough nodes (the stream's budget).
+//     the trees built again hold few enough nodes: what the kept trees
+//     left of the stream's budget, and at most eachLazyMax.
 //   - Settle renders a changed document and lets go of its tree; a lazy
 //     one's nodes are given back.
 //
 // So a stream of any number of Secrets within MaxStreamSize is read, and
-// what its trees hold at once stays within twice the budget.
+// what its trees hold at once stays within the budget, as Parse's do.
 
-// letGo drops the tree of the lazy document d, just parsed and checked;
-// Load builds it again within full nodes of trees.
-func (s *Stream) letGo(d *Doc, full int) {
+// letGo drops the tree of the lazy document d, just parsed and checked.
+func (s *Stream) letGo(d *Doc) {
 	if d.node == nil {
 		d.lazy = false // not an object kseal works on, after all
 		return
 	}
 	d.object = d.Object()
 	d.node = nil
-	if s.trees == nil {
-		s.trees = semaphore.NewWeighted(int64(full))
+}
+
+// lazyBudget gives the trees Load builds again the nodes the kept trees
+// left of the budget, once the stream is parsed, and at most eachLazyMax.
+// A lazy document that needs more is refused now, as Parse refuses it:
+// Load would wait for it forever.
+func (s *Stream) lazyBudget(left int) error {
+	left = min(left, eachLazyMax)
+	for _, d := range s.Docs {
+		if !d.lazy {
+			continue
+		}
+		if d.nodes > left {
+			return d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
+		}
+		if s.trees == nil {
+			s.trees, s.treeNodes = semaphore.NewWeighted(int64(left)), left
+		}
 	}
+	return nil
 }
 
 // Lazy reports whether d's tree was let go after parsing (ParseEach) and
@@ -100,6 +117,16 @@ func (s *Stream) Settle(d *Doc) error {
 // written.
 func (s *Stream) Release(d *Doc) {
 	if !d.loaded || (d.changed && !d.settled) {
+		return
+	}
+	s.Discard(d)
+}
+
+// Discard lets go of the tree Load built again for d whatever its state,
+// for a caller that will not write d (working on it failed): its nodes
+// go back to the documents waiting in Load.
+func (s *Stream) Discard(d *Doc) {
+	if !d.loaded {
 		return
 	}
 	d.node, d.loaded = nil, false

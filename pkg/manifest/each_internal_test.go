@@ -117,15 +117,20 @@ func TestLazyDocumentsAreCheckedAsAnyOther(t *testing.T) {
 }
 
 // TestLoadWaitsForTheBudget: trees built again by Load hold no more nodes
-// together than the stream's budget; Load waits until Settle gives some
-// back. Guard: the Acquire in Load.
+// together than the kept trees left of the stream's budget; Load waits
+// until Settle, or Discard for a document changed and then failed, gives
+// some back. Guards: the Acquire in Load; Discard releasing a changed
+// document (a seal that failed after changing one hung for ever).
 func TestLoadWaitsForTheBudget(t *testing.T) {
 	text := compactSecrets(20000)
 	s, err := ParseEach(text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := nodeBudget(len(text))
+	full := s.treeNodes
+	if full == 0 || full >= nodeBudget(len(text)) {
+		t.Fatalf("Load's budget is %d of the stream's %d: not what the kept trees left", full, nodeBudget(len(text)))
+	}
 	var held []*Doc
 	nodes := 0
 	var next *Doc
@@ -150,10 +155,27 @@ func TestLoadWaitsForTheBudget(t *testing.T) {
 	if err := s.Load(ctx, next); !errors.Is(err, context.DeadlineExceeded) || next.Node() != nil {
 		t.Fatalf("Load past the budget: got %v, tree %v; want it to wait", err, next.Node() != nil)
 	}
-	if err := s.Settle(held[0]); err != nil { // unchanged: its tree let go
+	// Changed, then failed: Release keeps its tree (its change is not
+	// written), Discard gives it back.
+	if err := held[0].SetNamespace("x"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Load(context.Background(), next); err != nil || next.Node() == nil {
+	s.Release(held[0])
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if err := s.Load(ctx2, next); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Load after Release of a changed document: got %v, want it to wait", err)
+	}
+	s.Discard(held[0])
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel3()
+	if err := s.Load(ctx3, next); err != nil || next.Node() == nil {
 		t.Fatalf("Load once nodes were given back: %v", err)
+	}
+	if err := s.Settle(held[1]); err != nil { // unchanged: its tree let go
+		t.Fatal(err)
+	}
+	if held[1].Node() != nil {
+		t.Fatal("an unchanged document kept its tree after Settle")
 	}
 }

@@ -47,9 +47,16 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 //     decrypted, peaked at 76-83 MB, over the bound of 82.5 MB at that
 //     size, when 64K nodes of such trees were kept uncharged per
 //     document; charged, about 2,200 are kept.
+//
+// A document of more than eachLazyMax nodes is not let go: it is kept, or
+// refused, as Parse does. Working on one costs several times its tree (a
+// seal of one 120K-node Secret peaked at 176 MB), and Load builds again at
+// most eachLazyMax nodes at once, so the trees let go add little to what
+// the budget bounds.
 const (
 	eachResident = nodeBudgetBase
 	eachDocNodes = 16
+	eachLazyMax  = 4096
 )
 
 // budget is what the trees of one stream being parsed may still hold.
@@ -57,12 +64,12 @@ type budget struct {
 	left int // nodes the trees kept may still take
 	// each: the stream is worked on one document at a time (ParseEach).
 	// A Secret or SealedSecret past resident is then built within what
-	// is left, checked and let go (Doc.lazy), rather than kept; one such
-	// tree lives at a time while parsing, and the stream's Load holds
-	// those built again within full.
+	// is left, checked and let go (Doc.lazy), rather than kept, and so is
+	// every one after it. What is left once the stream is parsed is what
+	// Load may build again at once: the trees kept and those built again
+	// stay within the budget together, as Parse's do.
 	each     bool
 	resident int
-	full     int
 }
 
 // headerKind is kindOf for a document that has not been parsed yet; an
@@ -95,11 +102,7 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 	// yamlevents/compose.go), within the budget left: a document built
 	// and then not wanted is dropped at once, so what the trees hold
 	// together stays within the budget.
-	room := b.left
-	if b.each {
-		room = b.full
-	}
-	sum, tree, err := yamlevents.SummarizeTree(d.raw, min(room, MaxNodesPerDocument), mayWant)
+	sum, tree, err := yamlevents.SummarizeTree(d.raw, min(b.left, MaxNodesPerDocument), mayWant)
 	if err != nil {
 		return false, d.invalidYAML(err)
 	}
@@ -152,7 +155,7 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 	// document (yamlevents/plain.go) reads alike to kubectl's YAML 1.1
 	// and kseal's 1.2 where the check compares them: it has nothing to
 	// find there.
-	d.kubectlCheck = sum.Nodes <= room && sum.NotPlain != ""
+	d.kubectlCheck = sum.Nodes <= b.left && sum.NotPlain != ""
 	want := false
 	switch sum.Root {
 	case yamlevents.RootMapping:
@@ -170,15 +173,13 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 		return false, d.errorf("", "%d YAML nodes, more than the %d kseal reads in one document", sum.Nodes, MaxNodesPerDocument)
 	case sum.Aliases > 0:
 		return false, d.errorf("", "anchors and aliases are not supported in Secrets and lists of them")
-	case sum.Nodes > b.left && !(b.each && sum.Nodes <= b.full):
+	case sum.Nodes > b.left:
 		return false, d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
 	}
 	switch lazyable := b.each && sum.Root == yamlevents.RootMapping && !sum.HasItems; {
-	case lazyable && (sum.Nodes > b.left || sum.Nodes+eachDocNodes > b.resident):
+	case lazyable && sum.Nodes <= eachLazyMax && sum.Nodes+eachDocNodes > b.resident:
 		d.lazy = true // checked now, its tree let go after (parse)
-	case sum.Nodes > b.left:
-		// A list under ParseEach: kept whole, or refused.
-		return false, d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
+		b.resident = 0
 	default:
 		b.left -= sum.Nodes
 		if lazyable {

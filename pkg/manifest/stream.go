@@ -102,7 +102,8 @@ type Stream struct {
 
 	// trees is what the trees of lazy documents built again by Load may
 	// hold together, in nodes (each.go); nil when there is none.
-	trees *semaphore.Weighted
+	trees     *semaphore.Weighted
+	treeNodes int // its size
 
 	env *dotenv // read from a dotenv file, and written back as one (dotenv.go)
 }
@@ -143,14 +144,14 @@ func ParseText(text string) (*Stream, error) {
 // document before. A Secret or SealedSecret past eachResident nodes of
 // trees is then checked as any other and its tree let go, to be built
 // again by Load, rather than refused past the node budget: a stream of
-// any number of them within MaxStreamSize is read, and no more of their
-// trees live at once than the budget allows, twice (see each.go).
+// any number of them within MaxStreamSize is read, and the trees alive at
+// once stay within the node budget (see each.go).
 func ParseEach(text string) (*Stream, error) {
 	if len(text) > MaxStreamSize {
 		return nil, budgetError(len(text))
 	}
 	n := nodeBudget(len(text))
-	return parse(text, &budget{left: n, each: true, resident: eachResident, full: n})
+	return parse(text, &budget{left: n, each: true, resident: eachResident})
 }
 
 func parse(text string, b *budget) (s *Stream, err error) {
@@ -185,7 +186,7 @@ func parse(text string, b *budget) (s *Stream, err error) {
 			}
 		}
 		if d.lazy {
-			s.letGo(d, b.full)
+			s.letGo(d)
 		}
 		s.Docs = append(s.Docs, d)
 		s.Docs = append(s.Docs, d.items...)
@@ -213,6 +214,9 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		pos += len(l)
 	}
 	if err := flush(); err != nil {
+		return nil, err
+	}
+	if err := s.lazyBudget(b.left); err != nil {
 		return nil, err
 	}
 	return s, nil
