@@ -90,8 +90,8 @@ func TestParseEachReadsPastTheBudget(t *testing.T) {
 // TestLazyDocumentsAreCheckedAsAnyOther: a Secret past the budget, whose
 // tree ParseEach lets go, is refused for what Parse refuses it for within
 // the budget: checkStrict, its metadata, and the kubectl view. Guard: the
-// kubectl view's room in needsTree is the whole budget under ParseEach
-// (with what is left, a lazy document skips the view).
+// kubectl view runs on a lazy document before parse lets go of its tree
+// (skipped for lazy documents, the "on:" case goes through).
 func TestLazyDocumentsAreCheckedAsAnyOther(t *testing.T) {
 	filler := compactSecrets(7000)
 	for _, tc := range []struct{ name, doc, rule string }{
