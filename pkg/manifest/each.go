@@ -49,7 +49,7 @@ func (s *Stream) lazyBudget(left int) error {
 			continue
 		}
 		if d.nodes > left {
-			return d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
+			return d.overBudget()
 		}
 		if s.trees == nil {
 			s.trees, s.treeNodes = semaphore.NewWeighted(int64(left)), left

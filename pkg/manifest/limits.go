@@ -174,7 +174,7 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 	case sum.Aliases > 0:
 		return false, d.errorf("", "anchors and aliases are not supported in Secrets and lists of them")
 	case sum.Nodes > b.left:
-		return false, d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
+		return false, d.overBudget()
 	}
 	switch lazyable := b.each && sum.Root == yamlevents.RootMapping && !sum.HasItems; {
 	case lazyable && sum.Nodes <= eachLazyMax && sum.Nodes+eachDocNodes > b.resident:
@@ -208,6 +208,12 @@ func anyObject(items []yamlevents.Header) bool {
 		}
 	}
 	return false
+}
+
+// overBudget refuses d, a Secret (or list of them) whose tree does not fit
+// in what is left of the stream's node budget.
+func (d *Doc) overBudget() error {
+	return d.errorf("", "the Secrets of this input hold more YAML nodes than kseal reads in %d bytes of input; split it into smaller files", len(d.raw))
 }
 
 // budgetError is returned by Parse when the input is too large to parse.
