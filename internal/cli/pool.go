@@ -91,8 +91,9 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 				// or not, or the documents waiting in Load would
 				// wait for ever.
 				s.Discard(t.d)
+			} else {
+				s.Release(t.d)
 			}
-			s.Release(t.d)
 			if err != nil {
 				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
 				failed(t.pos)
