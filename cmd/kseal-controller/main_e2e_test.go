@@ -37,7 +37,14 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(pub, "age1pq1") {
 		t.Fatalf("cluster recipient is not post-quantum: %q", pub)
 	}
-	direct := r.must(nil, "kseal", "fetch-recipients", "--url", "http://"+ctrl.recipients)
+	// The ConfigMap may be there before this controller listens (another
+	// test's controller wrote it on the same API server), so wait for the
+	// endpoint too.
+	var direct string
+	poll(t, "cluster recipient from /v1/recipients", func() (err error) {
+		direct, err = r.run(nil, "kseal", "fetch-recipients", "--url", "http://"+ctrl.recipients)
+		return err
+	})
 	if !strings.Contains(pub, strings.TrimSpace(direct)) {
 		t.Errorf("/v1/recipients %q differs from the ConfigMap %q", direct, pub)
 	}
