@@ -171,6 +171,9 @@ func yaml_parser_update_buffer(parser *yaml_parser_t, length int) bool {
 		// Decode the raw buffer.
 	inner:
 		for parser.raw_buffer_pos != len(parser.raw_buffer) {
+			if parser.encoding == yaml_UTF8_ENCODING && decodeASCII(parser, &buffer_len) {
+				continue
+			}
 			var value rune
 			var width int
 

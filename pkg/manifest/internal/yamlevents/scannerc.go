@@ -2758,7 +2758,7 @@ func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) b
 			}
 
 			// Copy the character.
-			s = read(parser, s)
+			s = readPlain(parser, s)
 
 			end_mark = parser.mark
 			if parser.unread < 2 && !yaml_parser_update_buffer(parser, 2) {

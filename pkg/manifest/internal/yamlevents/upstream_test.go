@@ -24,6 +24,15 @@ const upstreamModule = "go.yaml.in/yaml/v3"
 // copied are the files taken from upstreamModule; events.go is kseal's own.
 var copied = []string{"apic.go", "parserc.go", "readerc.go", "resolve.go", "scannerc.go", "yamlh.go", "yamlprivateh.go"}
 
+// changes are the copy's only edits, each the one statement that calls
+// runs.go's fast path for a run of ASCII: in each declaration named, the
+// copy's text with the first string replaced by the second must be
+// upstream's.
+var changes = map[string][2]string{
+	"yaml_parser_update_buffer": {"if parser.encoding == yaml_UTF8_ENCODING && decodeASCII(parser, &buffer_len) {\n\t\t\t\tcontinue\n\t\t\t}\n\t\t\t", ""},
+	"yaml_parser_scan_plain_scalar": {"s = readPlain(parser, s)", "s = read(parser, s)"},
+}
+
 // leftOut says which upstream declarations the copy omits: the emitter's
 // and what only the emitter and encoder call (output handlers, event
 // constructors), since kseal only reads events.
@@ -31,7 +40,8 @@ var leftOut = regexp.MustCompile(`emitter|_write_handler$|_event_initialize$`)
 
 // TestCopyIsUpstream: the copied scanner and parser are the code of the
 // upstream version go.mod names, declaration by declaration (formatting
-// and comments aside), with only the emitter left out; and events.go's
+// and comments aside), with only the emitter left out and only the
+// changes above; and events.go's
 // doc comment names that version. When go.mod moves to a new release,
 // this fails until the copy is refreshed from it (copy the files, change
 // the package clause, delete the emitter functions, run gofmt).
@@ -48,6 +58,12 @@ func TestCopyIsUpstream(t *testing.T) {
 		ours := decls(t, name)
 		theirs := decls(t, filepath.Join(dir, name))
 		for id, src := range ours {
+			if c, ok := changes[id]; ok {
+				if !strings.Contains(src, c[0]) {
+					t.Errorf("%s: %s lacks its change %q", name, id, c[0])
+				}
+				src = strings.Replace(src, c[0], c[1], 1)
+			}
 			up, ok := theirs[id]
 			switch {
 			case !ok:
