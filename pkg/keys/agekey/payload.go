@@ -23,21 +23,22 @@ const payloadNonceSize = 16
 // reads the same through a streaming reader that allocates two 64 KiB chunk
 // buffers for it, which was most of what the controller allocated per
 // unseal. TestOpenWrapMatchesAge checks this against age.Decrypt.
+//
+// Where the header ends is found without parsing it twice (age's
+// ExtractHeader parses, then DecryptHeader parses again): see headerEnd.
+// No second encoding of a header can stand in for the first: age reads
+// only canonical headers, and the envelope's section MAC commits to the
+// wrap's bytes (pkg/crypto).
 func openWrap(body []byte, id age.Identity) ([]byte, error) {
-	hdr, err := age.ExtractHeader(bytes.NewReader(body))
+	n := headerEnd(body)
+	if n < 0 {
+		return nil, errors.New("failed to read header: no header MAC line")
+	}
+	fileKey, err := age.DecryptHeader(body[:n], id)
 	if err != nil {
 		return nil, err
 	}
-	fileKey, err := age.DecryptHeader(hdr, id)
-	if err != nil {
-		return nil, err
-	}
-	// age parses only canonical headers, so the one re-encoded is the
-	// prefix; checked anyway, should a later age accept other encodings.
-	if len(hdr) > len(body) || !bytes.Equal(body[:len(hdr)], hdr) {
-		return nil, errors.New("the age header is not in its canonical encoding")
-	}
-	payload := body[len(hdr):]
+	payload := body[n:]
 	if n := len(payload) - payloadNonceSize - chacha20poly1305.Overhead; n != dekSize {
 		return nil, fmt.Errorf("the age payload holds %d bytes, want %d", max(n, 0), dekSize)
 	}
@@ -56,4 +57,23 @@ func openWrap(body []byte, id age.Identity) ([]byte, error) {
 		return nil, errors.New("the age payload does not authenticate")
 	}
 	return dek, nil
+}
+
+// headerEnd is the length of body's age header: up to and including the
+// line break that ends its first line starting with "---", the MAC line,
+// or -1 if there is none. age reads a header a line at a time and stops at
+// that line (no earlier line can start with "---": the first is the
+// version line, a stanza's first starts with "->" and its body lines are
+// base64), so when age.DecryptHeader reads body[:headerEnd] whole, it is
+// the header age.Decrypt reads from body, and the rest is the payload.
+func headerEnd(body []byte) int {
+	i := bytes.Index(body, []byte("\n---"))
+	if i < 0 {
+		return -1
+	}
+	j := bytes.IndexByte(body[i+1:], '\n')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j + 1
 }
