@@ -179,3 +179,68 @@ func TestLoadWaitsForTheBudget(t *testing.T) {
 		t.Fatal("an unchanged document kept its tree after Settle")
 	}
 }
+
+// TestLazyDocumentLargerThanWhatIsLeft: once the stream is parsed, a lazy
+// document needing more nodes than the kept trees left of the budget is
+// refused, named, as Parse refuses a tree over the budget: Load could
+// never build it and would wait for ever. The stream is compact Secrets
+// (kept, then lazy) and one last Secret of more than eachLazyMax nodes
+// (kept), as large as the budget lets it be: what it leaves is less than
+// any lazy document needs. Guard: the check in lazyBudget (without it,
+// ParseEach accepts the stream).
+func TestLazyDocumentLargerThanWhatIsLeft(t *testing.T) {
+	prefix := compactSecrets(2300) // past eachResident: the last ones lazy
+	s, err := ParseEach(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstLazy := 0
+	for _, d := range s.Docs {
+		if d.Lazy() {
+			firstLazy = d.Index
+			break
+		}
+	}
+	if firstLazy == 0 {
+		t.Fatal("no lazy document: the test tests nothing")
+	}
+	last := len(s.Docs) + 1
+	withLast := func(keys int) string {
+		var b strings.Builder
+		b.WriteString(prefix + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: last}\nstringData: {")
+		for i := range keys {
+			fmt.Fprintf(&b, "k%d: a, ", i)
+		}
+		b.WriteString("z: a}\n")
+		return b.String()
+	}
+	refusedDoc := func(keys int) int {
+		_, err := ParseEach(withLast(keys))
+		var e *Error
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &e) && strings.Contains(err.Error(), "split it into smaller files"):
+			return e.Doc
+		}
+		t.Fatalf("%d keys: %v", keys, err)
+		return -1
+	}
+	// lo keys: the last Secret is kept (past eachLazyMax nodes, it is
+	// never lazy); hi: it is over the budget itself.
+	lo, hi := eachLazyMax/2+1, 40000
+	if refusedDoc(lo) == last || refusedDoc(hi) != last {
+		t.Fatalf("the bounds do not hold: %d keys refused at doc %d, %d keys at doc %d", lo, refusedDoc(lo), hi, refusedDoc(hi))
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if refusedDoc(mid) == last {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if got := refusedDoc(lo); got != firstLazy {
+		t.Fatalf("with the last Secret as large as the budget allows, refused at doc %d; want the first lazy one, doc %d", got, firstLazy)
+	}
+}
