@@ -26,7 +26,7 @@ func TestRunsAreUpstreams(t *testing.T) {
 		for _, in := range builds {
 			for _, text := range []string{
 				"k: " + pad + in + long + "\n",
-				"k: " + pad + in + long,                         // no line break at the end
+				"k: " + pad + in + long,                       // no line break at the end
 				"k: {a: " + pad + ", b: " + in + long + "}\n", // flow: ',' and '}' end it
 				"k: [" + pad + in + ", " + long + "]\n",
 				"k:\n  - " + pad + in + long + "\n  - " + long + "\n",

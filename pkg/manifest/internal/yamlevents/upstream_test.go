@@ -29,7 +29,7 @@ var copied = []string{"apic.go", "parserc.go", "readerc.go", "resolve.go", "scan
 // copy's text with the first string replaced by the second must be
 // upstream's.
 var changes = map[string][2]string{
-	"yaml_parser_update_buffer": {"if parser.encoding == yaml_UTF8_ENCODING && decodeASCII(parser, &buffer_len) {\n\t\t\t\tcontinue\n\t\t\t}\n\t\t\t", ""},
+	"yaml_parser_update_buffer":     {"if parser.encoding == yaml_UTF8_ENCODING && decodeASCII(parser, &buffer_len) {\n\t\t\t\tcontinue\n\t\t\t}\n\t\t\t", ""},
 	"yaml_parser_scan_plain_scalar": {"s = readPlain(parser, s)", "s = read(parser, s)"},
 }
 
