@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -145,6 +146,24 @@ func TestSealAndDecryptPastTheNodeBudget(t *testing.T) {
 	}
 	if !strings.Contains(whole, "name: s6999") || !strings.Contains(whole, "a: djY5OTk=") {
 		t.Fatalf("the last Secret is not in the output:\n...%s", whole[len(whole)-300:])
+	}
+	// -o json and -o yaml convert what they print a document at a time:
+	// past the node budget too (they refused it once all was done).
+	var list struct {
+		Kind  string
+		Items []struct {
+			Metadata struct{ Name string }
+			Data     map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(run("", "decrypt", "--identity", key, "-f", file, "-o", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if last := list.Items[len(list.Items)-1]; list.Kind != "List" || len(list.Items) != n || last.Metadata.Name != "s6999" || last.Data["a"] != "djY5OTk=" {
+		t.Fatalf("-o json: a %s of %d items, the last %+v", list.Kind, len(list.Items), last)
+	}
+	if got := run("", "decrypt", "--identity", key, "-f", file, "-o", "yaml"); got != strings.TrimPrefix(whole, "---\n") {
+		t.Fatalf("-o yaml gives other text than the YAML decrypt writes:\n%.300s\nwant\n%.300s", got, whole)
 	}
 }
 

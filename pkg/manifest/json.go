@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 
@@ -37,8 +38,13 @@ func NodeJSON(n *yaml.Node) ([]byte, error) {
 	if err := writeJSON(&b, n); err != nil {
 		return nil, err
 	}
+	return indentJSON(b.Bytes())
+}
+
+// indentJSON indents compact JSON as NodeJSON prints it.
+func indentJSON(compact []byte) ([]byte, error) {
 	var out bytes.Buffer
-	if err := json.Indent(&out, b.Bytes(), "", "  "); err != nil {
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
 		return nil, err
 	}
 	out.WriteByte('\n')
@@ -110,39 +116,48 @@ func writeJSON(b *bytes.Buffer, n *yaml.Node) error {
 // document as itself, several as a v1 List holding them (as kubectl -o
 // json prints several objects). Empty documents are dropped.
 func DocumentsJSON(data []byte) ([]byte, error) {
-	nodes, err := documents(data)
+	var items [][]byte
+	err := eachDocument(data, func(n *yaml.Node) error {
+		var b bytes.Buffer
+		if err := writeJSON(&b, n); err != nil {
+			return err
+		}
+		items = append(items, b.Bytes())
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(nodes) == 1 {
-		return NodeJSON(nodes[0])
+	if len(items) == 1 {
+		return indentJSON(items[0])
 	}
-	list := &yaml.Node{Kind: yaml.MappingNode}
-	items := &yaml.Node{Kind: yaml.SequenceNode}
-	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
-	list.Content = append(list.Content, str("apiVersion"), str("v1"), str("kind"), str("List"), str("items"), items)
-	items.Content = nodes
-	return NodeJSON(list)
+	// What writeJSON writes for a List of them, without the trees.
+	var b bytes.Buffer
+	b.WriteString(`{"apiVersion":"v1","kind":"List","items":[`)
+	b.Write(bytes.Join(items, []byte(",")))
+	b.WriteString("]}")
+	return indentJSON(b.Bytes())
 }
 
 // DocumentsYAML renders every document of a YAML stream (JSON included)
 // as block-style YAML separated by "---".
 func DocumentsYAML(data []byte) ([]byte, error) {
-	nodes, err := documents(data)
-	if err != nil {
-		return nil, err
-	}
 	var out bytes.Buffer
-	for i, n := range nodes {
-		if i > 0 {
+	first := true
+	err := eachDocument(data, func(n *yaml.Node) error {
+		if !first {
 			out.WriteString("---\n")
 		}
+		first = false
 		blockAll(n)
 		enc := yaml.NewEncoder(&out)
 		if err := enc.Encode(n); err != nil {
-			return nil, err
+			return err
 		}
-		enc.Close()
+		return enc.Close()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out.Bytes(), nil
 }
@@ -159,41 +174,78 @@ func blockAll(n *yaml.Node) {
 	}
 }
 
-func documents(data []byte) ([]*yaml.Node, error) {
-	// The same bounds as Parse, checked on the event stream before any
-	// tree is built: converting pass-through documents must not undo
-	// them.
+// eachDocument hands f the root of each document of data that is not
+// empty, one at a time: the tree of one document (or of the few yaml.v3
+// reads where kseal's separators see one) is held at once, so a stream of
+// any number of them converts. The same bounds as Parse, checked on the
+// event stream before any tree is built, so that converting pass-through
+// documents does not undo them: the stream within MaxStreamSize, no
+// aliases, and each tree within the node budget of the stream's size
+// (what Parse's trees hold together).
+func eachDocument(data []byte, f func(*yaml.Node) error) error {
 	if len(data) > MaxStreamSize {
-		return nil, budgetError(len(data))
+		return budgetError(len(data))
 	}
 	sum, err := yamlevents.Summarize(data)
 	if err != nil {
-		return nil, fmt.Errorf("invalid YAML: %s", redactQuoted(err.Error()))
+		return fmt.Errorf("invalid YAML: %s", redactQuoted(err.Error()))
 	}
 	if sum.Aliases > 0 {
-		return nil, ErrAlias
+		return ErrAlias
 	}
-	if budget := nodeBudget(len(data)); sum.Nodes > budget {
-		return nil, fmt.Errorf("%d YAML nodes, more than the %d kseal converts for %d bytes", sum.Nodes, budget, len(data))
+	budget := nodeBudget(len(data))
+	i := 0
+	for piece := range separated(string(data)) {
+		if sum, err := yamlevents.Summarize([]byte(piece)); err != nil || sum.Nodes > budget {
+			if err != nil { // read whole above: not seen
+				return fmt.Errorf("doc %d: invalid YAML: %s", i+1, redactQuoted(err.Error()))
+			}
+			return fmt.Errorf("doc %d: %d YAML nodes, more than the %d kseal converts for %d bytes", i+1, sum.Nodes, budget, len(data))
+		}
+		dec := yaml.NewDecoder(strings.NewReader(piece))
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			i++
+			if err != nil {
+				return fmt.Errorf("doc %d: %s", i, redactQuoted(err.Error()))
+			}
+			if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
+				continue
+			}
+			if hasAlias(n.Content[0]) {
+				return fmt.Errorf("doc %d: %w", i, ErrAlias)
+			}
+			if err := f(n.Content[0]); err != nil {
+				return err
+			}
+		}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var nodes []*yaml.Node
-	for i := 1; ; i++ {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return nodes, nil
+	return nil
+}
+
+// separated yields the text between the separator lines of text, as
+// parse splits a stream: substrings, not copies.
+func separated(text string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := 0
+		for pos := 0; pos < len(text); {
+			l := text[pos:]
+			if i := strings.IndexByte(l, '\n'); i >= 0 {
+				l = l[:i+1]
+			}
+			if isSeparator(strings.TrimRight(l, "\r\n")) {
+				if !yield(text[start:pos]) {
+					return
+				}
+				start = pos + len(l)
+			}
+			pos += len(l)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("doc %d: %s", i, redactQuoted(err.Error()))
-		}
-		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
-			continue
-		}
-		if hasAlias(n.Content[0]) {
-			return nil, fmt.Errorf("doc %d: %w", i, ErrAlias)
-		}
-		nodes = append(nodes, n.Content[0])
+		yield(text[start:])
 	}
 }
 
