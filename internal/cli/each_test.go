@@ -165,6 +165,19 @@ func TestSealAndDecryptPastTheNodeBudget(t *testing.T) {
 	if got := run("", "decrypt", "--identity", key, "-f", file, "-o", "yaml"); got != strings.TrimPrefix(whole, "---\n") {
 		t.Fatalf("-o yaml gives other text than the YAML decrypt writes:\n%.300s\nwant\n%.300s", got, whole)
 	}
+	// rotate, reencrypt and compact work a document at a time too: every
+	// object sealed anew, the file decrypts to what it did.
+	run("", "rotate", "--identity", key, "-r", id.Recipient(), "-i", file)
+	rotated, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(rotated) == string(sealed) || strings.Count(string(rotated), "kind: SealedSecret") != n {
+		t.Fatalf("rotate -i: the file is unchanged or lost objects")
+	}
+	if got := run("", "decrypt", "--identity", key, "-f", file); got != whole {
+		t.Fatalf("after rotate, decrypt gives other text:\n%.300s\nwant\n%.300s", got, whole)
+	}
 }
 
 // TestFailedSealGivesItsTreeBack: a Secret past the budget that seal

@@ -77,6 +77,7 @@ func newRekeyCmd(e *env, use, short string, target *recipientSource, rekey rekey
 	}
 	o.files.register(cmd, true)
 	o.files.dotenv = true
+	o.files.each = true
 	o.output.register(cmd)
 	o.ids.register(cmd)
 	target.register(cmd, false)
@@ -95,7 +96,7 @@ func runRekey(e *env, o *rekeyOptions, verb string, rekey rekeyFunc, args []stri
 		return err
 	}
 	sum := summarize(ins, pastTense(verb), "sealed object", sealedKinds)
-	err = each(e, verb, o.files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+	err = eachSettled(e, verb, o.files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
 		s, op, err := openDoc(e, d, ids)
 		if err != nil {
 			return err
