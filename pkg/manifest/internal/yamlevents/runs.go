@@ -55,11 +55,16 @@ func decodeASCII(parser *yaml_parser_t, n *int) bool {
 // readPlain copies the character at the buffer's position to s as read
 // does, and with it the run of plainText decoded after it: for each of
 // those, yaml_parser_scan_plain_scalar's inner loop would find no blank,
-// break or indicator, have no blanks to join, and read it.
+// break or indicator, have no blanks to join, and read it. The run leaves
+// the last decoded character unread, as upstream's loop does before it
+// fills the buffer again (it asks for 2 when 1 is left), so the buffer
+// is laid out as upstream's: its is_bom reads buffer[0], not the
+// position, and a U+FEFF that came first after a refill of an emptied
+// buffer would be taken for a byte-order mark by kseal alone.
 func readPlain(parser *yaml_parser_t, s []byte) []byte {
 	buf := parser.buffer[parser.buffer_pos:]
 	k := 0
-	for k < parser.unread && plainText[buf[k]] {
+	for k < parser.unread-1 && plainText[buf[k]] {
 		k++
 	}
 	if k == 0 {
