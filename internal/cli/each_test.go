@@ -165,6 +165,13 @@ func TestSealAndDecryptPastTheNodeBudget(t *testing.T) {
 	if got := run("", "decrypt", "--identity", key, "-f", file, "-o", "yaml"); got != strings.TrimPrefix(whole, "---\n") {
 		t.Fatalf("-o yaml gives other text than the YAML decrypt writes:\n%.300s\nwant\n%.300s", got, whole)
 	}
+	// inspect and verify read a document at a time too.
+	if got := strings.Count(run("", "inspect", "--json", file), `"kind": "SealedSecret"`); got != n {
+		t.Fatalf("inspect --json lists %d SealedSecrets, want %d", got, n)
+	}
+	if got := strings.Count(run("", "verify", "--identity", key, "--json", file), `"verified": true`); got != n {
+		t.Fatalf("verify --json verifies %d, want %d", got, n)
+	}
 	// rotate, reencrypt and compact work a document at a time too: every
 	// object sealed anew, the file decrypts to what it did.
 	run("", "rotate", "--identity", key, "-r", id.Recipient(), "-i", file)

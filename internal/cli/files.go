@@ -28,10 +28,11 @@ type fileFlags struct {
 	dotenv     bool
 	dotenvName string
 
-	// each: the command reads documents only through eachSettled, so
-	// files are parsed with manifest.ParseEach (a stream of any number of
-	// Secrets is read; their trees are built when worked on). What it
-	// reads of them before is their kind, name and header only.
+	// each: the command reads documents only through each or
+	// eachSettled (or Loads and Releases each one itself, as verify
+	// does), so files are parsed with manifest.ParseEach (a stream of any
+	// number of Secrets is read; their trees are built when worked on).
+	// What it reads of them before is their kind, name and header only.
 	each bool
 
 	// skip, when set, drops a file named or found by walking a

@@ -63,12 +63,17 @@ func openOne(e *env, idf *identityFlags, file, name string) (*input, *manifest.D
 
 // readOne reads and parses one input ("-" for standard input).
 func readOne(e *env, p string) (*input, error) {
+	return readOneAs(e, p, fileFlags{dotenv: true})
+}
+
+// readOneAs is readOne parsing as f says (f.each: a document at a time,
+// for a caller that Loads each document it reads and Releases it).
+func readOneAs(e *env, p string, f fileFlags) (*input, error) {
 	in, err := readInput(e, p)
 	if err != nil {
 		return nil, err
 	}
-	dotenv := fileFlags{dotenv: true}
-	if in.strm, err = dotenv.parse(p, in.text); err != nil {
+	if in.strm, err = f.parse(p, in.text); err != nil {
 		return nil, err
 	}
 	return in, nil

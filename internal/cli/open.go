@@ -259,6 +259,7 @@ with a summary line on standard error.`,
 	}
 	o.files.register(cmd, false)
 	o.files.dotenv = true
+	o.files.each = true // each Loads what it reads
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	return cmd
 }

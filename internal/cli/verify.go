@@ -132,7 +132,7 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verifie
 	sem := make(chan struct{}, max(jobs, 1))
 	var wg sync.WaitGroup
 	for _, p := range paths {
-		in, err := readOne(e, p)
+		in, err := readOneAs(e, p, fileFlags{dotenv: true, each: true})
 		if err != nil {
 			slots = append(slots, new(failure(p, nil, err)))
 			continue
@@ -152,6 +152,13 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verifie
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
+				// A Secret read past the kept trees is built again
+				// for its check, and let go after it (ParseEach).
+				if err := in.strm.Load(e.ctx, d); err != nil {
+					*v = failure(in.name, d, err)
+					return
+				}
+				defer in.strm.Release(d)
 				*v = verifyDoc(e, in.name, d, ids)
 			}()
 		}
