@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"strconv"
 	"strings"
 
@@ -195,14 +194,14 @@ func eachDocument(data []byte, f func(*yaml.Node) error) error {
 	}
 	budget := nodeBudget(len(data))
 	i := 0
-	for piece := range separated(string(data)) {
-		if sum, err := yamlevents.Summarize([]byte(piece)); err != nil || sum.Nodes > budget {
+	for doc := range splitDocuments(string(data)) {
+		if sum, err := yamlevents.Summarize([]byte(doc.raw)); err != nil || sum.Nodes > budget {
 			if err != nil { // read whole above: not seen
 				return fmt.Errorf("doc %d: invalid YAML: %s", i+1, redactQuoted(err.Error()))
 			}
 			return fmt.Errorf("doc %d: %d YAML nodes, more than the %d kseal converts for %d bytes", i+1, sum.Nodes, budget, len(data))
 		}
-		dec := yaml.NewDecoder(strings.NewReader(piece))
+		dec := yaml.NewDecoder(strings.NewReader(doc.raw))
 		for {
 			var n yaml.Node
 			err := dec.Decode(&n)
@@ -225,28 +224,6 @@ func eachDocument(data []byte, f func(*yaml.Node) error) error {
 		}
 	}
 	return nil
-}
-
-// separated yields the text between the separator lines of text, as
-// parse splits a stream: substrings, not copies.
-func separated(text string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		start := 0
-		for pos := 0; pos < len(text); {
-			l := text[pos:]
-			if i := strings.IndexByte(l, '\n'); i >= 0 {
-				l = l[:i+1]
-			}
-			if isSeparator(strings.TrimRight(l, "\r\n")) {
-				if !yield(text[start:pos]) {
-					return
-				}
-				start = pos + len(l)
-			}
-			pos += len(l)
-		}
-		yield(text[start:])
-	}
 }
 
 func hasAlias(n *yaml.Node) bool {

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -165,24 +166,17 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		}
 	}()
 	s = &Stream{}
-	// A document's separator and text are substrings of text, not copies:
-	// the documents hold the input once, however many there are.
-	sepStart, bodyStart, pos := 0, 0, 0
-	start, lineNo := 1, 0
-	flush := func() error {
-		if pos == sepStart {
-			return nil
-		}
+	for p := range splitDocuments(text) {
 		if len(s.Docs) >= MaxDocuments {
-			return fmt.Errorf("more than %d documents", MaxDocuments)
+			return nil, fmt.Errorf("more than %d documents", MaxDocuments)
 		}
-		d := &Doc{Index: len(s.Docs) + 1, Line: start, sep: text[sepStart:bodyStart], raw: text[bodyStart:pos]}
+		d := &Doc{Index: len(s.Docs) + 1, Line: p.line, sep: p.sep, raw: p.raw}
 		if err := d.classify(b); err != nil {
-			return err
+			return nil, err
 		}
 		if d.kubectlCheck {
 			if err := d.checkKubectlView(); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if d.lazy {
@@ -191,35 +185,51 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		s.Docs = append(s.Docs, d)
 		s.Docs = append(s.Docs, d.items...)
 		if len(s.Docs) > MaxDocuments {
-			return fmt.Errorf("more than %d documents and list items", MaxDocuments)
+			return nil, fmt.Errorf("more than %d documents and list items", MaxDocuments)
 		}
-		sepStart, bodyStart = pos, pos
-		return nil
-	}
-	for pos < len(text) {
-		l := text[pos:]
-		if i := strings.IndexByte(l, '\n'); i >= 0 {
-			l = l[:i+1]
-		}
-		lineNo++
-		if isSeparator(strings.TrimRight(l, "\r\n")) {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			pos += len(l)
-			bodyStart = pos
-			start = lineNo + 1
-			continue
-		}
-		pos += len(l)
-	}
-	if err := flush(); err != nil {
-		return nil, err
 	}
 	if err := s.lazyBudget(b.left); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// docText is one document of a stream as kseal splits it: the separator
+// line before it ("" for the first), its text, and the line it starts on.
+type docText struct {
+	sep, raw string
+	line     int
+}
+
+// splitDocuments yields the documents of text, split on its separator
+// lines (isSeparator). A document's separator and text are substrings of
+// text, not copies: the documents hold the input once, however many there
+// are. Nothing before a first separator at the very start is a document.
+func splitDocuments(text string) iter.Seq[docText] {
+	return func(yield func(docText) bool) {
+		sepStart, bodyStart, pos := 0, 0, 0
+		start, lineNo := 1, 0
+		for pos < len(text) {
+			l := text[pos:]
+			if i := strings.IndexByte(l, '\n'); i >= 0 {
+				l = l[:i+1]
+			}
+			lineNo++
+			if !isSeparator(strings.TrimRight(l, "\r\n")) {
+				pos += len(l)
+				continue
+			}
+			if pos != sepStart && !yield(docText{text[sepStart:bodyStart], text[bodyStart:pos], start}) {
+				return
+			}
+			sepStart = pos
+			pos += len(l)
+			bodyStart, start = pos, lineNo+1
+		}
+		if pos != sepStart {
+			yield(docText{text[sepStart:bodyStart], text[bodyStart:pos], start})
+		}
+	}
 }
 
 // classify parses the document enough to tell its kind.
