@@ -38,11 +38,16 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 // it, trees are let go and built again when worked on (each.go).
 //
 //   - 10,000 hybrid-sealed Secrets in one file, decrypted, peaked at
-//     295 MB with the budget of their size kept and 121 MB with this, in
-//     less CPU (the collector had less to walk).
-//   - A stream within it (1,000 sealed Secrets of 3 values, 49 nodes each)
-//     is parsed once, as Parse does; building trees again costs about 9%
-//     more CPU where it happens.
+//     295 MB with the budget of their size kept and 121 MB with 64K nodes
+//     resident, in less CPU (the collector had less to walk).
+//   - 8K nodes is about 125 sealed Secrets of 3 values (49 nodes each
+//     and eachDocNodes). Building a tree again costs CPU where it
+//     happens, but holding all trees costs more in a new process: with
+//     64K resident, a decrypt of 1,000 such Secrets held them all and
+//     took 8,800 page faults, against 5,100 with 8K, and it used 0.95 of
+//     the CPU (whole process, 11 pairs) and 44 MiB at peak, not 58.
+//     Seal was unchanged (1.01 of the CPU, the same peak): its trees are
+//     small plain Secrets. 1K and 4K measured as 8K.
 //   - 15,000 Secrets of one value in 1 MiB (bench/hostile's docs.yaml),
 //     decrypted, peaked at 76-83 MB, over the bound of 82.5 MB at that
 //     size, when 64K nodes of such trees were kept uncharged per
@@ -54,7 +59,7 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 // most eachLazyMax nodes at once, so the trees let go add little to what
 // the budget bounds.
 const (
-	eachResident = nodeBudgetBase
+	eachResident = 8 << 10
 	eachDocNodes = 16
 	eachLazyMax  = 4096
 )
