@@ -15,8 +15,8 @@ import (
 const payloadNonceSize = 16
 
 // openWrap returns the data key in an age file that holds exactly one. The
-// header is age's business: age.DecryptHeader unwraps the file key with id
-// and checks the header MAC. The payload, per the age format
+// header is read as age reads it (openHeader: id unwraps the file key from
+// its stanzas, and the header MAC is checked). The payload, per the age format
 // (age-encryption.org/v1), is a 16-byte nonce and STREAM chunks of
 // ChaCha20-Poly1305 under HKDF-SHA-256(file key, nonce, "payload"); a
 // 32-byte data key is one chunk, counter 0, flagged as the last. age.Decrypt
@@ -24,17 +24,17 @@ const payloadNonceSize = 16
 // buffers for it, which was most of what the controller allocated per
 // unseal. TestOpenWrapMatchesAge checks this against age.Decrypt.
 //
-// Where the header ends is found without parsing it twice (age's
-// ExtractHeader parses, then DecryptHeader parses again): see headerEnd.
-// No second encoding of a header can stand in for the first: age reads
-// only canonical headers, and the envelope's section MAC commits to the
+// Where the header ends is found without parsing it twice: see headerEnd.
+// No second encoding of a header can stand in for the first: age and
+// readHeader read only canonical headers, the header MAC covers the
+// header's own bytes, and the envelope's section MAC commits to the
 // wrap's bytes (pkg/crypto).
 func openWrap(body []byte, id age.Identity) ([]byte, error) {
 	n := headerEnd(body)
 	if n < 0 {
 		return nil, errors.New("failed to read header: no header MAC line")
 	}
-	fileKey, err := age.DecryptHeader(body[:n], id)
+	fileKey, err := openHeader(body[:n], id)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +64,8 @@ func openWrap(body []byte, id age.Identity) ([]byte, error) {
 // or -1 if there is none. age reads a header a line at a time and stops at
 // that line (no earlier line can start with "---": the first is the
 // version line, a stanza's first starts with "->" and its body lines are
-// base64), so when age.DecryptHeader reads body[:headerEnd] whole, it is
-// the header age.Decrypt reads from body, and the rest is the payload.
+// base64), so body[:headerEnd], read whole (openHeader), is the header
+// age.Decrypt reads from body, and the rest is the payload.
 func headerEnd(body []byte) int {
 	i := bytes.Index(body, []byte("\n---"))
 	if i < 0 {

@@ -25,7 +25,7 @@ import (
 // and an unwrap two, where one ephemeral key and one exchange (two) and one
 // exchange (one) do. The stanzas are the same bytes: age parses both keys
 // first (and checks their bech32 checksums), age.Encrypt and
-// age.DecryptHeader still write and read the header and check its MAC, and
+// openHeader still write and read the header and check its MAC, and
 // TestX25519MatchesAge opens each side's wraps with the other's keys and
 // sends both the same damaged stanzas.
 type x25519Recipient struct {
