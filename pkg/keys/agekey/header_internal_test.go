@@ -105,6 +105,10 @@ func TestReadHeaderMatchesAge(t *testing.T) {
 		"two spaces between arguments":         "-> t  a\n" + body32,
 		"a space at the end":                   "-> t a \n" + body32,
 		"no space after the arrow":             "->t\n" + body32,
+		"an arrow alone":                       "->\n\n",
+		"an arrow and a space":                 "-> \n\n",
+		"a longer arrow":                       "--> t\n" + body32,
+		"an argument of dashes":                "-> t ---\n" + body32,
 		"a tab for a space":                    "->\tt\n" + body32,
 		"128 arguments":                        args(128),
 		"129 arguments":                        args(129),
@@ -134,6 +138,7 @@ func TestReadHeaderMatchesAge(t *testing.T) {
 	for name, hdr := range map[string]string{
 		"MAC with padding":           head + "--- " + mac + "=\n",
 		"MAC of 31 bytes":            head + "--- " + b64(make([]byte, 31)) + "\n",
+		"MAC of 33 bytes":            head + "--- " + b64(make([]byte, 33)) + "\n",
 		"no MAC":                     head + "---\n",
 		"MAC after two spaces":       head + "---  " + mac + "\n",
 		"MAC line ending in CR":      head + "--- " + mac + "\r\n",
@@ -152,6 +157,19 @@ func TestReadHeaderMatchesAge(t *testing.T) {
 		"a header just under it":     string(withMAC(ageIntro + "-> t\n" + strings.Repeat(full, (2<<20)/len(full)-2) + "\n")),
 	} {
 		sameAsAge(t, name, []byte(hdr))
+	}
+	// 2 MiB exactly, and one byte more: the stanza's type takes up the
+	// difference.
+	lines := "\n" + strings.Repeat(full, (2<<20)/len(full)-2) + "\n"
+	base := len(withMAC(ageIntro + "-> t" + lines))
+	for _, n := range []int{2 << 20, 2<<20 + 1} {
+		hdr := withMAC(ageIntro + "-> " + strings.Repeat("t", 1+n-base) + lines)
+		if len(hdr) != n {
+			t.Fatalf("built a header of %d bytes, want %d", len(hdr), n)
+		}
+		if parsed := sameAsAge(t, fmt.Sprint("a header of ", n, " bytes"), hdr); parsed != (n <= 2<<20) {
+			t.Fatalf("a header of %d bytes: parsed %v", n, parsed)
+		}
 	}
 	// More than 1024 stanzas.
 	for _, n := range []int{1024, 1025} {

@@ -88,12 +88,43 @@ func TestOpenWrapMatchesAge(t *testing.T) {
 		for _, size := range []int{0, 1, dekSize - 1, dekSize + 1, 64 << 10, 64<<10 + dekSize} {
 			same(t, id.typ+" age file of another size", ageFile(t, id, make([]byte, size)), id)
 		}
+		// A stanza before id's with "---" for an argument: the header
+		// does not end there (headerEnd looks for a line that starts
+		// with it).
+		var dashed bytes.Buffer
+		r, err := parseRecipient(id.recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := age.Encrypt(&dashed, withDashes{r.r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(dek); err != nil || w.Close() != nil {
+			t.Fatal("age.Encrypt failed")
+		}
+		if !bytes.Contains(dashed.Bytes(), []byte(" ---\n")) {
+			t.Fatal("no stanza argument of dashes")
+		}
+		same(t, id.typ+" wrap with an argument of dashes", dashed.Bytes(), id)
+		if got, err := openWrap(dashed.Bytes(), id.id); err != nil || !bytes.Equal(got, dek) {
+			t.Fatalf("%s: a wrap with an argument of dashes does not open to its key: %v", id.typ, err)
+		}
 		other, err := Generate(x25519)
 		if err != nil {
 			t.Fatal(err)
 		}
 		same(t, id.typ+" wrap for another key", ageFile(t, other, dek), id)
 	}
+}
+
+// withDashes wraps as its recipient does, after a stanza of another type
+// whose argument is "---".
+type withDashes struct{ r age.Recipient }
+
+func (w withDashes) Wrap(fileKey []byte) ([]*age.Stanza, error) {
+	s, err := w.r.Wrap(fileKey)
+	return append([]*age.Stanza{{Type: "x", Args: []string{"---"}}}, s...), err
 }
 
 // FuzzOpenWrap compares openWrap with age.Decrypt on mutated wraps.
