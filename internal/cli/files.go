@@ -34,6 +34,9 @@ type fileFlags struct {
 	// number of Secrets is read; their trees are built when worked on).
 	// What it reads of them before is their kind, name and header only.
 	each bool
+	// plain: with each, the files are plain Secrets to seal
+	// (manifest.ParseEachPlain).
+	plain bool
 
 	// skip, when set, drops a file named or found by walking a
 	// directory (policy check's excludes); a named link is kept when the
@@ -166,6 +169,9 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 func (f *fileFlags) parse(p string, text string) (*manifest.Stream, error) {
 	if f.dotenv && p != "-" && manifest.IsDotenvName(p) {
 		return manifest.ParseDotenv([]byte(text), f.dotenvName)
+	}
+	if f.each && f.plain {
+		return manifest.ParseEachPlain(text)
 	}
 	if f.each {
 		return manifest.ParseEach(text)

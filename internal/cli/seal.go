@@ -84,7 +84,7 @@ controller creates. Documents that are not plain Secrets pass through.` + dotenv
 	o.register(cmd, true)
 	o.output.register(cmd)
 	o.files.dotenv = true
-	o.files.each = true
+	o.files.each, o.files.plain = true, true
 	raw.register(cmd)
 	return cmd
 }
@@ -109,7 +109,7 @@ it in CI with kseal decrypt. stringData moves to data.` + dotenvLong,
 	o.register(cmd, true)
 	o.output.register(cmd)
 	o.files.dotenv = true
-	o.files.each = true
+	o.files.each, o.files.plain = true, true
 	cmd.Flags().StringVar(&o.files.dotenvName, "name", "", "the name of the Secret a plain dotenv file holds")
 	return cmd
 }

@@ -46,8 +46,11 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 //     64K resident, a decrypt of 1,000 such Secrets held them all and
 //     took 8,800 page faults, against 5,100 with 8K, and it used 0.95 of
 //     the CPU (whole process, 11 pairs) and 44 MiB at peak, not 58.
-//     Seal was unchanged (1.01 of the CPU, the same peak): its trees are
-//     small plain Secrets. 1K and 4K measured as 8K.
+//     1K and 4K measured as 8K.
+//   - Seal keeps eachResidentPlain (ParseEachPlain): its plain Secrets'
+//     trees are small, and it builds a lazy one's tree twice more (the
+//     sealed size check, then the sealing). With 8K, a seal of 1,000
+//     Secrets of 3 values used 1.04-1.07 of the CPU, for no lower peak.
 //   - 15,000 Secrets of one value in 1 MiB (bench/hostile's docs.yaml),
 //     decrypted, peaked at 76-83 MB, over the bound of 82.5 MB at that
 //     size, when 64K nodes of such trees were kept uncharged per
@@ -59,9 +62,10 @@ func nodeBudget(size int) int { return nodeBudgetBase + size/nodeBudgetPerByte }
 // most eachLazyMax nodes at once, so the trees let go add little to what
 // the budget bounds.
 const (
-	eachResident = 8 << 10
-	eachDocNodes = 16
-	eachLazyMax  = 4096
+	eachResident      = 8 << 10
+	eachResidentPlain = nodeBudgetBase
+	eachDocNodes      = 16
+	eachLazyMax       = 4096
 )
 
 // budget is what the trees of one stream being parsed may still hold.

@@ -147,12 +147,21 @@ func ParseText(text string) (*Stream, error) {
 // again by Load, rather than refused past the node budget: a stream of
 // any number of them within MaxStreamSize is read, and the trees alive at
 // once stay within the node budget (see each.go).
-func ParseEach(text string) (*Stream, error) {
+func ParseEach(text string) (*Stream, error) { return parseEach(text, eachResident) }
+
+// ParseEachPlain is ParseEach for a command whose input is plain Secrets
+// (seal, encrypt): it keeps up to eachResidentPlain nodes of trees. Such
+// trees are small, and the command reads each one more than once before
+// it seals it (the CLI's sealed size check), so building them again costs
+// more than keeping them.
+func ParseEachPlain(text string) (*Stream, error) { return parseEach(text, eachResidentPlain) }
+
+func parseEach(text string, resident int) (*Stream, error) {
 	if len(text) > MaxStreamSize {
 		return nil, budgetError(len(text))
 	}
 	n := nodeBudget(len(text))
-	return parse(text, &budget{left: n, each: true, resident: eachResident})
+	return parse(text, &budget{left: n, each: true, resident: resident})
 }
 
 func parse(text string, b *budget) (s *Stream, err error) {
