@@ -69,6 +69,9 @@ type input struct {
 	mode  fs.FileMode
 	strm  *manifest.Stream
 	dirty bool
+	// handed: what the run reports of the documents handed on to be
+	// worked on as they were read (readWorking).
+	handed handedFacts
 }
 
 const maxFileSize = manifest.MaxStreamSize
@@ -103,6 +106,16 @@ func (f *fileFlags) registerDryRun(cmd *cobra.Command) {
 
 // read loads and parses every input. Nothing is written yet.
 func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
+	return f.readWith(e, args, nil, func(p string, in *input) (err error) {
+		in.strm, err = f.parse(p, in.text)
+		return err
+	})
+}
+
+// readWith is read for a caller that parses each input itself: parse sets
+// in.strm. begin, when not nil, is told how many inputs there will be
+// first.
+func (f *fileFlags) readWith(e *env, args []string, begin func(files int), parse func(p string, in *input) error) ([]*input, error) {
 	if f.dryRun {
 		f.inPlace = true
 	}
@@ -123,6 +136,9 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 			return nil, usagef("-i needs files (-f FILE or arguments)")
 		}
 		paths = []string{"-"}
+	}
+	if begin != nil {
+		begin(len(paths))
 	}
 	var ins []*input
 	rewritten := map[string]bool{}
@@ -156,7 +172,7 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 		if err := checkNotEmpty(in.name, in.text); err != nil {
 			return nil, err
 		}
-		if in.strm, err = f.parse(p, in.text); err != nil {
+		if err := parse(p, in); err != nil {
 			return nil, fmt.Errorf("%s: %w", in.name, err)
 		}
 		ins = append(ins, in)
@@ -166,8 +182,13 @@ func (f *fileFlags) read(e *env, args []string) ([]*input, error) {
 
 // parse reads the content of the file named p: as a dotenv file when the
 // command reads those and p is named as one, else as a manifest stream.
+// dotenvFile says whether the file p is read as a dotenv file.
+func (f *fileFlags) dotenvFile(p string) bool {
+	return f.dotenv && p != "-" && manifest.IsDotenvName(p)
+}
+
 func (f *fileFlags) parse(p string, text string) (*manifest.Stream, error) {
-	if f.dotenv && p != "-" && manifest.IsDotenvName(p) {
+	if f.dotenvFile(p) {
 		return manifest.ParseDotenv([]byte(text), f.dotenvName)
 	}
 	if f.each && f.plain {

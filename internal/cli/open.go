@@ -107,12 +107,13 @@ func runDecrypt(e *env, o *decryptOptions, args []string) error {
 	if err := o.out.check(false); err != nil {
 		return err
 	}
-	ids, ins, err := readWithIdentities(e, &o.ids, &o.files, args)
+	ids, err := o.ids.resolve(e)
 	if err != nil {
 		return err
 	}
-	sum := summarize(ins, "decrypted", "sealed object", sealedKinds)
-	err = eachSettled(e, "decrypting", o.files.jobs, ins, sealedKinds, func(_ *input, d *manifest.Doc) error {
+	// Each sealed object is opened as soon as it is read (readWorking).
+	sum := &runSummary{verb: "decrypted", idle: "sealed object"}
+	ins, err := o.files.readWorking(e, args, "decrypting", sealedKinds, sum, func(_ *input, d *manifest.Doc) error {
 		_, opened, err := openDoc(e, d, ids)
 		if err != nil {
 			return err

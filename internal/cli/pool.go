@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,91 +33,206 @@ func eachSettled(e *env, verb string, jobs int, ins []*input, kinds []manifest.K
 }
 
 func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind, settle bool, fn func(in *input, d *manifest.Doc) error) error {
-	type task struct {
-		in   *input
-		d    *manifest.Doc
-		pos  int // in tasks, for ordered errors
-		file int // in ins, for progress
-	}
-	var tasks []task
-	left := make([]atomic.Int32, len(ins))
-	for i, in := range ins {
+	p := newPool(e, verb, jobs, len(ins), settle, fn)
+	for _, in := range ins {
+		f := p.file()
 		for _, d := range in.strm.Docs {
 			if slices.Contains(kinds, d.Kind) {
-				tasks = append(tasks, task{in, d, len(tasks), i})
-				left[i].Add(1)
+				p.submit(in, d, f)
 			}
 		}
+		p.read(f)
 	}
-	p := newProgress(e, verb, len(ins))
-	defer p.done()
-	var mu sync.Mutex
-	for i := range ins {
-		if left[i].Load() == 0 {
-			p.tick()
-		}
-	}
-	// One bounded pool. firstFail is the earliest task that failed; a
-	// failure stops only the tasks after it: an earlier task whose
-	// goroutine had not run yet still runs, so the error returned is the
-	// earliest in input order however the goroutines were scheduled.
-	errs := make([]error, len(tasks))
-	var firstFail atomic.Int64
-	firstFail.Store(int64(len(tasks)))
-	failed := func(pos int) {
-		for cur := firstFail.Load(); int64(pos) < cur && !firstFail.CompareAndSwap(cur, int64(pos)); cur = firstFail.Load() {
-		}
-	}
-	skip := func(pos int) bool { return firstFail.Load() < int64(pos) || e.ctx.Err() != nil }
-	var g errgroup.Group
-	g.SetLimit(max(jobs, 1))
-	for _, t := range tasks {
-		if skip(t.pos) {
-			break
-		}
-		g.Go(func() error {
-			if skip(t.pos) {
+	return p.wait()
+}
+
+// readWorking reads the inputs args name as f.read does, counting them in
+// sum, and works on their documents of kinds with fn (settled, as
+// eachSettled does) while it reads them: a document manifest.ParseEachTo
+// hands on is worked on as soon as it is read, not after every input was
+// read, so its tree is built once and let go at once, rather than kept or
+// let go and built again. It returns once all is done. Its errors are
+// those of reading everything first: a read error, then a kseal object
+// cut short (checkCutShortAll), before any document's failure; the work
+// already under way is then let go (nothing is written), and what waited
+// is not done.
+func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []manifest.Kind, sum *runSummary, fn func(in *input, d *manifest.Doc) error) ([]*input, error) {
+	var p *pool
+	begin := func(files int) { p = newPool(e, verb, f.jobs, files, true, fn) }
+	want := func(d *manifest.Doc) bool { return slices.Contains(kinds, d.Kind) }
+	ins, err := f.readWith(e, args, begin, func(path string, in *input) error {
+		pf := p.file()
+		if f.each && !f.dotenvFile(path) {
+			s, err := manifest.ParseEachTo(in.text, want, func(s *manifest.Stream, d *manifest.Doc) error {
+				if in.strm == nil {
+					in.strm = s // before its first document goes to work
+				}
+				in.hand(d)
+				p.submit(in, d, pf)
 				return nil
-			}
-			s := t.in.strm
-			err := s.Load(e.ctx, t.d)
-			if err == nil {
-				err = fn(t.in, t.d)
-			}
-			if err == nil && settle {
-				err = s.Settle(t.d)
-			}
+			})
 			if err != nil {
-				// Nothing of it is written: its tree goes, changed
-				// or not, or the documents waiting in Load would
-				// wait for ever.
-				s.Discard(t.d)
-			} else {
-				s.Release(t.d)
+				return err
 			}
+			if in.strm == nil {
+				in.strm = s
+			}
+		} else {
+			s, err := f.parse(path, in.text)
 			if err != nil {
-				errs[t.pos] = fmt.Errorf("%s: %w", t.in.name, err)
-				failed(t.pos)
-				return nil
+				return err
 			}
-			if left[t.file].Add(-1) == 0 {
-				mu.Lock()
-				p.tick()
-				mu.Unlock()
+			in.strm = s
+		}
+		// The documents not handed on: lists, and those too large.
+		sum.add(in, kinds)
+		for _, d := range in.strm.Docs {
+			if !d.Handed() && want(d) {
+				p.submit(in, d, pf)
 			}
+		}
+		p.read(pf)
+		return nil
+	})
+	if err == nil {
+		err = checkCutShortAll(ins)
+	}
+	if err != nil {
+		if p != nil {
+			p.stop()
+			_ = p.wait()
+		}
+		return nil, err
+	}
+	return ins, p.wait()
+}
+
+// pool runs fn on documents on up to jobs goroutines as they are
+// submitted, in input order, and ticks the progress reporter as files
+// complete: after the file's documents were all submitted (read) and
+// worked on. Submitting waits while every goroutine is busy, so a caller
+// that submits documents as it parses them (decrypt, streamDocs) holds
+// at most jobs of them at once.
+type pool struct {
+	e      *env
+	fn     func(in *input, d *manifest.Doc) error
+	settle bool
+	g      errgroup.Group
+	prog   *progress
+	tickMu sync.Mutex
+
+	// errs holds each task's failure, by position; firstFail is the
+	// earliest position that failed. A failure stops only the tasks
+	// after it: an earlier task whose goroutine had not run yet still
+	// runs, so the error returned is the earliest in input order however
+	// the goroutines were scheduled.
+	errMu     sync.Mutex
+	errs      []error
+	firstFail atomic.Int64
+	tasks     []poolTask // submitted, for dirty marks (submitting goroutine only)
+}
+
+type poolTask struct {
+	in *input
+	d  *manifest.Doc
+}
+
+// poolFile counts what is left of one file: 1 until it is read, and one
+// per document submitted and not yet worked on.
+type poolFile struct{ left atomic.Int32 }
+
+func newPool(e *env, verb string, jobs, files int, settle bool, fn func(in *input, d *manifest.Doc) error) *pool {
+	p := &pool{e: e, fn: fn, settle: settle, prog: newProgress(e, verb, files)}
+	p.firstFail.Store(math.MaxInt64)
+	p.g.SetLimit(max(jobs, 1))
+	return p
+}
+
+// file starts counting a file's documents.
+func (p *pool) file() *poolFile {
+	f := &poolFile{}
+	f.left.Store(1)
+	return f
+}
+
+// read says all of f's documents were submitted.
+func (p *pool) read(f *poolFile) { p.done(f) }
+
+func (p *pool) done(f *poolFile) {
+	if f.left.Add(-1) == 0 {
+		p.tickMu.Lock()
+		p.prog.tick()
+		p.tickMu.Unlock()
+	}
+}
+
+// stop lets go of every document not yet worked on: what runs still
+// finishes.
+func (p *pool) stop() { p.firstFail.Store(-1) }
+
+func (p *pool) skip(pos int) bool { return p.firstFail.Load() < int64(pos) || p.e.ctx.Err() != nil }
+
+func (p *pool) failed(pos int, err error) {
+	p.errMu.Lock()
+	p.errs[pos] = err
+	p.errMu.Unlock()
+	for cur := p.firstFail.Load(); int64(pos) < cur && !p.firstFail.CompareAndSwap(cur, int64(pos)); cur = p.firstFail.Load() {
+	}
+}
+
+// submit runs fn on d, of in and counted in f, once a goroutine is free.
+// A document after one that failed is not worked on; its tree is let go.
+func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
+	pos := len(p.tasks)
+	p.tasks = append(p.tasks, poolTask{in, d})
+	p.errMu.Lock()
+	p.errs = append(p.errs, nil)
+	p.errMu.Unlock()
+	f.left.Add(1)
+	if p.skip(pos) {
+		in.strm.Discard(d)
+		return
+	}
+	p.g.Go(func() error {
+		if p.skip(pos) {
+			in.strm.Discard(d)
 			return nil
-		})
-	}
-	_ = g.Wait() // errs holds every failure; the earliest is returned below
-	for _, err := range errs {
+		}
+		s := in.strm
+		err := s.Load(p.e.ctx, d)
+		if err == nil {
+			err = p.fn(in, d)
+		}
+		if err == nil && p.settle {
+			err = s.Settle(d)
+		}
+		if err != nil {
+			// Nothing of it is written: its tree goes, changed
+			// or not, or the documents waiting in Load would
+			// wait for ever.
+			s.Discard(d)
+			p.failed(pos, fmt.Errorf("%s: %w", in.name, err))
+			return nil
+		}
+		s.Release(d)
+		p.done(f)
+		return nil
+	})
+}
+
+// wait waits for every task, and returns the earliest failure.
+func (p *pool) wait() error {
+	defer p.prog.done()
+	_ = p.g.Wait() // errs holds every failure; the earliest is returned below
+	for _, err := range p.errs {
 		if err != nil {
 			return err
 		}
 	}
-	if err := e.ctx.Err(); err != nil {
+	if err := p.e.ctx.Err(); err != nil {
 		return err
 	}
-	for _, t := range tasks {
+	for _, t := range p.tasks {
 		if t.d.Changed() {
 			t.in.dirty = true
 		}

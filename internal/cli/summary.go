@@ -27,21 +27,47 @@ type runSummary struct {
 
 // summarize counts the documents of ins of the kinds in kinds.
 func summarize(ins []*input, verb, idle string, kinds []manifest.Kind) *runSummary {
-	s := &runSummary{verb: verb, idle: idle, files: len(ins)}
+	s := &runSummary{verb: verb, idle: idle}
 	for _, in := range ins {
-		n := 0
-		for _, d := range in.strm.Docs {
-			if slices.Contains(kinds, d.Kind) && foreignKind(d) == "" {
-				n++
-			}
-		}
-		if n == 0 {
-			s.empty++
-		}
-		s.objects += n
-		s.foreign = append(s.foreign, foreignDocs(in)...)
+		s.add(in, kinds)
 	}
 	return s
+}
+
+// add counts the documents of in of the kinds in kinds, before they are
+// worked on. Those handed on as they were read (manifest.ParseEachTo)
+// were counted then (in.handed).
+func (s *runSummary) add(in *input, kinds []manifest.Kind) {
+	s.files++
+	n := in.handed.objects
+	for _, d := range in.strm.Docs {
+		if !d.Handed() && slices.Contains(kinds, d.Kind) && foreignKind(d) == "" {
+			n++
+		}
+	}
+	if n == 0 {
+		s.empty++
+	}
+	s.objects += n
+	s.foreign = append(s.foreign, foreignDocs(in)...)
+}
+
+// handedFacts is what a run reports of the documents of one input that
+// were handed on to be worked on as they were read: counted before, as
+// the others are (runSummary.add).
+type handedFacts struct {
+	objects int
+	foreign []foreignFinding
+}
+
+// hand counts d, of one of the kinds the run works on, as it is handed
+// on.
+func (in *input) hand(d *manifest.Doc) {
+	if f, ok := foreignDoc(d); ok {
+		in.handed.foreign = append(in.handed.foreign, foreignFinding{in.name, d.Index, f.kind, f.object, f.what})
+		return
+	}
+	in.handed.objects++
 }
 
 // foreignKind is foreignDoc's description of d, for a document a command

@@ -21,7 +21,7 @@ var errCutShort = errors.New("truncated or not a kseal envelope")
 // version without a kind.
 func checkCutShort(in *input) error {
 	for _, d := range in.strm.Docs {
-		if d.Kind != manifest.KindOther || d.Item() >= 0 {
+		if d.Handed() || d.Kind != manifest.KindOther || d.Item() >= 0 {
 			continue
 		}
 		if av, kind := d.TypeMeta(); av == manifest.SealedAPIVersion && kind == "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -69,12 +70,16 @@ func (f foreignFinding) String() string {
 
 // foreignDocs lists the documents of in that kseal cannot open.
 func foreignDocs(in *input) []foreignFinding {
-	var out []foreignFinding
+	out := slices.Clone(in.handed.foreign)
 	for _, d := range in.strm.Docs {
+		if d.Handed() {
+			continue // found as it was handed on (input.hand)
+		}
 		if f, ok := foreignDoc(d); ok {
 			out = append(out, foreignFinding{in.name, d.Index, f.kind, f.object, f.what})
 		}
 	}
+	slices.SortStableFunc(out, func(a, b foreignFinding) int { return a.Doc - b.Doc })
 	return out
 }
 

@@ -58,6 +58,10 @@ func (s *Stream) lazyBudget(left int) error {
 	return nil
 }
 
+// Handed reports whether ParseEachTo handed d on to its caller as it was
+// read; the caller owns it from then on.
+func (d *Doc) Handed() bool { return d.handed }
+
 // Lazy reports whether d's tree was let go after parsing (ParseEach) and
 // is not built again (Load): only its kind, index, line, object name and
 // text are known.
@@ -112,20 +116,25 @@ func (s *Stream) Settle(d *Doc) error {
 	return nil
 }
 
-// Release lets go of the tree Load built again for d, when d is settled
-// or unchanged. A changed document keeps it: its change is still to be
-// written.
+// Release lets go of the tree Load built again for d (or the one
+// ParseEachTo handed on with it), when d is settled or unchanged. A
+// changed document keeps it: its change is still to be written.
 func (s *Stream) Release(d *Doc) {
-	if !d.loaded || (d.changed && !d.settled) {
+	if !(d.loaded || d.handed) || (d.changed && !d.settled) {
 		return
 	}
 	s.Discard(d)
 }
 
-// Discard lets go of the tree Load built again for d whatever its state,
-// for a caller that will not write d (working on it failed): its nodes
-// go back to the documents waiting in Load.
+// Discard lets go of the tree Load built again for d (or the one
+// ParseEachTo handed on with it) whatever its state, for a caller that
+// will not write d (working on it failed): its nodes go back to the
+// documents waiting in Load.
 func (s *Stream) Discard(d *Doc) {
+	if d.handed {
+		d.node = nil // never charged (ParseEachTo)
+		return
+	}
 	if !d.loaded {
 		return
 	}

@@ -244,3 +244,115 @@ func TestLazyDocumentLargerThanWhatIsLeft(t *testing.T) {
 		t.Fatalf("with the last Secret as large as the budget allows, refused at doc %d; want the first lazy one, doc %d", got, firstLazy)
 	}
 }
+
+// TestParseEachToHandsOnAsItReads: ParseEachTo reads a stream of Secrets
+// past the node budget, as ParseEach does, but hands each one it wants to
+// emit as soon as it is read, in order, with its tree; none is kept or
+// lazy, so none is built twice. Handed on and let go (Settle, or Release
+// when unchanged), a document holds no tree, and the stream is written as
+// ParseEach's. One it does not want is lazy, as past ParseEach's
+// residents; a list is not handed on (its items share its tree). Guards:
+// the handable case in needsTree (without it, the documents are kept or
+// lazy, not handed on); Release and Discard letting go of a handed tree.
+func TestParseEachToHandsOnAsItReads(t *testing.T) {
+	list := "---\n{apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: Secret, metadata: {name: l}, stringData: {a: b}}]}\n"
+	text := compactSecrets(7000) + list + "---\n{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n"
+	var handed []*Doc
+	want := func(d *Doc) bool { return d.Kind == KindSecret && d.Index%2 == 1 }
+	s, err := ParseEachTo(text, want, func(s *Stream, d *Doc) error {
+		if d.Node() == nil || d.Lazy() || !d.Handed() {
+			t.Fatalf("doc %d handed on with tree %v, lazy %v, handed %v", d.Index, d.Node() != nil, d.Lazy(), d.Handed())
+		}
+		if len(handed) > 0 && handed[len(handed)-1].Index >= d.Index {
+			t.Fatalf("doc %d handed on after doc %d", d.Index, handed[len(handed)-1].Index)
+		}
+		handed = append(handed, d)
+		// Worked on at once: one in two changed and settled, the
+		// others left as they are.
+		if err := s.Load(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Index%4 == 1 {
+			if err := d.SetNamespace("other"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Settle(d); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			s.Release(d) // unchanged
+		}
+		if d.Node() != nil {
+			t.Fatalf("doc %d: let go with its tree", d.Index)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(handed) != 3500 {
+		t.Fatalf("%d documents handed on, want the 3,500 odd ones", len(handed))
+	}
+	lazy := 0
+	for _, d := range s.Docs {
+		switch {
+		case d.Handed():
+		case d.Kind == KindSecret && d.Item() < 0:
+			if !d.Lazy() {
+				t.Fatalf("doc %d: not wanted, and kept rather than let go", d.Index)
+			}
+			lazy++
+		case d.Lazy():
+			t.Fatalf("doc %d (%v) lazy", d.Index, d.Kind)
+		}
+	}
+	if lazy != 3500 {
+		t.Fatalf("%d lazy documents, want the 3,500 even ones", lazy)
+	}
+	got, err := s.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := ParseEach(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ref.Docs {
+		if d.Index%4 != 1 || d.Kind != KindSecret || d.Item() >= 0 {
+			continue
+		}
+		if err := ref.Load(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SetNamespace("other"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Settle(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want2, err := ref.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want2) {
+		t.Fatal("written otherwise than ParseEach's stream")
+	}
+}
+
+// TestParseEachToStopsAtEmitsError: an error from emit ends the parse and
+// is what it returns; nothing after is read.
+func TestParseEachToStopsAtEmitsError(t *testing.T) {
+	stop := errors.New("stop here")
+	n := 0
+	_, err := ParseEachTo(compactSecrets(10)+"---\n{not: yaml\n", func(*Doc) bool { return true }, func(_ *Stream, d *Doc) error {
+		n++
+		if d.Index == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Fatalf("got %v after %d documents, want the emit error after 3", err, n)
+	}
+}

@@ -79,6 +79,10 @@ type budget struct {
 	// stay within the budget together, as Parse's do.
 	each     bool
 	resident int
+	// want and emit: ParseEachTo's; a document they may take is
+	// handable rather than charged or lazy.
+	want func(*Doc) bool
+	emit func(*Stream, *Doc) error
 }
 
 // headerKind is kindOf for a document that has not been parsed yet; an
@@ -186,6 +190,8 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 		return false, d.overBudget()
 	}
 	switch lazyable := b.each && sum.Root == yamlevents.RootMapping && !sum.HasItems; {
+	case lazyable && sum.Nodes <= eachLazyMax && b.emit != nil:
+		d.handable = true // handed on or let go (parse): neither is kept
 	case lazyable && sum.Nodes <= eachLazyMax && sum.Nodes+eachDocNodes > b.resident:
 		d.lazy = true // checked now, its tree let go after (parse)
 		b.resident = 0

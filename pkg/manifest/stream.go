@@ -76,6 +76,10 @@ type Doc struct {
 	settled bool
 	out     string
 	object  string
+	// handed: ParseEachTo handed the document, its tree built, to its
+	// caller as soon as it was read (emit); handable: it may be, once its
+	// kind is known.
+	handed, handable bool
 
 	// Lists (list.go): a list document holds its Secrets as items; each
 	// item is a document whose parent is the list.
@@ -157,11 +161,32 @@ func ParseEach(text string) (*Stream, error) { return parseEach(text, eachReside
 func ParseEachPlain(text string) (*Stream, error) { return parseEach(text, eachResidentPlain) }
 
 func parseEach(text string, resident int) (*Stream, error) {
+	return parseEachTo(text, &budget{each: true, resident: resident})
+}
+
+// ParseEachTo is ParseEach for a caller that works on documents while the
+// stream is still being read. Each Secret or SealedSecret ParseEach could
+// let go (one object of at most eachLazyMax nodes) that want takes is
+// handed to emit as soon as it is read and checked, with its tree: it is
+// neither kept nor let go and built again. The caller owns it from then
+// on (the parse reads nothing of it again), works on it with Load a no-op,
+// and lets go of its tree with Settle, Release or Discard, as of a lazy
+// document Load built. emit bounds how many are in hand at once (the
+// CLI's pool waits while its workers are busy), so they are not charged
+// to the stream's node budget. An error from emit ends the parse.
+//
+// want and emit run on the caller's goroutine, in document order; want
+// may read anything of the document, emit nothing after it hands it on.
+func ParseEachTo(text string, want func(*Doc) bool, emit func(*Stream, *Doc) error) (*Stream, error) {
+	return parseEachTo(text, &budget{each: true, resident: eachResident, want: want, emit: emit})
+}
+
+func parseEachTo(text string, b *budget) (*Stream, error) {
 	if len(text) > MaxStreamSize {
 		return nil, budgetError(len(text))
 	}
-	n := nodeBudget(len(text))
-	return parse(text, &budget{left: n, each: true, resident: resident})
+	b.left = nodeBudget(len(text))
+	return parse(text, b)
 }
 
 func parse(text string, b *budget) (s *Stream, err error) {
@@ -188,6 +213,13 @@ func parse(text string, b *budget) (s *Stream, err error) {
 				return nil, err
 			}
 		}
+		if d.handable {
+			// Not charged to the budget (needsTree): handed on, or
+			// else let go as a lazy one.
+			d.handable = false
+			d.handed = d.node != nil && b.want(d)
+			d.lazy = d.node != nil && !d.handed
+		}
 		if d.lazy {
 			s.letGo(d)
 		}
@@ -195,6 +227,12 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		s.Docs = append(s.Docs, d.items...)
 		if len(s.Docs) > MaxDocuments {
 			return nil, fmt.Errorf("more than %d documents and list items", MaxDocuments)
+		}
+		if d.handed {
+			d.object = d.Object()
+			if err := b.emit(s, d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := s.lazyBudget(b.left); err != nil {
