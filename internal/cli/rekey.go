@@ -91,12 +91,13 @@ func runRekey(e *env, o *rekeyOptions, verb string, rekey rekeyFunc, args []stri
 	if err := o.output.check(o.files.inPlace); err != nil {
 		return err
 	}
-	ids, ins, err := readWithIdentities(e, &o.ids, &o.files, args)
+	ids, err := o.ids.resolve(e)
 	if err != nil {
 		return err
 	}
-	sum := summarize(ins, pastTense(verb), "sealed object", sealedKinds)
-	err = eachSettled(e, verb, o.files.jobs, ins, sealedKinds, func(in *input, d *manifest.Doc) error {
+	// Each sealed object is opened as soon as it is read (readWorking).
+	sum := &runSummary{verb: pastTense(verb), idle: "sealed object"}
+	ins, err := o.files.readWorking(e, args, verb, sealedKinds, sum, func(in *input, d *manifest.Doc) error {
 		s, op, err := openDoc(e, d, ids)
 		if err != nil {
 			return err
