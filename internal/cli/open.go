@@ -16,23 +16,6 @@ import (
 
 var sealedKinds = []manifest.Kind{manifest.KindSealedSecret, manifest.KindEncrypted}
 
-// readWithIdentities resolves the identities, then reads the inputs,
-// refusing one that holds a kseal object cut short (checkCutShort).
-func readWithIdentities(e *env, idf *identityFlags, files *fileFlags, args []string) ([]keys.Identity, []*input, error) {
-	ids, err := idf.resolve(e)
-	if err != nil {
-		return nil, nil, err
-	}
-	ins, err := files.read(e, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkCutShortAll(ins); err != nil {
-		return nil, nil, err
-	}
-	return ids, ins, nil
-}
-
 // objectUnwrapLimits cap the key service calls made for one object, as
 // the controller caps them per reconcile: anyone can seal an object of 255
 // sections of 64 KMS wraps, and opening or verifying it would otherwise

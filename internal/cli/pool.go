@@ -53,13 +53,14 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 // read, so its tree is built once and let go at once, rather than kept or
 // let go and built again. It returns once all is done. Its errors are
 // those of reading everything first: a read error, then a kseal object
-// cut short (checkCutShortAll), before any document's failure; the work
+// cut short (checkCutShort), before any document's failure; the work
 // already under way is then let go (nothing is written), and what waited
 // is not done.
 func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []manifest.Kind, sum *runSummary, fn func(in *input, d *manifest.Doc) error) ([]*input, error) {
 	var p *pool
 	begin := func(files int) { p = newPool(e, verb, f.jobs, files, true, fn) }
 	want := func(d *manifest.Doc) bool { return slices.Contains(kinds, d.Kind) }
+	var cutShort error // the first, reported once all is read
 	ins, err := f.readWith(e, args, begin, func(path string, in *input) error {
 		pf := p.file()
 		if f.each && !f.dotenvFile(path) {
@@ -84,7 +85,12 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 			}
 			in.strm = s
 		}
-		// The documents not handed on: lists, and those too large.
+		// Before the documents not handed on (lists' items, those too
+		// large, a dotenv file's) go to work: checkCutShort reads their
+		// kinds, which opening changes.
+		if err := checkCutShort(in); err != nil && cutShort == nil {
+			cutShort = err
+		}
 		sum.add(in, kinds)
 		for _, d := range in.strm.Docs {
 			if !d.Handed() && want(d) {
@@ -95,7 +101,7 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 		return nil
 	})
 	if err == nil {
-		err = checkCutShortAll(ins)
+		err = cutShort
 	}
 	if err != nil {
 		if p != nil {
@@ -121,15 +127,18 @@ type pool struct {
 	prog   *progress
 	tickMu sync.Mutex
 
-	// errs holds each task's failure, by position; firstFail is the
-	// earliest position that failed. A failure stops only the tasks
-	// after it: an earlier task whose goroutine had not run yet still
-	// runs, so the error returned is the earliest in input order however
-	// the goroutines were scheduled.
+	// errs holds each task's failure, by its place in the input (order);
+	// firstFail is the earliest place that failed. A failure stops only
+	// the tasks after it: an earlier task whose goroutine had not run yet
+	// still runs, or is submitted later (a list's items, after the
+	// documents readWorking handed on as it read), so the error returned
+	// is the earliest in input order however the goroutines ran.
 	errMu     sync.Mutex
-	errs      []error
+	errs      map[int64]error
 	firstFail atomic.Int64
+	files     int        // files started (submitting goroutine only)
 	tasks     []poolTask // submitted, for dirty marks (submitting goroutine only)
+	stopped   bool       // a read failed: the run ends without the progress's last line
 }
 
 type poolTask struct {
@@ -138,11 +147,22 @@ type poolTask struct {
 }
 
 // poolFile counts what is left of one file: 1 until it is read, and one
-// per document submitted and not yet worked on.
-type poolFile struct{ left atomic.Int32 }
+// per document submitted and not yet worked on. index is its place among
+// the files.
+type poolFile struct {
+	left  atomic.Int32
+	index int
+}
+
+// order is the place of d, of the file f, in the input: files in order,
+// and in a file its documents and list items as manifest.Stream.Docs
+// holds them.
+func order(f *poolFile, d *manifest.Doc) int64 {
+	return int64(f.index)<<40 | int64(d.Index)<<20 | int64(d.Item()+1)
+}
 
 func newPool(e *env, verb string, jobs, files int, settle bool, fn func(in *input, d *manifest.Doc) error) *pool {
-	p := &pool{e: e, fn: fn, settle: settle, prog: newProgress(e, verb, files)}
+	p := &pool{e: e, fn: fn, settle: settle, prog: newProgress(e, verb, files), errs: map[int64]error{}}
 	p.firstFail.Store(math.MaxInt64)
 	p.g.SetLimit(max(jobs, 1))
 	return p
@@ -150,7 +170,8 @@ func newPool(e *env, verb string, jobs, files int, settle bool, fn func(in *inpu
 
 // file starts counting a file's documents.
 func (p *pool) file() *poolFile {
-	f := &poolFile{}
+	f := &poolFile{index: p.files}
+	p.files++
 	f.left.Store(1)
 	return f
 }
@@ -166,28 +187,28 @@ func (p *pool) done(f *poolFile) {
 	}
 }
 
-// stop lets go of every document not yet worked on: what runs still
-// finishes.
-func (p *pool) stop() { p.firstFail.Store(-1) }
+// stop lets go of every document not yet worked on, for a run that
+// failed to read: what runs still finishes.
+func (p *pool) stop() {
+	p.stopped = true
+	p.firstFail.Store(-1)
+}
 
-func (p *pool) skip(pos int) bool { return p.firstFail.Load() < int64(pos) || p.e.ctx.Err() != nil }
+func (p *pool) skip(at int64) bool { return p.firstFail.Load() < at || p.e.ctx.Err() != nil }
 
-func (p *pool) failed(pos int, err error) {
+func (p *pool) failed(at int64, err error) {
 	p.errMu.Lock()
-	p.errs[pos] = err
+	p.errs[at] = err
 	p.errMu.Unlock()
-	for cur := p.firstFail.Load(); int64(pos) < cur && !p.firstFail.CompareAndSwap(cur, int64(pos)); cur = p.firstFail.Load() {
+	for cur := p.firstFail.Load(); at < cur && !p.firstFail.CompareAndSwap(cur, at); cur = p.firstFail.Load() {
 	}
 }
 
 // submit runs fn on d, of in and counted in f, once a goroutine is free.
 // A document after one that failed is not worked on; its tree is let go.
 func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
-	pos := len(p.tasks)
+	pos := order(f, d)
 	p.tasks = append(p.tasks, poolTask{in, d})
-	p.errMu.Lock()
-	p.errs = append(p.errs, nil)
-	p.errMu.Unlock()
 	f.left.Add(1)
 	if p.skip(pos) {
 		in.strm.Discard(d)
@@ -222,12 +243,12 @@ func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
 
 // wait waits for every task, and returns the earliest failure.
 func (p *pool) wait() error {
-	defer p.prog.done()
 	_ = p.g.Wait() // errs holds every failure; the earliest is returned below
-	for _, err := range p.errs {
-		if err != nil {
-			return err
-		}
+	if !p.stopped {
+		p.prog.done()
+	}
+	if at := p.firstFail.Load(); at >= 0 && p.errs[at] != nil {
+		return p.errs[at]
 	}
 	if err := p.e.ctx.Err(); err != nil {
 		return err

@@ -132,7 +132,11 @@ func (s *Stream) Release(d *Doc) {
 // documents waiting in Load.
 func (s *Stream) Discard(d *Doc) {
 	if d.handed {
-		d.node = nil // never charged (ParseEachTo)
+		d.node = nil
+		if d.holds {
+			d.holds = false
+			s.handing.Release(int64(d.nodes))
+		}
 		return
 	}
 	if !d.loaded {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -354,5 +355,50 @@ func TestParseEachToStopsAtEmitsError(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || n != 3 {
 		t.Fatalf("got %v after %d documents, want the emit error after 3", err, n)
+	}
+}
+
+// TestHandedTreesAreBounded: the trees ParseEachTo handed on and its
+// caller did not let go of yet hold at most eachLazyMax nodes together,
+// however many the caller holds on to: the parse waits until it lets go
+// of some. Guard: the Acquire before emit (without it, a caller with many
+// workers held as many trees as it had workers).
+func TestHandedTreesAreBounded(t *testing.T) {
+	var mu sync.Mutex
+	var held []*Doc
+	var strm *Stream
+	nodes, most := 0, 0
+	done := make(chan error, 1)
+	go func() {
+		_, err := ParseEachTo(compactSecrets(2000), func(*Doc) bool { return true }, func(s *Stream, d *Doc) error {
+			mu.Lock()
+			defer mu.Unlock()
+			strm = s
+			held = append(held, d)
+			nodes += d.nodes
+			most = max(most, nodes)
+			return nil
+		})
+		done <- err
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if most > eachLazyMax || most < eachLazyMax/2 {
+				t.Fatalf("the trees in hand held up to %d nodes, want at most %d (and near it)", most, eachLazyMax)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			// Let go of what is held, as the caller's workers would.
+			mu.Lock()
+			for _, d := range held {
+				strm.Discard(d)
+			}
+			held, nodes = nil, 0
+			mu.Unlock()
+		}
 	}
 }

@@ -16,6 +16,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -80,6 +81,7 @@ type Doc struct {
 	// caller as soon as it was read (emit); handable: it may be, once its
 	// kind is known.
 	handed, handable bool
+	holds            bool // handed, its nodes taken from Stream.handing
 
 	// Lists (list.go): a list document holds its Secrets as items; each
 	// item is a document whose parent is the list.
@@ -109,6 +111,9 @@ type Stream struct {
 	// hold together, in nodes (each.go); nil when there is none.
 	trees     *semaphore.Weighted
 	treeNodes int // its size
+	// handing is what the trees ParseEachTo handed on and its caller did
+	// not let go of yet may hold together: eachLazyMax nodes.
+	handing *semaphore.Weighted
 
 	env *dotenv // read from a dotenv file, and written back as one (dotenv.go)
 }
@@ -171,9 +176,12 @@ func parseEach(text string, resident int) (*Stream, error) {
 // neither kept nor let go and built again. The caller owns it from then
 // on (the parse reads nothing of it again), works on it with Load a no-op,
 // and lets go of its tree with Settle, Release or Discard, as of a lazy
-// document Load built. emit bounds how many are in hand at once (the
-// CLI's pool waits while its workers are busy), so they are not charged
-// to the stream's node budget. An error from emit ends the parse.
+// document Load built. An error from emit ends the parse.
+//
+// The trees handed on and not let go yet hold at most eachLazyMax nodes
+// together, as the trees Load builds again do: the parse waits for the
+// caller to let go of some (so the caller's goroutines must not wait for
+// the parse). They are not charged to the stream's node budget.
 //
 // want and emit run on the caller's goroutine, in document order; want
 // may read anything of the document, emit nothing after it hands it on.
@@ -200,6 +208,9 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		}
 	}()
 	s = &Stream{}
+	if b.emit != nil {
+		s.handing = semaphore.NewWeighted(eachLazyMax)
+	}
 	for p := range splitDocuments(text) {
 		if len(s.Docs) >= MaxDocuments {
 			return nil, fmt.Errorf("more than %d documents", MaxDocuments)
@@ -230,6 +241,13 @@ func parse(text string, b *budget) (s *Stream, err error) {
 		}
 		if d.handed {
 			d.object = d.Object()
+			// Waits while the trees handed on and not let go yet
+			// hold too many nodes for it (at most eachLazyMax,
+			// whatever the caller's number of workers).
+			if err := s.handing.Acquire(context.Background(), int64(d.nodes)); err != nil {
+				return nil, err
+			}
+			d.holds = true
 			if err := b.emit(s, d); err != nil {
 				return nil, err
 			}
