@@ -145,13 +145,13 @@ func decodeLine(s string) ([]byte, error) {
 // none empty, or there are none.
 func splitArgs(line []byte) (string, []string) {
 	l := string(bytes.TrimSuffix(line, []byte("\n")))
-	prefix, rest, ok := cut(l, ' ')
+	prefix, rest, ok := strings.Cut(l, " ")
 	if !ok {
 		return l, nil
 	}
 	var args []string
 	for {
-		arg, more, ok := cut(rest, ' ')
+		arg, more, ok := strings.Cut(rest, " ")
 		if !validString(arg) || len(args) > maxStanzaArgs {
 			return l, nil
 		}
@@ -161,15 +161,6 @@ func splitArgs(line []byte) (string, []string) {
 		}
 		rest = more
 	}
-}
-
-func cut(s string, sep byte) (before, after string, found bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 func validString(s string) bool {

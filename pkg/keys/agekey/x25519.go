@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	"filippo.io/age"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -127,10 +126,10 @@ func (i *x25519Identity) unwrap(s *age.Stanza) ([]byte, error) {
 	if s.Type != x25519Stanza {
 		return nil, age.ErrIncorrectIdentity
 	}
-	if len(s.Args) != 1 || strings.ContainsAny(s.Args[0], "\r\n") {
+	if len(s.Args) != 1 {
 		return nil, errors.New("invalid X25519 recipient block")
 	}
-	share, err := ageBase64.DecodeString(s.Args[0])
+	share, err := decodeLine(s.Args[0])
 	if err != nil || len(share) != 32 {
 		return nil, errors.New("invalid X25519 recipient block")
 	}
