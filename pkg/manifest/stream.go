@@ -141,12 +141,7 @@ func Parse(data []byte) (*Stream, error) {
 
 // ParseText is Parse of text: a caller that holds its input as a string
 // gives it without a copy.
-func ParseText(text string) (*Stream, error) {
-	if len(text) > MaxStreamSize {
-		return nil, budgetError(len(text))
-	}
-	return parse(text, &budget{left: nodeBudget(len(text))})
-}
+func ParseText(text string) (*Stream, error) { return parseWithin(text, &budget{}) }
 
 // ParseEach is ParseText for a command that works on the documents one
 // at a time: it calls Load before it reads a document's tree and Settle
@@ -156,17 +151,17 @@ func ParseText(text string) (*Stream, error) {
 // again by Load, rather than refused past the node budget: a stream of
 // any number of them within MaxStreamSize is read, and the trees alive at
 // once stay within the node budget (see each.go).
-func ParseEach(text string) (*Stream, error) { return parseEach(text, eachResident) }
+func ParseEach(text string) (*Stream, error) {
+	return parseWithin(text, &budget{each: true, resident: eachResident})
+}
 
 // ParseEachPlain is ParseEach for a command whose input is plain Secrets
 // (seal, encrypt): it keeps up to eachResidentPlain nodes of trees. Such
 // trees are small, and the command reads each one more than once before
 // it seals it (the CLI's sealed size check), so building them again costs
 // more than keeping them.
-func ParseEachPlain(text string) (*Stream, error) { return parseEach(text, eachResidentPlain) }
-
-func parseEach(text string, resident int) (*Stream, error) {
-	return parseEachTo(text, &budget{each: true, resident: resident})
+func ParseEachPlain(text string) (*Stream, error) {
+	return parseWithin(text, &budget{each: true, resident: eachResidentPlain})
 }
 
 // ParseEachTo is ParseEach for a caller that works on documents while the
@@ -186,10 +181,12 @@ func parseEach(text string, resident int) (*Stream, error) {
 // want and emit run on the caller's goroutine, in document order; want
 // may read anything of the document, emit nothing after it hands it on.
 func ParseEachTo(text string, want func(*Doc) bool, emit func(*Stream, *Doc) error) (*Stream, error) {
-	return parseEachTo(text, &budget{each: true, resident: eachResident, want: want, emit: emit})
+	return parseWithin(text, &budget{each: true, resident: eachResident, want: want, emit: emit})
 }
 
-func parseEachTo(text string, b *budget) (*Stream, error) {
+// parseWithin is parse of text, if within MaxStreamSize, with b's node
+// budget that of its size.
+func parseWithin(text string, b *budget) (*Stream, error) {
 	if len(text) > MaxStreamSize {
 		return nil, budgetError(len(text))
 	}
