@@ -180,13 +180,13 @@ func (f *fileFlags) readWith(e *env, args []string, begin func(files int), parse
 	return ins, nil
 }
 
-// parse reads the content of the file named p: as a dotenv file when the
-// command reads those and p is named as one, else as a manifest stream.
 // dotenvFile says whether the file p is read as a dotenv file.
 func (f *fileFlags) dotenvFile(p string) bool {
 	return f.dotenv && p != "-" && manifest.IsDotenvName(p)
 }
 
+// parse reads the content of the file named p: as a dotenv file when the
+// command reads those and p is named as one, else as a manifest stream.
 func (f *fileFlags) parse(p string, text string) (*manifest.Stream, error) {
 	if f.dotenvFile(p) {
 		return manifest.ParseDotenv([]byte(text), f.dotenvName)

@@ -36,11 +36,7 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 	p := newPool(e, verb, jobs, len(ins), settle, fn)
 	for _, in := range ins {
 		f := p.file()
-		for _, d := range in.strm.Docs {
-			if slices.Contains(kinds, d.Kind) {
-				p.submit(in, d, f)
-			}
-		}
+		p.submitRest(in, f, kinds)
 		p.read(f)
 	}
 	return p.wait()
@@ -92,11 +88,7 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 			cutShort = err
 		}
 		sum.add(in, kinds)
-		for _, d := range in.strm.Docs {
-			if !d.Handed() && want(d) {
-				p.submit(in, d, pf)
-			}
-		}
+		p.submitRest(in, pf, kinds)
 		p.read(pf)
 		return nil
 	})
@@ -117,7 +109,7 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 // submitted, in input order, and ticks the progress reporter as files
 // complete: after the file's documents were all submitted (read) and
 // worked on. Submitting waits while every goroutine is busy, so a caller
-// that submits documents as it parses them (decrypt, streamDocs) holds
+// that submits documents as it parses them (readWorking) holds
 // at most jobs of them at once.
 type pool struct {
 	e      *env
@@ -239,6 +231,17 @@ func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
 		p.done(f)
 		return nil
 	})
+}
+
+// submitRest submits every document of in, counted in f, of the kinds in
+// kinds that was not handed on as it was read (readWorking submitted
+// those already).
+func (p *pool) submitRest(in *input, f *poolFile, kinds []manifest.Kind) {
+	for _, d := range in.strm.Docs {
+		if !d.Handed() && slices.Contains(kinds, d.Kind) {
+			p.submit(in, d, f)
+		}
+	}
 }
 
 // wait waits for every task, and returns the earliest failure.
