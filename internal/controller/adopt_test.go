@@ -38,26 +38,14 @@ func TestAdoptionNeedsTheSecretOwnersConsent(t *testing.T) {
 	secretUntouched(t, f.ns, "taken", map[string]string{"k": "original"})
 
 	t.Run("an annotation on the SealedSecret is no consent", func(t *testing.T) {
-		var got ksealv1.SealedSecret
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ss), &got); err != nil {
-			t.Fatal(err)
-		}
-		got.Annotations = map[string]string{"kseal.dev/take-over": "true", ksealv1.AnnotationAdopt: "true"}
-		if err := k8s.Update(ctx, &got); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, ss.DeepCopy(), func(got *ksealv1.SealedSecret) {
+			got.Annotations = map[string]string{"kseal.dev/take-over": "true", ksealv1.AnnotationAdopt: "true"}
+		})
 		settled(t, f.ns, "taken")
 		secretUntouched(t, f.ns, "taken", map[string]string{"k": "original"})
 	})
 	t.Run("the Secret's owner consents", func(t *testing.T) {
-		var cur corev1.Secret
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(mine), &cur); err != nil {
-			t.Fatal(err)
-		}
-		cur.Annotations = map[string]string{ksealv1.AnnotationAdopt: "true"}
-		if err := k8s.Update(ctx, &cur); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mine.Namespace, Name: mine.Name}}, func(cur *corev1.Secret) { cur.Annotations = map[string]string{ksealv1.AnnotationAdopt: "true"} })
 		s := waitSecret(t, f.ns, "taken", map[string]string{"k": "sealed"})
 		if !metav1.IsControlledBy(s, ss) {
 			t.Error("adopted Secret lacks the owner reference")
@@ -170,13 +158,7 @@ func TestNeverUnsealsIntoItsOwnNamespace(t *testing.T) {
 		waitReason(t, f.ctrlNS, key.Name, ksealv1.ReasonSecretNotOwned)
 		// Even with consent on it, the key Secret is never adopted.
 		got := key.DeepCopy()
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(&key), got); err != nil {
-			t.Fatal(err)
-		}
-		got.Annotations[ksealv1.AnnotationAdopt] = "true"
-		if err := k8s.Update(ctx, got); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, got, func(got *corev1.Secret) { got.Annotations[ksealv1.AnnotationAdopt] = "true" })
 		settled(t, f.ctrlNS, key.Name)
 		if c := ready(t, f.ctrlNS, key.Name); c == nil || !strings.Contains(c.Message, "holds a kseal cluster key") {
 			t.Errorf("condition %+v", c)

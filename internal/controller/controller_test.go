@@ -47,22 +47,14 @@ func TestUnsealUpdateAndDriftRepair(t *testing.T) {
 
 	t.Run("update flows to the Secret", func(t *testing.T) {
 		upd := sealed(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"}, "type: kubernetes.io/basic-auth\n", rcp)
-		got.Spec = upd.Spec
-		if err := k8s.Update(ctx, &got); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &got, func(got *ksealv1.SealedSecret) { got.Spec = upd.Spec })
 		waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"})
 	})
 	t.Run("a Secret edited by hand is restored", func(t *testing.T) {
-		var cur corev1.Secret
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "db"}, &cur); err != nil {
-			t.Fatal(err)
-		}
-		cur.Data["password"] = []byte("tampered")
-		cur.Data["extra"] = []byte("x")
-		if err := k8s.Update(ctx, &cur); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "db"}}, func(cur *corev1.Secret) {
+			cur.Data["password"] = []byte("tampered")
+			cur.Data["extra"] = []byte("x")
+		})
 		waitSecret(t, f.ns, "db", map[string]string{"user": "admin", "password": "rotated"})
 	})
 	t.Run("a Secret deleted by hand comes back", func(t *testing.T) {

@@ -171,14 +171,7 @@ func TestPolicyIsEnforced(t *testing.T) {
 	t.Run("a shared entry's keys open nothing but its secret", func(t *testing.T) {
 		update := func(ns string, spec ksealv1.SealedSecretSpec) {
 			t.Helper()
-			var cur ksealv1.SealedSecret
-			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shared"}, &cur); err != nil {
-				t.Fatal(err)
-			}
-			cur.Spec = spec
-			if err := k8s.Update(ctx, &cur); err != nil {
-				t.Fatal(err)
-			}
+			modify(t, &ksealv1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shared"}}, func(cur *ksealv1.SealedSecret) { cur.Spec = spec })
 		}
 		// Under the entry's name in B but bound to the namespace: only B's
 		// own key counts, not the entry's cluster key.

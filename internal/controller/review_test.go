@@ -183,14 +183,9 @@ func TestABrokenPolicyCopyFailsClosed(t *testing.T) {
 	}
 	p.halt()
 	p.start(time.Hour)
-	var ss ksealv1.SealedSecret
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.c, Name: "loot"}, &ss); err != nil {
-		t.Fatal(err)
-	}
-	ss.Annotations = map[string]string{"poke": "1"}
-	if err := k8s.Update(ctx, &ss); err != nil {
-		t.Fatal(err)
-	}
+	modify(t, &ksealv1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: p.c, Name: "loot"}}, func(ss *ksealv1.SealedSecret) {
+		ss.Annotations = map[string]string{"poke": "1"}
+	})
 	eventually(t, "the restarted controller to fail closed", func() error {
 		var ss ksealv1.SealedSecret
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: p.c, Name: "loot"}, &ss); err != nil {

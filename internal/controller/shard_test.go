@@ -208,14 +208,7 @@ func TestShards(t *testing.T) {
 	checkWrites(t, "first unseal")
 
 	t.Run("an edit or a deletion is repaired by the owning shard alone", func(t *testing.T) {
-		var s corev1.Secret
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shard1-0"}, &s); err != nil {
-			t.Fatal(err)
-		}
-		s.Data["k"] = []byte("edited")
-		if err := k8s.Update(ctx, &s); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shard1-0"}}, func(s *corev1.Secret) { s.Data["k"] = []byte("edited") })
 		if err := k8s.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shard2-0"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -229,14 +222,9 @@ func TestShards(t *testing.T) {
 	})
 
 	t.Run("an object moved to another shard is that shard's", func(t *testing.T) {
-		var ss ksealv1.SealedSecret
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shard1-1"}, &ss); err != nil {
-			t.Fatal(err)
-		}
-		ss.Labels["sharding.fluxcd.io/key"] = "shard2"
-		if err := k8s.Update(ctx, &ss); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &ksealv1.SealedSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shard1-1"}}, func(ss *ksealv1.SealedSecret) {
+			ss.Labels["sharding.fluxcd.io/key"] = "shard2"
+		})
 		owner["shard1-1"] = shards[1]
 		// Before editing its Secret: shard1 must have let go of it and
 		// shard2 taken it, or either could rightly act on the edit.
@@ -250,14 +238,7 @@ func TestShards(t *testing.T) {
 			}
 			return nil
 		})
-		var s corev1.Secret
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shard1-1"}, &s); err != nil {
-			t.Fatal(err)
-		}
-		s.Data["k"] = []byte("edited")
-		if err := k8s.Update(ctx, &s); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shard1-1"}}, func(s *corev1.Secret) { s.Data["k"] = []byte("edited") })
 		waitSecret(t, ns, "shard1-1", want)
 		checkWrites(t, "move")
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -167,6 +169,26 @@ func (f *fixture) halt() {
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
 	envtestutil.Eventually(t, what, 30*time.Second, 50*time.Millisecond, cond)
+}
+
+// modify reads obj afresh (by its namespace and name; whatever else it
+// holds is dropped), applies change and updates it, reading again on a
+// conflict: the controller writes status and Secrets while a test runs, so
+// a read then an update races it ("the object has been modified").
+func modify[T client.Object](t *testing.T, obj T, change func(T)) {
+	t.Helper()
+	key := client.ObjectKeyFromObject(obj)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		reflect.ValueOf(obj).Elem().SetZero()
+		if err := k8s.Get(t.Context(), key, obj); err != nil {
+			return err
+		}
+		change(obj)
+		return k8s.Update(t.Context(), obj)
+	})
+	if err != nil {
+		t.Fatalf("update %s: %v", key, err)
+	}
 }
 
 // recipient waits for the controller to publish its cluster recipient.

@@ -61,14 +61,9 @@ func TestTemplateChangedWithoutKey(t *testing.T) {
 		}
 		waitSecret(t, f.ns, "live", vals)
 		waitReason(t, f.ns, "live", ksealv1.ReasonUnsealed)
-		var cur ksealv1.SealedSecret
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ss), &cur); err != nil {
-			t.Fatal(err)
-		}
-		cur.Spec.Template.Metadata.Annotations = map[string]string{"sync.example.com/copy-to": "*"}
-		if err := k8s.Update(ctx, &cur); err != nil {
-			t.Fatal(err)
-		}
+		modify(t, ss, func(cur *ksealv1.SealedSecret) {
+			cur.Spec.Template.Metadata.Annotations = map[string]string{"sync.example.com/copy-to": "*"}
+		})
 		waitReason(t, f.ns, "live", ksealv1.ReasonIntegrityFailed)
 		var s corev1.Secret
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "live"}, &s); err != nil {

@@ -170,10 +170,7 @@ func TestCacheHoldsNoTenantSecretContent(t *testing.T) {
 	opened := func() float64 { return metric(t, "kseal_unwrap_attempts_total", map[string]string{"result": "opened"}) }
 	settle(t, 500*time.Millisecond, "unwraps", opened)
 	before := opened()
-	ss.Annotations = map[string]string{"poke": "1"}
-	if err := k8s.Update(ctx, ss); err != nil {
-		t.Fatal(err)
-	}
+	modify(t, ss, func(ss *ksealv1.SealedSecret) { ss.Annotations = map[string]string{"poke": "1"} })
 	settle(t, 500*time.Millisecond, "unwraps", opened)
 	if after := opened(); after != before {
 		t.Errorf("a reconcile of an up-to-date object unwrapped %v data keys: the digest no longer matches the template", after-before)
