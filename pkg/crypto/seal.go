@@ -25,12 +25,19 @@ type sectionKeys struct {
 	macKey   []byte
 }
 
+//
+// Each key is HKDF-SHA256(dek, no salt, its label): one extract serves both
+// expands, as hkdf.Key would compute the same pseudorandom key twice.
 func deriveKeys(dek []byte) (*sectionKeys, error) {
-	vk, err := hkdf.Key(sha256.New, dek, nil, labelValueKey, 32)
+	prk, err := hkdf.Extract(sha256.New, dek, nil)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := hkdf.Key(sha256.New, dek, nil, labelMACKey, 32)
+	vk, err := hkdf.Expand(sha256.New, prk, labelValueKey, 32)
+	if err != nil {
+		return nil, err
+	}
+	mk, err := hkdf.Expand(sha256.New, prk, labelMACKey, 32)
 	if err != nil {
 		return nil, err
 	}
