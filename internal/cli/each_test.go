@@ -54,6 +54,37 @@ func TestEachPool(t *testing.T) {
 		}
 	})
 
+	t.Run("submitting waits for a free worker", func(t *testing.T) {
+		// What bounds the documents in hand while readWorking parses.
+		ins := secretInputs(t, 3)
+		release := make(chan struct{})
+		p := newPool(e, "testing", 2, len(ins), false, func(*input, *manifest.Doc) error {
+			<-release
+			return nil
+		})
+		submitted := make(chan struct{}, len(ins))
+		go func() {
+			for _, in := range ins {
+				f := p.file()
+				p.submitRest(in, f, []manifest.Kind{manifest.KindSecret})
+				p.read(f)
+				submitted <- struct{}{}
+			}
+		}()
+		<-submitted
+		<-submitted
+		select {
+		case <-submitted:
+			t.Fatal("a third document was taken on while both workers were busy")
+		case <-time.After(100 * time.Millisecond):
+		}
+		close(release)
+		<-submitted
+		if err := p.wait(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("the earliest failing document is reported, whatever failed first", func(t *testing.T) {
 		ins := secretInputs(t, 6)
 		release := make(chan struct{})

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/errgroup"
-
 	"kseal.dev/kseal/pkg/manifest"
 )
 
@@ -111,13 +109,21 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 // worked on. Submitting waits while every goroutine is busy, so a caller
 // that submits documents as it parses them (readWorking) holds
 // at most jobs of them at once.
+//
+// The goroutines are workers that live as long as the pool, started as
+// work finds none free: a goroutine per document started each with a
+// small stack and grew it, copying, as it went down the parse and the
+// unwrap (a twentieth of a decrypt's CPU).
 type pool struct {
-	e      *env
-	fn     func(in *input, d *manifest.Doc) error
-	settle bool
-	g      errgroup.Group
-	prog   *progress
-	tickMu sync.Mutex
+	e       *env
+	fn      func(in *input, d *manifest.Doc) error
+	settle  bool
+	work    chan func()
+	workers sync.WaitGroup
+	started int // workers started (submitting goroutine only)
+	jobs    int
+	prog    *progress
+	tickMu  sync.Mutex
 
 	// errs holds each task's failure, by its place in the input (order);
 	// firstFail is the earliest place that failed. A failure stops only
@@ -154,10 +160,29 @@ func order(f *poolFile, d *manifest.Doc) int64 {
 }
 
 func newPool(e *env, verb string, jobs, files int, settle bool, fn func(in *input, d *manifest.Doc) error) *pool {
-	p := &pool{e: e, fn: fn, settle: settle, prog: newProgress(e, verb, files), errs: map[int64]error{}}
+	p := &pool{e: e, fn: fn, settle: settle, work: make(chan func()), jobs: max(jobs, 1), prog: newProgress(e, verb, files), errs: map[int64]error{}}
 	p.firstFail.Store(math.MaxInt64)
-	p.g.SetLimit(max(jobs, 1))
 	return p
+}
+
+// run hands task to a free worker, starting one if none is free and fewer
+// than jobs run; otherwise it waits for one.
+func (p *pool) run(task func()) {
+	select {
+	case p.work <- task:
+		return
+	default:
+	}
+	if p.started < p.jobs {
+		p.started++
+		p.workers.Go(func() {
+			for ; task != nil; task = <-p.work { // nil once wait closed it
+				task()
+			}
+		})
+		return
+	}
+	p.work <- task
 }
 
 // file starts counting a file's documents.
@@ -206,10 +231,10 @@ func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
 		in.strm.Discard(d)
 		return
 	}
-	p.g.Go(func() error {
+	p.run(func() {
 		if p.skip(pos) {
 			in.strm.Discard(d)
-			return nil
+			return
 		}
 		s := in.strm
 		err := s.Load(p.e.ctx, d)
@@ -225,11 +250,10 @@ func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
 			// wait for ever.
 			s.Discard(d)
 			p.failed(pos, fmt.Errorf("%s: %w", in.name, err))
-			return nil
+			return
 		}
 		s.Release(d)
 		p.done(f)
-		return nil
 	})
 }
 
@@ -246,7 +270,8 @@ func (p *pool) submitRest(in *input, f *poolFile, kinds []manifest.Kind) {
 
 // wait waits for every task, and returns the earliest failure.
 func (p *pool) wait() error {
-	_ = p.g.Wait() // errs holds every failure; the earliest is returned below
+	close(p.work)
+	p.workers.Wait()
 	if !p.stopped {
 		p.prog.done()
 	}
