@@ -109,19 +109,11 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 // worked on. Submitting waits while every goroutine is busy, so a caller
 // that submits documents as it parses them (readWorking) holds
 // at most jobs of them at once.
-//
-// The goroutines are workers that live as long as the pool, started as
-// work finds none free: a goroutine per document started each with a
-// small stack and grew it, copying, as it went down the parse and the
-// unwrap (a twentieth of a decrypt's CPU).
 type pool struct {
 	e       *env
 	fn      func(in *input, d *manifest.Doc) error
 	settle  bool
-	work    chan func()
-	workers sync.WaitGroup
-	started int // workers started (submitting goroutine only)
-	jobs    int
+	workers *workers
 	prog    *progress
 	tickMu  sync.Mutex
 
@@ -160,29 +152,9 @@ func order(f *poolFile, d *manifest.Doc) int64 {
 }
 
 func newPool(e *env, verb string, jobs, files int, settle bool, fn func(in *input, d *manifest.Doc) error) *pool {
-	p := &pool{e: e, fn: fn, settle: settle, work: make(chan func()), jobs: max(jobs, 1), prog: newProgress(e, verb, files), errs: map[int64]error{}}
+	p := &pool{e: e, fn: fn, settle: settle, workers: newWorkers(jobs), prog: newProgress(e, verb, files), errs: map[int64]error{}}
 	p.firstFail.Store(math.MaxInt64)
 	return p
-}
-
-// run hands task to a free worker, starting one if none is free and fewer
-// than jobs run; otherwise it waits for one.
-func (p *pool) run(task func()) {
-	select {
-	case p.work <- task:
-		return
-	default:
-	}
-	if p.started < p.jobs {
-		p.started++
-		p.workers.Go(func() {
-			for ; task != nil; task = <-p.work { // nil once wait closed it
-				task()
-			}
-		})
-		return
-	}
-	p.work <- task
 }
 
 // file starts counting a file's documents.
@@ -231,7 +203,7 @@ func (p *pool) submit(in *input, d *manifest.Doc, f *poolFile) {
 		in.strm.Discard(d)
 		return
 	}
-	p.run(func() {
+	p.workers.run(func() {
 		if p.skip(pos) {
 			in.strm.Discard(d)
 			return
@@ -270,8 +242,7 @@ func (p *pool) submitRest(in *input, f *poolFile, kinds []manifest.Kind) {
 
 // wait waits for every task, and returns the earliest failure.
 func (p *pool) wait() error {
-	close(p.work)
-	p.workers.Wait()
+	p.workers.wait()
 	if !p.stopped {
 		p.prog.done()
 	}
@@ -287,4 +258,43 @@ func (p *pool) wait() error {
 		}
 	}
 	return nil
+}
+
+// workers runs tasks on up to n goroutines that live until wait, started
+// as tasks find none free. A goroutine per task started each with a small
+// stack and grew it, copying, down the parse and the unwrap: a twentieth
+// of a decrypt's CPU. One goroutine submits tasks and then waits.
+type workers struct {
+	work    chan func()
+	wg      sync.WaitGroup
+	started int
+	n       int
+}
+
+func newWorkers(n int) *workers { return &workers{work: make(chan func()), n: max(n, 1)} }
+
+// run hands task to a free worker, starting one if none is free and fewer
+// than n run; otherwise it waits for one to be free.
+func (w *workers) run(task func()) {
+	select {
+	case w.work <- task:
+		return
+	default:
+	}
+	if w.started < w.n {
+		w.started++
+		w.wg.Go(func() {
+			for ; task != nil; task = <-w.work { // nil once wait closed it
+				task()
+			}
+		})
+		return
+	}
+	w.work <- task
+}
+
+// wait waits for every task run to finish; no task may be run after.
+func (w *workers) wait() {
+	close(w.work)
+	w.wg.Wait()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -129,8 +128,7 @@ type verified struct {
 func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verified, walkStats) {
 	var walk walkStats
 	var slots []*verified // one per entry, in input order; each filled by its own check
-	sem := make(chan struct{}, max(jobs, 1))
-	var wg sync.WaitGroup
+	w := newWorkers(jobs)
 	for _, p := range paths {
 		in, err := readOneAs(e, p, fileFlags{dotenv: true, each: true})
 		if err != nil {
@@ -148,10 +146,7 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verifie
 			}
 			v := new(verified)
 			slots = append(slots, v)
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
+			w.run(func() {
 				// A Secret read past the kept trees is built again
 				// for its check, and let go after it (ParseEach).
 				if err := in.strm.Load(e.ctx, d); err != nil {
@@ -160,10 +155,10 @@ func verifyAll(e *env, paths []string, ids []keys.Identity, jobs int) ([]verifie
 				}
 				defer in.strm.Release(d)
 				*v = verifyDoc(e, in.name, d, ids)
-			}()
+			})
 		}
 	}
-	wg.Wait()
+	w.wait()
 	out := make([]verified, len(slots))
 	for i, v := range slots {
 		out[i] = *v
