@@ -83,13 +83,7 @@ func TestForeignReaderGrantIsTerminal(t *testing.T) {
 			// kseal's own grant, its label removed: it leaves the cache, and
 			// the next reconcile labels it again instead of failing.
 			own := tc.foreign.DeepCopyObject().(client.Object)
-			if err := k8s.Get(ctx, client.ObjectKeyFromObject(tc.foreign), own); err != nil {
-				t.Fatal(err)
-			}
-			own.SetLabels(nil)
-			if err := k8s.Update(ctx, own); err != nil {
-				t.Fatal(err)
-			}
+			modify(t, own, func(own client.Object) { own.SetLabels(nil) })
 			eventually(t, "kseal's label back on its "+tc.kind, func() error {
 				if err := k8s.Get(ctx, client.ObjectKeyFromObject(own), own); err != nil {
 					return err
