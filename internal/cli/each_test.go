@@ -75,6 +75,7 @@ func TestEachPool(t *testing.T) {
 		<-submitted
 		select {
 		case <-submitted:
+			close(release)
 			t.Fatal("a third document was taken on while both workers were busy")
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -293,7 +293,10 @@ func (w *workers) run(task func()) {
 	w.work <- task
 }
 
-// wait waits for every task run to finish; no task may be run after.
+// wait waits for every task run to finish. It is called once, by the
+// goroutine that ran the tasks, and no task may be run after it. A task
+// must return: one that ends its goroutine (runtime.Goexit, t.Fatal) takes
+// its worker with it.
 func (w *workers) wait() {
 	close(w.work)
 	w.wg.Wait()

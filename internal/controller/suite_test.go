@@ -178,7 +178,7 @@ func eventually(t *testing.T, what string, cond func() error) {
 func modify[T client.Object](t *testing.T, obj T, change func(T)) {
 	t.Helper()
 	key := client.ObjectKeyFromObject(obj)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		reflect.ValueOf(obj).Elem().SetZero()
 		if err := k8s.Get(t.Context(), key, obj); err != nil {
 			return err

@@ -25,9 +25,9 @@ type sectionKeys struct {
 	macKey   []byte
 }
 
-//
-// Each key is HKDF-SHA256(dek, no salt, its label): one extract serves both
-// expands, as hkdf.Key would compute the same pseudorandom key twice.
+// deriveKeys derives a section's value and commitment keys from its DEK:
+// each is HKDF-SHA256(dek, no salt, its label). One extract serves both
+// expands (hkdf.Key would compute the same pseudorandom key twice).
 func deriveKeys(dek []byte) (*sectionKeys, error) {
 	prk, err := hkdf.Extract(sha256.New, dek, nil)
 	if err != nil {
