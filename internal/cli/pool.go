@@ -69,7 +69,7 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 			if err != nil {
 				return err
 			}
-			if in.strm == nil {
+			if in.strm == nil { // set by emit, it is read by the workers: not written again
 				in.strm = s
 			}
 		} else {

@@ -63,8 +63,8 @@ type handedFacts struct {
 // hand counts d, of one of the kinds the run works on, as it is handed
 // on.
 func (in *input) hand(d *manifest.Doc) {
-	if f, ok := foreignDoc(d); ok {
-		in.handed.foreign = append(in.handed.foreign, foreignFinding{in.name, d.Index, f.kind, f.object, f.what})
+	if f, ok := in.foreignFinding(d); ok {
+		in.handed.foreign = append(in.handed.foreign, f)
 		return
 	}
 	in.handed.objects++

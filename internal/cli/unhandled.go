@@ -68,6 +68,15 @@ func (f foreignFinding) String() string {
 	return fmt.Sprintf("%s: doc %d: %s %s: %s", f.File, f.Doc, f.Kind, f.Object, f.What)
 }
 
+// foreignFinding is foreignDoc's finding for d, of in.
+func (in *input) foreignFinding(d *manifest.Doc) (foreignFinding, bool) {
+	f, ok := foreignDoc(d)
+	if !ok {
+		return foreignFinding{}, false
+	}
+	return foreignFinding{in.name, d.Index, f.kind, f.object, f.what}, true
+}
+
 // foreignDocs lists the documents of in that kseal cannot open.
 func foreignDocs(in *input) []foreignFinding {
 	out := slices.Clone(in.handed.foreign)
@@ -75,8 +84,8 @@ func foreignDocs(in *input) []foreignFinding {
 		if d.Handed() {
 			continue // found as it was handed on (input.hand)
 		}
-		if f, ok := foreignDoc(d); ok {
-			out = append(out, foreignFinding{in.name, d.Index, f.kind, f.object, f.what})
+		if f, ok := in.foreignFinding(d); ok {
+			out = append(out, f)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b foreignFinding) int { return a.Doc - b.Doc })
