@@ -175,31 +175,39 @@ func (d *envDecoder) array(item func() bool) bool {
 
 // str reads a string of printable ASCII without escapes.
 func (d *envDecoder) str() (string, bool) {
+	b, ok := d.strBytes()
+	return string(b), ok
+}
+
+// strBytes is str's bytes, in the envelope's own: not a copy.
+func (d *envDecoder) strBytes() ([]byte, bool) {
 	if !d.next('"') {
-		return "", false
+		return nil, false
 	}
 	start := d.i
 	for ; d.i < len(d.b); d.i++ {
 		switch c := d.b[d.i]; {
 		case c == '"':
 			d.i++
-			return string(d.b[start : d.i-1]), true
+			return d.b[start : d.i-1], true
 		case c == '\\' || c < 0x20 || c > 0x7e:
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // bytes reads a non-empty base64 string, decoded as encoding/json decodes
-// a []byte.
+// a []byte (into a buffer of DecodedLen, through StdEncoding.Decode),
+// from the envelope's own bytes: not through a copy of them as a string.
 func (d *envDecoder) bytes() ([]byte, bool) {
-	s, ok := d.str()
-	if !ok || s == "" {
+	s, ok := d.strBytes()
+	if !ok || len(s) == 0 {
 		return nil, false
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	return b, err == nil
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(b, s)
+	return b[:n], err == nil
 }
 
 // int reads a decimal of one to nine digits, without a leading zero.
