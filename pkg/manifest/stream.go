@@ -304,7 +304,7 @@ func (d *Doc) classify(b *budget) error {
 		return d.invalidYAML(err)
 	}
 	if seq := listItems(n); seq != nil {
-		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+		d.seq = seqIndentStyle(d.raw)
 		return d.expandList(n, seq)
 	}
 	if n.YNode().Kind != yaml.MappingNode {
@@ -327,7 +327,7 @@ func (d *Doc) classify(b *budget) error {
 		if err := d.checkTemplate(); err != nil {
 			return d.wrap("", err)
 		}
-		d.seq = yaml.DeriveSeqIndentStyle(d.raw)
+		d.seq = seqIndentStyle(d.raw)
 	}
 	return nil
 }
@@ -575,4 +575,16 @@ func (d *Doc) Rewritten() bool {
 	}
 	text, err := d.encode()
 	return err != nil || text != d.raw
+}
+
+// seqIndentStyle is kyaml's DeriveSeqIndentStyle of raw, which splits raw
+// into lines and each line at "- " (some 20 allocations for a Secret) to
+// find the first sequence item's indent. In a document with no "- " no
+// line splits, and it gives its default, compact: so does this, without
+// splitting. TestSeqIndentStyleIsKyamls holds the two together.
+func seqIndentStyle(raw string) string {
+	if !strings.Contains(raw, "- ") {
+		return string(yaml.CompactSequenceStyle)
+	}
+	return yaml.DeriveSeqIndentStyle(raw)
 }
