@@ -2,6 +2,7 @@ package yamlevents
 
 import (
 	"fmt"
+	"unsafe"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 )
@@ -31,6 +32,11 @@ type composer struct {
 	doc     *yamlv3.Node
 	stack   []*yamlv3.Node
 	off     bool
+	// slab: nodes are allocated a slab at a time, not one by one (a
+	// sealed Secret's tree is some 50 nodes). Each slab is twice the last,
+	// from 4, so at most about half of what is allocated goes unused; a
+	// slab is never grown, so the nodes' addresses hold.
+	slab []yamlv3.Node
 }
 
 // failf is what upstream's resolve calls for a value that cannot have the
@@ -44,8 +50,33 @@ func failf(format string, args ...any) {
 // a string: what its encoder asks before writing a !!str value plain
 // (resolve drops "_" from numbers, and knows "+.inf" and the like).
 func ResolvesToString(v string) bool {
+	return resolveTag(v) == strTag
+}
+
+// resolveTag is the tag resolve("", v) gives a plain scalar, without
+// what resolve costs for a string: it returns the string boxed as an
+// interface (an allocation), and for one that starts as a number might
+// (a digit, a sign, a dot) first tries to parse it (an error value,
+// another). Most scalars of a manifest are keys and strings: one with no
+// hint (its first byte starts no other kind), or a hint of 'M' that is
+// not in resolveMap, is a string, as resolve decides. The rest go to
+// resolve. TestResolveTagIsResolves holds the two together.
+func resolveTag(v string) string {
+	hint := byte('N') // resolve's hint for the empty string
+	if v != "" {
+		hint = resolveTable[v[0]]
+	}
+	if hint == 0 {
+		return strTag
+	}
+	if item, ok := resolveMap[v]; ok {
+		return item.tag
+	}
+	if hint == 'M' {
+		return strTag
+	}
 	tag, _ := resolve("", v)
-	return tag == strTag
+	return tag
 }
 
 // SummarizeTree is Summarize that also returns the first document's node
@@ -55,7 +86,10 @@ func ResolvesToString(v string) bool {
 // the tree is nil.
 func SummarizeTree(text string, maxNodes int, keep func(Header) bool) (*Summary, *yamlv3.Node, error) {
 	c := &composer{text: text, max: maxNodes, keep: keep}
-	sum, err := summarize([]byte(text), c)
+	// The parser reads text, never writes it (yaml_string_read_handler
+	// copies from its input; nothing else touches it): it is given the
+	// string's own bytes rather than a copy of each document.
+	sum, err := summarize(unsafe.Slice(unsafe.StringData(text), len(text)), c)
 	if err != nil || c.off || sum.Documents != 1 || c.doc == nil || len(c.doc.Content) != 1 {
 		return sum, nil, err
 	}
@@ -170,17 +204,24 @@ func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, val
 	} else if defaultTag != "" {
 		tag = defaultTag
 	} else if kind == yamlv3.ScalarNode {
-		tag, _ = resolve("", value)
+		tag = resolveTag(value)
 	}
-	return &yamlv3.Node{
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]yamlv3.Node, 0, min(max(2*cap(c.slab), 4), maxSlab))
+	}
+	c.slab = append(c.slab, yamlv3.Node{
 		Kind:   kind,
 		Tag:    tag,
 		Value:  value,
 		Style:  style,
 		Line:   ev.start_mark.line + 1,
 		Column: ev.start_mark.column + 1,
-	}
+	})
+	return &c.slab[len(c.slab)-1]
 }
+
+// maxSlab caps a slab of nodes (composer.slab) at 38 KiB.
+const maxSlab = 256
 
 // value is the scalar's value: where it is the very bytes of the document
 // at the event's marks (a plain or simply quoted scalar, in a document

@@ -194,3 +194,50 @@ func TestComposedValuesShareTheText(t *testing.T) {
 		}
 	}
 }
+
+// resolveTagCases: every first byte, every word resolveMap knows, and
+// scalars of each kind resolve tells apart (numbers in each base and
+// form, floats, timestamps, the merge key), each also cut short and
+// run on.
+func resolveTagCases() []string {
+	cases := []string{"", "<<", "=", "+", "-", ".", "..", "-.", "+.inf", ".nan", ".NaN", "-.Inf", "1", "-1", "+1", "0x1F", "0o17", "0b101", "017",
+		"1_000", "1.5", "1e3", "-1.5e-3", ".5", "5.", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "1:20",
+		"9223372036854775808", "-9223372036854775809", "18446744073709551616", "0x", "-0x1", "+0b1", "1__0", "_1", "nan", "Yes", "NO", "off"}
+	for k := range resolveMap {
+		cases = append(cases, k)
+	}
+	for c := range 256 {
+		cases = append(cases, string(rune(c)), string([]byte{byte(c)}), string([]byte{byte(c), 'x'}), string([]byte{byte(c), '1'}))
+	}
+	for _, s := range cases[:len(cases):len(cases)] {
+		cases = append(cases, s+"x", s+"0", s+" ", "x"+s)
+	}
+	return cases
+}
+
+// TestResolveTagIsResolves: resolveTag gives every scalar the tag
+// resolve gives it.
+func TestResolveTagIsResolves(t *testing.T) {
+	for _, v := range resolveTagCases() {
+		if got, want := resolveTag(v), resolveTagOf(v); got != want {
+			t.Errorf("resolveTag(%q) = %s, resolve gives %s", v, got, want)
+		}
+	}
+}
+
+// FuzzResolveTag: for any scalar, resolveTag is resolve's tag.
+func FuzzResolveTag(f *testing.F) {
+	for _, v := range resolveTagCases() {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := resolveTag(v), resolveTagOf(v); got != want {
+			t.Errorf("resolveTag(%q) = %s, resolve gives %s", v, got, want)
+		}
+	})
+}
+
+func resolveTagOf(v string) string {
+	tag, _ := resolve("", v)
+	return tag
+}

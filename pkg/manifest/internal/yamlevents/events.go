@@ -12,6 +12,7 @@ package yamlevents
 
 import (
 	"fmt"
+	"sync"
 )
 
 // Header is the apiVersion and kind of an object (a mapping).
@@ -104,9 +105,9 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 		}
 	}()
 	var p yaml_parser_t
-	yaml_parser_initialize(&p)
+	m := newParser(&p)
 	yaml_parser_set_input_string(&p, data)
-	defer yaml_parser_delete(&p)
+	defer freeParser(&p, m)
 	sum = &Summary{}
 	if !plainBytes(data) {
 		sum.notPlain("a byte other than printable ASCII and line breaks")
@@ -296,3 +297,46 @@ func (s *Summary) valueDone(f *frame) {
 		f.expectKey = true
 	}
 }
+
+// parserMemory is what a parser allocates for every document it reads:
+// its two input buffers (yaml_parser_initialize's, 2 KiB) and its token
+// queue (grown by appends). A stream of 1,000 Secrets is 1,000 parsers
+// one after another; they reuse these rather than allocate them again.
+type parserMemory struct {
+	raw, buffer []byte
+	tokens      []yaml_token_t
+}
+
+var parserMemories = sync.Pool{New: func() any {
+	return &parserMemory{raw: make([]byte, input_raw_buffer_size), buffer: make([]byte, input_buffer_size)}
+}}
+
+// newParser is yaml_parser_initialize with reused memory: the buffers
+// have initialize's capacities and are zeroed, as make leaves them, so
+// the parser reads exactly as with its own; the token queue is empty, and
+// where its capacity starts changes only when the queue is compacted
+// (yaml_insert_token), not what it holds.
+func newParser(p *yaml_parser_t) *parserMemory {
+	m := parserMemories.Get().(*parserMemory)
+	clear(m.raw)
+	clear(m.buffer)
+	*p = yaml_parser_t{raw_buffer: m.raw[:0], buffer: m.buffer[:0], tokens: m.tokens[:0]}
+	return m
+}
+
+// freeParser is yaml_parser_delete, handing p's memory (from m) on to
+// the next parser. The token queue, which may have grown, is kept, and
+// cleared: what its tokens held (values) is let go.
+func freeParser(p *yaml_parser_t, m *parserMemory) {
+	m.tokens = p.tokens[:cap(p.tokens)]
+	clear(m.tokens)
+	m.tokens = m.tokens[:0]
+	if cap(m.tokens) > maxKeptTokens {
+		m.tokens = nil // a hostile document's queue is not kept
+	}
+	yaml_parser_delete(p)
+	parserMemories.Put(m)
+}
+
+// maxKeptTokens: a Secret's queue holds a few tokens at once.
+const maxKeptTokens = 64

@@ -85,3 +85,33 @@ func TestSummarizeEndsOnAParserError(t *testing.T) {
 		}
 	}
 }
+
+// TestFreedParserKeepsNoValues: a parser's memory handed on to the next
+// keeps its token queue but none of what the tokens held, and not a
+// queue a hostile document grew.
+func TestFreedParserKeepsNoValues(t *testing.T) {
+	for _, text := range []string{"a: b\nc: [d, e]\n", "[" + strings.Repeat("k: v, ", 200) + "]\n"} {
+		var p yaml_parser_t
+		m := newParser(&p)
+		yaml_parser_set_input_string(&p, []byte(text))
+		var ev yaml_event_t
+		for yaml_parser_parse(&p, &ev) && ev.typ != yaml_STREAM_END_EVENT && ev.typ != yaml_NO_EVENT {
+		}
+		grown := cap(p.tokens)
+		freeParser(&p, m)
+		if grown > maxKeptTokens {
+			if m.tokens != nil {
+				t.Errorf("a queue of %d tokens is kept", grown)
+			}
+			continue
+		}
+		for i, tok := range m.tokens[:cap(m.tokens)] {
+			if tok.value != nil || tok.typ != yaml_NO_TOKEN {
+				t.Errorf("%q: token %d still holds %q", text, i, tok.value)
+			}
+		}
+		if cap(m.tokens) == 0 {
+			t.Errorf("%q: no token queue kept", text)
+		}
+	}
+}
