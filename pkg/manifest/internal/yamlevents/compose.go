@@ -37,6 +37,11 @@ type composer struct {
 	// from 4, so at most about half of what is allocated goes unused; a
 	// slab is never grown, so the nodes' addresses hold.
 	slab []yamlv3.Node
+	// pending holds the children of the open collections, each one's
+	// from where starts says, until its end gives it its Content in one
+	// allocation of the right size, rather than as appends grow it.
+	pending []*yamlv3.Node
+	starts  []int
 }
 
 // failf is what upstream's resolve calls for a value that cannot have the
@@ -97,7 +102,7 @@ func SummarizeTree(text string, maxNodes int, keep func(Header) bool) (*Summary,
 }
 
 func (c *composer) stop() {
-	c.off, c.doc, c.stack = true, nil, nil
+	c.off, c.doc, c.stack, c.pending, c.starts = true, nil, nil, nil, nil
 }
 
 // event takes the parser's next event.
@@ -146,20 +151,20 @@ func (c *composer) event(ev *yaml_event_t) {
 			n.Style |= yamlv3.FlowStyle
 		}
 		c.add(n)
-		c.stack = append(c.stack, n)
+		c.open(n)
 	case yaml_MAPPING_START_EVENT:
 		n := c.node(ev, yamlv3.MappingNode, mapTag, string(ev.tag), "")
 		if ev.mapping_style()&yaml_FLOW_MAPPING_STYLE != 0 {
 			n.Style |= yamlv3.FlowStyle
 		}
 		c.add(n)
-		c.stack = append(c.stack, n)
+		c.open(n)
 	case yaml_SEQUENCE_END_EVENT, yaml_MAPPING_END_EVENT:
 		if len(c.stack) < 2 {
 			c.stop()
 			return
 		}
-		c.stack = c.stack[:len(c.stack)-1]
+		c.close()
 	default: // an alias, a tail comment
 		c.stop()
 	}
@@ -248,6 +253,25 @@ func (c *composer) add(n *yamlv3.Node) {
 		c.stop()
 		return
 	}
-	p := c.stack[len(c.stack)-1]
-	p.Content = append(p.Content, n)
+	if len(c.stack) == 1 { // the document's root
+		c.doc.Content = append(c.doc.Content, n)
+		return
+	}
+	c.pending = append(c.pending, n)
+}
+
+// open makes the collection n the one that nodes are added to.
+func (c *composer) open(n *yamlv3.Node) {
+	c.stack = append(c.stack, n)
+	c.starts = append(c.starts, len(c.pending))
+}
+
+// close ends the innermost open collection, giving it its children.
+func (c *composer) close() {
+	n, start := c.stack[len(c.stack)-1], c.starts[len(c.starts)-1]
+	if kids := c.pending[start:]; len(kids) > 0 {
+		n.Content = append(make([]*yamlv3.Node, 0, len(kids)), kids...)
+	}
+	clear(c.pending[start:])
+	c.pending, c.stack, c.starts = c.pending[:start], c.stack[:len(c.stack)-1], c.starts[:len(c.starts)-1]
 }
