@@ -10,7 +10,9 @@ import (
 
 var seqIndentCases = []string{
 	"", "a: b\n", "a:\n- b\n", "a:\n  - b\n", "a:\n    - b\n", "- a\n- b\n", "a: b - c\n", "a:\n-\tb\n", "a:\n  -\n    b\n",
-	"# - c\na:\n  - b\n", "a: |\n  - b\n", "a:\n- b\nc:\n  - d\n", "kind: Secret\ndata:\n  k: LS0t\n", "a: x- \n", "a:\r\n  - b\r\n",
+	"# - c\na:\n  - b\n", "a:\n# c\n  # d\n  - b\n", "a: # c\n  - b\n", "a: b:\n  - c\nd:\n- e\n", "x:\n  a:\n  - b\n", "x:\n  a:\n    - b\n",
+	"a:\n\n  - b\nc:\n  - d\n", "a:\n   - b\nc:\n  - d\n", "#a:\n  - b\n", "  - a\n", "a:\n - b\n  - c\n", "a:  \n  - b\n", "a:\n  -  b\n", "a:\t\n  - b\n",
+	"s:\n    - recipients:\n      - type: x\n", "a: '#':\n  - b\n", "a:\n  - b\n- c\n", "a: |\n  - b\n", "a:\n- b\nc:\n  - d\n", "kind: Secret\ndata:\n  k: LS0t\n", "a: x- \n", "a:\r\n  - b\r\n",
 }
 
 // TestSeqIndentStyleIsKyamls: seqIndentStyle gives what kyaml's
