@@ -70,6 +70,12 @@ func readPlain(parser *yaml_parser_t, s []byte) []byte {
 	if k == 0 {
 		return read(parser, s)
 	}
+	if cap(s) == 0 {
+		// A value is mostly one run: s is made once to hold what of it is
+		// here and in the input not decoded yet, rather than grown (a
+		// sealed value read 1,536 bytes at a time grew three times).
+		s = make([]byte, 0, k+min(plainAhead(parser, k), maxPlainAhead))
+	}
 	s = append(s, buf[:k]...)
 	parser.buffer_pos += k
 	parser.mark.index += k
@@ -78,3 +84,25 @@ func readPlain(parser *yaml_parser_t, s []byte) []byte {
 	parser.newlines = 0
 	return s
 }
+
+// plainAhead is how many plainText bytes follow the first k at the
+// buffer's position: in the buffer, then in the raw buffer and the input
+// not decoded yet. It is a capacity hint only, so it reads bytes, not
+// characters (only ASCII counts), and stops at any other byte.
+func plainAhead(parser *yaml_parser_t, k int) int {
+	n := 0
+	for _, b := range [...][]byte{parser.buffer[parser.buffer_pos+k:], parser.raw_buffer[parser.raw_buffer_pos:], parser.input[parser.input_pos:]} {
+		i := 0
+		for i < len(b) && plainText[b[i]] {
+			i++
+		}
+		n += i
+		if i < len(b) {
+			break
+		}
+	}
+	return n
+}
+
+// maxPlainAhead caps plainAhead's hint: a longer value grows as before.
+const maxPlainAhead = 64 << 10

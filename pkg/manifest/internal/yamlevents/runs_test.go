@@ -164,3 +164,21 @@ func FuzzRunsAreUpstreams(f *testing.F) {
 		readsAsYAMLv3(t, "fuzz", []byte(text))
 	})
 }
+
+// TestLongPlainValueIsMadeOnce: a plain value longer than the parser's
+// buffer is copied into one allocation of its size (plainAhead's hint),
+// not grown as each buffer's run is added: reading a document with a
+// 6,000-byte value allocates no more than with a 60-byte one.
+func TestLongPlainValueIsMadeOnce(t *testing.T) {
+	allocs := func(n int) float64 {
+		doc := []byte("apiVersion: v1\nkind: Secret\ndata:\n  a: " + strings.Repeat("QUJD", n/4) + "\n  b: c\n")
+		return testing.AllocsPerRun(20, func() {
+			if _, err := Summarize(doc); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if short, long := allocs(60), allocs(6000); long > short {
+		t.Errorf("a 6,000-byte value costs %v allocations, a 60-byte one %v", long, short)
+	}
+}
