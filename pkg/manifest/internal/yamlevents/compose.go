@@ -32,11 +32,6 @@ type composer struct {
 	doc     *yamlv3.Node
 	stack   []*yamlv3.Node
 	off     bool
-	// slab: nodes are allocated a slab at a time, not one by one (a
-	// sealed Secret's tree is some 50 nodes). Each slab is twice the last,
-	// from 4, so at most about half of what is allocated goes unused; a
-	// slab is never grown, so the nodes' addresses hold.
-	slab []yamlv3.Node
 	// pending holds the children of the open collections, each one's
 	// from where starts says, until its end gives it its Content in one
 	// allocation of the right size, rather than as appends grow it.
@@ -211,22 +206,18 @@ func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, val
 	} else if kind == yamlv3.ScalarNode {
 		tag = resolveTag(value)
 	}
-	if len(c.slab) == cap(c.slab) {
-		c.slab = make([]yamlv3.Node, 0, min(max(2*cap(c.slab), 4), maxSlab))
-	}
-	c.slab = append(c.slab, yamlv3.Node{
+	// One allocation per node, not slabs of them: the node budget
+	// (limits.go) charges nodes, and a slab's unused nodes would be
+	// memory it does not charge.
+	return &yamlv3.Node{
 		Kind:   kind,
 		Tag:    tag,
 		Value:  value,
 		Style:  style,
 		Line:   ev.start_mark.line + 1,
 		Column: ev.start_mark.column + 1,
-	})
-	return &c.slab[len(c.slab)-1]
+	}
 }
-
-// maxSlab caps a slab of nodes (composer.slab) at 38 KiB.
-const maxSlab = 256
 
 // value is the scalar's value: where it is the very bytes of the document
 // at the event's marks (a plain or simply quoted scalar, in a document

@@ -318,8 +318,6 @@ var parserMemories = sync.Pool{New: func() any {
 // (yaml_insert_token), not what it holds.
 func newParser(p *yaml_parser_t) *parserMemory {
 	m := parserMemories.Get().(*parserMemory)
-	clear(m.raw)
-	clear(m.buffer)
 	*p = yaml_parser_t{raw_buffer: m.raw[:0], buffer: m.buffer[:0], tokens: m.tokens[:0]}
 	return m
 }
@@ -328,6 +326,10 @@ func newParser(p *yaml_parser_t) *parserMemory {
 // the next parser. The token queue, which may have grown, is kept, and
 // cleared: what its tokens held (values) is let go.
 func freeParser(p *yaml_parser_t, m *parserMemory) {
+	// Zeroed now, not when taken: the document's bytes (plaintext, when
+	// sealing) are not kept while the memory waits.
+	clear(m.raw)
+	clear(m.buffer)
 	m.tokens = p.tokens[:cap(p.tokens)]
 	clear(m.tokens)
 	m.tokens = m.tokens[:0]

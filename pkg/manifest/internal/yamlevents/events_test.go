@@ -2,6 +2,7 @@ package yamlevents
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,8 @@ func TestSummarizeEndsOnAParserError(t *testing.T) {
 
 // TestFreedParserKeepsNoValues: a parser's memory handed on to the next
 // keeps its token queue but none of what the tokens held, and not a
-// queue a hostile document grew.
+// queue a hostile document grew; its buffers are zeroed (the document
+// may be plaintext).
 func TestFreedParserKeepsNoValues(t *testing.T) {
 	for _, text := range []string{"a: b\nc: [d, e]\n", "[" + strings.Repeat("k: v, ", 200) + "]\n"} {
 		var p yaml_parser_t
@@ -99,6 +101,9 @@ func TestFreedParserKeepsNoValues(t *testing.T) {
 		}
 		grown := cap(p.tokens)
 		freeParser(&p, m)
+		if slices.ContainsFunc(m.raw, func(b byte) bool { return b != 0 }) || slices.ContainsFunc(m.buffer, func(b byte) bool { return b != 0 }) {
+			t.Errorf("%q: the freed buffers still hold the document's bytes", text)
+		}
 		if grown > maxKeptTokens {
 			if m.tokens != nil {
 				t.Errorf("a queue of %d tokens is kept", grown)
