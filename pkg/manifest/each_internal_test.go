@@ -367,7 +367,7 @@ func TestHandedTreesAreBounded(t *testing.T) {
 	var mu sync.Mutex
 	var held []*Doc
 	var strm *Stream
-	nodes, most := 0, 0
+	nodes, most, lastHeld := 0, 0, -1
 	done := make(chan error, 1)
 	go func() {
 		_, err := ParseEachTo(compactSecrets(2000), func(*Doc) bool { return true }, func(s *Stream, d *Doc) error {
@@ -392,12 +392,19 @@ func TestHandedTreesAreBounded(t *testing.T) {
 			}
 			return
 		case <-time.After(20 * time.Millisecond):
-			// Let go of what is held, as the caller's workers would.
+			// Let go of what is held, as the caller's workers would, once
+			// the parse has stopped handing documents on (it waits for
+			// them): not while it is still filling, which a slow machine
+			// (-race, every package at once) can take more than one tick
+			// to do, so that it would never come near the bound.
 			mu.Lock()
-			for _, d := range held {
-				strm.Discard(d)
+			if len(held) == lastHeld {
+				for _, d := range held {
+					strm.Discard(d)
+				}
+				held, nodes = nil, 0
 			}
-			held, nodes = nil, 0
+			lastHeld = len(held)
 			mu.Unlock()
 		}
 	}
