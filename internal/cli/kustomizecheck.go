@@ -152,7 +152,9 @@ func checkGeneratorConfig(file string, d *manifest.Doc) []finding {
 // plain one; anything else as a manifest stream.
 func parseForCheck(file string, data []byte) (*manifest.Stream, error) {
 	if !manifest.IsDotenvName(file) {
-		return manifest.Parse(data)
+		// data is the file as just read, and only ever read: the
+		// stream's documents share it rather than a copy of it.
+		return manifest.ParseText(ownText(data))
 	}
 	strm, err := manifest.ParseDotenv(data, "")
 	switch {

@@ -48,7 +48,7 @@ func (s *Stream) lazyBudget(left int) error {
 		if !d.lazy {
 			continue
 		}
-		if d.nodes > left {
+		if int(d.nodes) > left {
 			return d.overBudget()
 		}
 		if s.trees == nil {
@@ -80,7 +80,7 @@ func (s *Stream) Load(ctx context.Context, d *Doc) error {
 	// As classify built it: the tree the events composed, or else
 	// yaml.v3's (the same tree, see yamlevents/compose.go).
 	var n *yaml.RNode
-	_, tree, err := yamlevents.SummarizeTree(d.raw, d.nodes, mayWant)
+	_, tree, err := yamlevents.SummarizeTree(d.raw, int(d.nodes), mayWant)
 	switch {
 	case err != nil:
 	case tree != nil:
@@ -104,7 +104,7 @@ func (s *Stream) Load(ctx context.Context, d *Doc) error {
 // document's tree is let go changed or not. A list or an item of one,
 // and a document of a dotenv file, are left as they are.
 func (s *Stream) Settle(d *Doc) error {
-	if s.env == nil && d.changed && !d.settled && d.parent == nil && d.list == nil && d.node != nil {
+	if s.env == nil && d.changed && !d.settled && d.lst == nil && d.node != nil {
 		text, err := d.encode()
 		if err != nil {
 			return err

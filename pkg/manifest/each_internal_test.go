@@ -139,14 +139,14 @@ func TestLoadWaitsForTheBudget(t *testing.T) {
 		if !d.Lazy() {
 			continue
 		}
-		if nodes+d.nodes > full {
+		if nodes+int(d.nodes) > full {
 			next = d
 			break
 		}
 		if err := s.Load(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
-		held, nodes = append(held, d), nodes+d.nodes
+		held, nodes = append(held, d), nodes+int(d.nodes)
 	}
 	if next == nil {
 		t.Fatalf("%d nodes of lazy documents in all, within the budget of %d: nothing to wait for", nodes, full)
@@ -375,7 +375,7 @@ func TestHandedTreesAreBounded(t *testing.T) {
 			defer mu.Unlock()
 			strm = s
 			held = append(held, d)
-			nodes += d.nodes
+			nodes += int(d.nodes)
 			most = max(most, nodes)
 			return nil
 		})

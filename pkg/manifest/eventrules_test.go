@@ -35,7 +35,7 @@ func TestIncompleteItemsRuleIsTheOnlyGuardOverTheBudget(t *testing.T) {
 	t.Run("the kubectl view does not run over the budget", func(t *testing.T) {
 		d := &Doc{Index: 1, raw: pad(list)}
 		b := budget{left: nodeBudget(len(d.raw))}
-		if _, err := d.needsTree(&b); err == nil || d.kubectlCheck {
+		if _, _, err := d.needsTree(&b); err == nil || d.kubectlCheck {
 			t.Fatalf("kubectlCheck %v, err %v: the case above does not test what it claims", d.kubectlCheck, err)
 		}
 	})

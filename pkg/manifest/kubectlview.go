@@ -68,7 +68,7 @@ func (d *Doc) ksealSecrets() []*Doc {
 	if d.Kind != KindOther {
 		out = append(out, d)
 	}
-	for _, it := range d.items {
+	for _, it := range d.itemDocs() {
 		if it.Kind != KindOther {
 			out = append(out, it)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"kseal.dev/kseal/pkg/manifest/internal/yamlevents"
 )
@@ -109,9 +110,10 @@ func normAPIVersion(av string) string {
 }
 
 // needsTree reads the document's events and says whether kseal must build
-// its node tree, charging the tree to b. Documents it refuses are errors,
+// its node tree, charging the tree to b, and gives the tree the events
+// composed, if they did (or nil: classify then parses the text). Documents it refuses are errors,
 // never skipped.
-func (d *Doc) needsTree(b *budget) (bool, error) {
+func (d *Doc) needsTree(b *budget) (*yaml.Node, bool, error) {
 	// The events also build the tree, where the document is one yaml.v3
 	// would give the same tree for (no comments, anchors or aliases; see
 	// yamlevents/compose.go), within the budget left: a document built
@@ -119,27 +121,30 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 	// together stays within the budget.
 	sum, tree, err := yamlevents.SummarizeTree(d.raw, min(b.left, MaxNodesPerDocument), mayWant)
 	if err != nil {
-		return false, d.invalidYAML(err)
+		return nil, false, d.invalidYAML(err)
 	}
-	d.root, d.header, d.nodes = sum.Root, sum.Header, sum.Nodes
+	d.root, d.nodes = sum.Root, int32(sum.Nodes)
+	if h := sum.Header; h != (yamlevents.Header{}) {
+		d.header = &h // a copy: the summary is not kept
+	}
 	if sum.Documents > 1 {
 		// "--- {kind: Secret}" starts a document on the separator's own
 		// line; kseal splits on bare separators only and would otherwise
 		// see the first one alone.
-		return false, d.errorf("", "holds %d YAML documents; put each after a line of its own that is just ---", sum.Documents)
+		return nil, false, d.errorf("", "holds %d YAML documents; put each after a line of its own that is just ---", sum.Documents)
 	}
 	if sum.Duplicate {
-		return false, d.errorf("", "apiVersion or kind appears twice")
+		return nil, false, d.errorf("", "apiVersion or kind appears twice")
 	}
 	if sum.Disguised || slices.ContainsFunc(sum.Items, func(h yamlevents.Header) bool { return h.Disguised }) {
 		// kubectl's decoder reads !!binary and aliases: "kind: !!binary
 		// U2VjcmV0" is a Secret to it, text to a reader.
-		return false, d.errorf("", "a key, apiVersion or kind is written with a tag or an alias; write them as plain strings")
+		return nil, false, d.errorf("", "a key, apiVersion or kind is written with a tag or an alias; write them as plain strings")
 	}
 	if (sum.ItemsKey || sum.Root == yamlevents.RootSequence) && sum.Aliases > 0 {
 		// kubectl resolves aliases: an alias item, or items given as an
 		// alias, is a list of objects kseal would not see.
-		return false, d.errorf("", "anchors and aliases are not supported in lists (items)")
+		return nil, false, d.errorf("", "anchors and aliases are not supported in lists (items)")
 	}
 	// A repeated key (kubectl keeps the last, kseal the first) needs no
 	// rule here: in a Secret, or a list holding one, checkStrict refuses
@@ -153,16 +158,16 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 		// Its items say nothing, so nothing here would parse the list: the
 		// kubectl view would not run over the node budget, and this rule
 		// is the only one that refuses it there.
-		return false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)
+		return nil, false, d.errorf("", "%d items without apiVersion or kind (kubectl would take them from the list's kind); write both on every item", sum.Incomplete)
 	}
 	// kubectl applies merge keys; kseal would take a document (or list
 	// item) whose merge key supplies kind: Secret for something else.
 	if sum.Merge {
-		return false, d.errorf("", "<<: merge keys at the top of a document are not supported")
+		return nil, false, d.errorf("", "<<: merge keys at the top of a document are not supported")
 	}
 	for i, h := range sum.Items {
 		if h.Merge {
-			return false, d.errorf(fmt.Sprintf("items[%d].<<", i), "merge keys at the top of a list item are not supported")
+			return nil, false, d.errorf(fmt.Sprintf("items[%d].<<", i), "merge keys at the top of a list item are not supported")
 		}
 	}
 	// Decoding it as kubectl does costs about what a tree costs; the
@@ -181,15 +186,15 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 		want = anyObject(sum.Items)
 	}
 	if !want {
-		return false, nil
+		return nil, false, nil
 	}
 	switch {
 	case sum.Nodes > MaxNodesPerDocument:
-		return false, d.errorf("", "%d YAML nodes, more than the %d kseal reads in one document", sum.Nodes, MaxNodesPerDocument)
+		return nil, false, d.errorf("", "%d YAML nodes, more than the %d kseal reads in one document", sum.Nodes, MaxNodesPerDocument)
 	case sum.Aliases > 0:
-		return false, d.errorf("", "anchors and aliases are not supported in Secrets and lists of them")
+		return nil, false, d.errorf("", "anchors and aliases are not supported in Secrets and lists of them")
 	case sum.Nodes > b.left:
-		return false, d.overBudget()
+		return nil, false, d.overBudget()
 	}
 	switch lazyable := b.each && sum.Root == yamlevents.RootMapping && !sum.HasItems; {
 	case lazyable && sum.Nodes <= eachLazyMax && b.emit != nil:
@@ -203,8 +208,7 @@ func (d *Doc) needsTree(b *budget) (bool, error) {
 			b.resident -= sum.Nodes + eachDocNodes
 		}
 	}
-	d.composed = tree
-	return true, nil
+	return tree, true, nil
 }
 
 // mayWant says whether a document whose root mapping has header h may be

@@ -13,13 +13,39 @@ import (
 // and checks them exactly like top-level documents. The list itself stays
 // KindOther; it is re-encoded when one of its items changed.
 
+// listed is what a list document, or an item of one, holds of the list.
+// A document of neither kind has none (Doc.lst is nil): most documents
+// are neither, and a stream holds up to MaxDocuments of them.
+type listed struct {
+	// An item: the list that holds it, and its 0-based place there.
+	parent *Doc
+	item   int
+	// A list that holds Secrets or sealed objects: those, as documents,
+	// the list's tree, and the sequence of its items.
+	items []*Doc
+	node  *yaml.RNode
+	seq   *yaml.Node
+}
+
+// isItem reports whether the document is an item of a list.
+func (d *Doc) isItem() bool { return d.lst != nil && d.lst.parent != nil }
+
+// itemDocs returns the Secrets and sealed objects of a list document, in
+// order, or nil.
+func (d *Doc) itemDocs() []*Doc {
+	if d.lst == nil {
+		return nil
+	}
+	return d.lst.items
+}
+
 // Item returns the 0-based position of the document in its list, or -1 for
 // a top-level document.
 func (d *Doc) Item() int {
-	if d.parent == nil {
+	if !d.isItem() {
 		return -1
 	}
-	return d.item
+	return d.lst.item
 }
 
 // listItems returns the sequence holding the objects of n when n is a list
@@ -50,6 +76,7 @@ func (d *Doc) expandList(n *yaml.RNode, seq *yaml.Node) error {
 		// kseal would seal one and leave the other in plaintext.
 		return d.errorf("items", "a %s with items is a list to kubectl; put the items in documents of their own", kindOf(n))
 	}
+	var items []*Doc
 	for i, c := range seq.Content {
 		if c.Kind == yaml.AliasNode {
 			return d.itemErr(i, c, errors.New("aliases are not supported in lists"))
@@ -68,22 +95,22 @@ func (d *Doc) expandList(n *yaml.RNode, seq *yaml.Node) error {
 		if k == KindOther {
 			continue
 		}
-		it := &Doc{Index: d.Index, Line: d.Line + c.Line - 1, Kind: k, node: in, parent: d, item: i, seq: d.seq}
+		it := &Doc{Index: d.Index, Line: d.Line + c.Line - 1, Kind: k, node: in, lst: &listed{parent: d, item: i}, wide: d.wide}
 		if err := checkMetadata(in); err != nil {
 			return &Error{Doc: d.Index, Item: i + 1, Err: err}
 		}
 		if err := it.checkTemplate(); err != nil {
 			return &Error{Doc: d.Index, Item: i + 1, Err: err}
 		}
-		d.items = append(d.items, it)
+		items = append(items, it)
 	}
-	if len(d.items) > 0 {
+	if len(items) > 0 {
 		// The list holds Secrets: kseal and kubectl must read all of it
 		// alike (a second items: key, a merge key, an alias).
 		if err := checkStrict(n.YNode(), ""); err != nil {
 			return &Error{Doc: d.Index, Err: err}
 		}
-		d.list, d.listSeq = n, seq
+		d.lst = &listed{items: items, node: n, seq: seq}
 	}
 	return nil
 }
@@ -97,9 +124,9 @@ func (d *Doc) itemErr(i int, c *yaml.Node, err error) error {
 // Secret), so the sequence entry is set again.
 func (d *Doc) listChanged() bool {
 	changed := false
-	for _, it := range d.items {
+	for _, it := range d.lst.items {
 		if it.changed {
-			d.listSeq.Content[it.item] = it.node.YNode()
+			d.lst.seq.Content[it.lst.item] = it.node.YNode()
 			changed = true
 		}
 	}

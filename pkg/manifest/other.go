@@ -17,7 +17,8 @@ func (d *Doc) TypeMeta() (apiVersion, kind string) {
 	if d.node != nil {
 		return d.node.GetApiVersion(), d.node.GetKind()
 	}
-	return d.header.APIVersion, d.header.Kind
+	h := d.head()
+	return h.APIVersion, h.Kind
 }
 
 // OtherTree returns the node tree of a document kseal passes through, for
@@ -30,7 +31,7 @@ func (d *Doc) OtherTree() *yaml.RNode {
 	if d.node != nil {
 		return d.node
 	}
-	if d.root != yamlevents.RootMapping || d.nodes > maxOtherNodes {
+	if d.root != yamlevents.RootMapping || int(d.nodes) > maxOtherNodes {
 		return nil
 	}
 	n, err := yaml.Parse(d.raw)
@@ -45,12 +46,21 @@ func (d *Doc) OtherTree() *yaml.RNode {
 // key at its top level holds a mapping. A Secret sops encrypted reads as a
 // plain Secret whose values are sops' ciphertexts.
 func (d *Doc) SopsEncrypted() bool {
-	if d.parent != nil {
-		return d.parent.SopsEncrypted()
+	if d.isItem() {
+		return d.lst.parent.SopsEncrypted()
 	}
 	if d.node != nil {
 		f := d.node.Field("sops")
 		return f != nil && f.Value.YNode().Kind == yaml.MappingNode
 	}
-	return d.header.Sops
+	return d.head().Sops
+}
+
+// head is what the event pass read of the document's top level, or the
+// zero Header.
+func (d *Doc) head() yamlevents.Header {
+	if d.header == nil {
+		return yamlevents.Header{}
+	}
+	return *d.header
 }

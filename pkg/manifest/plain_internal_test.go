@@ -74,7 +74,7 @@ func plainReadsAlike(t testing.TB, data []byte) (plain, caught int) {
 		return plain, caught
 	}
 	for _, d := range s.Docs {
-		if d.parent != nil {
+		if d.isItem() {
 			continue
 		}
 		sum, err := yamlevents.Summarize([]byte(d.raw))

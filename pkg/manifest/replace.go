@@ -12,7 +12,7 @@ func (d *Doc) Raw() string { return d.raw }
 // an importer turns a foreign object into the Secret it stands for and then
 // seals that. Documents inside lists cannot be replaced.
 func (d *Doc) ReplaceWithSecret(text string) error {
-	if d.parent != nil || len(d.items) > 0 {
+	if d.lst != nil {
 		return d.errorf("", "lists cannot be imported; put each object in a document of its own")
 	}
 	s, err := Parse([]byte(text))
@@ -23,7 +23,7 @@ func (d *Doc) ReplaceWithSecret(text string) error {
 		return d.Err(errors.New("replacement is not one plain Secret"))
 	}
 	n := s.Docs[0]
-	d.node, d.Kind, d.seq, d.items, d.list, d.listSeq = n.node, KindSecret, n.seq, nil, nil, nil
+	d.node, d.Kind, d.wide = n.node, KindSecret, n.wide
 	d.changed = true
 	return nil
 }

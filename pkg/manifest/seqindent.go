@@ -40,6 +40,15 @@ func seqIndentStyle(raw string) string {
 	}
 }
 
+// seqStyle is the sequence indent style the document is written in: that
+// of its original.
+func (d *Doc) seqStyle() string {
+	if d.wide {
+		return string(yaml.WideSequenceStyle)
+	}
+	return string(yaml.CompactSequenceStyle)
+}
+
 // keyLineBefore is kyaml's keyLineBeforeSeqElem for the line of raw
 // that starts at start: the closest line before it whose text, trimmed of
 // spaces, does not start with "#", up to its first "#"; or "".

@@ -63,44 +63,45 @@ type Doc struct {
 	Line  int // 1-based line where the document starts
 	Kind  Kind
 
-	sep     string // separator text before the document, verbatim
-	raw     string // original text
-	node    *yaml.RNode
-	changed bool
-	seq     string // sequence indent style of the original
+	sep  string // separator text before the document, verbatim
+	raw  string // original text
+	node *yaml.RNode
 
+	// The flags are together, not each beside what it tells of: a stream
+	// holds up to MaxDocuments documents, and apart they took 24 bytes of
+	// padding each (see TestDocIsSmall).
+	changed bool
+	// wide: the original's sequences are indented wide, not compact
+	// (seqIndentStyle), and are written back so.
+	wide bool
+	// kubectlCheck: the document is small enough (within the node budget)
+	// to be decoded once more the way kubectl reads it.
+	kubectlCheck bool
 	// Worked on one at a time (each.go): a lazy document's tree was let
 	// go after parsing and is built again by Load (loaded); a settled one
-	// is its new text. Either keeps the name of its object.
-	lazy    bool
-	loaded  bool
-	settled bool
-	out     string
-	object  string
+	// is its new text, out. Either keeps the name of its object.
+	lazy, loaded, settled bool
 	// handed: ParseEachTo handed the document, its tree built, to its
 	// caller as soon as it was read (emit); handable: it may be, once its
 	// kind is known.
 	handed, handable bool
 	holds            bool // handed, its nodes taken from Stream.handing
-
-	// Lists (list.go): a list document holds its Secrets as items; each
-	// item is a document whose parent is the list.
-	parent *Doc
-	item   int
-	items  []*Doc
-	// kubectlCheck: the document is small enough (within the node budget)
-	// to be decoded once more the way kubectl reads it.
-	kubectlCheck bool
-	list         *yaml.RNode
-	listSeq      *yaml.Node
-	// From the event pass: the top level's kind, apiVersion and kind, and
-	// the node count, so that documents kseal passes through can be looked
-	// into without parsing every one of them (other.go).
+	// From the event pass: the top level's kind and the node count (at
+	// most MaxNodesPerDocument), beside the flags for the same reason.
 	root   yamlevents.RootKind
-	header yamlevents.Header
-	nodes  int
-	// composed is the tree the event pass built, until classify takes it.
-	composed *yaml.Node
+	nodes  int32
+	out    string
+	object string
+
+	// lst is what a list, or an item of one, holds of the list (list.go);
+	// nil for any other document.
+	lst *listed
+	// From the event pass: the top level's apiVersion and kind, so that
+	// with root and nodes documents kseal passes through can be looked
+	// into without parsing every one of them (other.go); nil when it
+	// has neither (nor any of Header's flags), as a hostile stream's
+	// hundred thousand documents may not.
+	header *yamlevents.Header
 }
 
 // Stream is a parsed multi-document YAML stream.
@@ -232,7 +233,7 @@ func parse(text string, b *budget) (s *Stream, err error) {
 			s.letGo(d)
 		}
 		s.Docs = append(s.Docs, d)
-		s.Docs = append(s.Docs, d.items...)
+		s.Docs = append(s.Docs, d.itemDocs()...)
 		if len(s.Docs) > MaxDocuments {
 			return nil, fmt.Errorf("more than %d documents and list items", MaxDocuments)
 		}
@@ -296,15 +297,16 @@ func splitDocuments(text string) iter.Seq[docText] {
 
 // classify parses the document enough to tell its kind.
 func (d *Doc) classify(b *budget) error {
-	if need, err := d.needsTree(b); !need || err != nil {
+	composed, need, err := d.needsTree(b)
+	if !need || err != nil {
 		return err
 	}
-	n, err := d.tree()
+	n, err := d.tree(composed)
 	if err != nil {
 		return d.invalidYAML(err)
 	}
 	if seq := listItems(n); seq != nil {
-		d.seq = seqIndentStyle(d.raw)
+		d.wide = seqIndentStyle(d.raw) == string(yaml.WideSequenceStyle)
 		return d.expandList(n, seq)
 	}
 	if n.YNode().Kind != yaml.MappingNode {
@@ -327,17 +329,16 @@ func (d *Doc) classify(b *budget) error {
 		if err := d.checkTemplate(); err != nil {
 			return d.wrap("", err)
 		}
-		d.seq = seqIndentStyle(d.raw)
+		d.wide = seqIndentStyle(d.raw) == string(yaml.WideSequenceStyle)
 	}
 	return nil
 }
 
-// tree is the document's node tree: the one its events built, or else
+// tree is the document's node tree: the one its events composed, or else
 // yaml.v3's decoding of its text, which is the same tree.
-func (d *Doc) tree() (*yaml.RNode, error) {
-	if n := d.composed; n != nil {
-		d.composed = nil
-		return yaml.NewRNode(n), nil
+func (d *Doc) tree(composed *yaml.Node) (*yaml.RNode, error) {
+	if composed != nil {
+		return yaml.NewRNode(composed), nil
 	}
 	return yaml.Parse(d.raw)
 }
@@ -411,11 +412,11 @@ func (s *Stream) Bytes() ([]byte, error) {
 		size += len(p)
 	}
 	for _, d := range s.Docs {
-		if d.parent != nil {
+		if d.isItem() {
 			continue // written with its list
 		}
 		add(d.sep)
-		if d.list != nil && d.listChanged() {
+		if d.lst != nil && d.listChanged() {
 			d.changed = true
 		}
 		if !d.changed {
@@ -443,8 +444,8 @@ func (d *Doc) encode() (string, error) {
 		return d.out, nil
 	}
 	n := d.node
-	if d.list != nil {
-		n = d.list
+	if d.lst != nil {
+		n = d.lst.node
 	}
 	if isJSON(d.raw) {
 		// JSON in, JSON out: jq must still read a rewritten file.
@@ -454,7 +455,7 @@ func (d *Doc) encode() (string, error) {
 		}
 		return string(b), nil
 	}
-	text, err := encodeYAML(n.Document(), d.seq, true)
+	text, err := encodeYAML(n.Document(), d.seqStyle(), true)
 	if err != nil {
 		return "", d.errorf("", "encoding: %v", err)
 	}
@@ -558,8 +559,8 @@ func (d *Doc) wrap(field string, err error) error {
 		return nil
 	}
 	e := &Error{Doc: d.Index, Kind: d.Kind, Object: d.Object(), Field: field, Err: err}
-	if d.parent != nil {
-		e.Item = d.item + 1
+	if d.isItem() {
+		e.Item = d.lst.item + 1
 	}
 	return e
 }
@@ -570,7 +571,7 @@ func (d *Doc) Rewritten() bool {
 	if !d.changed {
 		return false
 	}
-	if d.parent != nil {
+	if d.isItem() {
 		return true
 	}
 	text, err := d.encode()

@@ -126,7 +126,7 @@ func TestWhatKubectlReadsAsASecretIsSeen(t *testing.T) {
 				t.Fatalf("refused (%v); want it seen as a Secret", err)
 			}
 			for _, d := range s.Docs {
-				for _, it := range append([]*Doc{d}, d.items...) {
+				for _, it := range append([]*Doc{d}, d.itemDocs()...) {
 					if it.Kind == KindSecret {
 						return
 					}

@@ -5,7 +5,7 @@ package manifest
 // document, concatenated, is the input again. A list item has no text of
 // its own ("").
 func (d *Doc) Text() string {
-	if d.parent != nil {
+	if d.isItem() {
 		return ""
 	}
 	return d.sep + d.raw

@@ -47,7 +47,7 @@ type Summary struct {
 }
 
 // RootKind is the kind of the first document's root node.
-type RootKind int
+type RootKind uint8
 
 // Root node kinds.
 const (
