@@ -89,6 +89,8 @@ bench-repo: tools
 # Peak RSS of decrypt and policy check on hostile YAML against 16 x size + 64 MiB.
 bench-parse:
 	bash bench/parse-memory.sh
+	bash bench/parse-memory.sh 1048576
+	bash bench/parse-memory.sh 409600
 
 bench-unseal: tools
 	@eval "$$(bash $(TOOLS) env)" && bash bench/unseal.sh

@@ -34,8 +34,12 @@ func main() {
 		"docs.yaml": strings.Repeat("---\n"+secretHead+"data: {a: YQ==}\n", n/80),
 		// a List of many tiny Secrets
 		"list.yaml": "apiVersion: v1\nkind: List\nitems:\n" + strings.Repeat("- apiVersion: v1\n  kind: Secret\n  metadata: {name: a, namespace: b}\n  data: {a: YQ==}\n", n/75),
-		// separators only
+		// separators only: as many empty documents as kseal reads
 		"separators.yaml": strings.Repeat("---\n", n/4),
+		// the least a document can be, for one kseal passes through, and
+		// for one it decodes again as kubectl does (a flow sequence)
+		"scalar-docs.yaml": strings.Repeat("x\n---\n", n/6),
+		"flow-docs.yaml":   strings.Repeat("[]\n---\n", n/7),
 		// newlines only
 		"newlines.yaml": strings.Repeat("\n", n),
 		// block mappings of empty values: three bytes per node
