@@ -444,7 +444,7 @@ func (d *Doc) encode() (string, error) {
 		return d.out, nil
 	}
 	n := d.node
-	if d.lst != nil {
+	if d.lst != nil && d.lst.node != nil { // a list, not an item of one
 		n = d.lst.node
 	}
 	if isJSON(d.raw) {
