@@ -1,13 +1,15 @@
 // Package yamlevents is the YAML scanner, parser and tag resolver of
 // go.yaml.in/yaml/v3 v3.0.5 (itself a port of libyaml; see LICENSE and
 // NOTICE), unchanged but for the emitter, which is left out, and this
-// file, plain.go and compose.go (upstream_test.go checks that against the
-// version go.mod links). It reads the event stream, so that kseal can
+// file, plain.go, compose.go and fast.go (upstream_test.go checks that
+// against the version go.mod links). It reads the event stream, so that kseal can
 // learn what a document is — its kind, how many nodes it holds, whether
 // it is a list of objects, whether YAML 1.1 reads it as 1.2 does — in
 // memory bounded by its nesting depth, before deciding to build its node
 // tree; and, for a document kseal may want, builds that tree from the
 // same events (compose.go) as yaml.v3's decoder would, within a node cap.
+// A document in the narrow form kseal writes has its events from a reader
+// of that form alone (fast.go), which gives the parser's events for it.
 package yamlevents
 
 import (
@@ -98,21 +100,30 @@ type frame struct {
 func Summarize(data []byte) (*Summary, error) { return summarize(data, nil) }
 
 // summarize is Summarize, passing every event to c when it is not nil.
+// A document of the form fastEvents reads has its events from there; any
+// other, from the parser.
 func summarize(data []byte, c *composer) (sum *Summary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			sum, err = nil, &Error{Msg: fmt.Sprintf("parser failed: %v", r)}
 		}
 	}()
-	var p yaml_parser_t
-	m := newParser(&p)
-	yaml_parser_set_input_string(&p, data)
-	defer freeParser(&p, m)
 	sum = &Summary{}
 	if !plainBytes(data) {
 		sum.notPlain("a byte other than printable ASCII and line breaks")
 	}
 	var stack []*frame
+	if r, ok := fastEvents(data); ok {
+		defer r.free()
+		for i := range r.evs {
+			sum.event(&r.evs[i], c, &stack)
+		}
+		return sum, nil
+	}
+	var p yaml_parser_t
+	m := newParser(&p)
+	yaml_parser_set_input_string(&p, data)
+	defer freeParser(&p, m)
 	var ev yaml_event_t
 	for {
 		// The parser can set its error and still return true with no
@@ -133,49 +144,12 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 			}
 			return nil, &Error{Line: line + 1, Msg: msg}
 		}
-		if c != nil {
-			c.event(&ev)
-		}
-		typ := ev.typ
-		if typ == yaml_STREAM_END_EVENT {
-			yaml_event_delete(&ev)
+		end := ev.typ == yaml_STREAM_END_EVENT
+		sum.event(&ev, c, &stack)
+		yaml_event_delete(&ev)
+		if end {
 			return sum, nil
 		}
-		switch typ {
-		case yaml_DOCUMENT_START_EVENT:
-			sum.Documents++
-			if ev.version_directive != nil || len(ev.tag_directives) > 0 {
-				sum.notPlain("a directive")
-			}
-		case yaml_SCALAR_EVENT, yaml_ALIAS_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
-			sum.Nodes++
-			if typ == yaml_ALIAS_EVENT || len(ev.anchor) > 0 {
-				sum.Aliases++
-			}
-			var parent *frame
-			if len(stack) > 0 {
-				parent = stack[len(stack)-1]
-			}
-			isKey := parent != nil && parent.mapping && parent.expectKey
-			child := sum.node(stack, typ, ev.value, ev.tag)
-			sum.plainNode(parent, isKey, &ev, child)
-			if child != nil {
-				stack = append(stack, child)
-			}
-		case yaml_SEQUENCE_END_EVENT, yaml_MAPPING_END_EVENT:
-			done := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if done.role == roleItem {
-				sum.itemDone()
-			}
-			if len(stack) > 0 && !done.isKey {
-				sum.valueDone(stack[len(stack)-1])
-			}
-		}
-		if c != nil {
-			c.header(sum)
-		}
-		yaml_event_delete(&ev)
 		// Comments do not matter here; drop the ones the parser has
 		// consumed (the scanner keeps one or two ahead), or a file of
 		// comments would grow the queue without bound.
@@ -184,6 +158,51 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 			clear(p.comments[n:])
 			p.comments, p.comments_head = p.comments[:n], 0
 		}
+	}
+}
+
+// event takes the next event of the stream: c (when not nil) builds the
+// tree from it, s counts it, stack holds the collections open.
+func (s *Summary) event(ev *yaml_event_t, c *composer, stack *[]*frame) {
+	if c != nil {
+		c.event(ev)
+	}
+	switch typ := ev.typ; typ {
+	case yaml_STREAM_END_EVENT:
+		return
+	case yaml_DOCUMENT_START_EVENT:
+		s.Documents++
+		if ev.version_directive != nil || len(ev.tag_directives) > 0 {
+			s.notPlain("a directive")
+		}
+	case yaml_SCALAR_EVENT, yaml_ALIAS_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
+		s.Nodes++
+		if typ == yaml_ALIAS_EVENT || len(ev.anchor) > 0 {
+			s.Aliases++
+		}
+		var parent *frame
+		if len(*stack) > 0 {
+			parent = (*stack)[len(*stack)-1]
+		}
+		isKey := parent != nil && parent.mapping && parent.expectKey
+		child := s.node(*stack, typ, ev.value, ev.tag)
+		s.plainNode(parent, isKey, ev, child)
+		if child != nil {
+			*stack = append(*stack, child)
+		}
+	case yaml_SEQUENCE_END_EVENT, yaml_MAPPING_END_EVENT:
+		st := *stack
+		done := st[len(st)-1]
+		*stack = st[:len(st)-1]
+		if done.role == roleItem {
+			s.itemDone()
+		}
+		if len(*stack) > 0 && !done.isKey {
+			s.valueDone((*stack)[len(*stack)-1])
+		}
+	}
+	if c != nil {
+		c.header(s)
 	}
 }
 
