@@ -24,8 +24,9 @@ import (
 //	indent   := " "*              the columns of a block collection
 //	entry    := "- " item | pair
 //	item     := pair | word
-//	pair     := word ":" | word ": " word
+//	pair     := word ":" | word ": " value
 //	word     := [A-Za-z0-9+/_] [A-Za-z0-9+/=._-]*
+//	value    := word, or a word with colons inside: not ending in one
 //
 // The first line is a pair at column 0: the root is a mapping. A pair
 // without its value ("word:") opens a mapping (a pair indented deeper on
@@ -142,6 +143,23 @@ func (r *fastReader) pop(m yaml_mark_t) {
 	r.emit(typ, m, m)
 }
 
+// value is the length of the value at the start of b (a word that may
+// hold colons, as a URL does, but not end in one: a colon before the
+// line's end would make it a key), or 0.
+func value(b []byte) int {
+	if len(b) == 0 || !fastFirst[b[0]] {
+		return 0
+	}
+	n := 1
+	for n < len(b) && (fastByte[b[n]] || b[n] == ':') {
+		n++
+	}
+	if b[n-1] == ':' {
+		return 0
+	}
+	return n
+}
+
 // word is the length of the word at the start of b, or 0.
 func word(b []byte) int {
 	if len(b) == 0 || !fastFirst[b[0]] {
@@ -244,7 +262,7 @@ func (r *fastReader) read() bool {
 		case v == len(l):
 			r.stack[r.depth-1].open = true
 		case l[v] == ' ':
-			m := word(l[v+1:])
+			m := value(l[v+1:])
 			if m == 0 || v+1+m != len(l) {
 				return false
 			}

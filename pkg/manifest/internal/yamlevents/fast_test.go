@@ -112,6 +112,7 @@ func TestFastEventsAreTheParsers(t *testing.T) {
 		"a:\n - b\n",
 		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n  namespace: y\ndata:\n  k: dmFsdWU=\n  k.2_3-x: +/9=\n",
 		"a: 1\nb: 0x10\nc: true\nd: null\ne: 1.5\nf: yes\ng: _\n",
+		"url: postgres://db1.example:5432/app\nb: 1:20\nc: a::b\nd: x:y:z\n",
 		deep(fastMaxDepth),
 	} {
 		if !checkFast(t, []byte(text)) {
@@ -124,7 +125,7 @@ func TestFastEventsAreTheParsers(t *testing.T) {
 		"a:\n", "a:\nb: c\n", "a: b c\n", "a:  b\n", "a: b \n", "a: &x b\n", "a: *x\n", "a: !!str b\n",
 		"a: [b]\n", "a: {b: c}\n", "a: |\n  b\n", "- a\n", " a: b\n", "a: b\n c: d\n", "a:\n  - b\n  c: d\n",
 		"a: b\n---\nc: d\n", "a: b\n...\n", "---\na: b\n", "a: b\r\n", "a:\tb\n", "a: -b\n", "-a: b\n",
-		"a: .b\n", "a: b:c\n", "a: b\nc:\n-\n", "a: b\nc:\n- - d\n", "<<: a\n", "a: é\n", "? a\n: b\n",
+		"a: .b\n", "a: b:\n", "a: b: c\n", "a:b: c\n", "- a:b\n", "a:\n- b:c\n", "a: b\nc:\n-\n", "a: b\nc:\n- - d\n", "<<: a\n", "a: é\n", "? a\n: b\n",
 		"a:\n    b: c\n  d: e\n", deep(fastMaxDepth + 1),
 	} {
 		if r, ok := fastEvents([]byte(text)); ok {
@@ -164,6 +165,7 @@ func FuzzFastEvents(f *testing.F) {
 // deeper, entries that are words or mappings.
 func formDoc(r *rand.Rand, b *strings.Builder, indent, depth int) {
 	words := []string{"a", "kind", "v1", "kseal.dev/v1alpha1", "2", "0x1F", "true", "null", "1.5", "+/9=", "dmFsdWU=", "k.2_3-x", "_", "yes", "x-y", "A1"}
+	values := append([]string{"postgres://db1.example:5432/app", "1:20", "a::b"}, words...)
 	keys := 1 + r.IntN(4)
 	for k := range keys {
 		pad := strings.Repeat(" ", indent)
@@ -173,7 +175,7 @@ func formDoc(r *rand.Rand, b *strings.Builder, indent, depth int) {
 		key := words[r.IntN(len(words))]
 		switch c := r.IntN(5); {
 		case depth == 0 || c < 2:
-			fmt.Fprintf(b, "%s%s: %s\n", pad, key, words[r.IntN(len(words))])
+			fmt.Fprintf(b, "%s%s: %s\n", pad, key, values[r.IntN(len(values))])
 		case c == 2:
 			fmt.Fprintf(b, "%s%s:\n", pad, key)
 			formDoc(r, b, indent+1+r.IntN(3), depth-1)
