@@ -87,18 +87,18 @@ func fastEvents(data []byte) (r *fastReader, ok bool) {
 	return r, true
 }
 
-// fastKeptEvents: a Secret has some 60 events; the memory of a hostile
-// document's is not kept.
-const fastKeptEvents = 1024
+// fastMaxEvents bounds the events fastEvents holds at once (a sealed
+// object has some 60 to 100): it gives all of a document's before any is
+// read, where the parser gives one at a time, so a larger document (a
+// Secret of more than about 500 keys, or a hostile one of a million
+// lines) is read by the parser. Each event is some 250 bytes.
+const fastMaxEvents = 1024
 
 // free lets go of the document and keeps the memory of its events for
 // the next one: cleared, for their values are the document's bytes.
 func (r *fastReader) free() {
 	clear(r.evs[:cap(r.evs)])
 	r.data, r.evs = nil, r.evs[:0]
-	if cap(r.evs) > fastKeptEvents {
-		r.evs = nil
-	}
 	fastReaders.Put(r)
 }
 
@@ -160,6 +160,19 @@ func value(b []byte) int {
 	return n
 }
 
+// fastMaxKey is the longest key the scanner reads: it takes a key only
+// when its ':' is at most 1024 characters from where the key starts
+// (yaml_simple_key_is_valid), and fails on a longer one.
+const fastMaxKey = 1024
+
+// key is word for a key: of at most fastMaxKey bytes, or 0.
+func key(b []byte) int {
+	if n := word(b); n <= fastMaxKey {
+		return n
+	}
+	return 0
+}
+
 // word is the length of the word at the start of b, or 0.
 func word(b []byte) int {
 	if len(b) == 0 || !fastFirst[b[0]] {
@@ -179,6 +192,9 @@ func (r *fastReader) read() bool {
 	data := r.data
 	line := 0
 	for pos := 0; pos < len(data); line++ {
+		if len(r.evs) > fastMaxEvents {
+			return false // a line adds at most fastMaxDepth+4
+		}
 		end := pos + bytes.IndexByte(data[pos:], '\n')
 		l := data[pos:end]
 		indent := 0
@@ -252,7 +268,7 @@ func (r *fastReader) read() bool {
 			}
 		}
 		// A pair at col.
-		n := word(l[col:])
+		n := key(l[col:])
 		if n == 0 || col+n == len(l) || l[col+n] != ':' {
 			return false
 		}

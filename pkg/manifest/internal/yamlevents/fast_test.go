@@ -114,6 +114,9 @@ func TestFastEventsAreTheParsers(t *testing.T) {
 		"a: 1\nb: 0x10\nc: true\nd: null\ne: 1.5\nf: yes\ng: _\n",
 		"url: postgres://db1.example:5432/app\nb: 1:20\nc: a::b\nd: x:y:z\n",
 		deep(fastMaxDepth),
+		strings.Repeat("k", fastMaxKey) + ": v\n",
+		"a:\n- " + strings.Repeat("k", fastMaxKey) + ": v\n",
+		"a:\n" + strings.Repeat("- b\n", fastMaxEvents-10),
 	} {
 		if !checkFast(t, []byte(text)) {
 			t.Errorf("%q: fastEvents declines it, want it read", text)
@@ -127,6 +130,10 @@ func TestFastEventsAreTheParsers(t *testing.T) {
 		"a: b\n---\nc: d\n", "a: b\n...\n", "---\na: b\n", "a: b\r\n", "a:\tb\n", "a: -b\n", "-a: b\n",
 		"a: .b\n", "a: b:\n", "a: b: c\n", "a:b: c\n", "- a:b\n", "a:\n- b:c\n", "a: b\nc:\n-\n", "a: b\nc:\n- - d\n", "<<: a\n", "a: é\n", "? a\n: b\n",
 		"a:\n    b: c\n  d: e\n", deep(fastMaxDepth + 1),
+		// the scanner refuses a key longer than 1024 characters
+		strings.Repeat("k", fastMaxKey+1) + ": v\n", "a:\n- " + strings.Repeat("k", fastMaxKey+1) + ": v\n",
+		// more events than fastEvents holds: the parser's, one at a time
+		"a:\n" + strings.Repeat("- b\n", fastMaxEvents), "a:\n" + strings.Repeat("  b: c\n", fastMaxEvents/2),
 	} {
 		if r, ok := fastEvents([]byte(text)); ok {
 			t.Errorf("%q: fastEvents reads it (%d events), want it declined", text, len(r.evs))
@@ -230,21 +237,16 @@ func TestFastEventsOnRandomForms(t *testing.T) {
 }
 
 // TestFreedFastReaderKeepsNoValues: a reader handed back keeps none of the
-// document (plaintext, when sealing) in its events, and not the memory of
-// a hostile document's many.
+// document (plaintext, when sealing) in its events.
 func TestFreedFastReaderKeepsNoValues(t *testing.T) {
-	for _, text := range []string{sealedDoc, "a:\n" + strings.Repeat("- b\n", 2000)} {
+	for _, text := range []string{sealedDoc, "a:\n" + strings.Repeat("- b\n", fastMaxEvents-10)} {
 		r, ok := fastEvents([]byte(text))
 		if !ok {
 			t.Fatalf("%q: declined", text)
 		}
 		evs := r.evs
 		r.free()
-		if cap(evs) > fastKeptEvents {
-			if r.evs != nil {
-				t.Errorf("the memory of %d events is kept", cap(evs))
-			}
-		} else if cap(r.evs) == 0 {
+		if cap(r.evs) == 0 {
 			t.Errorf("no events' memory kept")
 		}
 		for i, ev := range evs[:cap(evs)] {
@@ -252,5 +254,25 @@ func TestFreedFastReaderKeepsNoValues(t *testing.T) {
 				t.Fatalf("event %d still holds %q", i, ev.value)
 			}
 		}
+	}
+}
+
+// TestFastEventsHoldFew: however long a document of the form, fastEvents
+// holds at most fastMaxEvents and some events at once (a hostile one of a
+// million lines took 1 GB when it held them all), and declines it.
+func TestFastEventsHoldFew(t *testing.T) {
+	for _, line := range []string{"- a\n", "  a: b\n", "- a: b\n"} {
+		text := []byte("x:\n" + strings.Repeat(line, 100000))
+		if r, ok := fastEvents(text); ok {
+			t.Errorf("%q × 100,000: read, %d events", line, len(r.evs))
+			r.free()
+		}
+		r := fastReaders.Get().(*fastReader)
+		r.data, r.evs, r.depth = text, r.evs[:0], 0
+		r.read()
+		if n := len(r.evs); n > fastMaxEvents+fastMaxDepth+4 {
+			t.Errorf("%q × 100,000: %d events held, want at most %d", line, n, fastMaxEvents+fastMaxDepth+4)
+		}
+		r.free()
 	}
 }
