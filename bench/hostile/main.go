@@ -54,6 +54,10 @@ func main() {
 		"items.yaml":   "kind: FooList\nitems: [" + strings.Repeat("a,", n/2) + "a]\n",
 		// block sequence lines
 		"block-seq.yaml": strings.Repeat("- a\n", n/4),
+		// one document of the narrow form kseal writes, which its own
+		// reader takes (yamlevents/fast.go) up to a bound
+		"form-seq.yaml": "apiVersion: v1\nkind: ConfigMap\nx:\n" + strings.Repeat("- a\n", n/4),
+		"form-map.yaml": "apiVersion: v1\nkind: ConfigMap\nx:\n" + strings.Repeat("  a: b\n", n/7),
 	}
 	for name, text := range inputs {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
