@@ -26,19 +26,20 @@ var yaml11Words = map[string]bool{
 
 // plainWord reports whether s is certainly read as that very string by
 // YAML 1.1 and 1.2 alike, written plain: a letter, then letters, digits,
-// '-' and '.', and not one of yaml11Words in any casing. A plain scalar
+// '-', '.' and '/', and not one of yaml11Words in any casing. A plain scalar
 // starting with a letter resolves to something other than a string only
 // as one of those words (go-yaml v2's resolve: a letter is no hint of a
 // number or timestamp), and none of these characters is YAML syntax in
 // that position. false means "ask the parser", not "not a string".
-// Kinds ("Secret") and most names take this path.
+// Kinds ("Secret"), apiVersions ("kseal.dev/v1alpha1", set on every
+// object sealed) and most names take this path.
 func plainWord(s string) bool {
 	if s == "" || !letter(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		if !letter(c) && (c < '0' || c > '9') && c != '-' && c != '.' {
+		if !letter(c) && (c < '0' || c > '9') && c != '-' && c != '.' && c != '/' {
 			return false
 		}
 	}

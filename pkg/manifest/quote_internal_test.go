@@ -13,7 +13,7 @@ import (
 var plainWordCases = []string{
 	"y", "yes", "n", "no", "on", "off", "true", "false", "null",
 	"Y", "Yes", "YES", "On", "OFF", "True", "NULL", "~", "yEs", "FALSE", "False", "Off", "No", "N", "Null",
-	"Secret", "SealedSecret", "Opaque", "DB", "S1", "A-B.C",
+	"Secret", "SealedSecret", "Opaque", "DB", "S1", "A-B.C", "kseal.dev/v1alpha1", "a/b", "y/", "n//", "a/:b",
 	"db", "prod", "s1", "s1000", "a-b", "a.b", "db.example", "app-1.2",
 	"e1", "e10", "inf", "nan", "x0", "o", "t", "f", "ok", "yess", "nope",
 	"1", "10", "0x10", "0o7", "1e3", "1_000", "1:20", "2001-12-14", ".inf", ".nan",
@@ -35,7 +35,7 @@ func TestPlainWordNeverSettlesANonString(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"db", "s1", "a-b.c", "bench", "Secret", "Opaque"} {
+	for _, s := range []string{"db", "s1", "a-b.c", "bench", "Secret", "Opaque", "kseal.dev/v1alpha1", "apps/v1"} {
 		if !plainWord(s) {
 			t.Errorf("plainWord(%q) is false: names should take the fast path", s)
 		}
