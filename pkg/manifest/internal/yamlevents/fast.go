@@ -96,8 +96,11 @@ const fastMaxEvents = 1024
 
 // free lets go of the document and keeps the memory of its events for
 // the next one: cleared, for their values are the document's bytes.
+// Every event written since the last free is within len (beyond it,
+// earlier frees cleared), so a large document's memory, once grown, does
+// not make every later free clear all of it.
 func (r *fastReader) free() {
-	clear(r.evs[:cap(r.evs)])
+	clear(r.evs)
 	r.data, r.evs = nil, r.evs[:0]
 	fastReaders.Put(r)
 }
