@@ -305,8 +305,9 @@ func (d *Doc) classify(b *budget) error {
 	if err != nil {
 		return d.invalidYAML(err)
 	}
+	// How it is written back, should it change (a list's items take it).
+	d.wide = seqIndentStyle(d.raw) == string(yaml.WideSequenceStyle)
 	if seq := listItems(n); seq != nil {
-		d.wide = seqIndentStyle(d.raw) == string(yaml.WideSequenceStyle)
 		return d.expandList(n, seq)
 	}
 	if n.YNode().Kind != yaml.MappingNode {
@@ -329,7 +330,6 @@ func (d *Doc) classify(b *budget) error {
 		if err := d.checkTemplate(); err != nil {
 			return d.wrap("", err)
 		}
-		d.wide = seqIndentStyle(d.raw) == string(yaml.WideSequenceStyle)
 	}
 	return nil
 }
