@@ -109,16 +109,18 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 		}
 	}()
 	sum = &Summary{}
-	if !plainBytes(data) {
-		sum.notPlain("a byte other than printable ASCII and line breaks")
-	}
 	var stack []*frame
+	// The form fastEvents reads is printable ASCII and line breaks only:
+	// plainBytes need not read it again.
 	if r, ok := fastEvents(data); ok {
 		defer r.free()
 		for i := range r.evs {
 			sum.event(&r.evs[i], c, &stack)
 		}
 		return sum, nil
+	}
+	if !plainBytes(data) {
+		sum.notPlain("a byte other than printable ASCII and line breaks")
 	}
 	var p yaml_parser_t
 	m := newParser(&p)

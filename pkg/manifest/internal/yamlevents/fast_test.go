@@ -63,6 +63,9 @@ func checkFast(t *testing.T, data []byte) bool {
 		return false
 	}
 	defer r.free()
+	if !plainBytes(data) { // summarize does not ask plainBytes of the form
+		t.Fatalf("%q: fastEvents read it, but it is not plain bytes", data)
+	}
 	want, err := parserEvents(data)
 	if err != nil {
 		t.Fatalf("%q: fastEvents read it, the parser fails: %v", data, err)
