@@ -37,6 +37,15 @@ type composer struct {
 	// allocation of the right size, rather than as appends grow it.
 	pending []*yamlv3.Node
 	starts  []int
+	// For a document whose events are all known before the first is
+	// read (fastEvents'), known is how many nodes it has; once keep has
+	// taken its header, the nodes still to build come from one slab of
+	// exactly that many, and their Content from another (slabs), rather
+	// than one allocation each: every node of the slab is one the tree
+	// holds, so the budget, which charges nodes, charges all of it.
+	known int
+	slab  []yamlv3.Node
+	kids  []*yamlv3.Node
 }
 
 // failf is what upstream's resolve calls for a value that cannot have the
@@ -98,6 +107,22 @@ func SummarizeTree(text string, maxNodes int, keep func(Header) bool) (*Summary,
 
 func (c *composer) stop() {
 	c.off, c.doc, c.stack, c.pending, c.starts = true, nil, nil, nil, nil
+	c.slab, c.kids = nil, nil
+}
+
+// slabs makes the slabs of the nodes left to build of a document of
+// known nodes, once keep has taken it (or there is no keep): one not
+// wanted is given up early and builds nothing more.
+func (c *composer) slabs() {
+	if c.known == 0 || c.slab != nil || (c.keep != nil && !c.checked) {
+		return
+	}
+	left := min(c.known, c.max+1) - c.nodes
+	if left <= 1 {
+		return
+	}
+	c.slab = make([]yamlv3.Node, left)
+	c.kids = make([]*yamlv3.Node, left)
 }
 
 // event takes the parser's next event.
@@ -197,6 +222,7 @@ const unknownMax = 4096
 // node is upstream's parser.node without comments, which composer never
 // has.
 func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, value string) *yamlv3.Node {
+	c.slabs()
 	var style yamlv3.Style
 	if tag != "" && tag != "!" {
 		tag = shortTag(tag)
@@ -206,10 +232,16 @@ func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, val
 	} else if kind == yamlv3.ScalarNode {
 		tag = resolveTag(value)
 	}
-	// One allocation per node, not slabs of them: the node budget
-	// (limits.go) charges nodes, and a slab's unused nodes would be
-	// memory it does not charge.
-	return &yamlv3.Node{
+	// One allocation per node, unless the slab holds the document's
+	// nodes left (slabs): the node budget (limits.go) charges nodes, and
+	// a slab's unused nodes would be memory it does not charge.
+	var n *yamlv3.Node
+	if len(c.slab) > 0 {
+		n, c.slab = &c.slab[0], c.slab[1:]
+	} else {
+		n = new(yamlv3.Node)
+	}
+	*n = yamlv3.Node{
 		Kind:   kind,
 		Tag:    tag,
 		Value:  value,
@@ -217,6 +249,7 @@ func (c *composer) node(ev *yaml_event_t, kind yamlv3.Kind, defaultTag, tag, val
 		Line:   ev.start_mark.line + 1,
 		Column: ev.start_mark.column + 1,
 	}
+	return n
 }
 
 // value is the scalar's value: where it is the very bytes of the document
@@ -261,7 +294,14 @@ func (c *composer) open(n *yamlv3.Node) {
 func (c *composer) close() {
 	n, start := c.stack[len(c.stack)-1], c.starts[len(c.starts)-1]
 	if kids := c.pending[start:]; len(kids) > 0 {
-		n.Content = append(make([]*yamlv3.Node, 0, len(kids)), kids...)
+		if k := len(kids); k <= len(c.kids) {
+			// Capped: an append to one node's Content must not write
+			// over the next one's.
+			n.Content, c.kids = c.kids[:k:k], c.kids[k:]
+			copy(n.Content, kids)
+		} else {
+			n.Content = append(make([]*yamlv3.Node, 0, len(kids)), kids...)
+		}
 	}
 	clear(c.pending[start:])
 	c.pending, c.stack, c.starts = c.pending[:start], c.stack[:len(c.stack)-1], c.starts[:len(c.starts)-1]

@@ -15,6 +15,7 @@ package yamlevents
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // Header is the apiVersion and kind of an object (a mapping).
@@ -109,16 +110,24 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 		}
 	}()
 	sum = &Summary{}
-	var stack []*frame
 	// The form fastEvents reads is printable ASCII and line breaks only:
 	// plainBytes need not read it again.
 	if r, ok := fastEvents(data); ok {
 		defer r.free()
+		if c != nil {
+			for i := range r.evs {
+				switch r.evs[i].typ {
+				case yaml_SCALAR_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
+					c.known++
+				}
+			}
+		}
 		for i := range r.evs {
-			sum.event(&r.evs[i], c, &stack)
+			sum.event(&r.evs[i], c, &r.frames)
 		}
 		return sum, nil
 	}
+	var open frames
 	if !plainBytes(data) {
 		sum.notPlain("a byte other than printable ASCII and line breaks")
 	}
@@ -147,7 +156,7 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 			return nil, &Error{Line: line + 1, Msg: msg}
 		}
 		end := ev.typ == yaml_STREAM_END_EVENT
-		sum.event(&ev, c, &stack)
+		sum.event(&ev, c, &open)
 		yaml_event_delete(&ev)
 		if end {
 			return sum, nil
@@ -164,8 +173,9 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 }
 
 // event takes the next event of the stream: c (when not nil) builds the
-// tree from it, s counts it, stack holds the collections open.
-func (s *Summary) event(ev *yaml_event_t, c *composer, stack *[]*frame) {
+// tree from it, s counts it, fs holds the collections open.
+func (s *Summary) event(ev *yaml_event_t, c *composer, fs *frames) {
+	stack := &fs.open
 	if c != nil {
 		c.event(ev)
 	}
@@ -187,7 +197,7 @@ func (s *Summary) event(ev *yaml_event_t, c *composer, stack *[]*frame) {
 			parent = (*stack)[len(*stack)-1]
 		}
 		isKey := parent != nil && parent.mapping && parent.expectKey
-		child := s.node(*stack, typ, ev.value, ev.tag)
+		child := s.node(fs, typ, ev.value, ev.tag)
 		s.plainNode(parent, isKey, ev, child)
 		if child != nil {
 			*stack = append(*stack, child)
@@ -208,6 +218,40 @@ func (s *Summary) event(ev *yaml_event_t, c *composer, stack *[]*frame) {
 	}
 }
 
+// frames is the stack of the collections open (open), and beyond its
+// end the frames of those closed, for the next collection opened at their
+// depth to reuse, with their keys' memory: a document then needs only as
+// many frames as it is deep, and a reader of many documents (fastReader)
+// as many as the deepest.
+type frames struct {
+	open []*frame
+	// stable: the events' values are the document's own bytes, unchanged
+	// while it is read (fastEvents'), so that a key is read in place, not
+	// copied. Nothing of a frame outlives the reading but through clear.
+	stable bool
+}
+
+// spare is the frame to reuse for a collection opened now, or nil.
+func (fs *frames) spare() *frame {
+	st := fs.open
+	if len(st) == cap(st) {
+		return nil
+	}
+	return st[:len(st)+1][len(st)]
+}
+
+// clear drops what the frames hold of a document (its keys), keeping
+// their memory.
+func (fs *frames) clear() {
+	for _, f := range fs.open[:cap(fs.open)] {
+		if f != nil {
+			clear(f.keys[:cap(f.keys)])
+			*f = frame{keys: f.keys[:0]}
+		}
+	}
+	fs.open = fs.open[:0]
+}
+
 // itemDone closes a mapping item: one that said nothing about itself is
 // dropped (memory stays bounded by what items say), one without apiVersion
 // or kind is counted.
@@ -223,11 +267,16 @@ func (s *Summary) itemDone() {
 
 // node records a node event under the innermost open collection and
 // returns the frame of a collection it opens.
-func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte) *frame {
+func (s *Summary) node(fs *frames, typ yaml_event_type_t, value, tag []byte) *frame {
+	stack := fs.open
 	isColl := typ == yaml_SEQUENCE_START_EVENT || typ == yaml_MAPPING_START_EVENT
 	var child *frame
 	if isColl {
-		child = &frame{mapping: typ == yaml_MAPPING_START_EVENT, expectKey: true}
+		child = fs.spare()
+		if child == nil {
+			child = new(frame)
+		}
+		*child = frame{mapping: typ == yaml_MAPPING_START_EVENT, expectKey: true, keys: child.keys[:0]}
 	}
 	if len(stack) == 0 {
 		if s.Documents > 1 {
@@ -247,7 +296,11 @@ func (s *Summary) node(stack []*frame, typ yaml_event_type_t, value, tag []byte)
 	if parent.mapping && parent.expectKey {
 		parent.key = ""
 		if typ == yaml_SCALAR_EVENT {
-			parent.key = string(value)
+			if fs.stable {
+				parent.key = unsafe.String(unsafe.SliceData(value), len(value))
+			} else {
+				parent.key = string(value)
+			}
 			if parent.role == roleRoot || parent.role == roleItem {
 				h := s.headerOf(parent)
 				if parent.key == "<<" {

@@ -68,6 +68,9 @@ type fastReader struct {
 	evs   []yaml_event_t
 	stack [fastMaxDepth]fastColl
 	depth int
+	// frames is what summarize reads the events with, kept from one
+	// document to the next.
+	frames frames
 }
 
 var fastReaders = sync.Pool{New: func() any { return new(fastReader) }}
@@ -80,6 +83,7 @@ func fastEvents(data []byte) (r *fastReader, ok bool) {
 	}
 	r = fastReaders.Get().(*fastReader)
 	r.data, r.evs, r.depth = data, r.evs[:0], 0
+	r.frames.stable = true
 	if !r.read() {
 		r.free()
 		return nil, false
@@ -101,6 +105,7 @@ const fastMaxEvents = 1024
 // not make every later free clear all of it.
 func (r *fastReader) free() {
 	clear(r.evs)
+	r.frames.clear()
 	r.data, r.evs = nil, r.evs[:0]
 	fastReaders.Put(r)
 }

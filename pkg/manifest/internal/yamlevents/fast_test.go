@@ -279,3 +279,41 @@ func TestFastEventsHoldFew(t *testing.T) {
 		r.free()
 	}
 }
+
+// TestFreedFramesKeepNoKeys: the frames summarize reads a document with
+// are kept by its reader for the next one, and its keys are read in place
+// (frames.stable): once freed, no frame holds a key of the document.
+func TestFreedFramesKeepNoKeys(t *testing.T) {
+	r, ok := fastEvents([]byte(sealedDoc))
+	if !ok {
+		t.Fatal("declined")
+	}
+	sum := &Summary{}
+	for i := range r.evs {
+		sum.event(&r.evs[i], nil, &r.frames)
+	}
+	kept := r.frames.open[:cap(r.frames.open)]
+	seen := 0
+	for _, f := range kept {
+		if f != nil {
+			seen += len(f.keys)
+		}
+	}
+	r.free()
+	if len(kept) == 0 || seen == 0 {
+		t.Fatalf("%d frames kept, %d keys in them before free", len(kept), seen)
+	}
+	for i, f := range kept {
+		if f == nil {
+			continue
+		}
+		if f.key != "" {
+			t.Errorf("frame %d still holds key %q", i, f.key)
+		}
+		for j, k := range f.keys[:cap(f.keys)] {
+			if k != "" {
+				t.Errorf("frame %d still holds key %d, %q", i, j, k)
+			}
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package yamlevents
 
+import "unsafe"
+
 // Plain documents: the subset of YAML that go.yaml.in/yaml/v2 (what
 // kubectl reads YAML with, YAML 1.1) and v3 (what kseal reads it with,
 // YAML 1.2) read alike, as far as the objects kseal cares about go. A
@@ -157,7 +159,8 @@ func (s *Summary) plainNode(parent *frame, isKey bool, ev *yaml_event_t, child *
 	if child != nil {
 		child.loose = loose
 	}
-	if plain && !loose && !String11(string(ev.value)) {
+	// String11 keeps nothing of the value: it is read in place.
+	if plain && !loose && !String11(unsafe.String(unsafe.SliceData(ev.value), len(ev.value))) {
 		s.notPlain("a value YAML 1.1 reads as no string, or as another")
 	}
 }
