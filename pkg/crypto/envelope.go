@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 
 	"kseal.dev/kseal/pkg/keys"
@@ -102,12 +101,17 @@ type Sealed struct {
 	Values   map[string][]byte
 }
 
-// keyPattern is the Kubernetes rule for Secret data keys.
-var keyPattern = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
-
-// CheckKey reports whether k is a valid Secret data key.
+// CheckKey reports whether k is a valid Secret data key: the Kubernetes
+// rule, at most 253 bytes of [-._a-zA-Z0-9]. (A loop, not the regular
+// expression it was: that took 1.6% of decrypt's CPU; TestCheckKeyIsThePattern
+// holds the two together.)
 func CheckKey(k string) error {
-	if len(k) == 0 || len(k) > 253 || !keyPattern.MatchString(k) {
+	ok := len(k) > 0 && len(k) <= 253
+	for i := 0; ok && i < len(k); i++ {
+		c := k[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_'
+	}
+	if !ok {
 		return fmt.Errorf("invalid key %q: must consist of alphanumerics, '-', '_' or '.'", k)
 	}
 	return nil
