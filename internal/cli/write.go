@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"kseal.dev/kseal/pkg/manifest"
 )
 
 // write emits the results: with -i, each changed file is replaced
@@ -23,20 +27,22 @@ func (f *fileFlags) write(e *env, ins []*input) error {
 }
 
 // render encodes every input, refusing output kseal could not read back.
-func (f *fileFlags) render(ins []*input) ([][]byte, error) {
-	outs := make([][]byte, len(ins))
+// Each is kept as its pieces, written one after another (a sealed stream
+// is several times its input: not copied into one buffer first).
+func (f *fileFlags) render(ins []*input) ([]manifest.Rendered, error) {
+	outs := make([]manifest.Rendered, len(ins))
 	total := 0
 	for i, in := range ins {
-		b, err := in.strm.Bytes()
+		r, err := in.strm.Render()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.name, err)
 		}
 		// Before anything is written: a file kseal could not read back.
-		if err := checkReadBack(in.name, len(b)); err != nil {
+		if err := checkReadBack(in.name, r.Len()); err != nil {
 			return nil, err
 		}
-		outs[i] = b
-		total += len(b)
+		outs[i] = r
+		total += r.Len()
 	}
 	if !f.inPlace && len(outs) > 1 {
 		for _, in := range ins {
@@ -70,35 +76,43 @@ func (f *fileFlags) writeTo(w io.Writer, ins []*input) error {
 			}
 		}
 		for i, in := range ins {
-			if !in.dirty || string(outs[i]) == in.text {
+			if !in.dirty || outs[i].Equal(in.text) {
 				continue
 			}
-			if err := writeAtomic(in.real, outs[i], in.mode); err != nil {
+			if err := writeAtomicFrom(in.real, outs[i], in.mode); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	for i, b := range outs {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for i, r := range outs {
 		if i > 0 {
-			if _, err := io.WriteString(w, "---\n"); err != nil {
+			if _, err := bw.WriteString("---\n"); err != nil {
 				return err
 			}
 		}
-		if len(b) > 0 && b[len(b)-1] != '\n' {
-			b = append(b, '\n')
-		}
-		if _, err := w.Write(b); err != nil {
+		if _, err := r.WriteTo(bw); err != nil {
 			return err
 		}
+		if !r.EndsInNewline() {
+			if err := bw.WriteByte('\n'); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 // writeAtomic replaces path with data: a temporary file in the same
 // directory, synced, then renamed over the original, so a reader sees the
 // old or the new file and never a half-written one.
 func writeAtomic(path string, data []byte, mode fs.FileMode) error {
+	return writeAtomicFrom(path, bytes.NewReader(data), mode)
+}
+
+// writeAtomicFrom is writeAtomic of what src writes.
+func writeAtomicFrom(path string, src io.WriterTo, mode fs.FileMode) error {
 	if mode == 0 {
 		mode = 0o644
 	}
@@ -116,7 +130,12 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if _, err := src.WriteTo(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -137,10 +156,10 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 // dryRunReport lists, on standard output, every file -i would rewrite and
 // the objects in it that change; it returns an ExitFindings error when
 // there is any, so that CI can tell "up to date" from "needs a run".
-func dryRunReport(e *env, ins []*input, outs [][]byte) error {
+func dryRunReport(e *env, ins []*input, outs []manifest.Rendered) error {
 	n := 0
 	for i, in := range ins {
-		if !in.dirty || string(outs[i]) == in.text {
+		if !in.dirty || outs[i].Equal(in.text) {
 			continue
 		}
 		n++

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"strings"
 
@@ -402,14 +403,82 @@ func (s *Stream) Bytes() ([]byte, error) {
 	if s.env != nil {
 		return s.env.render(s.Docs[0])
 	}
-	// Every piece first, then one buffer of their size: a sealed stream
-	// is several times its input, and growing a buffer to it by doubling
-	// copied it over again.
-	parts := make([]string, 0, 2*len(s.Docs))
-	size := 0
+	r, err := s.Render()
+	if err != nil {
+		return nil, err
+	}
+	return r.Bytes(), nil
+}
+
+// Rendered is a rendered stream as the pieces it is made of (documents'
+// text, separators), not yet joined: a writer writes them one after
+// another, rather than a copy of them all in one buffer first (a sealed
+// stream is several times its input).
+type Rendered struct {
+	parts []string
+	size  int
+}
+
+// Len is the size of the rendered stream in bytes.
+func (r Rendered) Len() int { return r.size }
+
+// Bytes is the rendered stream in one buffer.
+func (r Rendered) Bytes() []byte {
+	out := make([]byte, 0, r.size)
+	for _, p := range r.parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// Equal reports whether the rendered stream is text.
+func (r Rendered) Equal(text string) bool {
+	if r.size != len(text) {
+		return false
+	}
+	for _, p := range r.parts {
+		if text[:len(p)] != p {
+			return false
+		}
+		text = text[len(p):]
+	}
+	return true
+}
+
+// EndsInNewline reports whether the rendered stream ends in a line break
+// (or is empty).
+func (r Rendered) EndsInNewline() bool {
+	for i := len(r.parts) - 1; i >= 0; i-- {
+		if p := r.parts[i]; p != "" {
+			return p[len(p)-1] == '\n'
+		}
+	}
+	return true
+}
+
+// WriteTo writes the rendered stream to w, piece by piece.
+func (r Rendered) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for _, p := range r.parts {
+		m, err := io.WriteString(w, p)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Render renders the stream as Bytes does, into its pieces.
+func (s *Stream) Render() (Rendered, error) {
+	if s.env != nil {
+		b, err := s.env.render(s.Docs[0])
+		return Rendered{parts: []string{string(b)}, size: len(b)}, err
+	}
+	r := Rendered{parts: make([]string, 0, 2*len(s.Docs))}
 	add := func(p string) {
-		parts = append(parts, p)
-		size += len(p)
+		r.parts = append(r.parts, p)
+		r.size += len(p)
 	}
 	for _, d := range s.Docs {
 		if d.isItem() {
@@ -425,18 +494,14 @@ func (s *Stream) Bytes() ([]byte, error) {
 		}
 		text, err := d.encode()
 		if err != nil {
-			return nil, err
+			return Rendered{}, err
 		}
 		if d.Index > 1 && d.sep == "" {
 			add("---\n")
 		}
 		add(text)
 	}
-	out := make([]byte, 0, size)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out, nil
+	return r, nil
 }
 
 func (d *Doc) encode() (string, error) {
