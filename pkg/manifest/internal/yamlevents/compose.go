@@ -122,7 +122,8 @@ func (c *composer) slabs() {
 		return
 	}
 	c.slab = make([]yamlv3.Node, left)
-	c.kids = make([]*yamlv3.Node, left)
+	// Every node but the root is a child, those built before as well.
+	c.kids = make([]*yamlv3.Node, left+c.nodes)
 }
 
 // event takes the parser's next event.

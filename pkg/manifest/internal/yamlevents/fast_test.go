@@ -317,3 +317,31 @@ func TestFreedFramesKeepNoKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestFramesAreReused: summarize opens every collection of a document
+// with a frame its reader already has where one is free at that depth
+// (frames.spare): a sealed object's dozen collections take as many
+// frames as it is deep. A frame made anew for each (the old way) fails
+// it. (By identity, not by counting allocations: see
+// TestSlabTreeIsTwoArrays.)
+func TestFramesAreReused(t *testing.T) {
+	r, ok := fastEvents([]byte(sealedDoc))
+	if !ok {
+		t.Fatal("declined")
+	}
+	defer r.free()
+	sum := &Summary{}
+	seen := map[*frame]bool{}
+	collections, depth := 0, 0
+	for i := range r.evs {
+		sum.event(&r.evs[i], nil, &r.frames)
+		if typ := r.evs[i].typ; typ == yaml_MAPPING_START_EVENT || typ == yaml_SEQUENCE_START_EVENT {
+			collections++
+			seen[r.frames.open[len(r.frames.open)-1]] = true
+			depth = max(depth, len(r.frames.open))
+		}
+	}
+	if collections < 10 || len(seen) != depth {
+		t.Errorf("%d collections, %d levels deep, took %d frames; want one a level", collections, depth, len(seen))
+	}
+}
