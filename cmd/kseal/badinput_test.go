@@ -175,6 +175,14 @@ func TestBadInput(t *testing.T) {
 			code: 1, stderr: `b.yaml: doc 1: Secret prod/db: data.password: not valid base64`},
 		{name: "invalid key name", files: map[string]string{"k.yaml": secret("stringData: {\"bad key\": x}\n")}, args: args([]string{"seal", "-i", "k.yaml"}, rcpt),
 			code: 1, stderr: `k.yaml: doc 1: Secret prod/db: data.bad key: invalid key "bad key"`},
+		// The API server refuses these keys (a Secret volume keeps its own
+		// files under such names): sealed, the Secret could never be made.
+		{name: "a key the API server refuses", files: map[string]string{"k.yaml": secret("stringData: {..data: x}\n")}, args: args([]string{"seal", "-i", "k.yaml"}, rcpt),
+			code: 1, stderr: `k.yaml: doc 1: Secret prod/db: data\.\.\.data: invalid key "\.\.data": must not be '\.' or '\.\.', nor start with '\.\.'`},
+		{name: "a key the API server refuses (set)", files: map[string]string{"s.yaml": sealed}, args: args([]string{"set", "-f", "s.yaml", "..x=1"}, rcpt),
+			code: 1, stderr: `s.yaml: doc 1: SealedSecret prod/db: data\.\.\.x: invalid key "\.\.x"`},
+		{name: "a key the API server refuses (create)", args: args([]string{"create", "db", "-n", "prod", "--from-literal", ".=1"}, rcpt),
+			code: 1, stderr: `--from-literal number 1: invalid key "\.": must not be '\.'`},
 		{name: "duplicate keys", files: map[string]string{"d.yaml": secret("stringData: {x: a, x: b}\n")}, args: args([]string{"seal", "-i", "d.yaml"}, rcpt),
 			code: 1, stderr: `d.yaml: doc 1: stringData.x: key given twice`},
 		{name: "non-UTF-8", files: map[string]string{"u.yaml": secret("stringData: {x: \"\xff\xfe\"}\n")}, args: args([]string{"seal", "-i", "u.yaml"}, rcpt),

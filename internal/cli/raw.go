@@ -40,7 +40,7 @@ func sealRaw(e *env, o *sealOpts, r *rawOpts, args []string) error {
 	if r.key == "" {
 		return usagef("--raw needs --key: the value's key in the Secret")
 	}
-	if err := crypto.CheckKey(r.key); err != nil {
+	if err := crypto.CheckNewKey(r.key); err != nil {
 		return usagef("--key %q: %v", r.key, err)
 	}
 	scope := o.target.scope.or(crypto.ScopeStrict)

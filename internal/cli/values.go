@@ -20,7 +20,7 @@ import (
 type valueSet map[string][]byte
 
 func (v valueSet) add(key string, val []byte, from string) error {
-	if err := crypto.CheckKey(key); err != nil {
+	if err := crypto.CheckNewKey(key); err != nil {
 		return fmt.Errorf("%s: %w", from, err)
 	}
 	if _, ok := v[key]; ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"kseal.dev/kseal/pkg/keys"
 )
@@ -113,6 +114,22 @@ func CheckKey(k string) error {
 	}
 	if !ok {
 		return fmt.Errorf("invalid key %q: must consist of alphanumerics, '-', '_' or '.'", k)
+	}
+	return nil
+}
+
+// CheckNewKey is CheckKey for a value about to be sealed: it also refuses
+// what the API server refuses besides, ".", ".." and any key starting
+// with ".." (a Secret volume keeps its own files under such names), so
+// that kseal never seals a Secret no cluster would take. A sealed object
+// read back is held to CheckKey alone: one sealed before this rule still
+// opens, and such a key can still be removed (kseal unset).
+func CheckNewKey(k string) error {
+	if err := CheckKey(k); err != nil {
+		return err
+	}
+	if k == "." || strings.HasPrefix(k, "..") {
+		return fmt.Errorf("invalid key %q: must not be '.' or '..', nor start with '..' (the API server refuses it)", k)
 	}
 	return nil
 }

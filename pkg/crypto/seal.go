@@ -212,6 +212,10 @@ func wrapAll(ctx context.Context, dek []byte, b keys.Binding, rcpts []keys.Recip
 	return out, nil
 }
 
+// checkNewKey is CheckNewKey; a test swaps it to make an object sealed
+// before the rule.
+var checkNewKey = CheckNewKey
+
 // Seal seals values (Secret data key → plaintext) for t under scope, with
 // one fresh data key wrapped to every recipient. rand supplies the data key
 // and the nonces.
@@ -243,7 +247,7 @@ func (s *Sealed) addSection(ctx context.Context, rand io.Reader, t Target, value
 		}
 	}
 	for _, key := range sortedKeys(values) {
-		if err := CheckKey(key); err != nil {
+		if err := checkNewKey(key); err != nil {
 			return fmt.Errorf("%s: %w", Field(key), err)
 		}
 	}

@@ -64,7 +64,7 @@ func (d *Doc) Plain() (map[string][]byte, error) {
 		out[k] = []byte(v)
 	}
 	for k := range out {
-		if err := crypto.CheckKey(k); err != nil {
+		if err := crypto.CheckNewKey(k); err != nil {
 			return nil, d.wrap("data."+k, err)
 		}
 	}
