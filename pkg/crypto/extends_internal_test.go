@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"kseal.dev/kseal/pkg/keys"
-	"kseal.dev/kseal/pkg/keys/agekey"
 )
 
 // TestExtends: the merge driver merges only versions that extend the
@@ -19,19 +18,8 @@ import (
 // mustFold (a recipient added to several sections folds them).
 func TestExtends(t *testing.T) {
 	ctx := context.Background()
-	newID := func() (*agekey.Identity, keys.Recipient) {
-		id, err := agekey.Generate(true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := keys.ParseRecipient(id.Recipient())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id, r
-	}
-	id1, r1 := newID()
-	id2, r2 := newID()
+	id1, r1 := newIdentity(t)
+	id2, r2 := newIdentity(t)
 	ids := []keys.Identity{id1, id2}
 	tg := Target{Namespace: "prod", Name: "db"}
 	open := func(s *Sealed, tg Target) *Opened {
@@ -77,7 +65,7 @@ func TestExtends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, r3 := newID()
+	_, r3 := newIdentity(t)
 	// Adding a recipient keeps the data key of an object of one section
 	// and folds one of several into a fresh one.
 	widened, err := old.AddRecipients(ctx, []keys.Recipient{r3})

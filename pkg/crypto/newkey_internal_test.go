@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"kseal.dev/kseal/pkg/keys"
-	"kseal.dev/kseal/pkg/keys/agekey"
 )
 
 // TestNewKeysTheAPIServerTakes: a value is sealed, set or created only
@@ -31,14 +30,7 @@ func TestNewKeysTheAPIServerTakes(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	id, err := agekey.Generate(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := keys.ParseRecipient(id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, r := newIdentity(t)
 	rs, ids := []keys.Recipient{r}, []keys.Identity{id}
 	tg := Target{Namespace: "prod", Name: "db"}
 	bad := map[string][]byte{"..data": []byte("x"), "ok": []byte("y")}

@@ -9,7 +9,6 @@ import (
 
 	"kseal.dev/kseal/internal/testkeys"
 	"kseal.dev/kseal/pkg/keys"
-	"kseal.dev/kseal/pkg/keys/agekey"
 )
 
 // TestEditNeverUsesASealerKnownKey: sealing needs only public keys, so
@@ -23,14 +22,7 @@ import (
 // under a fresh data key (mustFold).
 func TestEditNeverUsesASealerKnownKey(t *testing.T) {
 	ctx := context.Background()
-	id, err := agekey.Generate(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcpt, err := keys.ParseRecipient(id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, rcpt := newIdentity(t)
 	// The sealer draws its randomness itself, so it knows the data key:
 	// Seal reads it first.
 	known := make([]byte, dekSize)
