@@ -115,12 +115,7 @@ func summarize(data []byte, c *composer) (sum *Summary, err error) {
 	if r, ok := fastEvents(data); ok {
 		defer r.free()
 		if c != nil {
-			for i := range r.evs {
-				switch r.evs[i].typ {
-				case yaml_SCALAR_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
-					c.known++
-				}
-			}
+			c.known = r.nodes
 		}
 		for i := range r.evs {
 			sum.event(&r.evs[i], c, &r.frames)

@@ -68,12 +68,13 @@ type fastReader struct {
 	evs   []yaml_event_t
 	stack [fastMaxDepth]fastColl
 	depth int
+	nodes int // scalar and collection start events in evs
 	// frames is what summarize reads the events with, kept from one
 	// document to the next.
 	frames frames
 }
 
-var fastReaders = sync.Pool{New: func() any { return new(fastReader) }}
+var fastReaders = sync.Pool{New: func() any { return &fastReader{frames: frames{stable: true}} }}
 
 // fastEvents returns a reader holding the events of data (evs) when data
 // is of the form above, to free once they are read; or ok false.
@@ -82,8 +83,7 @@ func fastEvents(data []byte) (r *fastReader, ok bool) {
 		return nil, false
 	}
 	r = fastReaders.Get().(*fastReader)
-	r.data, r.evs, r.depth = data, r.evs[:0], 0
-	r.frames.stable = true
+	r.data, r.evs, r.depth, r.nodes = data, r.evs[:0], 0, 0
 	if !r.read() {
 		r.free()
 		return nil, false
@@ -123,6 +123,7 @@ func (r *fastReader) emit(typ yaml_event_type_t, start, end yaml_mark_t) *yaml_e
 func (r *fastReader) scalar(from, to, line, col int) {
 	ev := r.emit(yaml_SCALAR_EVENT, r.mark(from, line, col), r.mark(to, line, col+to-from))
 	ev.value, ev.implicit, ev.style = r.data[from:to], true, yaml_style_t(yaml_PLAIN_SCALAR_STYLE)
+	r.nodes++
 }
 
 // push opens a collection at column col whose start event is at start.
@@ -138,6 +139,7 @@ func (r *fastReader) push(c fastColl, start, end yaml_mark_t) bool {
 	ev.implicit, ev.style = true, style
 	r.stack[r.depth] = c
 	r.depth++
+	r.nodes++
 	return true
 }
 

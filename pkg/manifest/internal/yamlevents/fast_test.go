@@ -73,6 +73,17 @@ func checkFast(t *testing.T, data []byte) bool {
 	if d := eventDiff(r.evs, want); d != "" {
 		t.Fatalf("%q: %s", data, d)
 	}
+	// The composer's slab is exactly r.nodes nodes (composer.known).
+	nodes := 0
+	for _, ev := range want {
+		switch ev.typ {
+		case yaml_SCALAR_EVENT, yaml_SEQUENCE_START_EVENT, yaml_MAPPING_START_EVENT:
+			nodes++
+		}
+	}
+	if r.nodes != nodes {
+		t.Fatalf("%q: counted %d nodes, the parser gives %d", data, r.nodes, nodes)
+	}
 	return true
 }
 
