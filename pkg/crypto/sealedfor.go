@@ -6,8 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
+	"kseal.dev/kseal/internal/k8sname"
 	"kseal.dev/kseal/pkg/keys"
 )
 
@@ -29,7 +28,7 @@ import (
 // printed from a hint carries a control character.
 func (s Scope) sealedFor(t Target) *SealedFor {
 	ns, name := s.bound(t)
-	if (ns != "" && len(validation.IsDNS1123Label(ns)) > 0) || (name != "" && len(validation.IsDNS1123Subdomain(name)) > 0) {
+	if (ns != "" && !k8sname.IsLabel(ns)) || (name != "" && !k8sname.IsSubdomain(name)) {
 		return nil
 	}
 	return &SealedFor{Namespace: ns, Name: name, Template: t.Template.digest()}
@@ -48,9 +47,9 @@ func (h *SealedFor) check() error {
 		return fmt.Errorf("%s: no template", truncated)
 	case len(h.Template) != TemplateDigestSize:
 		return fmt.Errorf("template is %d bytes, want %d", len(h.Template), TemplateDigestSize)
-	case h.Namespace != "" && len(validation.IsDNS1123Label(h.Namespace)) > 0:
+	case h.Namespace != "" && !k8sname.IsLabel(h.Namespace):
 		return fmt.Errorf("namespace %q is not a DNS-1123 label", h.Namespace)
-	case h.Name != "" && len(validation.IsDNS1123Subdomain(h.Name)) > 0:
+	case h.Name != "" && !k8sname.IsSubdomain(h.Name):
 		return fmt.Errorf("name %q is not a DNS-1123 subdomain", h.Name)
 	}
 	return nil

@@ -3,31 +3,33 @@ package manifest
 import (
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"kseal.dev/kseal/internal/k8sname"
 )
 
 // Names are checked by the API server's own rules (apimachinery's
-// validation package): a Secret's or SealedSecret's name is a DNS-1123
-// subdomain, a namespace a DNS-1123 label. A name the API server would
-// refuse is refused when the file is read, so that nothing kseal prints or
-// writes (an inspect line, an error, a kubectl command in a script) carries
-// a name with a newline, an escape sequence, or a leading "--" that a
-// kubectl command line would take for an option.
+// validation package, held as loops in internal/k8sname): a Secret's or
+// SealedSecret's name is a DNS-1123 subdomain, a namespace a DNS-1123
+// label. A name the API server would refuse is refused when the file is
+// read, so that nothing kseal prints or writes (an inspect line, an error,
+// a kubectl command in a script) carries a name with a newline, an escape
+// sequence, or a leading "--" that a kubectl command line would take for
+// an option.
 
 // CheckName refuses a metadata.name the API server would refuse for a
 // Secret or a SealedSecret.
 func CheckName(name string) error {
-	if len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return fmt.Errorf("%q is not a name the API server accepts: a DNS-1123 subdomain is at most %d characters of a-z, 0-9, '-' and '.', and starts and ends with a letter or digit", name, validation.DNS1123SubdomainMaxLength)
+	if !k8sname.IsSubdomain(name) {
+		return fmt.Errorf("%q is not a name the API server accepts: a DNS-1123 subdomain is at most %d characters of a-z, 0-9, '-' and '.', and starts and ends with a letter or digit", name, k8sname.SubdomainMax)
 	}
 	return nil
 }
 
 // CheckNamespace refuses a namespace the API server would refuse.
 func CheckNamespace(ns string) error {
-	if len(validation.IsDNS1123Label(ns)) > 0 {
-		return fmt.Errorf("%q is not a namespace the API server accepts: a DNS-1123 label is at most %d characters of a-z, 0-9 and '-', and starts and ends with a letter or digit", ns, validation.DNS1123LabelMaxLength)
+	if !k8sname.IsLabel(ns) {
+		return fmt.Errorf("%q is not a namespace the API server accepts: a DNS-1123 label is at most %d characters of a-z, 0-9 and '-', and starts and ends with a letter or digit", ns, k8sname.LabelMax)
 	}
 	return nil
 }
@@ -41,8 +43,8 @@ func checkGenerateName(prefix string) error {
 	if len(masked) > 1 && masked[len(masked)-1] == '-' {
 		masked = masked[:len(masked)-2] + "a"
 	}
-	if len(validation.IsDNS1123Subdomain(masked)) > 0 {
-		return fmt.Errorf("%q is not a name prefix the API server accepts: a DNS-1123 subdomain is at most %d characters of a-z, 0-9, '-' and '.', and starts with a letter or digit", prefix, validation.DNS1123SubdomainMaxLength)
+	if !k8sname.IsSubdomain(masked) {
+		return fmt.Errorf("%q is not a name prefix the API server accepts: a DNS-1123 subdomain is at most %d characters of a-z, 0-9, '-' and '.', and starts with a letter or digit", prefix, k8sname.SubdomainMax)
 	}
 	return nil
 }
