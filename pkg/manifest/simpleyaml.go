@@ -41,10 +41,29 @@ func writeSimple(n *yaml.Node, seq string) (string, bool) {
 		n = n.Content[0]
 	}
 	w := simpleWriter{wide: seq == string(yaml.WideSequenceStyle)}
+	w.b.Grow(simpleSize(n, 0))
 	if !w.mapping(n, 0, false) {
 		return "", false
 	}
 	return w.b.String(), true
+}
+
+// simpleSize is at least the length writeSimple writes for the
+// collection n at indent, when it is simple, so that its text is built in
+// one allocation rather than grown by doubling: each scalar's line
+// (indent, the value, and at most four bytes of "- ", ": " and newline),
+// a nested collection's entries two spaces further in, and, for a
+// sequence of the wide style, two more.
+func simpleSize(n *yaml.Node, indent int) int {
+	size := 0
+	for _, c := range n.Content {
+		if c.Kind == yaml.ScalarNode {
+			size += indent + len(c.Value) + 4
+		} else {
+			size += simpleSize(c, indent+4)
+		}
+	}
+	return size
 }
 
 type simpleWriter struct {

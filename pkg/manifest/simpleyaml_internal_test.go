@@ -25,6 +25,13 @@ func sameAsYAML(t *testing.T, name string, n *yaml.Node) bool {
 		if err != nil || got != want {
 			t.Errorf("%s (%s): writeSimple wrote\n%s\nyaml.v3 writes\n%s(%v)", name, seq, got, want, err)
 		}
+		root := n
+		if root.Kind == yaml.DocumentNode {
+			root = root.Content[0]
+		}
+		if size := simpleSize(root, 0); len(got) > size {
+			t.Errorf("%s (%s): writeSimple wrote %d bytes, over simpleSize's %d", name, seq, len(got), size)
+		}
 	}
 	return wrote
 }
