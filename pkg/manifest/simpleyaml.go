@@ -40,8 +40,12 @@ func writeSimple(n *yaml.Node, seq string) (string, bool) {
 		}
 		n = n.Content[0]
 	}
+	size, ok := simpleSize(n, 0)
+	if !ok || !bare(n) {
+		return "", false
+	}
 	w := simpleWriter{wide: seq == string(yaml.WideSequenceStyle)}
-	w.b.Grow(simpleSize(n, 0))
+	w.b.Grow(min(size, MaxStreamSize)) // a larger stream is refused
 	if !w.mapping(n, 0, false) {
 		return "", false
 	}
@@ -49,21 +53,36 @@ func writeSimple(n *yaml.Node, seq string) (string, bool) {
 }
 
 // simpleSize is at least the length writeSimple writes for the
-// collection n at indent, when it is simple, so that its text is built in
-// one allocation rather than grown by doubling: each scalar's line
-// (indent, the value, and at most four bytes of "- ", ": " and newline),
-// a nested collection's entries two spaces further in, and, for a
-// sequence of the wide style, two more.
-func simpleSize(n *yaml.Node, indent int) int {
+// collection n at indent, so that its text is built in one allocation
+// rather than grown by doubling: each scalar's line (indent, the value,
+// and at most four bytes of "- ", ": " and newline), a nested
+// collection's entries two spaces further in, and, for a sequence of the
+// wide style, two more. It is false, before anything is sized, for a tree
+// writeSimple would not write because of its shape: a node that is not
+// bare (a flow collection among them), a sequence in a sequence, or a
+// node of another kind. Those are the only ways to nest collections
+// without the input's own indentation, so the bound of a tree it sizes is
+// linear in the input (TestSimpleSizeOfDeepFlow).
+func simpleSize(n *yaml.Node, indent int) (int, bool) {
 	size := 0
 	for _, c := range n.Content {
-		if c.Kind == yaml.ScalarNode {
+		if !bare(c) {
+			return 0, false
+		}
+		switch {
+		case c.Kind == yaml.ScalarNode:
 			size += indent + len(c.Value) + 4
-		} else {
-			size += simpleSize(c, indent+4)
+		case c.Kind == yaml.MappingNode || c.Kind == yaml.SequenceNode && n.Kind != yaml.SequenceNode:
+			s, ok := simpleSize(c, indent+4)
+			if !ok {
+				return 0, false
+			}
+			size += s
+		default:
+			return 0, false
 		}
 	}
-	return size
+	return size, true
 }
 
 type simpleWriter struct {

@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,7 +31,7 @@ func sameAsYAML(t *testing.T, name string, n *yaml.Node) bool {
 		if root.Kind == yaml.DocumentNode {
 			root = root.Content[0]
 		}
-		if size := simpleSize(root, 0); len(got) > size {
+		if size, ok := simpleSize(root, 0); !ok || len(got) > size {
 			t.Errorf("%s (%s): writeSimple wrote %d bytes, over simpleSize's %d", name, seq, len(got), size)
 		}
 	}
@@ -235,5 +237,40 @@ func TestSimpleNumberLikeStrings(t *testing.T) {
 		sameAsYAML(t, v, &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: []*yaml.Node{
 			str("a"), str(v), str(v), str("b"),
 		}}}})
+	}
+}
+
+// TestSimpleSizeOfDeepFlow: a tree writeSimple does not write is not
+// sized first. Flow collections nest without indentation, so a small
+// file can hold many scalars deep down; sizing them before the shape was
+// checked asked for gigabytes (an independent review's file of 118 KB
+// made one request of 1.8 GB, and kseal seal died of it).
+func TestSimpleSizeOfDeepFlow(t *testing.T) {
+	const depth, scalars = 2000, 5000
+	var keys strings.Builder
+	for i := range scalars {
+		fmt.Fprintf(&keys, "k%d: v, ", i)
+	}
+	for name, text := range map[string]string{
+		"sequences": "a: " + strings.Repeat("[", depth) + strings.Repeat("b, ", scalars) + strings.Repeat("]", depth) + "\n",
+		"mappings":  "a: " + strings.Repeat("{b: ", depth) + "{" + keys.String() + "}" + strings.Repeat("}", depth) + "\n",
+	} {
+		n, err := yaml.Parse(text)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, ok := simpleSize(n.YNode(), 0); ok {
+			t.Errorf("%s: simpleSize sized a flow collection", name)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, ok := writeSimple(n.Document(), "compact")
+		runtime.ReadMemStats(&after)
+		if ok {
+			t.Errorf("%s: writeSimple took a flow collection", name)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("%s: writeSimple allocated %d bytes for a tree it does not write (%d bytes of text)", name, grew, len(text))
+		}
 	}
 }
