@@ -5,7 +5,9 @@
 # kubeseal, measured in one run on one machine; kseal's peak RSS over
 # that of `kseal version`, the binary's own), so the baseline holds on
 # another machine too; absolute seconds are printed, never judged, and so
-# are the figures set against a peer's memory (n1000.peer.*).
+# are the figures set against a peer's memory (n1000.peer.*). A figure of
+# the baseline the results lack (a tool missing, another size) fails it
+# too: a gate that compared nothing would pass anything.
 #
 #   bench/cli-compare.sh bench/cli-speed.baseline results.txt [TOLERANCE]
 #
@@ -15,11 +17,13 @@ set -euo pipefail
 base=$1 new=$2 tol=${3:-1.20}
 awk -F= -v tol="$tol" '
   NR == FNR { if ($1 ~ /\.ratio\./) base[$1] = $2; next }
-  $1 in base { seen[$1] = 1
+  $1 in base && $2 != "" { seen[$1] = 1
     verdict = "ok"
     if ($2 > base[$1] * tol) { verdict = "WORSE"; bad++ }
     printf "%-44s baseline %7.3f  now %7.3f  %s\n", $1, base[$1], $2, verdict }
   END {
-    for (k in base) if (!(k in seen)) printf "%-44s baseline %7.3f  not measured\n", k, base[k]
-    if (bad) { printf "cli-compare: %d figure(s) more than %d%% above the baseline\n", bad, int((tol - 1) * 100 + 0.5) > "/dev/stderr"; exit 1 }
+    for (k in base) if (!(k in seen)) { printf "%-44s baseline %7.3f  NOT MEASURED\n", k, base[k]; missing++ }
+    if (missing) printf "cli-compare: %d figure(s) of the baseline not measured (a tool missing, or another size)\n", missing > "/dev/stderr"
+    if (bad) printf "cli-compare: %d figure(s) more than %d%% above the baseline\n", bad, int((tol - 1) * 100 + 0.5) > "/dev/stderr"
+    if (bad || missing) exit 1
   }' "$base" "$new"

@@ -55,7 +55,9 @@ if [ -n "$kubeseal" ]; then
     -keyout "$work/ks.key" -out "$work/ks.crt" 2> /dev/null
 fi
 
-med() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# med: the median of the figures on standard input, one a line (of an
+# even count, the mean of the middle two).
+med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # once NAME CMD...: one run of CMD (stdin from $stdin, stdout to
 # $work/NAME.out, what it says on standard error shown only if it
@@ -66,7 +68,7 @@ once() {
   : > "$work/t"
   "$rusage" -o "$work/t" "$@" < "${stdin:-/dev/null}" > "$work/$name.out" 2> "$work/err" \
     || { cat "$work/err" >&2; echo "cli-speed: $name failed: $*" >&2; exit 1; }
-  awk '{ printf "%.3f\n", $2 + $3 }' "$work/t" >> "$work/$name.cpu"
+  awk '{ printf "%.4f\n", $2 + $3 }' "$work/t" >> "$work/$name.cpu"
   awk '{ print $4 }' "$work/t" >> "$work/$name.rss"
   awk '{ printf "%.3f\n", $1 }' "$work/t" >> "$work/$name.wall"
 }
@@ -95,7 +97,7 @@ floor() {
   local op k
   for op in seal open; do
     for k in hybrid x25519; do
-      awk -v b="BenchmarkCryptoFloor/$k/$op" '$1 ~ "^" b "(-[0-9]+)?$" { printf "%.3f\n", $3 / 1e9 }' "$work/floor.txt" >> "$work/floor.$k.$op"
+      awk -v b="BenchmarkCryptoFloor/$k/$op" '$1 ~ "^" b "(-[0-9]+)?$" { printf "%.4f\n", $3 / 1e9 }' "$work/floor.txt" >> "$work/floor.$k.$op"
     done
   done
 }
