@@ -162,7 +162,15 @@ func (r *runner) startController(extra ...string) *controllerProc {
 	if err := p.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(func() { p.stop() })
+	// A failure shows the controller's own account (a port another
+	// process took, a start that failed), not only what the test waited
+	// for.
+	r.t.Cleanup(func() {
+		p.stop()
+		if r.t.Failed() {
+			r.t.Logf("kseal-controller %s log (last 4 KiB):\n%s", strings.Join(args, " "), tail(p.log.String(), 4096))
+		}
+	})
 	return p
 }
 
