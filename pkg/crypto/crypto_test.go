@@ -24,14 +24,7 @@ type keypair struct {
 
 func newKey(t testing.TB, x25519 bool) keypair {
 	t.Helper()
-	id, err := agekey.Generate(x25519)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := keys.ParseRecipient(id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, r := crypto.NewTestKey(t, x25519)
 	return keypair{id, r}
 }
 

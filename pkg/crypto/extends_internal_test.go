@@ -18,8 +18,8 @@ import (
 // mustFold (a recipient added to several sections folds them).
 func TestExtends(t *testing.T) {
 	ctx := context.Background()
-	id1, r1 := newIdentity(t)
-	id2, r2 := newIdentity(t)
+	id1, r1 := NewTestKey(t, true)
+	id2, r2 := NewTestKey(t, true)
 	ids := []keys.Identity{id1, id2}
 	tg := Target{Namespace: "prod", Name: "db"}
 	open := func(s *Sealed, tg Target) *Opened {
@@ -65,7 +65,7 @@ func TestExtends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, r3 := newIdentity(t)
+	_, r3 := NewTestKey(t, true)
 	// Adding a recipient keeps the data key of an object of one section
 	// and folds one of several into a fresh one.
 	widened, err := old.AddRecipients(ctx, []keys.Recipient{r3})

@@ -30,7 +30,7 @@ func TestNewKeysTheAPIServerTakes(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	id, r := newIdentity(t)
+	id, r := NewTestKey(t, true)
 	rs, ids := []keys.Recipient{r}, []keys.Identity{id}
 	tg := Target{Namespace: "prod", Name: "db"}
 	bad := map[string][]byte{"..data": []byte("x"), "ok": []byte("y")}

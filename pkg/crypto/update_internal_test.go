@@ -22,7 +22,7 @@ import (
 // under a fresh data key (mustFold).
 func TestEditNeverUsesASealerKnownKey(t *testing.T) {
 	ctx := context.Background()
-	id, rcpt := newIdentity(t)
+	id, rcpt := NewTestKey(t, true)
 	// The sealer draws its randomness itself, so it knows the data key:
 	// Seal reads it first.
 	known := make([]byte, dekSize)
