@@ -112,7 +112,6 @@ for n in "${sizes[@]}"; do
   head -n 10 "$in" > "$work/one.yaml"
   "$kseal" seal --no-policy --recipients-file "$work/x25519.pub" -f "$work/one.yaml" > "$work/one-sealed.yaml"
   values=$((3 * n))
-  rm -f "$work"/*.cpu "$work"/*.rss "$work"/*.wall "$work"/floor.*.*
   for round in $(seq 0 "$runs"); do
     floor
     # kseal version: the binary's own resident size; kseal's peak RSS is
@@ -136,7 +135,7 @@ for n in "${sizes[@]}"; do
       got=$(grep -c '^kind: SealedSecret' "$work/n$n.kubeseal.seal.out" || true)
       [ "$got" = "$n" ] || echo "cli-speed: kubeseal sealed $got of $n Secrets" >&2
     fi
-    if [ "$round" = 0 ]; then # a warm-up round: page cache, the machine's clock
+    if [ "$round" = 0 ]; then # a warm-up round (page cache, the machine's clock); each size's series start here
       rm -f "$work"/*.cpu "$work"/*.rss "$work"/*.wall "$work"/floor.*.*
     fi
   done
