@@ -189,7 +189,7 @@ func checkReplace(file, ns, name string) error {
 	if err != nil {
 		return hintError{fmt.Errorf("%s: exists and is not a manifest kseal reads (%v)", file, err), "pass --force to replace it"}
 	}
-	if onlyComments(text) {
+	if manifest.OnlyComments(text) {
 		return nil
 	}
 	objs := strm.Docs

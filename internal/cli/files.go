@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"unsafe"
 
@@ -37,6 +38,11 @@ type fileFlags struct {
 	// plain: with each, the files are plain Secrets to seal
 	// (manifest.ParseEachPlain).
 	plain bool
+	// stream: with each, a regular manifest file is not read here but
+	// opened (input.src), for a parse that reads it as it works on its
+	// documents (readWorking): it is never held whole. Not with -i,
+	// which compares what it writes with what it read.
+	stream bool
 
 	// skip, when set, drops a file named or found by walking a
 	// directory (policy check's excludes); a named link is kept when the
@@ -62,10 +68,14 @@ func (f *fileFlags) register(cmd *cobra.Command, inPlace bool) {
 
 // input is one manifest source.
 type input struct {
-	name  string // for messages: the path, or stdinName
-	path  string // the path read; "" for standard input
-	real  string // path with symbolic links resolved: what -i rewrites
-	text  string // as read
+	name string // for messages: the path, or stdinName
+	path string // the path read; "" for standard input
+	real string // path with symbolic links resolved: what -i rewrites
+	text string // as read; "" for one read as worked on (src)
+	// src is the regular file opened for a parse that reads it as it
+	// works (fileFlags.stream), of size bytes; nil for one read whole.
+	src   *os.File
+	size  int64
 	mode  fs.FileMode
 	strm  *manifest.Stream
 	dirty bool
@@ -89,6 +99,41 @@ func readInput(e *env, p string) (*input, error) {
 	}
 	data, mode, err := readRegular(p)
 	return &input{name: p, path: p, text: ownText(data), mode: mode}, err
+}
+
+// openInput is readInput for f: a regular file f streams, of streamMin
+// bytes or more, is opened and not read (input.src); anything else is
+// read whole.
+func (f *fileFlags) openInput(e *env, p string) (*input, error) {
+	if !f.streams(p) {
+		return readInput(e, p)
+	}
+	src, st, err := openSource(p, maxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() < streamMin {
+		// A pipe's size is not known; a small file is read whole.
+		defer src.Close()
+		data, mode, err := readOpened(p, src, st, maxFileSize)
+		return &input{name: p, path: p, text: ownText(data), mode: mode}, err
+	}
+	return &input{name: p, path: p, src: src, size: st.Size(), mode: st.Mode().Perm()}, nil
+}
+
+// streamMin is the size from which a file f streams is read as it is
+// worked on. Below it, the text held whole is less than the collector's
+// smallest heap goal (4 MiB), and holding it spares the CPU that a
+// collector with less to keep spends running more often: 13% more for
+// 1,000 hybrid-sealed Secrets (1.4 MB) read line by line, for 7 MiB less
+// at peak. Above it, the input dominates what a run holds: 10,000 of them
+// (30 MB) peak at 48 MiB streamed and 108 MiB read whole.
+var streamMin int64 = 4 << 20
+
+// streams says whether f reads the file p as it works on it (stream),
+// once it is opened and its size is known (streamMin).
+func (f *fileFlags) streams(p string) bool {
+	return f.stream && f.each && !f.inPlace && !f.dryRun && p != "-" && !f.dotenvFile(p)
 }
 
 // ownText is the text of bytes just read, which nothing else holds and
@@ -146,38 +191,59 @@ func (f *fileFlags) readWith(e *env, args []string, begin func(files int), parse
 		if p == "-" && f.inPlace {
 			return nil, usagef("-i cannot rewrite standard input")
 		}
-		in, err := readInput(e, p)
+		in, err := f.openInput(e, p)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case in.path == "":
-		case in.mode&fs.ModeNamedPipe != 0:
-			if f.inPlace {
-				return nil, usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
-			}
-			in.real = p // a pipe is read once and never rewritten
-		default:
-			// -i rewrites what a link points to, never the link.
-			if in.real, err = realPath(p); err != nil {
-				return nil, err
-			}
-		}
-		if f.inPlace {
-			if rewritten[in.real] {
-				continue // the same file under two names
-			}
-			rewritten[in.real] = true
-		}
-		if err := checkNotEmpty(in.name, in.text); err != nil {
+		if err := f.readOne(p, in, rewritten, parse); err != nil {
 			return nil, err
 		}
-		if err := parse(p, in); err != nil {
-			return nil, fmt.Errorf("%s: %w", in.name, err)
+		if in.strm == nil {
+			continue // the same file under two names
 		}
 		ins = append(ins, in)
 	}
 	return ins, nil
+}
+
+// readOne checks and parses in, the input just opened or read from p,
+// and closes it if open. It leaves in.strm nil for a file -i already
+// rewrites under another name (in rewritten).
+func (f *fileFlags) readOne(p string, in *input, rewritten map[string]bool, parse func(p string, in *input) error) (err error) {
+	if in.src != nil {
+		defer func() {
+			in.src.Close()
+			in.src = nil
+		}()
+	}
+	switch {
+	case in.path == "":
+	case in.mode&fs.ModeNamedPipe != 0:
+		if f.inPlace {
+			return usagef("-i cannot rewrite %s: not a regular file (a pipe or process substitution)", p)
+		}
+		in.real = p // a pipe is read once and never rewritten
+	default:
+		// -i rewrites what a link points to, never the link.
+		if in.real, err = realPath(p); err != nil {
+			return err
+		}
+	}
+	if f.inPlace {
+		if rewritten[in.real] {
+			return nil
+		}
+		rewritten[in.real] = true
+	}
+	if in.src == nil { // else parse reads and checks it (readWorking)
+		if err := checkNotEmpty(in.name, in.text); err != nil {
+			return err
+		}
+	}
+	if err := parse(p, in); err != nil {
+		return fmt.Errorf("%s: %w", in.name, err)
+	}
+	return nil
 }
 
 // dotenvFile says whether the file p is read as a dotenv file.

@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"kseal.dev/kseal/pkg/manifest"
 )
 
 // TestOnlyCommentsIsStripComments: the copy-free emptiness check decides as
@@ -22,7 +24,7 @@ func TestOnlyCommentsIsStripComments(t *testing.T) {
 		"crlf with value": "---\r\na: b\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if got, want := onlyComments(in), stripComments(in) == ""; got != want {
+			if got, want := manifest.OnlyComments(in), stripComments(in) == ""; got != want {
 				t.Fatalf("onlyComments(%q) = %v, stripComments says %v", in, got, want)
 			}
 		})

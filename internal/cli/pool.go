@@ -51,6 +51,7 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 // already under way is then let go (nothing is written), and what waited
 // is not done.
 func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []manifest.Kind, sum *runSummary, fn func(in *input, d *manifest.Doc) error) ([]*input, error) {
+	f.stream = true // each file is read as its documents are worked on
 	var p *pool
 	begin := func(files int) { p = newPool(e, verb, f.jobs, files, true, fn) }
 	want := func(d *manifest.Doc) bool { return slices.Contains(kinds, d.Kind) }
@@ -58,14 +59,21 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 	ins, err := f.readWith(e, args, begin, func(path string, in *input) error {
 		pf := p.file()
 		if f.each && !f.dotenvFile(path) {
-			s, err := manifest.ParseEachTo(in.text, want, func(s *manifest.Stream, d *manifest.Doc) error {
+			emit := func(s *manifest.Stream, d *manifest.Doc) error {
 				if in.strm == nil {
 					in.strm = s // before its first document goes to work
 				}
 				in.hand(d)
 				p.submit(in, d, pf)
 				return nil
-			})
+			}
+			var s *manifest.Stream
+			var err error
+			if in.src != nil {
+				s, err = manifest.ParseEachFrom(in.src, in.size, want, emit)
+			} else {
+				s, err = manifest.ParseEachTo(in.text, want, emit)
+			}
 			if err != nil {
 				return err
 			}

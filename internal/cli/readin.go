@@ -7,10 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 
 	"kseal.dev/kseal/pkg/crypto"
+	"kseal.dev/kseal/pkg/manifest"
 )
 
 // MaxSecretSize is what one Secret can hold: the API server refuses a
@@ -44,35 +44,16 @@ var errNotReadable = errors.New("not a regular file or pipe")
 // limit is refused before reading. Directories and devices are refused.
 // The mode is the file's permission bits, or fs.ModeNamedPipe for a pipe.
 func readSource(p string, limit int64) ([]byte, fs.FileMode, error) {
-	// Stat first: opening a device may have effects of its own, and
-	// opening a directory would succeed.
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, 0, err
-	}
-	switch {
-	case st.IsDir():
-		return nil, 0, fmt.Errorf("%s: is a directory", p)
-	case st.Mode().IsRegular():
-		if st.Size() > limit {
-			return nil, 0, fmt.Errorf("%s: larger than %d bytes", p, limit)
-		}
-	case st.Mode()&fs.ModeNamedPipe != 0:
-	default:
-		return nil, 0, fmt.Errorf("%s: %w", p, errNotReadable)
-	}
-	f, err := os.Open(p)
+	f, st, err := openSource(p, limit)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	// What was opened is what counts (the path may have changed since).
-	if st, err = f.Stat(); err != nil {
-		return nil, 0, err
-	}
-	if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
-		return nil, 0, fmt.Errorf("%s: %w", p, errNotReadable)
-	}
+	return readOpened(p, f, st, limit)
+}
+
+// readOpened is readSource of f, opened by openSource(p, limit) as st.
+func readOpened(p string, f *os.File, st fs.FileInfo, limit int64) ([]byte, fs.FileMode, error) {
 	// A regular file's size is known: one buffer of it (and a little
 	// more, to see it has not grown) rather than ReadAll's doublings.
 	buf := bytes.NewBuffer(make([]byte, 0, min(st.Size(), limit)+bytes.MinRead))
@@ -87,6 +68,45 @@ func readSource(p string, limit int64) ([]byte, fs.FileMode, error) {
 		return b, fs.ModeNamedPipe, nil
 	}
 	return b, st.Mode().Perm(), nil
+}
+
+// openSource opens p as readSource reads it, refusing what readSource
+// refuses before reading: what is not a regular file or a pipe, and a
+// regular file larger than limit. st is what was opened.
+func openSource(p string, limit int64) (f *os.File, st fs.FileInfo, err error) {
+	// Stat first: opening a device may have effects of its own, and
+	// opening a directory would succeed.
+	if st, err = os.Stat(p); err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case st.IsDir():
+		return nil, nil, fmt.Errorf("%s: is a directory", p)
+	case st.Mode().IsRegular():
+	case st.Mode()&fs.ModeNamedPipe != 0:
+	default:
+		return nil, nil, fmt.Errorf("%s: %w", p, errNotReadable)
+	}
+	if f, err = os.Open(p); err != nil {
+		return nil, nil, err
+	}
+	// What was opened is what counts (the path may have changed since).
+	if st, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	switch {
+	case st.Mode().IsRegular():
+		if st.Size() > limit {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
+		}
+	case st.Mode()&fs.ModeNamedPipe != 0:
+	default:
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", p, errNotReadable)
+	}
+	return f, st, nil
 }
 
 // readStdin reads standard input up to limit bytes.
@@ -130,31 +150,12 @@ func checkSecretSize(values map[string][]byte) error {
 	return nil
 }
 
-// errEmpty: an input with no document at all. `kseal seal f.yaml >
-// f.yaml` truncates f.yaml before kseal reads it; succeeding on the empty
-// file would leave it empty with exit 0.
-var errEmpty = errors.New("empty input: no documents")
+// errEmpty: an input with no document at all (manifest.ErrEmpty).
+var errEmpty = manifest.ErrEmpty
 
 func checkNotEmpty(name string, data string) error {
-	if onlyComments(data) {
+	if manifest.OnlyComments(data) {
 		return fmt.Errorf("%s: %w", name, errEmpty)
 	}
 	return nil
-}
-
-// onlyComments is stripComments(data) == "" without copying the input:
-// decrypt and seal check every input they read.
-func onlyComments(data string) bool {
-	for len(data) > 0 {
-		l := data
-		if i := strings.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			data = ""
-		}
-		if t := strings.TrimSpace(l); len(t) > 0 && t[0] != '#' && t != "---" {
-			return false
-		}
-	}
-	return true
 }

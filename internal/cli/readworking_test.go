@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/keys/agekey"
 	"kseal.dev/kseal/pkg/manifest"
 )
@@ -95,9 +96,13 @@ func TestDecryptOpensAsItReads(t *testing.T) {
 			for i, text := range tc.files {
 				args = append(args, write("f"+string(rune('0'+i))+".yaml", text))
 			}
-			out, errs, code := run("", args...)
-			if code != tc.code || !strings.Contains(errs, tc.err) || out != "" {
-				t.Fatalf("exit %d, %q on standard output, error:\n%s\nwant exit %d and %q, nothing written", code, out, errs, tc.code, tc.err)
+			// Read whole, and read as worked on (streamMin).
+			defer func(m int64) { streamMin = m }(streamMin)
+			for _, streamMin = range []int64{streamMin, 0} {
+				out, errs, code := run("", args...)
+				if code != tc.code || !strings.Contains(errs, tc.err) || out != "" {
+					t.Fatalf("streamMin %d: exit %d, %q on standard output, error:\n%s\nwant exit %d and %q, nothing written", streamMin, code, out, errs, tc.code, tc.err)
+				}
 			}
 		})
 	}
@@ -163,5 +168,111 @@ func TestReadWorkingHandsOn(t *testing.T) {
 	}
 	if sum.objects != 301 || sum.files != 1 {
 		t.Fatalf("summary: %d objects in %d files, want 301 in 1", sum.objects, sum.files)
+	}
+}
+
+// TestDecryptStreamsLargeFiles: a file of streamMin bytes or more is read
+// as its documents are worked on, never whole (manifest.ParseEachFrom):
+// decrypt and rotate write what they write of the same text read whole
+// (from standard input), and report an empty file and a failing object
+// alike; -i, which compares what it writes with what it read, reads whole.
+// Guard: openInput's streaming case (without it, the input's text is held
+// and the first check fails).
+func TestDecryptStreamsLargeFiles(t *testing.T) {
+	t.Setenv("KSEAL_NO_PROGRESS", "1")
+	dir := t.TempDir()
+	id, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "k.key")
+	if err := os.WriteFile(key, []byte(id.SecretString()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(stdin string, args ...string) (string, string, int) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+		return out.String(), errb.String(), code
+	}
+	var plain strings.Builder
+	plain.WriteString("# secrets\n")
+	for i := range 40 {
+		plain.WriteString("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ", namespace: ns}\nstringData: {a: b}\n")
+	}
+	plain.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n")
+	sealed, errs, code := run(plain.String(), "seal", "--no-policy", "-r", id.Recipient())
+	if code != 0 {
+		t.Fatalf("seal: exit %d: %s", code, errs)
+	}
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := write("s.yaml", sealed)
+	defer func(m int64) { streamMin = m }(streamMin)
+	streamMin = 0
+
+	// Read as worked on: the text is not held, nor the settled
+	// documents' own.
+	e := &env{ctx: context.Background(), stderr: &strings.Builder{}, getenv: func(string) string { return "" }}
+	f := fileFlags{each: true, jobs: 2}
+	sum := &runSummary{verb: "tested", idle: "sealed object"}
+	ins, err := f.readWorking(e, []string{p}, "testing", sealedKinds, sum, func(in *input, d *manifest.Doc) error {
+		_, opened, err := openDoc(e, d, []keys.Identity{id})
+		if err != nil {
+			return err
+		}
+		return d.ToPlain(opened.Values)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins[0].text != "" || ins[0].src != nil {
+		t.Fatalf("the input's text held (%d bytes) or its file left open (%v)", len(ins[0].text), ins[0].src != nil)
+	}
+	for _, d := range ins[0].strm.Docs {
+		if d.Handed() && d.Raw() != "" {
+			t.Fatalf("doc %d: worked on, and still holds its text", d.Index)
+		}
+	}
+
+	for _, args := range [][]string{{"decrypt", "--identity", key}, {"rotate", "--identity", key, "--no-policy", "-r", id.Recipient()}} {
+		streamed, errs, code := run("", append(args, p)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		whole, errs, code := run(sealed, args...)
+		if code != 0 {
+			t.Fatalf("%v from standard input: exit %d: %s", args, code, errs)
+		}
+		if args[0] == "decrypt" && streamed != whole {
+			t.Fatalf("decrypt: streamed:\n%s\nread whole:\n%s", streamed, whole)
+		}
+		if n := strings.Count(streamed, "\n---\n"); n != strings.Count(whole, "\n---\n") || !strings.HasPrefix(streamed, "# secrets\n") || !strings.Contains(streamed, "kind: ConfigMap") {
+			t.Fatalf("%v: %d documents, read whole %d:\n%.300s", args, n, strings.Count(whole, "\n---\n"), streamed)
+		}
+	}
+	// Errors as when read whole.
+	if _, errs, code := run("", "decrypt", "--identity", key, write("empty.yaml", "# nothing\n---\n")); code == 0 || !strings.Contains(errs, "empty.yaml: empty input: no documents") {
+		t.Fatalf("empty file: exit %d: %s", code, errs)
+	}
+	other, err := agekey.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := run("", "decrypt", "--identity", write("o.key", other.SecretString()+"\n"), p); code != ExitNoOpen || !strings.Contains(errs, "s.yaml: doc 2: SealedSecret ns/saa: section 0: no identity matched") {
+		t.Fatalf("wrong key: exit %d: %s", code, errs)
+	}
+	// -i reads whole, and rewrites.
+	if _, errs, code := run("", "rotate", "-i", "--identity", key, "--no-policy", "-r", id.Recipient(), p); code != 0 {
+		t.Fatalf("rotate -i: exit %d: %s", code, errs)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) == sealed || !strings.HasPrefix(string(b), "# secrets\n") {
+		t.Fatalf("rotate -i: the file is unchanged or lost its comment (%v)", err)
 	}
 }

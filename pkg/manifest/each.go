@@ -111,6 +111,9 @@ func (s *Stream) Settle(d *Doc) error {
 		}
 		d.object = d.Object()
 		d.out, d.settled, d.node = text, true, nil
+		if s.own {
+			d.raw = "" // only the new text is written
+		}
 	}
 	s.Release(d)
 	return nil

@@ -116,6 +116,9 @@ type Stream struct {
 	handing *semaphore.Weighted
 
 	env *dotenv // read from a dotenv file, and written back as one (dotenv.go)
+	// own: each document's text is a copy of its own (ParseEachFrom),
+	// not a substring of the whole input, and Settle lets go of it.
+	own bool
 }
 
 // isSeparator reads a document separator as kubectl's YAML reader does: a
@@ -194,21 +197,25 @@ func parseWithin(text string, b *budget) (*Stream, error) {
 	return parse(text, b)
 }
 
-func parse(text string, b *budget) (s *Stream, err error) {
+func parse(text string, b *budget) (*Stream, error) {
 	if err := checkEncoding(text); err != nil {
 		return nil, err
 	}
+	return parseDocs(splitDocuments(text), &Stream{}, b)
+}
+
+// parseDocs parses the documents docs yields into s.
+func parseDocs(docs iter.Seq[docText], s *Stream, b *budget) (_ *Stream, err error) {
 	// The YAML parser is third-party code fed untrusted input.
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, fmt.Errorf("invalid YAML: parser failed: %s", redactQuoted(fmt.Sprint(r)))
 		}
 	}()
-	s = &Stream{}
 	if b.emit != nil {
 		s.handing = semaphore.NewWeighted(eachLazyMax)
 	}
-	for p := range splitDocuments(text) {
+	for p := range docs {
 		if len(s.Docs) >= MaxDocuments {
 			return nil, fmt.Errorf("more than %d documents", MaxDocuments)
 		}
