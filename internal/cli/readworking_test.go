@@ -31,12 +31,7 @@ func TestDecryptOpensAsItReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(stdin string, args ...string) (string, string, int) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
-		return out.String(), errb.String(), code
-	}
+	run := mainWith
 	seal := func(name, recipient string) string {
 		t.Helper()
 		out, errs, code := run("apiVersion: v1\nkind: Secret\nmetadata: {name: "+name+", namespace: ns}\nstringData: {a: b}\n", "seal", "--no-policy", "-r", recipient)
@@ -61,14 +56,7 @@ func TestDecryptOpensAsItReads(t *testing.T) {
 		return b.String()
 	}
 	key := filepath.Join(dir, "k.key")
-	write := func(name, text string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { t.Helper(); return writeIn(t, dir, name, text) }
 	write("k.key", ours.SecretString()+"\n")
 	good, other := seal("good", ours.Recipient()), seal("other", theirs.Recipient())
 	for _, tc := range []struct {
@@ -185,16 +173,8 @@ func TestDecryptStreamsLargeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := filepath.Join(dir, "k.key")
-	if err := os.WriteFile(key, []byte(id.SecretString()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(stdin string, args ...string) (string, string, int) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
-		return out.String(), errb.String(), code
-	}
+	run := mainWith
+	key := writeIn(t, dir, "k.key", id.SecretString()+"\n")
 	var plain strings.Builder
 	plain.WriteString("# secrets\n")
 	for i := range 40 {
@@ -205,14 +185,7 @@ func TestDecryptStreamsLargeFiles(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("seal: exit %d: %s", code, errs)
 	}
-	write := func(name, text string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { t.Helper(); return writeIn(t, dir, name, text) }
 	p := write("s.yaml", sealed)
 	defer func(m int64) { streamMin = m }(streamMin)
 	streamMin = 0
@@ -275,4 +248,22 @@ func TestDecryptStreamsLargeFiles(t *testing.T) {
 	if b, err := os.ReadFile(p); err != nil || string(b) == sealed || !strings.HasPrefix(string(b), "# secrets\n") {
 		t.Fatalf("rotate -i: the file is unchanged or lost its comment (%v)", err)
 	}
+}
+
+// mainWith runs kseal with stdin as its standard input, and returns what
+// it wrote to standard output and standard error, and its exit code.
+func mainWith(stdin string, args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// writeIn writes text to the file name of dir and returns its path.
+func writeIn(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
