@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,7 @@ type input struct {
 	// works (fileFlags.stream), of size bytes; nil for one read whole.
 	src   *os.File
 	size  int64
+	mtime time.Time // src's when opened
 	mode  fs.FileMode
 	strm  *manifest.Stream
 	dirty bool
@@ -118,7 +120,7 @@ func (f *fileFlags) openInput(e *env, p string) (*input, error) {
 		data, mode, err := readOpened(p, src, st, maxFileSize)
 		return &input{name: p, path: p, text: ownText(data), mode: mode}, err
 	}
-	return &input{name: p, path: p, src: src, size: st.Size(), mode: st.Mode().Perm()}, nil
+	return &input{name: p, path: p, src: src, size: st.Size(), mtime: st.ModTime(), mode: st.Mode().Perm()}, nil
 }
 
 // streamMin is the size from which a file f streams is read as it is
@@ -129,6 +131,21 @@ func (f *fileFlags) openInput(e *env, p string) (*input, error) {
 // at peak. Above it, the input dominates what a run holds: 10,000 of them
 // (30 MB) peak at 48 MiB streamed and 108 MiB read whole.
 var streamMin int64 = 4 << 20
+
+// unchanged refuses in, read as worked on, if its file's size or
+// modification time is not what it was when opened: rewritten while it
+// was read (which lasts as long as the work does), what was read may be
+// parts of two files.
+func (in *input) unchanged() error {
+	st, err := in.src.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() != in.size || !st.ModTime().Equal(in.mtime) {
+		return manifest.ErrChanged
+	}
+	return nil
+}
 
 // streams says whether f reads the file p as it works on it (stream),
 // once it is opened and its size is known (streamMin).

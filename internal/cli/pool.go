@@ -51,7 +51,10 @@ func eachDoc(e *env, verb string, jobs int, ins []*input, kinds []manifest.Kind,
 // already under way is then let go (nothing is written), and what waited
 // is not done.
 func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []manifest.Kind, sum *runSummary, fn func(in *input, d *manifest.Doc) error) ([]*input, error) {
-	f.stream = true // each file is read as its documents are worked on
+	// Each large file is read as its documents are worked on; a read
+	// of the same flags after would not parse what it opens (read).
+	f.stream = true
+	defer func() { f.stream = false }()
 	var p *pool
 	begin := func(files int) { p = newPool(e, verb, f.jobs, files, true, fn) }
 	want := func(d *manifest.Doc) bool { return slices.Contains(kinds, d.Kind) }
@@ -70,7 +73,9 @@ func (f *fileFlags) readWorking(e *env, args []string, verb string, kinds []mani
 			var s *manifest.Stream
 			var err error
 			if in.src != nil {
-				s, err = manifest.ParseEachFrom(in.src, in.size, want, emit)
+				if s, err = manifest.ParseEachFrom(in.src, in.size, want, emit); err == nil {
+					err = in.unchanged()
+				}
 			} else {
 				s, err = manifest.ParseEachTo(in.text, want, emit)
 			}

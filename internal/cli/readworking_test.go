@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"kseal.dev/kseal/pkg/keys"
 	"kseal.dev/kseal/pkg/keys/agekey"
@@ -213,6 +215,26 @@ func TestDecryptStreamsLargeFiles(t *testing.T) {
 			t.Fatalf("doc %d: worked on, and still holds its text", d.Index)
 		}
 	}
+
+	// Rewritten while read, to the same size: refused. (With one job,
+	// the read waits for the first object to be done before it goes on
+	// past the second.) Guard: readWorking's unchanged.
+	once := sync.Once{}
+	f = fileFlags{each: true, jobs: 1}
+	_, err = f.readWorking(e, []string{p}, "testing", sealedKinds, sum, func(in *input, d *manifest.Doc) error {
+		once.Do(func() {
+			write("s.yaml", sealed)
+			later := time.Now().Add(time.Hour)
+			if err := os.Chtimes(p, later, later); err != nil {
+				t.Error(err)
+			}
+		})
+		return nil
+	})
+	if !errors.Is(err, manifest.ErrChanged) {
+		t.Fatalf("rewritten while read: got %v, want ErrChanged", err)
+	}
+	write("s.yaml", sealed)
 
 	for _, args := range [][]string{{"decrypt", "--identity", key}, {"rotate", "--identity", key, "--no-policy", "-r", id.Recipient()}} {
 		streamed, errs, code := run("", append(args, p)...)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Reading a stream from a file as it is worked on (ParseEachFrom), rather
@@ -56,8 +58,10 @@ func ParseEachFrom(r io.Reader, size int64, want func(*Doc) bool, emit func(*Str
 	return s, err
 }
 
-// errChanged: a file whose size was not what it was when opened.
-var errChanged = errors.New("changed while kseal read it; run again")
+// ErrChanged is a file that changed while it was read: its size is not
+// what it was when opened (docReader), or its size or modification time
+// has changed by the end (the CLI's readWorking).
+var ErrChanged = errors.New("changed while kseal read it; run again")
 
 // docReader yields the documents of what r gives, as splitDocuments
 // yields those of a string, each document's separator and text copies of
@@ -80,8 +84,13 @@ func (dr *docReader) line(b []byte) ([]byte, bool) {
 		chunk, err := dr.r.ReadSlice('\n')
 		dr.read += int64(len(chunk))
 		if dr.read > dr.size {
-			dr.err = fmt.Errorf("%w (longer than the %d bytes it had)", errChanged, dr.size)
+			dr.err = fmt.Errorf("%w (longer than the %d bytes it had)", ErrChanged, dr.size)
 			return b[:start], false
+		}
+		if err == bufio.ErrBufferFull && cap(b)-len(b) < len(chunk) {
+			// A long line: its buffer doubles, rather than grow by
+			// append's quarter and leave four times the line behind.
+			b = slices.Grow(b, len(b)+len(chunk))
 		}
 		b = append(b, chunk...)
 		switch {
@@ -89,7 +98,7 @@ func (dr *docReader) line(b []byte) ([]byte, bool) {
 			continue
 		case err == io.EOF:
 			if len(b) == start && dr.read != dr.size {
-				dr.err = fmt.Errorf("%w (%d bytes, not the %d it had)", errChanged, dr.read, dr.size)
+				dr.err = fmt.Errorf("%w (%d bytes, not the %d it had)", ErrChanged, dr.read, dr.size)
 			}
 		case err != nil:
 			dr.err = err
@@ -98,7 +107,7 @@ func (dr *docReader) line(b []byte) ([]byte, bool) {
 		if len(b) == start {
 			return b, false
 		}
-		if !dr.content && !OnlyComments(string(b[start:])) {
+		if !dr.content && !OnlyComments(view(b[start:])) {
 			dr.content = true
 		}
 		return b, true
@@ -120,16 +129,21 @@ func (dr *docReader) docs() iter.Seq[docText] {
 				break
 			}
 			lineNo++
-			if l := body[lineStart:]; maySeparate(l) && isSeparator(strings.TrimRight(string(l), "\r\n")) {
-				if len(sep)+lineStart > 0 && !yield(docText{sep, string(body[:lineStart]), start}) {
-					return
+			if l := body[lineStart:]; maySeparate(l) && isSeparator(strings.TrimRight(view(l), "\r\n")) {
+				next := separatorText(l)
+				if len(sep)+lineStart > 0 {
+					var raw string
+					raw, body = takeDoc(body, lineStart)
+					if !yield(docText{sep, raw, start}) {
+						return
+					}
 				}
-				sep, start = separatorText(l), lineNo+1
-				body = body[:0]
+				sep, start, body = next, lineNo+1, body[:0]
 			}
 		}
 		if dr.err == nil && len(sep)+len(body) > 0 {
-			yield(docText{sep, string(body), start})
+			raw, _ := takeDoc(body, len(body))
+			yield(docText{sep, raw, start})
 		}
 	}
 }
@@ -168,6 +182,29 @@ func OnlyComments(data string) bool {
 	}
 	return true
 }
+
+// largeDoc is the size past which the buffer of a document read is not
+// kept for the next ones (takeDoc).
+const largeDoc = 1 << 20
+
+// takeDoc returns the document b[:n] as a string of its own, and the
+// buffer to read the next one into. A document's text is a copy, and b
+// is read into again; past largeDoc, b is let go rather than kept for
+// the rest of the file, and is the document's text itself (no copy)
+// when it wastes at most half of it.
+func takeDoc(b []byte, n int) (string, []byte) {
+	switch {
+	case cap(b) <= largeDoc:
+		return string(b[:n]), b[:0]
+	case cap(b)-n <= n/2:
+		return view(b[:n]), nil // b is not written again
+	}
+	return string(b[:n]), nil
+}
+
+// view is b as a string, not a copy, for a call that reads it and keeps
+// nothing of it, while b does not change.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // separatorText is a copy of the separator line l; the usual one is not
 // copied at all.

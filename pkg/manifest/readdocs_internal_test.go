@@ -34,7 +34,9 @@ var splitTexts = []string{
 // text and first line of each document), however the reads come: whole,
 // a byte at a time, or in halves; and the lines longer than its buffer.
 func TestReadDocsSplitsAsText(t *testing.T) {
-	texts := slices.Clone(splitTexts)
+	// And documents past largeDoc, whose buffer is handed over or let go.
+	big := strings.Repeat("x", largeDoc+largeDoc/2)
+	texts := append(slices.Clone(splitTexts), "a: "+big+"\n---\nb: 1\n---\n"+big[:largeDoc/3], "b: 1\n--- # c\n"+big+"\n---\n"+big)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pieces := []string{"---", "--- #c", "---\t", "----", "a: 1", "", " ", "#", "b: " + strings.Repeat("z", 40), "\r"}
 	for range 3000 {
@@ -92,7 +94,7 @@ func TestParseEachFromRefusesAChangedFile(t *testing.T) {
 	none := func(*Doc) bool { return false }
 	for _, size := range []int{len(text) - 1, len(text) + 1, 0} {
 		_, err := ParseEachFrom(strings.NewReader(text), int64(size), none, nil)
-		if !errors.Is(err, errChanged) {
+		if !errors.Is(err, ErrChanged) {
 			t.Errorf("size %d of %d bytes: got %v, want it refused as changed", size, len(text), err)
 		}
 	}
