@@ -89,8 +89,9 @@ func (dr *docReader) line(b []byte) ([]byte, bool) {
 		}
 		if err == bufio.ErrBufferFull && cap(b)-len(b) < len(chunk) {
 			// A long line: its buffer doubles, rather than grow by
-			// append's quarter and leave four times the line behind.
-			b = slices.Grow(b, len(b)+len(chunk))
+			// append's quarter and leave four times the line behind,
+			// and never past what the file has left to give.
+			b = slices.Grow(b, len(chunk)+int(min(int64(len(b)), dr.size-dr.read)))
 		}
 		b = append(b, chunk...)
 		switch {
