@@ -150,7 +150,7 @@ func (in *input) unchanged() error {
 // streams says whether f reads the file p as it works on it (stream),
 // once it is opened and its size is known (streamMin).
 func (f *fileFlags) streams(p string) bool {
-	return f.stream && f.each && !f.inPlace && !f.dryRun && p != "-" && !f.dotenvFile(p)
+	return f.stream && f.each && !f.inPlace && p != "-" && !f.dotenvFile(p) // --dry-run sets inPlace (readWith)
 }
 
 // ownText is the text of bytes just read, which nothing else holds and

@@ -150,12 +150,11 @@ func checkSecretSize(values map[string][]byte) error {
 	return nil
 }
 
-// errEmpty: an input with no document at all (manifest.ErrEmpty).
-var errEmpty = manifest.ErrEmpty
-
+// checkNotEmpty refuses an input with no document at all
+// (manifest.ErrEmpty).
 func checkNotEmpty(name string, data string) error {
 	if manifest.OnlyComments(data) {
-		return fmt.Errorf("%s: %w", name, errEmpty)
+		return fmt.Errorf("%s: %w", name, manifest.ErrEmpty)
 	}
 	return nil
 }

@@ -203,8 +203,9 @@ func takeDoc(b []byte, n int) (string, []byte) {
 	return string(b[:n]), nil
 }
 
-// view is b as a string, not a copy, for a call that reads it and keeps
-// nothing of it, while b does not change.
+// view is b as a string, not a copy: for a call that keeps nothing of it
+// while b does not change, or for b's last use, after which b is never
+// written again (takeDoc).
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // separatorText is a copy of the separator line l; the usual one is not
