@@ -263,7 +263,15 @@ func TestDecryptStreamsLargeFiles(t *testing.T) {
 	if _, errs, code := run("", "decrypt", "--identity", write("o.key", other.SecretString()+"\n"), p); code != ExitNoOpen || !strings.Contains(errs, "s.yaml: doc 2: SealedSecret ns/saa: section 0: no identity matched") {
 		t.Fatalf("wrong key: exit %d: %s", code, errs)
 	}
-	// -i reads whole, and rewrites.
+	// -i and --dry-run read whole: they compare what they write with
+	// what was read. Guard: streams' -i case (--dry-run sets -i).
+	for _, f := range []fileFlags{{each: true, jobs: 1, inPlace: true}, {each: true, jobs: 1, dryRun: true}} {
+		ins, err := f.readWorking(e, []string{p}, "testing", sealedKinds, sum, func(*input, *manifest.Doc) error { return nil })
+		if err != nil || len(ins) != 1 || ins[0].text != sealed {
+			t.Fatalf("-i %v, --dry-run %v: the file not read whole (%v)", f.inPlace, f.dryRun, err)
+		}
+	}
+	// -i rewrites.
 	if _, errs, code := run("", "rotate", "-i", "--identity", key, "--no-policy", "-r", id.Recipient(), p); code != 0 {
 		t.Fatalf("rotate -i: exit %d: %s", code, errs)
 	}
