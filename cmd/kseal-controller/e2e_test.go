@@ -110,14 +110,34 @@ func (r *runner) must(stdin []byte, name string, args ...string) string {
 	return out
 }
 
+// handedOut is every address freeAddr gave in this test process.
+var handedOut sync.Map
+
+// freeAddr is a local address free now, and never one it gave before: the
+// kernel may give the port just released to the next to ask, and two
+// addresses of one process then collide. (A controller was once started
+// with its metrics and health servers on the same port, and stopped at
+// once.)
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var held []net.Listener // given before: kept open so as not to come again
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		if _, given := handedOut.LoadOrStore(addr, true); !given {
+			l.Close()
+			return addr
+		}
+		held = append(held, l)
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // controllerProc is a running kseal-controller binary.
